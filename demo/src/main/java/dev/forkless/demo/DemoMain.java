@@ -1,0 +1,98 @@
+package dev.forkless.demo;
+
+import dev.forkless.api.Worker;
+
+import io.helidon.http.Status;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+/**
+ * A plain Helidon SE app with fault-injection endpoints. It knows nothing of Forkless but the small
+ * {@link Worker} API, which it uses only to say which copy answered.
+ *
+ * <p>Arguments: {@code [--port N] [--host H]}; the port also comes from {@code PORT}, default 8080.
+ */
+public final class DemoMain {
+
+    private DemoMain() {
+    }
+
+    /**
+     * Starts the server.
+     *
+     * @param args {@code [--port N] [--host H]}
+     */
+    public static void main(String[] args) {
+        int port = Integer.parseInt(option(args, "--port", System.getenv().getOrDefault("PORT", "8080")));
+        String host = option(args, "--host", "0.0.0.0");
+        WebServer server = WebServer.builder()
+                .host(host)
+                .port(port)
+                .routing(DemoMain::routing)
+                .build()
+                .start();
+        System.out.println("demo listening on " + host + ":" + server.port() + " as " + Worker.mode() + " " + Worker.id());
+    }
+
+    static void routing(HttpRouting.Builder routing) {
+        routing.get("/", (req, res) -> res.send("Hello World"))
+                .get("/whoami", DemoMain::whoami)
+                .get("/crash", DemoMain::crash)
+                .get("/exit", DemoMain::exit)
+                .get("/work", DemoMain::work)
+                .get("/hang", DemoMain::hang);
+    }
+
+    private static void whoami(ServerRequest req, ServerResponse res) {
+        res.header("Content-Type", "application/json")
+                .send("{\"isolate\":\"" + Worker.id() + "\",\"pid\":" + ProcessHandle.current().pid()
+                        + ",\"mode\":\"" + Worker.mode() + "\"}");
+    }
+
+    private static void crash(ServerRequest req, ServerResponse res) {
+        res.status(Status.ACCEPTED_202).send("crashing");
+        Thread crasher = new Thread(() -> {
+            throw new IllegalStateException("crash requested through /crash");
+        }, "demo-crash");
+        crasher.start();
+    }
+
+    private static void exit(ServerRequest req, ServerResponse res) {
+        res.status(Status.ACCEPTED_202).send("exiting with status 3");
+        Thread exiter = new Thread(() -> System.exit(3), "demo-exit");
+        exiter.start();
+    }
+
+    private static void work(ServerRequest req, ServerResponse res) {
+        long ms = req.query().first("ms").asLong().orElse(10L);
+        if (ms < 0 || ms > 60_000) {
+            res.status(Status.BAD_REQUEST_400).send("ms must be between 0 and 60000");
+            return;
+        }
+        long end = System.nanoTime() + ms * 1_000_000;
+        long x = 0;
+        while (System.nanoTime() < end) {
+            x += Long.numberOfTrailingZeros(x + System.nanoTime());
+        }
+        res.send("worked " + ms + " ms (" + (x & 1) + ")");
+    }
+
+    private static void hang(ServerRequest req, ServerResponse res) {
+        long x = 0;
+        while (x >= 0) {
+            x = (x + 1) & Long.MAX_VALUE;
+        }
+        res.send("unreachable " + x);
+    }
+
+    private static String option(String[] args, String name, String fallback) {
+        for (int i = 0; i < args.length - 1; i++) {
+            if (args[i].equals(name)) {
+                return args[i + 1];
+            }
+        }
+        return fallback;
+    }
+}

@@ -1,0 +1,66 @@
+package dev.forkless.api;
+
+import dev.forkless.isolate.Isolate;
+
+/**
+ * What a copy of an app may ask about itself. An app never has to use this class: it exists for apps
+ * that want to log or report which copy answered.
+ *
+ * <p>Every method works whether the app runs as an isolate, as a child process of the runtime, or
+ * alone ({@code java -jar app.jar}): alone, {@link #mode()} is {@link Mode#NONE} and {@link #id()} is
+ * {@code "none"}.
+ */
+public final class Worker {
+
+    private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+
+    private Worker() {
+    }
+
+    /**
+     * The id of the copy the caller runs in, unique for the life of the runtime (ids of replaced copies
+     * are never reused).
+     *
+     * @return the copy's id, or {@code "none"} when the app runs alone
+     */
+    public static String id() {
+        Isolate isolate = Isolate.of(WALKER.getCallerClass());
+        return isolate == null ? "none" : isolate.id();
+    }
+
+    /**
+     * How the caller's copy runs.
+     *
+     * @return the mode
+     */
+    public static Mode mode() {
+        Isolate isolate = Isolate.of(WALKER.getCallerClass());
+        return isolate == null ? Mode.NONE : isolate.mode();
+    }
+
+    /**
+     * Tells the runtime that this copy is ready to serve, for apps whose readiness is more than having
+     * started to accept connections. Without this call a copy is ready once it accepts on its listener.
+     */
+    public static void ready() {
+        Isolate isolate = Isolate.of(WALKER.getCallerClass());
+        if (isolate != null) {
+            isolate.signalReady();
+        }
+    }
+
+    /** How a copy runs. */
+    public enum Mode {
+        /** One of several isolates in one JVM. */
+        ISOLATE,
+        /** A child JVM started by the runtime. */
+        PROCESS,
+        /** Alone, without Forkless. */
+        NONE;
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+}

@@ -1,0 +1,258 @@
+package dev.forkless.isolate;
+
+import java.io.InputStream;
+import java.lang.classfile.ClassFile;
+import java.lang.classfile.ClassHierarchyResolver;
+import java.lang.classfile.ClassModel;
+import java.lang.classfile.ClassTransform;
+import java.lang.classfile.CodeBuilder;
+import java.lang.classfile.CodeElement;
+import java.lang.classfile.CodeTransform;
+import java.lang.classfile.Opcode;
+import java.lang.classfile.instruction.InvokeInstruction;
+import java.lang.classfile.instruction.NewObjectInstruction;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.MethodTypeDesc;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Rewrites, in each class an isolate defines, the calls that would reach past the isolate, into calls to
+ * {@link dev.forkless.isolate.IsolateHooks}, which answer them for the isolate alone.
+ *
+ * <p>Each rewritten call passes the calling class as one extra, last argument, so a hook finds its
+ * isolate from the caller's loader without walking the stack. The table of redirected calls is
+ * {@link Redirect#ALL}: data, one line a call.
+ *
+ * <p>Most classes call none of them: a scan of the constant pool finds the few that do, and only those
+ * are parsed and rewritten (parsing every class costs about a fifth of an isolate's start).
+ */
+public final class CallSiteRewriter {
+
+    static final ClassDesc HOOKS = ClassDesc.of("dev.forkless.isolate.IsolateHooks");
+    static final ClassDesc ISOLATE_SERVER_SOCKET = ClassDesc.of("dev.forkless.isolate.IsolateServerSocket");
+    static final ClassDesc CLASS = ClassDesc.of("java.lang.Class");
+    private static final String SERVER_SOCKET = "java/net/ServerSocket";
+
+    /** Creates a rewriter for the standard table of redirects. */
+    public CallSiteRewriter() {
+    }
+
+    /**
+     * One redirected call: {@code owner.name(descriptor)} becomes {@code IsolateHooks.hook(...)}, whose
+     * parameters are the receiver (for an instance method), the original arguments and the caller.
+     *
+     * @param owner      internal name of the class declaring the method
+     * @param name       method name
+     * @param descriptor method descriptor
+     * @param isStatic   whether it is a static method
+     * @param hook       the name of the hook method
+     */
+    record Redirect(String owner, String name, String descriptor, boolean isStatic, String hook) {
+
+        static final List<Redirect> ALL = List.of(
+                new Redirect("java/lang/System", "exit", "(I)V", true, "exit"),
+                new Redirect("java/lang/Runtime", "exit", "(I)V", false, "runtimeExit"),
+                new Redirect("java/lang/Runtime", "halt", "(I)V", false, "runtimeHalt"),
+                new Redirect("java/lang/Runtime", "addShutdownHook", "(Ljava/lang/Thread;)V", false, "addShutdownHook"),
+                new Redirect("java/lang/Runtime", "removeShutdownHook", "(Ljava/lang/Thread;)Z", false, "removeShutdownHook"),
+                new Redirect("java/nio/channels/ServerSocketChannel", "open",
+                        "()Ljava/nio/channels/ServerSocketChannel;", true, "openServerSocketChannel"),
+                new Redirect("java/nio/channels/ServerSocketChannel", "open",
+                        "(Ljava/net/ProtocolFamily;)Ljava/nio/channels/ServerSocketChannel;", true, "openServerSocketChannel"),
+                new Redirect("java/nio/channels/spi/SelectorProvider", "openServerSocketChannel",
+                        "()Ljava/nio/channels/ServerSocketChannel;", false, "openServerSocketChannel"),
+                new Redirect("java/nio/channels/spi/SelectorProvider", "openServerSocketChannel",
+                        "(Ljava/net/ProtocolFamily;)Ljava/nio/channels/ServerSocketChannel;", false, "openServerSocketChannel"),
+                new Redirect("java/lang/Thread", "setDefaultUncaughtExceptionHandler",
+                        "(Ljava/lang/Thread$UncaughtExceptionHandler;)V", true, "setDefaultUncaughtExceptionHandler"),
+                new Redirect("java/lang/Thread", "getDefaultUncaughtExceptionHandler",
+                        "()Ljava/lang/Thread$UncaughtExceptionHandler;", true, "getDefaultUncaughtExceptionHandler"));
+
+        MethodTypeDesc hookType() {
+            MethodTypeDesc type = MethodTypeDesc.ofDescriptor(descriptor);
+            if (!isStatic) {
+                type = type.insertParameterTypes(0, ClassDesc.ofInternalName(owner));
+            }
+            return type.insertParameterTypes(type.parameterCount(), CLASS);
+        }
+
+        boolean matches(InvokeInstruction call) {
+            return call.owner().asInternalName().equals(owner)
+                    && call.name().equalsString(name)
+                    && call.type().equalsString(descriptor)
+                    && (call.opcode() == Opcode.INVOKESTATIC) == isStatic;
+        }
+    }
+
+    /**
+     * Rewrites one class.
+     *
+     * @param bytes     the class file
+     * @param hierarchy the class bytes visible to the isolate, by class, for stack map generation
+     * @return the rewritten class file, or {@code bytes} itself when it calls nothing redirected
+     */
+    public byte[] rewrite(byte[] bytes, Function<ClassDesc, InputStream> hierarchy) {
+        if (!ConstantPoolScan.callsAny(bytes)) {
+            return bytes;
+        }
+        ClassHierarchyResolver strict = ClassHierarchyResolver.ofResourceParsing(hierarchy).cached();
+        try {
+            return transform(bytes, strict);
+        } catch (IllegalArgumentException unresolved) {
+            // A type the class merges at a branch is not on the app's class path (an optional
+            // dependency): treat unknown types as interfaces, as the verifier will if it ever runs that code.
+            ClassHierarchyResolver lenient = strict.orElse(desc -> ClassHierarchyResolver.ClassHierarchyInfo.ofInterface());
+            return transform(bytes, lenient);
+        }
+    }
+
+    private static byte[] transform(byte[] bytes, ClassHierarchyResolver resolver) {
+        ClassFile classFile = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(resolver));
+        ClassModel model = classFile.parse(bytes);
+        ClassDesc self = model.thisClass().asSymbol();
+        return classFile.transformClass(model, ClassTransform.transformingMethodBodies(CodeTransform.ofStateful(() -> new Rewrite(self))));
+    }
+
+    /** The rewrite of one method body. */
+    private static final class Rewrite implements CodeTransform {
+
+        private final ClassDesc self;
+        /** Rewritten {@code new ServerSocket} instructions whose constructor call is still to come. */
+        private int pendingServerSockets;
+
+        Rewrite(ClassDesc self) {
+            this.self = self;
+        }
+
+        @Override
+        public void accept(CodeBuilder code, CodeElement element) {
+            switch (element) {
+                case NewObjectInstruction n when n.className().asInternalName().equals(SERVER_SOCKET) -> {
+                    pendingServerSockets++;
+                    code.new_(ISOLATE_SERVER_SOCKET);
+                }
+                case InvokeInstruction call when call.opcode() == Opcode.INVOKESPECIAL
+                        && pendingServerSockets > 0
+                        && call.owner().asInternalName().equals(SERVER_SOCKET)
+                        && call.name().equalsString("<init>") -> {
+                    pendingServerSockets--;
+                    MethodTypeDesc type = call.typeSymbol();
+                    code.ldc(self);
+                    code.invokespecial(ISOLATE_SERVER_SOCKET, "<init>",
+                            type.insertParameterTypes(type.parameterCount(), CLASS));
+                }
+                case InvokeInstruction call -> {
+                    Redirect redirect = redirectFor(call);
+                    if (redirect == null) {
+                        code.with(element);
+                    } else {
+                        code.ldc(self);
+                        code.invokestatic(HOOKS, redirect.hook(), redirect.hookType());
+                    }
+                }
+                default -> code.with(element);
+            }
+        }
+
+        private static Redirect redirectFor(InvokeInstruction call) {
+            for (Redirect redirect : Redirect.ALL) {
+                if (redirect.matches(call)) {
+                    return redirect;
+                }
+            }
+            return null;
+        }
+    }
+
+    /**
+     * A scan of a class file's constant pool for references to redirected methods, without parsing the
+     * class.
+     */
+    static final class ConstantPoolScan {
+
+        private static final byte[][] OWNERS;
+        private static final byte[][] NAMES;
+
+        static {
+            var owners = new java.util.LinkedHashSet<String>();
+            var names = new java.util.LinkedHashSet<String>();
+            for (Redirect r : Redirect.ALL) {
+                owners.add(r.owner());
+                names.add(r.name());
+            }
+            owners.add(SERVER_SOCKET);
+            names.add("<init>");
+            OWNERS = owners.stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
+            NAMES = names.stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
+        }
+
+        private ConstantPoolScan() {
+        }
+
+        /** @return whether the class refers to a method of a redirected owner with a redirected name */
+        static boolean callsAny(byte[] b) {
+            if (b.length < 10) {
+                return true; // let the parser report the malformed class
+            }
+            int count = u2(b, 8);
+            int[] offsets = new int[count];
+            byte[] tags = new byte[count];
+            int pos = 10;
+            try {
+                for (int i = 1; i < count; i++) {
+                    byte tag = b[pos];
+                    tags[i] = tag;
+                    offsets[i] = pos + 1;
+                    pos += switch (tag) {
+                        case 1 -> 3 + u2(b, pos + 1);
+                        case 3, 4, 9, 10, 11, 12, 17, 18 -> 5;
+                        case 5, 6 -> 9;
+                        case 7, 8, 16, 19, 20 -> 3;
+                        case 15 -> 4;
+                        default -> throw new IllegalStateException("bad constant pool tag " + tag);
+                    };
+                    if (tag == 5 || tag == 6) {
+                        i++;
+                    }
+                }
+                for (int i = 1; i < count; i++) {
+                    if (tags[i] == 10 || tags[i] == 11) {
+                        int classIndex = u2(b, offsets[i]);
+                        int nameAndType = u2(b, offsets[i] + 2);
+                        int ownerUtf8 = u2(b, offsets[classIndex]);
+                        int nameUtf8 = u2(b, offsets[nameAndType]);
+                        if (utf8In(b, offsets[ownerUtf8], OWNERS) && utf8In(b, offsets[nameUtf8], NAMES)) {
+                            return true;
+                        }
+                    }
+                }
+                return false;
+            } catch (RuntimeException malformed) {
+                return true; // let the parser report it
+            }
+        }
+
+        private static boolean utf8In(byte[] b, int offset, byte[][] candidates) {
+            int length = u2(b, offset);
+            outer:
+            for (byte[] candidate : candidates) {
+                if (candidate.length != length) {
+                    continue;
+                }
+                for (int i = 0; i < length; i++) {
+                    if (b[offset + 2 + i] != candidate[i]) {
+                        continue outer;
+                    }
+                }
+                return true;
+            }
+            return false;
+        }
+
+        private static int u2(byte[] b, int offset) {
+            return ((b[offset] & 0xff) << 8) | (b[offset + 1] & 0xff);
+        }
+    }
+}

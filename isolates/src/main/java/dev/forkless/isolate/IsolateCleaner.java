@@ -1,0 +1,134 @@
+package dev.forkless.isolate;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.LogManager;
+import java.util.logging.Logger;
+
+/**
+ * Removes what an unloaded isolate leaves behind in the JVM, as Tomcat does for an undeployed web app:
+ * its threads (interrupted; {@link java.util.Timer} threads, which ignore interrupts, cancelled), and
+ * JDK-wide registrations that would keep its class loader reachable.
+ */
+final class IsolateCleaner {
+
+    private static final System.Logger LOG = System.getLogger("forkless.isolate");
+
+    private IsolateCleaner() {
+    }
+
+    /**
+     * Stops the isolate's platform threads, waiting until the deadline.
+     *
+     * @return the names of the threads still alive at the deadline
+     */
+    static List<String> stopThreads(IsolateThreadGroup group, ClassLoader loader, long deadline) {
+        Thread self = Thread.currentThread();
+        List<Thread> live = threadsOf(group, loader);
+        for (Thread thread : live) {
+            if (thread == self) {
+                continue;
+            }
+            if (thread.getClass().getName().equals("java.util.TimerThread")) {
+                cancelTimer(thread);
+            }
+            thread.interrupt();
+        }
+        List<String> leftover = new ArrayList<>();
+        for (Thread thread : live) {
+            if (thread == self) {
+                continue;
+            }
+            long remaining = deadline - System.nanoTime();
+            try {
+                if (remaining > 0) {
+                    thread.join(Duration.ofNanos(remaining));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (thread.isAlive()) {
+                leftover.add(thread.getName());
+            }
+        }
+        return Collections.unmodifiableList(leftover);
+    }
+
+    /**
+     * The isolate's live platform threads: those in its group, and those outside it that run with its
+     * loader (a platform thread started from a virtual thread joins no group of the isolate's, for
+     * instance Helidon's {@code helidon-http-timer}).
+     */
+    static List<Thread> threadsOf(IsolateThreadGroup group, ClassLoader loader) {
+        ThreadGroup root = group;
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
+        Thread[] all = new Thread[root.activeCount() + 32];
+        int n = root.enumerate(all, true);
+        List<Thread> found = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Thread t = all[i];
+            if (t.isAlive() && (t.getThreadGroup() == group || t.getContextClassLoader() == loader)) {
+                found.add(t);
+            }
+        }
+        return found;
+    }
+
+    /** Cancels a {@code java.util.Timer} from its thread, as {@code Timer.cancel()} would. */
+    private static void cancelTimer(Thread timerThread) {
+        try {
+            Field mayBeScheduled = timerThread.getClass().getDeclaredField("newTasksMayBeScheduled");
+            mayBeScheduled.setAccessible(true);
+            Field queueField = timerThread.getClass().getDeclaredField("queue");
+            queueField.setAccessible(true);
+            Object queue = queueField.get(timerThread);
+            Method clear = queue.getClass().getDeclaredMethod("clear");
+            clear.setAccessible(true);
+            synchronized (queue) {
+                mayBeScheduled.setBoolean(timerThread, false);
+                clear.invoke(queue);
+                queue.notifyAll();
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "cannot cancel timer thread " + timerThread.getName()
+                    + " (start the JVM with --add-opens java.base/java.util=ALL-UNNAMED): " + e);
+        }
+    }
+
+    /** Removes the isolate's logging handlers from every JUL logger. */
+    static void clearJvmWideReferences(ClassLoader loader) {
+        LogManager manager = LogManager.getLogManager();
+        for (String name : Collections.list(manager.getLoggerNames())) {
+            Logger logger = manager.getLogger(name);
+            if (logger == null) {
+                continue;
+            }
+            for (Handler handler : logger.getHandlers()) {
+                if (definedBy(handler.getClass(), loader)
+                        || (handler.getFormatter() != null && definedBy(handler.getFormatter().getClass(), loader))
+                        || (handler.getFilter() != null && definedBy(handler.getFilter().getClass(), loader))) {
+                    logger.removeHandler(handler);
+                    try {
+                        handler.close();
+                    } catch (RuntimeException ignored) {
+                        // the handler belonged to an app that is gone
+                    }
+                }
+            }
+            if (logger.getFilter() != null && definedBy(logger.getFilter().getClass(), loader)) {
+                logger.setFilter(null);
+            }
+        }
+    }
+
+    private static boolean definedBy(Class<?> type, ClassLoader loader) {
+        return type.getClassLoader() == loader;
+    }
+}

@@ -1,0 +1,54 @@
+package dev.forkless.isolate;
+
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.net.SocketOption;
+import java.util.Map;
+
+/**
+ * What an isolate needs from the program that hosts it: the runtime in isolate mode, the child JVM's
+ * launcher in process mode. Callbacks may come on any thread, an isolate's own included; they must not
+ * block.
+ */
+public interface IsolateHost {
+
+    /**
+     * Binds, or joins, the one listening socket of this address. The first isolate that binds an address
+     * creates the socket; later ones share it. A requested port 0 is shared too: every copy of the app
+     * that asks for "any port" of a host gets the same socket.
+     *
+     * @param isolate   the isolate that binds
+     * @param requested the address the app asked for
+     * @param backlog   the app's backlog ({@code 0} for the default)
+     * @param options   the socket options the app set before binding
+     * @return the shared socket; released when the view closes
+     * @throws IOException when the address cannot be bound (for instance another program holds it)
+     */
+    SharedSocket bind(Isolate isolate, SocketAddress requested, int backlog, Map<SocketOption<?>, Object> options)
+            throws IOException;
+
+    /**
+     * The isolate is ready: its app accepts on a listener, or said it is ready.
+     *
+     * @param isolate the isolate
+     */
+    void ready(Isolate isolate);
+
+    /**
+     * The app ended its isolate: {@code System.exit}, {@code Runtime.exit} or {@code Runtime.halt}, or
+     * {@code main} returned with nothing left running.
+     *
+     * @param isolate the isolate
+     * @param status  the exit status
+     */
+    void exited(Isolate isolate, int status);
+
+    /**
+     * An exception escaped {@code main} or one of the isolate's threads.
+     *
+     * @param isolate the isolate
+     * @param thread  the thread it escaped from
+     * @param cause   the exception
+     */
+    void crashed(Isolate isolate, Thread thread, Throwable cause);
+}

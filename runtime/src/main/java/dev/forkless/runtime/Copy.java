@@ -1,0 +1,58 @@
+package dev.forkless.runtime;
+
+import java.io.IOException;
+import java.time.Duration;
+
+/**
+ * One running copy of the app, as the supervisor sees it: an isolate in this JVM, or a child JVM. The
+ * supervisor drives every kind the same way.
+ */
+sealed interface Copy permits IsolateCopy {
+
+    /** @return the copy's id */
+    String id();
+
+    /** @return {@code isolate} or {@code process} */
+    String mode();
+
+    /** @return the process that runs it */
+    long pid();
+
+    /**
+     * Starts the app; returns once it runs (not once it is ready).
+     *
+     * @throws dev.forkless.isolate.BadAppException when the app cannot be started at all
+     */
+    void start();
+
+    /** Lets it take connections (a standby taking over a slot). */
+    void startAccepting();
+
+    /** Stops it taking connections and makes its responses end their connections. */
+    void beginDrain();
+
+    /** @return its connections still open */
+    int openConnections();
+
+    /** @return requests it served */
+    long requests();
+
+    /**
+     * Ends it: what is still open is closed by force, its shutdown hooks run, it is unloaded.
+     *
+     * @param grace how long its shutdown gets
+     * @return what could not be cleaned up
+     */
+    dev.forkless.isolate.Isolate.UnloadReport unload(Duration grace);
+
+    /** What a copy tells the supervisor; called from any thread, never blocks. */
+    interface Events {
+        void ready(Copy copy);
+
+        void exited(Copy copy, int status);
+
+        void crashed(Copy copy, Throwable cause);
+
+        void bindFailed(Copy copy, IOException cause);
+    }
+}

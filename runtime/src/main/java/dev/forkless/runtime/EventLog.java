@@ -1,0 +1,76 @@
+package dev.forkless.runtime;
+
+import dev.forkless.runtime.ForklessEvent.Crashed;
+import dev.forkless.runtime.ForklessEvent.Drained;
+import dev.forkless.runtime.ForklessEvent.Draining;
+import dev.forkless.runtime.ForklessEvent.Errored;
+import dev.forkless.runtime.ForklessEvent.Exited;
+import dev.forkless.runtime.ForklessEvent.Listening;
+import dev.forkless.runtime.ForklessEvent.Promoted;
+import dev.forkless.runtime.ForklessEvent.Ready;
+import dev.forkless.runtime.ForklessEvent.Restarting;
+import dev.forkless.runtime.ForklessEvent.Started;
+import dev.forkless.runtime.ForklessEvent.Stopping;
+import dev.forkless.runtime.ForklessEvent.Unloaded;
+
+import java.io.PrintStream;
+import java.util.function.Consumer;
+
+/**
+ * Writes each event as one line, {@code forkless isolate=3 event=crashed cause="..."}: easy to read,
+ * easy to grep, easy to parse.
+ */
+public final class EventLog implements Consumer<ForklessEvent> {
+
+    private final PrintStream out;
+    private final boolean traces;
+
+    /**
+     * @param out    where lines go
+     * @param traces whether a crash's stack trace follows its line
+     */
+    public EventLog(PrintStream out, boolean traces) {
+        this.out = out;
+        this.traces = traces;
+    }
+
+    @Override
+    public void accept(ForklessEvent event) {
+        String line = format(event);
+        synchronized (out) {
+            out.println(line);
+            if (traces && event instanceof Crashed c) {
+                c.stackTrace().lines().forEach(l -> out.println("  " + l));
+            }
+        }
+    }
+
+    /** @return the event as one line */
+    public static String format(ForklessEvent event) {
+        return switch (event) {
+            case Listening e -> "forkless event=listening address=" + e.address().getHostString() + ":" + e.address().getPort();
+            case Started e -> worker(e) + " event=started slot=" + e.slot() + (e.standby() ? " standby=true" : "");
+            case Ready e -> worker(e) + " event=ready startMs=" + e.startTime().toMillis();
+            case Promoted e -> worker(e) + " event=promoted slot=" + e.slot();
+            case Crashed e -> worker(e) + " event=crashed cause=" + quote(e.cause());
+            case Exited e -> worker(e) + " event=exited status=" + e.status();
+            case Draining e -> worker(e) + " event=draining connections=" + e.openConnections();
+            case Drained e -> worker(e) + " event=drained ms=" + e.took().toMillis() + " forced=" + e.forcedConnections();
+            case Unloaded e -> worker(e) + " event=unloaded"
+                    + (e.leftoverThreads().isEmpty() ? "" : " leftoverThreads=" + quote(String.join(",", e.leftoverThreads())));
+            case Restarting e -> "forkless slot=" + e.slot() + " event=restarting attempt=" + e.attempt()
+                    + " delayMs=" + e.delay().toMillis();
+            case Errored e -> "forkless slot=" + e.slot() + " event=errored unstableRestarts=" + e.unstableRestarts()
+                    + " cause=" + quote(e.lastCause());
+            case Stopping e -> "forkless event=stopping reason=" + quote(e.reason());
+        };
+    }
+
+    private static String worker(ForklessEvent.WorkerEvent e) {
+        return "forkless " + e.mode() + "=" + e.workerId();
+    }
+
+    private static String quote(String s) {
+        return "\"" + String.valueOf(s).replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
+    }
+}

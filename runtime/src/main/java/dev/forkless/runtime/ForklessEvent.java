@@ -1,0 +1,77 @@
+package dev.forkless.runtime;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What happens in a runtime, as values: the CLI's log, metrics and embedders all read these from one
+ * place ({@link Forkless.Builder#listener}).
+ */
+public sealed interface ForklessEvent {
+
+    /** @return when it happened */
+    Instant time();
+
+    /** An event of one copy. */
+    sealed interface WorkerEvent extends ForklessEvent {
+        /** @return the copy's id */
+        String workerId();
+
+        /** @return its mode, {@code isolate} or {@code process} */
+        String mode();
+    }
+
+    /** The runtime bound a listening socket for the app. */
+    record Listening(Instant time, InetSocketAddress address) implements ForklessEvent {
+    }
+
+    /** A copy is being started. */
+    record Started(Instant time, String workerId, String mode, String slot, boolean standby) implements WorkerEvent {
+    }
+
+    /** A copy is ready: serving, or kept warm as a standby. */
+    record Ready(Instant time, String workerId, String mode, Duration startTime) implements WorkerEvent {
+    }
+
+    /** A standby took over a slot. */
+    record Promoted(Instant time, String workerId, String mode, String slot) implements WorkerEvent {
+    }
+
+    /** An exception escaped the app's {@code main} or one of its threads. */
+    record Crashed(Instant time, String workerId, String mode, String cause, String stackTrace) implements WorkerEvent {
+    }
+
+    /** The app exited ({@code System.exit}, {@code Runtime.halt}, or {@code main} returned with nothing running). */
+    record Exited(Instant time, String workerId, String mode, int status) implements WorkerEvent {
+    }
+
+    /** A copy stopped accepting; its open connections are finishing. */
+    record Draining(Instant time, String workerId, String mode, int openConnections) implements WorkerEvent {
+    }
+
+    /** A copy's drain ended. */
+    record Drained(Instant time, String workerId, String mode, Duration took, int forcedConnections)
+            implements WorkerEvent {
+    }
+
+    /** A copy was unloaded; threads that would not stop are named. */
+    record Unloaded(Instant time, String workerId, String mode, List<String> leftoverThreads) implements WorkerEvent {
+        public Unloaded {
+            leftoverThreads = List.copyOf(leftoverThreads);
+        }
+    }
+
+    /** A slot will be restarted after a delay. */
+    record Restarting(Instant time, String slot, int attempt, Duration delay) implements ForklessEvent {
+    }
+
+    /** A slot failed too often in a row and is no longer restarted. */
+    record Errored(Instant time, String slot, int unstableRestarts, String lastCause) implements ForklessEvent {
+    }
+
+    /** The runtime started stopping. */
+    record Stopping(Instant time, String reason) implements ForklessEvent {
+    }
+}

@@ -1,0 +1,20 @@
+package dev.forkless.runtime;
+
+/**
+ * The runtime could not start or keep the app running. Its message is one line for the user; the exit
+ * code is what the CLI exits with: 2 for bad input (a bad app, a port taken), 1 for a failure.
+ */
+public final class ForklessException extends RuntimeException {
+
+    private final int exitCode;
+
+    public ForklessException(String message, int exitCode) {
+        super(message, null, false, false);
+        this.exitCode = exitCode;
+    }
+
+    /** @return the exit code the CLI uses */
+    public int exitCode() {
+        return exitCode;
+    }
+}

@@ -1,0 +1,74 @@
+package dev.forkless.runtime;
+
+import io.github.resilience4j.core.IntervalFunction;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How the supervisor restarts copies: data, read by the supervisor, as an Erlang/OTP child spec. The
+ * defaults are PM2's.
+ *
+ * @param initialDelay      delay before the first restart of a slot (PM2: 100 ms)
+ * @param multiplier        each further restart of the same slot waits this much longer (PM2: 1.5)
+ * @param maxDelay          the longest delay (PM2: 15 s)
+ * @param resetAfter        a copy that served this long resets its slot's back-off (PM2: 30 s)
+ * @param minUptime         a copy that dies sooner than this is an unstable restart (PM2: 1 s)
+ * @param maxRestarts       more unstable restarts in a row than this mark the slot errored (PM2: 16)
+ * @param drainTimeout      how long a stopping copy's open connections get to finish (5 s)
+ * @param unloadGrace       how long an unloading copy's shutdown hooks and threads get to end (2 s)
+ */
+public record RestartPolicy(Duration initialDelay, double multiplier, Duration maxDelay, Duration resetAfter,
+                            Duration minUptime, int maxRestarts, Duration drainTimeout, Duration unloadGrace) {
+
+    /** PM2's defaults, and a 5 s drain. */
+    public static final RestartPolicy DEFAULT = new RestartPolicy(Duration.ofMillis(100), 1.5, Duration.ofSeconds(15),
+            Duration.ofSeconds(30), Duration.ofSeconds(1), 16, Duration.ofSeconds(5), Duration.ofSeconds(2));
+
+    public RestartPolicy {
+        Objects.requireNonNull(initialDelay, "initialDelay");
+        Objects.requireNonNull(maxDelay, "maxDelay");
+        Objects.requireNonNull(resetAfter, "resetAfter");
+        Objects.requireNonNull(minUptime, "minUptime");
+        Objects.requireNonNull(drainTimeout, "drainTimeout");
+        Objects.requireNonNull(unloadGrace, "unloadGrace");
+        if (initialDelay.isNegative() || maxDelay.compareTo(initialDelay) < 0) {
+            throw new IllegalArgumentException("need 0 <= initialDelay <= maxDelay");
+        }
+        if (multiplier < 1.0) {
+            throw new IllegalArgumentException("multiplier must be at least 1");
+        }
+        if (maxRestarts < 0) {
+            throw new IllegalArgumentException("maxRestarts must not be negative");
+        }
+        if (drainTimeout.isNegative() || unloadGrace.isNegative()) {
+            throw new IllegalArgumentException("timeouts must not be negative");
+        }
+    }
+
+    /** @param drainTimeout the drain timeout @return a copy with it */
+    public RestartPolicy withDrainTimeout(Duration drainTimeout) {
+        return new RestartPolicy(initialDelay, multiplier, maxDelay, resetAfter, minUptime, maxRestarts,
+                drainTimeout, unloadGrace);
+    }
+
+    /** @param minUptime the minimum uptime @param maxRestarts the restart limit @return a copy with them */
+    public RestartPolicy withCrashLoopGuard(Duration minUptime, int maxRestarts) {
+        return new RestartPolicy(initialDelay, multiplier, maxDelay, resetAfter, minUptime, maxRestarts,
+                drainTimeout, unloadGrace);
+    }
+
+    /** @param initial first delay @param multiplier growth @param max cap @return a copy with that back-off */
+    public RestartPolicy withBackoff(Duration initial, double multiplier, Duration max) {
+        return new RestartPolicy(initial, multiplier, max, resetAfter, minUptime, maxRestarts, drainTimeout,
+                unloadGrace);
+    }
+
+    /** @return the back-off as resilience4j's interval function: attempt 1 waits {@link #initialDelay} */
+    IntervalFunction backoff() {
+        if (initialDelay.isZero()) {
+            return attempt -> 0L;
+        }
+        return IntervalFunction.ofExponentialBackoff(initialDelay, multiplier, maxDelay);
+    }
+}

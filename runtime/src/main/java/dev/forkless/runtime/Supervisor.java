@@ -1,0 +1,468 @@
+package dev.forkless.runtime;
+
+import dev.forkless.isolate.BadAppException;
+import dev.forkless.runtime.ForklessEvent.Crashed;
+import dev.forkless.runtime.ForklessEvent.Drained;
+import dev.forkless.runtime.ForklessEvent.Draining;
+import dev.forkless.runtime.ForklessEvent.Errored;
+import dev.forkless.runtime.ForklessEvent.Exited;
+import dev.forkless.runtime.ForklessEvent.Promoted;
+import dev.forkless.runtime.ForklessEvent.Ready;
+import dev.forkless.runtime.ForklessEvent.Restarting;
+import dev.forkless.runtime.ForklessEvent.Started;
+import dev.forkless.runtime.ForklessEvent.Stopping;
+import dev.forkless.runtime.ForklessEvent.Unloaded;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * Keeps N copies of the app serving, plus warm standbys, as an Erlang/OTP one-for-one supervisor does.
+ *
+ * <p>All of its state is confined to one thread, its mailbox: copies report on any thread and the
+ * reports are queued there, so decisions never race. Slow work (starting a copy, draining one) runs on
+ * virtual threads and reports back through the mailbox.
+ *
+ * <p>When a copy ends, its replacement comes first: a ready standby takes over its slot at once, or a
+ * new copy is started after the slot's back-off ({@link RestartPolicy}). Then the ended copy drains:
+ * it accepts no more, its responses carry {@code Connection: close}, and after its open connections
+ * end (or the drain timeout) it is unloaded.
+ */
+final class Supervisor implements Copy.Events {
+
+    private static final Duration POLL = Duration.ofMillis(10);
+
+    /** Creates copies: (id, accepting from the start) -> copy. */
+    interface CopyFactory {
+        Copy create(String id, boolean accepting, Copy.Events events);
+    }
+
+    private final CopyFactory factory;
+    private final RestartPolicy policy;
+    private final Consumer<ForklessEvent> listener;
+    private final ExecutorService mailbox;
+    private final ScheduledExecutorService timer;
+    private final ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
+    private final AtomicInteger ids = new AtomicInteger();
+    private final CompletableFuture<Void> started = new CompletableFuture<>();
+    private final CompletableFuture<Integer> terminated = new CompletableFuture<>();
+
+    // ---- confined to the mailbox thread ----
+    private final List<Slot> slots = new ArrayList<>();
+    private final List<Slot> standbys = new ArrayList<>();
+    private final Map<Copy, Slot> slotOf = new IdentityHashMap<>();
+    private final Map<Copy, CopyInfo> info = new IdentityHashMap<>();
+    private final List<Copy> draining = new ArrayList<>();
+    private boolean stopping;
+    private boolean everReady;
+
+    Supervisor(CopyFactory factory, RestartPolicy policy, Consumer<ForklessEvent> listener) {
+        this.factory = factory;
+        this.policy = policy;
+        this.listener = listener;
+        this.mailbox = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("forkless-supervisor")
+                .daemon(true).unstarted(r));
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("forkless-timer")
+                .daemon(true).unstarted(r));
+    }
+
+    // ---- the API: any thread ----
+
+    /**
+     * Starts {@code copies} serving copies and {@code standby} standbys, and waits until every serving
+     * copy is ready.
+     *
+     * @throws ForklessException when the app cannot start
+     */
+    void start(int copies, int standby) {
+        post(() -> {
+            for (int i = 1; i <= copies; i++) {
+                Slot slot = new Slot(String.valueOf(i), false);
+                slots.add(slot);
+                launch(slot);
+            }
+            for (int i = 1; i <= standby; i++) {
+                Slot slot = new Slot("s" + i, true);
+                standbys.add(slot);
+                launch(slot);
+            }
+        });
+        try {
+            CompletableFuture.anyOf(started, terminated).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ForklessException("interrupted while starting", 1);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof ForklessException f ? f : new ForklessException(e.getCause().toString(), 1);
+        }
+        if (!started.isDone()) {
+            throw new ForklessException("the runtime stopped while starting", terminated.join());
+        }
+    }
+
+    /** Stops every copy, draining them; completes {@link #terminated()} with {@code exitCode}. */
+    CompletableFuture<Integer> stop(String reason, int exitCode) {
+        post(() -> beginStop(reason, exitCode));
+        return terminated;
+    }
+
+    /** @return completes with the runtime's exit code once every copy is stopped */
+    CompletableFuture<Integer> terminated() {
+        return terminated;
+    }
+
+    /** @return a snapshot of every copy */
+    List<WorkerSnapshot> workers() {
+        CompletableFuture<List<WorkerSnapshot>> result = new CompletableFuture<>();
+        post(() -> result.complete(snapshot()));
+        try {
+            return result.get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        } catch (ExecutionException | TimeoutException e) {
+            return List.of();
+        }
+    }
+
+    // ---- Copy.Events: any thread, queued to the mailbox ----
+
+    @Override
+    public void ready(Copy copy) {
+        post(() -> onReady(copy));
+    }
+
+    @Override
+    public void exited(Copy copy, int status) {
+        Instant now = Instant.now();
+        post(() -> onEnded(copy, new Exited(now, copy.id(), copy.mode(), status), "exited status=" + status));
+    }
+
+    @Override
+    public void crashed(Copy copy, Throwable cause) {
+        Instant now = Instant.now();
+        String text = String.valueOf(cause);
+        StringWriter trace = new StringWriter();
+        cause.printStackTrace(new PrintWriter(trace));
+        post(() -> onEnded(copy, new Crashed(now, copy.id(), copy.mode(), text, trace.toString()), "crashed: " + text));
+    }
+
+    @Override
+    public void bindFailed(Copy copy, IOException cause) {
+        post(() -> {
+            if (!everReady) {
+                fail(cause.getMessage(), 2);
+            }
+        });
+    }
+
+    // ---- the mailbox ----
+
+    private void post(Runnable task) {
+        try {
+            mailbox.execute(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException | Error e) {
+                    System.getLogger("forkless").log(System.Logger.Level.ERROR, "supervisor task failed", e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            // the supervisor has terminated
+        }
+    }
+
+    private void emit(ForklessEvent event) {
+        try {
+            listener.accept(event);
+        } catch (RuntimeException e) {
+            System.getLogger("forkless").log(System.Logger.Level.WARNING, "event listener failed", e);
+        }
+    }
+
+    private void launch(Slot slot) {
+        slot.pendingRestart = null;
+        if (stopping || slot.errored) {
+            return;
+        }
+        String id = String.valueOf(ids.incrementAndGet());
+        Copy copy;
+        try {
+            copy = factory.create(id, !slot.standby, this);
+        } catch (BadAppException e) {
+            failSlot(slot, null, e.getMessage());
+            return;
+        }
+        slot.copy = copy;
+        slot.state = WorkerState.STARTING;
+        slotOf.put(copy, slot);
+        info.put(copy, new CopyInfo(Instant.now()));
+        emit(new Started(Instant.now(), id, copy.mode(), slot.name, slot.standby));
+        blocking.execute(() -> {
+            try {
+                copy.start();
+            } catch (BadAppException e) {
+                copy.unload(Duration.ZERO);
+                post(() -> {
+                    if (slot.copy == copy) {
+                        slot.copy = null;
+                        slotOf.remove(copy);
+                        info.remove(copy);
+                        failSlot(slot, copy, e.getMessage());
+                    }
+                });
+            }
+        });
+    }
+
+    /** A copy could not even start: a bad app is fatal before anything served, a failed restart after. */
+    private void failSlot(Slot slot, Copy copy, String message) {
+        if (!everReady) {
+            fail(message, 2);
+            return;
+        }
+        slot.lastExit = message;
+        recordFailure(slot, Duration.ZERO, message);
+    }
+
+    private void onReady(Copy copy) {
+        Slot slot = slotOf.get(copy);
+        if (slot == null || slot.copy != copy || stopping) {
+            return;
+        }
+        CopyInfo copyInfo = info.get(copy);
+        slot.state = slot.standby ? WorkerState.STANDBY : WorkerState.READY;
+        if (!slot.standby) {
+            slot.activeSince = Instant.now();
+        }
+        copyInfo.readyAt = Instant.now();
+        emit(new Ready(Instant.now(), copy.id(), copy.mode(), Duration.between(copyInfo.startedAt, copyInfo.readyAt)));
+        if (!everReady && slots.stream().allMatch(s -> s.state == WorkerState.READY)) {
+            everReady = true;
+            started.complete(null);
+        }
+    }
+
+    private void onEnded(Copy copy, ForklessEvent event, String reason) {
+        Slot slot = slotOf.remove(copy);
+        if (slot == null || slot.copy != copy) {
+            return; // already draining: the end of a copy being stopped changes nothing
+        }
+        emit(event);
+        slot.copy = null;
+        slot.lastExit = reason;
+        Duration uptime = slot.state == WorkerState.READY && slot.activeSince != null
+                ? Duration.between(slot.activeSince, Instant.now()) : Duration.ZERO;
+        WorkerState was = slot.state;
+        slot.state = WorkerState.STOPPED;
+        drain(copy);
+        if (stopping) {
+            return;
+        }
+        if (!everReady && was == WorkerState.STARTING && !slot.standby) {
+            // failing before it ever served: counts as an unstable start, below
+            uptime = Duration.ZERO;
+        }
+        recordFailure(slot, uptime, reason);
+    }
+
+    /** The slot's copy ended after {@code uptime}: replace it, or give up on the slot. */
+    private void recordFailure(Slot slot, Duration uptime, String reason) {
+        if (uptime.compareTo(policy.resetAfter()) >= 0) {
+            slot.backoffAttempt = 0;
+        }
+        if (uptime.compareTo(policy.minUptime()) < 0) {
+            slot.unstable++;
+        } else {
+            slot.unstable = 0;
+        }
+        slot.restarts++;
+        if (slot.unstable > policy.maxRestarts()) {
+            slot.errored = true;
+            slot.state = WorkerState.ERRORED;
+            emit(new Errored(Instant.now(), slot.name, slot.unstable, reason));
+            if (slots.stream().allMatch(s -> s.errored)) {
+                fail("every copy errored; last: " + reason, 1);
+            }
+            return;
+        }
+        if (!slot.standby && promoteStandbyInto(slot)) {
+            return;
+        }
+        scheduleRestart(slot);
+    }
+
+    private boolean promoteStandbyInto(Slot slot) {
+        for (Slot standby : standbys) {
+            if (standby.state == WorkerState.STANDBY && standby.copy != null) {
+                Copy copy = standby.copy;
+                standby.copy = null;
+                standby.state = WorkerState.STOPPED;
+                slot.copy = copy;
+                slot.state = WorkerState.READY;
+                slot.activeSince = Instant.now();
+                slotOf.put(copy, slot);
+                copy.startAccepting();
+                emit(new Promoted(Instant.now(), copy.id(), copy.mode(), slot.name));
+                launch(standby);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void scheduleRestart(Slot slot) {
+        slot.backoffAttempt++;
+        long delay = policy.backoff().apply(slot.backoffAttempt);
+        slot.state = WorkerState.STARTING;
+        emit(new Restarting(Instant.now(), slot.name, slot.backoffAttempt, Duration.ofMillis(delay)));
+        slot.pendingRestart = timer.schedule(() -> post(() -> launch(slot)), delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** Drains a copy on a virtual thread, then unloads it. */
+    private void drain(Copy copy) {
+        draining.add(copy);
+        info.computeIfAbsent(copy, c -> new CopyInfo(Instant.now())).drainingSince = Instant.now();
+        copy.beginDrain();
+        emit(new Draining(Instant.now(), copy.id(), copy.mode(), copy.openConnections()));
+        blocking.execute(() -> {
+            long start = System.nanoTime();
+            long deadline = start + policy.drainTimeout().toNanos();
+            try {
+                while (copy.openConnections() > 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(POLL);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            var report = copy.unload(policy.unloadGrace());
+            post(() -> {
+                draining.remove(copy);
+                info.remove(copy);
+                emit(new Drained(Instant.now(), copy.id(), copy.mode(), took, report.forcedConnections()));
+                emit(new Unloaded(Instant.now(), copy.id(), copy.mode(), report.leftoverThreads()));
+                maybeTerminate();
+            });
+        });
+    }
+
+    private void fail(String message, int exitCode) {
+        if (!started.isDone()) {
+            started.completeExceptionally(new ForklessException(message, exitCode));
+        }
+        beginStop(message, exitCode);
+    }
+
+    private int exitCode;
+
+    private void beginStop(String reason, int code) {
+        if (stopping) {
+            return;
+        }
+        stopping = true;
+        exitCode = code;
+        emit(new Stopping(Instant.now(), reason));
+        for (Slot slot : concat(slots, standbys)) {
+            if (slot.pendingRestart != null) {
+                slot.pendingRestart.cancel(false);
+            }
+            Copy copy = slot.copy;
+            if (copy != null) {
+                slot.copy = null;
+                slotOf.remove(copy);
+                slot.state = WorkerState.STOPPED;
+                drain(copy);
+            }
+        }
+        maybeTerminate();
+    }
+
+    private void maybeTerminate() {
+        if (stopping && draining.isEmpty() && !terminated.isDone()) {
+            timer.shutdownNow();
+            blocking.shutdown();
+            terminated.complete(exitCode);
+            mailbox.shutdown();
+        }
+    }
+
+    private List<WorkerSnapshot> snapshot() {
+        List<WorkerSnapshot> result = new ArrayList<>();
+        Instant now = Instant.now();
+        for (Slot slot : concat(slots, standbys)) {
+            Copy copy = slot.copy;
+            if (copy != null) {
+                CopyInfo ci = info.get(copy);
+                result.add(new WorkerSnapshot(copy.id(), slot.name, copy.mode(), copy.pid(), slot.state,
+                        Duration.between(ci.startedAt, now), slot.restarts, copy.requests(), copy.openConnections(),
+                        Optional.ofNullable(slot.lastExit)));
+            } else if (slot.errored) {
+                result.add(new WorkerSnapshot("-", slot.name, "-", 0, WorkerState.ERRORED, Duration.ZERO,
+                        slot.restarts, 0, 0, Optional.ofNullable(slot.lastExit)));
+            }
+        }
+        for (Copy copy : draining) {
+            CopyInfo ci = info.get(copy);
+            result.add(new WorkerSnapshot(copy.id(), "-", copy.mode(), copy.pid(), WorkerState.DRAINING,
+                    ci == null ? Duration.ZERO : Duration.between(ci.startedAt, now), 0, copy.requests(),
+                    copy.openConnections(), Optional.empty()));
+        }
+        return List.copyOf(result);
+    }
+
+    private static List<Slot> concat(List<Slot> a, List<Slot> b) {
+        List<Slot> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    /** A place for one copy: serving ({@code 1..n}) or standby ({@code s1..}); outlives its copies. */
+    private static final class Slot {
+        final String name;
+        final boolean standby;
+        Copy copy;
+        WorkerState state = WorkerState.STARTING;
+        Instant activeSince;
+        int restarts;
+        int unstable;
+        int backoffAttempt;
+        boolean errored;
+        String lastExit;
+        ScheduledFuture<?> pendingRestart;
+
+        Slot(String name, boolean standby) {
+            this.name = name;
+            this.standby = standby;
+        }
+    }
+
+    /** What the supervisor remembers of one copy. */
+    private static final class CopyInfo {
+        final Instant startedAt;
+        Instant readyAt;
+        Instant drainingSince;
+
+        CopyInfo(Instant startedAt) {
+            this.startedAt = startedAt;
+        }
+    }
+}

@@ -24,6 +24,7 @@ public final class EventLog implements Consumer<ForklessEvent> {
 
     private final PrintStream out;
     private final boolean traces;
+    private java.util.List<String> held;
 
     /**
      * @param out    where lines go
@@ -34,14 +35,44 @@ public final class EventLog implements Consumer<ForklessEvent> {
         this.traces = traces;
     }
 
-    @Override
-    public void accept(ForklessEvent event) {
-        String line = format(event);
-        synchronized (out) {
-            out.println(line);
-            if (traces && event instanceof Crashed c) {
-                c.stackTrace().lines().forEach(l -> out.println("  " + l));
+    /**
+     * Holds lines from now on until {@link #release}: the CLI holds them while starting, so that a start
+     * that fails prints one line, not the life of copies that never served.
+     *
+     * @return this
+     */
+    public synchronized EventLog hold() {
+        held = new java.util.ArrayList<>();
+        return this;
+    }
+
+    /**
+     * Prints or drops the held lines, and prints lines as they come from now on.
+     *
+     * @param print whether to print them
+     */
+    public synchronized void release(boolean print) {
+        if (held != null && print) {
+            synchronized (out) {
+                held.forEach(out::println);
             }
+        }
+        held = null;
+    }
+
+    @Override
+    public synchronized void accept(ForklessEvent event) {
+        java.util.List<String> lines = new java.util.ArrayList<>();
+        lines.add(format(event));
+        if (traces && event instanceof Crashed c) {
+            c.stackTrace().lines().forEach(l -> lines.add("  " + l));
+        }
+        if (held != null) {
+            held.addAll(lines);
+            return;
+        }
+        synchronized (out) {
+            lines.forEach(out::println);
         }
     }
 

@@ -39,7 +39,27 @@ public final class Forkless implements AutoCloseable {
     private Forkless(Builder builder) {
         this.config = builder;
         this.eventListeners = new CopyOnWriteArrayList<>(builder.listeners);
-        Consumer<ForklessEvent> publish = event -> eventListeners.forEach(l -> l.accept(event));
+        ConsoleRouter console = ConsoleRouter.install();
+        Consumer<ForklessEvent> routeConsole = new Consumer<>() {
+            private boolean startFailed;
+
+            @Override
+            public void accept(ForklessEvent event) {
+                switch (event) {
+                    case ForklessEvent.Started e -> console.hold(e.workerId());
+                    case ForklessEvent.Ready e -> console.release(e.workerId(), true);
+                    case ForklessEvent.Crashed e -> console.release(e.workerId(), !startFailed);
+                    case ForklessEvent.Exited e -> console.release(e.workerId(), !startFailed);
+                    case ForklessEvent.Unloaded e -> console.forget(e.workerId(), !startFailed);
+                    case ForklessEvent.Stopping e -> startFailed |= e.exitCode() == 2;
+                    default -> { }
+                }
+            }
+        };
+        Consumer<ForklessEvent> publish = event -> {
+            routeConsole.accept(event);
+            eventListeners.forEach(l -> l.accept(event));
+        };
         this.listeners = new SharedListeners(address ->
                 publish.accept(new ForklessEvent.Listening(java.time.Instant.now(), address)));
         CallSiteRewriter rewriter = new CallSiteRewriter();

@@ -72,6 +72,6 @@ public sealed interface ForklessEvent {
     }
 
     /** The runtime started stopping. */
-    record Stopping(Instant time, String reason) implements ForklessEvent {
+    record Stopping(Instant time, String reason, int exitCode) implements ForklessEvent {
     }
 }

@@ -380,7 +380,7 @@ final class Supervisor implements Copy.Events {
         }
         stopping = true;
         exitCode = code;
-        emit(new Stopping(Instant.now(), reason));
+        emit(new Stopping(Instant.now(), reason, code));
         for (Slot slot : concat(slots, standbys)) {
             if (slot.pendingRestart != null) {
                 slot.pendingRestart.cancel(false);

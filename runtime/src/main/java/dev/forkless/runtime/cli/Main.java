@@ -79,6 +79,7 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
         Forkless forkless;
         int copies;
+        EventLog log = new EventLog(err, true).hold();
         try {
             copies = parseCopies(isolates);
             int standbys = parseCount("--standby", standby, 0);
@@ -89,7 +90,7 @@ public final class Main implements Callable<Integer> {
                     .copies(copies)
                     .standby(standbys)
                     .drainTimeout(drain)
-                    .listener(new EventLog(err, true))
+                    .listener(log)
                     .build();
         } catch (BadAppException | IllegalArgumentException e) {
             err.println("forkless: " + e.getMessage());
@@ -99,9 +100,11 @@ public final class Main implements Callable<Integer> {
         try {
             forkless.start();
         } catch (ForklessException e) {
+            log.release(e.exitCode() != 2);
             err.println("forkless: " + e.getMessage());
             return e.exitCode();
         }
+        log.release(true);
         err.println("forkless ready: " + copies + " isolate" + (copies == 1 ? "" : "s") + " serving "
                 + forkless.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).toList());
         return forkless.awaitTermination();

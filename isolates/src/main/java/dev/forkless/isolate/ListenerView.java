@@ -91,10 +91,7 @@ public final class ListenerView extends ServerSocketChannel {
         if (socket == null) {
             throw new NotYetBoundException();
         }
-        if (!acceptorStarted) {
-            acceptorStarted = true;
-            isolate.acceptorStarted();
-        }
+        markAcceptorStarted();
         if (!isBlocking()) {
             return accepting ? track(socket.channel().accept()) : null;
         }
@@ -108,6 +105,7 @@ public final class ListenerView extends ServerSocketChannel {
      * @return the connection, or {@code null} when the timeout passed
      */
     SocketChannel acceptBlocking(SharedSocket socket, long timeoutMillis) throws IOException {
+        markAcceptorStarted();
         long deadline = timeoutMillis > 0 ? System.nanoTime() + timeoutMillis * 1_000_000 : 0;
         boolean completed = false;
         try {
@@ -139,6 +137,14 @@ public final class ListenerView extends ServerSocketChannel {
             end(completed);
         }
         throw new AsynchronousCloseException();
+    }
+
+    /** The app's acceptor is running: the isolate is ready. */
+    private void markAcceptorStarted() {
+        if (!acceptorStarted) {
+            acceptorStarted = true;
+            isolate.acceptorStarted();
+        }
     }
 
     /** @return the shared socket, or {@code null} while unbound or once closed */

@@ -66,6 +66,16 @@ final class ConsoleRouter {
         return err.target;
     }
 
+    /** @return where a child JVM's standard output goes: line by line behind its tag, held like an isolate's */
+    Sink outOf(String id) {
+        return out.sink(id);
+    }
+
+    /** @return where a child JVM's standard error goes */
+    Sink errOf(String id) {
+        return err.sink(id);
+    }
+
     /** Starts holding a copy's output until {@link #release}. */
     void hold(String id) {
         out.sink(id).hold();
@@ -76,6 +86,12 @@ final class ConsoleRouter {
     void release(String id, boolean print) {
         out.sink(id).release(print);
         err.sink(id).release(print);
+    }
+
+    /** Drops all copies' output from now on: the runtime gave up before anything served. */
+    void discardAll() {
+        out.discarding = true;
+        err.discarding = true;
     }
 
     /** Forgets a copy once it is unloaded, printing what is left of its last line. */
@@ -89,6 +105,7 @@ final class ConsoleRouter {
 
         private final PrintStream target;
         private final Map<String, Sink> sinks = new ConcurrentHashMap<>();
+        private volatile boolean discarding;
 
         RoutingStream(PrintStream target) {
             super(new OutputStream() {
@@ -125,7 +142,7 @@ final class ConsoleRouter {
             if (isolate == null) {
                 target.write(buf, off, len);
                 target.flush();
-            } else {
+            } else if (!discarding) {
                 sink(isolate.id()).write(buf, off, len);
             }
         }

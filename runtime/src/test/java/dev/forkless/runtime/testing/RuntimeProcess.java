@@ -1,0 +1,159 @@
+package dev.forkless.runtime.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.awaitility.Awaitility.await;
+
+/** The real runtime.jar, run as a child process of the test, with its output kept line by line. */
+public final class RuntimeProcess implements AutoCloseable {
+
+    private static final Pattern LISTENING = Pattern.compile("forkless event=listening address=(\\S+):(\\d+)");
+
+    private final Process process;
+    private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final List<Thread> pumps;
+
+    private RuntimeProcess(Process process) {
+        this.process = process;
+        this.pumps = List.of(Thread.ofVirtual().start(() -> pump(process.getErrorStream())),
+                Thread.ofVirtual().start(() -> pump(process.getInputStream())));
+    }
+
+    /** @return the path of a built artifact, from the system property the pom sets */
+    public static Path artifact(String property) {
+        String value = System.getProperty(property);
+        if (value == null) {
+            throw new IllegalStateException("system property " + property + " is not set (run through Maven)");
+        }
+        return Path.of(value);
+    }
+
+    /** @return the demo app's jar */
+    public static Path demoJar() {
+        return artifact("forkless.demo.jar");
+    }
+
+    /**
+     * Starts {@code java -jar runtime.jar args...}.
+     *
+     * @param args the runtime's arguments
+     * @return the process
+     */
+    public static RuntimeProcess start(String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(artifact("forkless.java").toString());
+        command.add("-jar");
+        command.add(artifact("forkless.runtime.jar").toString());
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        return new RuntimeProcess(builder.start());
+    }
+
+    /** Starts the demo with the given runtime options, on an ephemeral port of 127.0.0.1. */
+    public static RuntimeProcess demo(String... options) throws IOException {
+        List<String> args = new ArrayList<>(List.of(options));
+        args.add(demoJar().toString());
+        args.addAll(List.of("--port", "0", "--host", "127.0.0.1"));
+        return start(args.toArray(String[]::new));
+    }
+
+    private void pump(java.io.InputStream in) {
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                lines.add(line);
+            }
+        } catch (IOException ignored) {
+            // the process ended
+        }
+    }
+
+    /** Waits until the runtime says it is ready, then returns the address it listens on. */
+    public InetSocketAddress awaitReady() {
+        await().atMost(Duration.ofSeconds(30)).until(() -> hasLine(l -> l.startsWith("forkless ready")) || !process.isAlive());
+        if (!process.isAlive()) {
+            throw new AssertionError("runtime exited with " + process.exitValue() + ":\n" + output());
+        }
+        for (String line : lines) {
+            Matcher m = LISTENING.matcher(line);
+            if (m.find()) {
+                return new InetSocketAddress(m.group(1), Integer.parseInt(m.group(2)));
+            }
+        }
+        throw new AssertionError("no listening line in:\n" + output());
+    }
+
+    /** Waits until a line matching the predicate was printed. */
+    public String awaitLine(Predicate<String> matching, Duration atMost) {
+        await().atMost(atMost).until(() -> hasLine(matching));
+        return lines.stream().filter(matching).findFirst().orElseThrow();
+    }
+
+    /** @return how many lines so far match */
+    public long count(Predicate<String> matching) {
+        return lines.stream().filter(matching).count();
+    }
+
+    public boolean hasLine(Predicate<String> matching) {
+        return lines.stream().anyMatch(matching);
+    }
+
+    /** @return every line so far */
+    public List<String> lines() {
+        return List.copyOf(lines);
+    }
+
+    /** @return all output so far */
+    public String output() {
+        return String.join("\n", lines);
+    }
+
+    /** @return the runtime's pid */
+    public long pid() {
+        return process.pid();
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    /** Waits for the process to end; returns its exit code. */
+    public int awaitExit(Duration atMost) throws InterruptedException {
+        if (!process.waitFor(atMost.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("runtime still running after " + atMost + ":\n" + output());
+        }
+        for (Thread pump : pumps) {
+            pump.join(Duration.ofSeconds(5));
+        }
+        return process.exitValue();
+    }
+
+    /** Sends SIGTERM. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        }
+    }
+}

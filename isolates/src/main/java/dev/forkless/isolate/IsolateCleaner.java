@@ -1,11 +1,16 @@
 package dev.forkless.isolate;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodType;
+import java.lang.ref.SoftReference;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Handler;
 import java.util.logging.LogManager;
 import java.util.logging.Logger;
@@ -102,8 +107,86 @@ final class IsolateCleaner {
         }
     }
 
-    /** Removes the isolate's logging handlers from every JUL logger. */
+    /** Removes what the isolate left in JVM-wide places: its JUL handlers and filters, JDK method handle caches. */
     static void clearJvmWideReferences(ClassLoader loader) {
+        clearLoggingHandlers(loader);
+        clearRecordMethodCaches(loader);
+    }
+
+    /**
+     * Clears the {@code asType} caches of the JDK's shared record method handles.
+     *
+     * <p>The {@code equals}/{@code hashCode}/{@code toString} of every record the app defines are built by
+     * {@code java.lang.runtime.ObjectMethods} from a few static method handles of its own
+     * ({@code Objects::hashCode}, {@code Objects::equals}, ...), adapted with {@code asType} to the
+     * record's component types. Each handle remembers its last adaptation to a type of another loader in a
+     * {@code SoftReference} ({@code MethodHandle.asTypeSoftCache}), so after Helidon's records ran, for
+     * instance, {@code OBJECTS_HASHCODE} keeps a handle typed {@code (io.helidon.common.types.TypeName)int},
+     * and through that class the isolate's loader. A soft reference is only cleared under memory
+     * pressure, so the loader would stay until the heap runs low. Clearing a cache entry is harmless: the
+     * next {@code asType} computes it again. Needs {@code --add-opens java.base/java.lang.runtime} and
+     * {@code --add-opens java.base/java.lang.invoke}.
+     */
+    private static void clearRecordMethodCaches(ClassLoader loader) {
+        try {
+            Field softCache = MethodHandle.class.getDeclaredField("asTypeSoftCache");
+            softCache.setAccessible(true);
+            Class<?> objectMethods = Class.forName("java.lang.runtime.ObjectMethods");
+            for (Field field : objectMethods.getDeclaredFields()) {
+                if (!Modifier.isStatic(field.getModifiers())) {
+                    continue;
+                }
+                field.setAccessible(true);
+                Object value = field.get(null);
+                if (value instanceof MethodHandle handle) {
+                    clearSoftAsTypeCache(handle, softCache, loader);
+                } else if (value instanceof Map<?, ?> map) {
+                    // primitiveEquals, primitiveHashers, primitiveToString: class -> method handle
+                    for (Object v : map.values()) {
+                        if (v instanceof MethodHandle handle) {
+                            clearSoftAsTypeCache(handle, softCache, loader);
+                        }
+                    }
+                }
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "cannot clear the record method handle caches (start the JVM"
+                    + " with --add-opens java.base/java.lang.invoke=ALL-UNNAMED"
+                    + " --add-opens java.base/java.lang.runtime=ALL-UNNAMED): " + e);
+        }
+    }
+
+    /** Clears a method handle's soft {@code asType} cache when the cached handle's type names a class of the loader. */
+    private static void clearSoftAsTypeCache(MethodHandle handle, Field softCache, ClassLoader loader)
+            throws IllegalAccessException {
+        if (softCache.get(handle) instanceof SoftReference<?> ref
+                && ref.get() instanceof MethodHandle cached && mentions(cached.type(), loader)) {
+            ref.clear();
+        }
+    }
+
+    private static boolean mentions(MethodType type, ClassLoader loader) {
+        if (definedBy(elementType(type.returnType()), loader)) {
+            return true;
+        }
+        for (Class<?> parameter : type.parameterArray()) {
+            if (definedBy(elementType(parameter), loader)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Class<?> elementType(Class<?> type) {
+        Class<?> element = type;
+        while (element.isArray()) {
+            element = element.componentType();
+        }
+        return element;
+    }
+
+    /** Removes the isolate's logging handlers and filters from every JUL logger. */
+    private static void clearLoggingHandlers(ClassLoader loader) {
         LogManager manager = LogManager.getLogManager();
         for (String name : Collections.list(manager.getLoggerNames())) {
             Logger logger = manager.getLogger(name);

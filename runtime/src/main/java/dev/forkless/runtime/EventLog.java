@@ -94,6 +94,10 @@ public final class EventLog implements Consumer<ForklessEvent> {
             case Errored e -> "forkless slot=" + e.slot() + " event=errored unstableRestarts=" + e.unstableRestarts()
                     + " cause=" + quote(e.lastCause());
             case Stopping e -> "forkless event=stopping reason=" + quote(e.reason());
+            case ForklessEvent.Reloading e -> "forkless event=reloading trigger=" + quote(e.trigger());
+            case ForklessEvent.Reloaded e -> "forkless event=reloaded ok=" + e.ok() + " replaced=" + e.replaced()
+                    + " ms=" + e.took().toMillis() + (e.ok() ? "" : " reason=" + quote(e.reason()));
+            case ForklessEvent.Scaled e -> "forkless event=scaled from=" + e.from() + " to=" + e.to();
         };
     }
 

@@ -1,5 +1,6 @@
 package dev.forkless.runtime;
 
+import dev.forkless.api.Worker;
 import dev.forkless.isolate.AppJar;
 import dev.forkless.isolate.CallSiteRewriter;
 import dev.forkless.isolate.UncaughtExceptionDispatcher;
@@ -35,6 +36,7 @@ public final class Forkless implements AutoCloseable {
     private final SharedListeners listeners;
     private final Supervisor supervisor;
     private final List<Consumer<ForklessEvent>> eventListeners;
+    private volatile JarWatcher watcher;
 
     private Forkless(Builder builder) {
         this.config = builder;
@@ -51,7 +53,12 @@ public final class Forkless implements AutoCloseable {
                     case ForklessEvent.Crashed e -> console.release(e.workerId(), !startFailed);
                     case ForklessEvent.Exited e -> console.release(e.workerId(), !startFailed);
                     case ForklessEvent.Unloaded e -> console.forget(e.workerId(), !startFailed);
-                    case ForklessEvent.Stopping e -> startFailed |= e.exitCode() == 2;
+                    case ForklessEvent.Stopping e -> {
+                        if (e.exitCode() == 2) {
+                            startFailed = true;
+                            console.discardAll();
+                        }
+                    }
                     default -> { }
                 }
             }
@@ -64,9 +71,12 @@ public final class Forkless implements AutoCloseable {
                 publish.accept(new ForklessEvent.Listening(java.time.Instant.now(), address)));
         CallSiteRewriter rewriter = new CallSiteRewriter();
         this.supervisor = new Supervisor(
-                (id, accepting, events) -> new IsolateCopy(id, builder.app, builder.args, accepting, listeners,
-                        rewriter, events),
-                builder.policy, publish);
+                builder.mode == Worker.Mode.PROCESS
+                        ? (id, accepting, events) -> new ProcessCopy(id, builder.currentApp(), builder.args, builder.jvmArgs,
+                                accepting, builder.policy.drainTimeout(), listeners, console, events)
+                        : (id, accepting, events) -> new IsolateCopy(id, builder.currentApp(), builder.args, accepting, listeners,
+                                rewriter, events),
+                builder.policy, builder.readyTimeout, publish);
     }
 
     /** @return a builder */
@@ -89,7 +99,56 @@ public final class Forkless implements AutoCloseable {
             listeners.close();
             throw e;
         }
+        if (config.watchDelay != null) {
+            try {
+                watcher = new JarWatcher(config.app.classPath(), config.watchDelay, () -> supervisor.reload("watch"));
+            } catch (java.io.IOException e) {
+                stopAsync("cannot watch the app's jars: " + e.getMessage()).join();
+                throw new ForklessException("cannot watch the app's jars: " + e.getMessage(), 1);
+            }
+        }
         return this;
+    }
+
+    /**
+     * Rolling reload: every copy is replaced by a new one started from the app as it is now on disk, one
+     * at a time, each old copy draining only once its replacement is ready. A replacement that fails or
+     * is not ready within the ready timeout aborts the reload and the old copies keep serving.
+     *
+     * @return how it ended
+     */
+    public CompletableFuture<OperationResult> reload() {
+        return supervisor.reload("api");
+    }
+
+    /**
+     * Rolling reload, naming what triggered it in the log.
+     *
+     * @param trigger what asked for it (for example {@code "SIGHUP"}, {@code "watch"})
+     * @return how it ended
+     */
+    public CompletableFuture<OperationResult> reload(String trigger) {
+        return supervisor.reload(trigger);
+    }
+
+    /**
+     * Replaces one copy without downtime.
+     *
+     * @param workerId the copy's id
+     * @return how it ended; not ok when no copy has that id
+     */
+    public CompletableFuture<OperationResult> restart(String workerId) {
+        return supervisor.restart(workerId);
+    }
+
+    /**
+     * Sets the number of serving copies: up starts new copies, down drains the newest.
+     *
+     * @param copies serving copies, at least 1
+     * @return how it ended, once new copies are ready
+     */
+    public CompletableFuture<OperationResult> scale(int copies) {
+        return supervisor.scale(copies);
     }
 
     /** @return the addresses the app listens on, through the runtime's shared sockets */
@@ -118,6 +177,10 @@ public final class Forkless implements AutoCloseable {
      * @return completes with the exit code (0) once everything is stopped
      */
     public CompletableFuture<Integer> stopAsync(String reason) {
+        JarWatcher w = watcher;
+        if (w != null) {
+            w.close();
+        }
         return supervisor.stop(reason, 0).whenComplete((code, e) -> listeners.close());
     }
 
@@ -145,6 +208,11 @@ public final class Forkless implements AutoCloseable {
         private int copies = Runtime.getRuntime().availableProcessors();
         private int standby = 1;
         private RestartPolicy policy = RestartPolicy.DEFAULT;
+        private Duration readyTimeout = Duration.ofSeconds(3);
+        private Duration watchDelay;
+        private boolean appFromJar;
+        private Worker.Mode mode = Worker.Mode.ISOLATE;
+        private List<String> jvmArgs = List.of();
         private final List<Consumer<ForklessEvent>> listeners = new ArrayList<>();
 
         private Builder() {
@@ -159,6 +227,39 @@ public final class Forkless implements AutoCloseable {
          */
         public Builder app(Path jar) {
             this.app = AppJar.open(jar);
+            this.appFromJar = true;
+            return this;
+        }
+
+        /**
+         * Reloads (rolling, without downtime) when the app's jar or one of its {@code Class-Path} jars
+         * changes, once the files have been quiet for {@code delay}.
+         *
+         * @param delay the debounce delay (PM2's {@code watch_delay}; default 1 s on the CLI)
+         * @return this
+         */
+        public Builder watch(Duration delay) {
+            this.watchDelay = Objects.requireNonNull(delay);
+            return this;
+        }
+
+        /** The app as it is on disk now: a reload picks up a rebuilt jar and its new Class-Path. */
+        AppJar currentApp() {
+            return appFromJar ? AppJar.open(app.jar()) : app;
+        }
+
+        /**
+         * How long a new copy started by a reload or restart gets to become ready before the operation is
+         * aborted (default 3 s).
+         *
+         * @param timeout the timeout
+         * @return this
+         */
+        public Builder readyTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("ready timeout must be positive");
+            }
+            this.readyTimeout = timeout;
             return this;
         }
 
@@ -207,6 +308,27 @@ public final class Forkless implements AutoCloseable {
         /** @param timeout how long a stopping copy's connections get (default 5 s) @return this */
         public Builder drainTimeout(Duration timeout) {
             this.policy = policy.withDrainTimeout(timeout);
+            return this;
+        }
+
+        /**
+         * How copies run: {@link Worker.Mode#ISOLATE} (default), isolates in this JVM, or
+         * {@link Worker.Mode#PROCESS}, child JVMs sharing the runtime's listening sockets.
+         *
+         * @param mode the mode
+         * @return this
+         */
+        public Builder mode(Worker.Mode mode) {
+            if (mode != Worker.Mode.ISOLATE && mode != Worker.Mode.PROCESS) {
+                throw new IllegalArgumentException("mode must be isolate or process, not " + mode);
+            }
+            this.mode = mode;
+            return this;
+        }
+
+        /** @param jvmArgs extra options for each child JVM in process mode (e.g. {@code -Xmx256m}) @return this */
+        public Builder jvmArgs(List<String> jvmArgs) {
+            this.jvmArgs = List.copyOf(jvmArgs);
             return this;
         }
 

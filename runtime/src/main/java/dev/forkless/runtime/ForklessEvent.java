@@ -71,6 +71,18 @@ public sealed interface ForklessEvent {
     record Errored(Instant time, String slot, int unstableRestarts, String lastCause) implements ForklessEvent {
     }
 
+    /** A rolling reload started: every copy is replaced, one at a time. */
+    record Reloading(Instant time, String trigger) implements ForklessEvent {
+    }
+
+    /** A rolling reload ended: all copies replaced, or aborted with the old copies still serving. */
+    record Reloaded(Instant time, boolean ok, int replaced, String reason, Duration took) implements ForklessEvent {
+    }
+
+    /** The number of serving copies changed. */
+    record Scaled(Instant time, int from, int to) implements ForklessEvent {
+    }
+
     /** The runtime started stopping. */
     record Stopping(Instant time, String reason, int exitCode) implements ForklessEvent {
     }

@@ -64,6 +64,9 @@ final class Supervisor implements Copy.Events {
     private final AtomicInteger ids = new AtomicInteger();
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final CompletableFuture<Integer> terminated = new CompletableFuture<>();
+    /** One operation (reload, restart, scale) at a time; held by the virtual thread running it. */
+    private final java.util.concurrent.Semaphore operations = new java.util.concurrent.Semaphore(1, true);
+    private final Duration readyTimeout;
 
     // ---- confined to the mailbox thread ----
     private final List<Slot> slots = new ArrayList<>();
@@ -71,11 +74,14 @@ final class Supervisor implements Copy.Events {
     private final Map<Copy, Slot> slotOf = new IdentityHashMap<>();
     private final Map<Copy, CopyInfo> info = new IdentityHashMap<>();
     private final List<Copy> draining = new ArrayList<>();
+    /** Copies started by a reload or restart, not yet in their slot: copy -> slot name. */
+    private final Map<Copy, String> incoming = new IdentityHashMap<>();
     private boolean stopping;
     private boolean everReady;
 
-    Supervisor(CopyFactory factory, RestartPolicy policy, Consumer<ForklessEvent> listener) {
+    Supervisor(CopyFactory factory, RestartPolicy policy, Duration readyTimeout, Consumer<ForklessEvent> listener) {
         this.factory = factory;
+        this.readyTimeout = readyTimeout;
         this.policy = policy;
         this.listener = listener;
         this.mailbox = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("forkless-supervisor")
@@ -141,6 +147,249 @@ final class Supervisor implements Copy.Events {
         } catch (ExecutionException | TimeoutException e) {
             return List.of();
         }
+    }
+
+    /**
+     * Replaces every copy, one slot at a time: a new copy (from the app as it is now on disk) starts, and
+     * only once it is ready does the old one drain. A new copy that is not ready within the ready timeout,
+     * or fails, aborts the reload: the old copies keep serving.
+     *
+     * @param trigger what asked for it, for the log
+     * @return how it ended
+     */
+    CompletableFuture<OperationResult> reload(String trigger) {
+        return operation(() -> {
+            Instant start = Instant.now();
+            post(() -> emit(new ForklessEvent.Reloading(start, trigger)));
+            List<String> names = call(() -> concat(slots, standbys).stream()
+                    .filter(sl -> !sl.errored).map(sl -> sl.name).toList());
+            int replaced = 0;
+            for (String name : names) {
+                String failure = replaceSlot(name);
+                if (failure != null) {
+                    OperationResult result = OperationResult.failed(replaced, failure);
+                    post(() -> emit(new ForklessEvent.Reloaded(Instant.now(), false, result.replaced(), failure,
+                            Duration.between(start, Instant.now()))));
+                    return result;
+                }
+                replaced++;
+            }
+            int done = replaced;
+            post(() -> emit(new ForklessEvent.Reloaded(Instant.now(), true, done, "", Duration.between(start, Instant.now()))));
+            return OperationResult.done(replaced);
+        });
+    }
+
+    /**
+     * Replaces one copy without downtime, as {@link #reload} does for every copy.
+     *
+     * @param workerId the copy's id
+     * @return how it ended; not ok when no copy has that id
+     */
+    CompletableFuture<OperationResult> restart(String workerId) {
+        return operation(() -> {
+            String name = call(() -> concat(slots, standbys).stream()
+                    .filter(sl -> sl.copy != null && sl.copy.id().equals(workerId))
+                    .map(sl -> sl.name).findFirst().orElse(null));
+            if (name == null) {
+                return OperationResult.failed(0, "no copy with id " + workerId);
+            }
+            String failure = replaceSlot(name);
+            return failure == null ? OperationResult.done(1) : OperationResult.failed(0, failure);
+        });
+    }
+
+    /**
+     * Sets the number of serving copies: new slots start (and the result waits until they are ready), or
+     * the newest slots drain.
+     *
+     * @param n serving copies, at least 1
+     * @return how it ended
+     */
+    CompletableFuture<OperationResult> scale(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("scale needs at least 1 copy, not " + n);
+        }
+        return operation(() -> {
+            List<CompletableFuture<Void>> starting = call(() -> {
+                int from = slots.size();
+                List<CompletableFuture<Void>> ready = new ArrayList<>();
+                int next = slots.stream().mapToInt(sl -> Integer.parseInt(sl.name)).max().orElse(0);
+                while (slots.size() < n) {
+                    Slot slot = new Slot(String.valueOf(++next), false);
+                    slots.add(slot);
+                    launch(slot);
+                    if (slot.copy != null) {
+                        ready.add(info.get(slot.copy).ready);
+                    }
+                }
+                while (slots.size() > n) {
+                    Slot slot = slots.removeLast();
+                    if (slot.pendingRestart != null) {
+                        slot.pendingRestart.cancel(false);
+                    }
+                    Copy copy = slot.copy;
+                    if (copy != null) {
+                        slot.copy = null;
+                        slotOf.remove(copy);
+                        drain(copy);
+                    }
+                }
+                emit(new ForklessEvent.Scaled(Instant.now(), from, n));
+                return ready;
+            });
+            int ready = 0;
+            String failure = null;
+            for (CompletableFuture<Void> f : starting) {
+                try {
+                    f.get(Math.max(readyTimeout.toMillis(), 30_000), TimeUnit.MILLISECONDS);
+                    ready++;
+                } catch (ExecutionException | TimeoutException e) {
+                    failure = "a new copy did not become ready: " + (e.getCause() == null ? e : e.getCause().getMessage());
+                }
+            }
+            return failure == null ? OperationResult.done(ready) : OperationResult.failed(ready, failure);
+        });
+    }
+
+    private CompletableFuture<OperationResult> operation(java.util.concurrent.Callable<OperationResult> work) {
+        CompletableFuture<OperationResult> result = new CompletableFuture<>();
+        Thread.ofVirtual().name("forkless-operation").start(() -> {
+            try {
+                operations.acquire();
+                try {
+                    result.complete(stopping() ? OperationResult.failed(0, "the runtime is stopping") : work.call());
+                } finally {
+                    operations.release();
+                }
+            } catch (Exception e) {
+                result.complete(OperationResult.failed(0, String.valueOf(e.getMessage())));
+            }
+        });
+        return result;
+    }
+
+    private boolean stopping() {
+        return call(() -> stopping);
+    }
+
+    /** Runs on the mailbox and waits for the answer: for operations on virtual threads only. */
+    private <T> T call(java.util.function.Supplier<T> task) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        post(() -> result.complete(task.get()));
+        try {
+            return result.get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("the supervisor did not answer", e);
+        }
+    }
+
+    /**
+     * Replaces the copy of one slot: start a new one, wait until it is ready, then drain the old one.
+     *
+     * @return {@code null} when done (or nothing to do), else why it failed (the old copy still serves)
+     */
+    private String replaceSlot(String name) {
+        Replacement begun = call(() -> beginReplacement(name));
+        if (begun.failure() != null) {
+            return begun.failure();
+        }
+        Copy fresh = begun.copy();
+        if (fresh == null) {
+            return null;
+        }
+        CompletableFuture<Void> ready = call(() -> info.get(fresh).ready);
+        String failure = null;
+        try {
+            ready.get(readyTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            failure = "copy " + fresh.id() + " was not ready within " + readyTimeout.toMillis() + " ms";
+        } catch (ExecutionException e) {
+            failure = "copy " + fresh.id() + " failed to start: " + e.getCause().getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failure = "interrupted";
+        }
+        String reason = failure;
+        call(() -> {
+            if (reason != null) {
+                if (incoming.remove(fresh) != null) {
+                    drain(fresh);
+                }
+            } else {
+                completeReplacement(name, fresh);
+            }
+            return null;
+        });
+        return reason;
+    }
+
+    /** A replacement copy that started, none (nothing to replace), or why none could start. */
+    private record Replacement(Copy copy, String failure) {
+    }
+
+    private Replacement beginReplacement(String name) {
+        if (stopping) {
+            return new Replacement(null, null);
+        }
+        Slot slot = concat(slots, standbys).stream().filter(sl -> sl.name.equals(name)).findFirst().orElse(null);
+        if (slot == null || slot.errored) {
+            return new Replacement(null, null);
+        }
+        String id = String.valueOf(ids.incrementAndGet());
+        Copy copy;
+        try {
+            copy = factory.create(id, !slot.standby, this);
+        } catch (BadAppException e) {
+            return new Replacement(null, "cannot start a new copy: " + e.getMessage());
+        }
+        incoming.put(copy, name);
+        info.put(copy, new CopyInfo(Instant.now()));
+        emit(new Started(Instant.now(), id, copy.mode(), slot.name, slot.standby));
+        blocking.execute(() -> {
+            try {
+                copy.start();
+            } catch (BadAppException e) {
+                copy.unload(Duration.ZERO);
+                post(() -> {
+                    incoming.remove(copy);
+                    CopyInfo ci = info.remove(copy);
+                    if (ci != null) {
+                        ci.ready.completeExceptionally(new ForklessException(e.getMessage(), 2));
+                    }
+                });
+            }
+        });
+        return new Replacement(copy, null);
+    }
+
+    private void completeReplacement(String name, Copy fresh) {
+        if (incoming.remove(fresh) == null) {
+            return; // it ended meanwhile
+        }
+        Slot slot = concat(slots, standbys).stream().filter(sl -> sl.name.equals(name)).findFirst().orElse(null);
+        if (slot == null || stopping) {
+            drain(fresh);
+            return;
+        }
+        if (slot.pendingRestart != null) {
+            slot.pendingRestart.cancel(false);
+            slot.pendingRestart = null;
+        }
+        Copy old = slot.copy;
+        slot.copy = fresh;
+        slotOf.put(fresh, slot);
+        slot.state = slot.standby ? WorkerState.STANDBY : WorkerState.READY;
+        slot.activeSince = Instant.now();
+        slot.unstable = 0;
+        if (old != null) {
+            slotOf.remove(old);
+            drain(old);
+        }
+        emit(new Promoted(Instant.now(), fresh.id(), fresh.mode(), slot.name));
     }
 
     // ---- Copy.Events: any thread, queued to the mailbox ----
@@ -222,6 +471,10 @@ final class Supervisor implements Copy.Events {
             } catch (BadAppException e) {
                 copy.unload(Duration.ZERO);
                 post(() -> {
+                    CopyInfo ci = info.get(copy);
+                    if (ci != null) {
+                        ci.ready.completeExceptionally(new ForklessException(e.getMessage(), 2));
+                    }
                     if (slot.copy == copy) {
                         slot.copy = null;
                         slotOf.remove(copy);
@@ -244,6 +497,13 @@ final class Supervisor implements Copy.Events {
     }
 
     private void onReady(Copy copy) {
+        if (incoming.containsKey(copy)) {
+            CopyInfo ci = info.get(copy);
+            ci.readyAt = Instant.now();
+            emit(new Ready(Instant.now(), copy.id(), copy.mode(), Duration.between(ci.startedAt, ci.readyAt)));
+            ci.ready.complete(null);
+            return;
+        }
         Slot slot = slotOf.get(copy);
         if (slot == null || slot.copy != copy || stopping) {
             return;
@@ -254,6 +514,7 @@ final class Supervisor implements Copy.Events {
             slot.activeSince = Instant.now();
         }
         copyInfo.readyAt = Instant.now();
+        copyInfo.ready.complete(null);
         emit(new Ready(Instant.now(), copy.id(), copy.mode(), Duration.between(copyInfo.startedAt, copyInfo.readyAt)));
         if (!everReady && slots.stream().allMatch(s -> s.state == WorkerState.READY)) {
             everReady = true;
@@ -262,6 +523,15 @@ final class Supervisor implements Copy.Events {
     }
 
     private void onEnded(Copy copy, ForklessEvent event, String reason) {
+        CopyInfo ended = info.get(copy);
+        if (ended != null) {
+            ended.ready.completeExceptionally(new ForklessException(reason, 1));
+        }
+        if (incoming.remove(copy) != null) {
+            emit(event);
+            drain(copy);
+            return;
+        }
         Slot slot = slotOf.remove(copy);
         if (slot == null || slot.copy != copy) {
             return; // already draining: the end of a copy being stopped changes nothing
@@ -381,6 +651,10 @@ final class Supervisor implements Copy.Events {
         stopping = true;
         exitCode = code;
         emit(new Stopping(Instant.now(), reason, code));
+        for (Copy copy : List.copyOf(incoming.keySet())) {
+            incoming.remove(copy);
+            drain(copy);
+        }
         for (Slot slot : concat(slots, standbys)) {
             if (slot.pendingRestart != null) {
                 slot.pendingRestart.cancel(false);
@@ -458,6 +732,7 @@ final class Supervisor implements Copy.Events {
     /** What the supervisor remembers of one copy. */
     private static final class CopyInfo {
         final Instant startedAt;
+        final CompletableFuture<Void> ready = new CompletableFuture<>();
         Instant readyAt;
         Instant drainingSince;
 

@@ -1,9 +1,11 @@
 package dev.forkless.runtime.cli;
 
+import dev.forkless.api.Worker;
 import dev.forkless.isolate.BadAppException;
 import dev.forkless.runtime.EventLog;
 import dev.forkless.runtime.Forkless;
 import dev.forkless.runtime.ForklessException;
+import dev.forkless.runtime.RestartPolicy;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -27,7 +29,10 @@ import picocli.CommandLine.Parameters;
         description = "Runs N copies of a Java app in one JVM, each in its own isolate, all serving the app's "
                 + "ports through one shared socket, supervised: a copy that crashes is replaced at once.",
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:stopped (SIGTERM, SIGINT)", "1:every copy errored", "2:bad input"})
+        exitCodeList = {"0:stopped (SIGTERM, SIGINT)", "1:every copy errored", "2:bad input"},
+        footerHeading = "%nSignals:%n",
+        footer = {"SIGTERM, SIGINT  stop: stop accepting, drain every copy, exit 0 (a second SIGINT exits at once)",
+                "SIGHUP           rolling reload: replace every copy, one at a time, without failed requests"})
 public final class Main implements Callable<Integer> {
 
     @Option(names = {"-i", "--isolates"}, paramLabel = "N|max", defaultValue = "max",
@@ -38,9 +43,48 @@ public final class Main implements Callable<Integer> {
             description = "Warm standby copies that take over a failed copy's place at once (default: ${DEFAULT-VALUE}).")
     String standby;
 
+    @Option(names = "--ready-timeout", paramLabel = "DURATION", defaultValue = "3s",
+            description = "How long a copy started by a reload or restart gets to become ready before the "
+                    + "operation is aborted (default: ${DEFAULT-VALUE}).")
+    String readyTimeout;
+
+    @Option(names = "--min-uptime", paramLabel = "DURATION", defaultValue = "1s",
+            description = "A copy that ends sooner is an unstable restart (default: ${DEFAULT-VALUE}).")
+    String minUptime;
+
+    @Option(names = "--max-restarts", paramLabel = "N", defaultValue = "16",
+            description = "More unstable restarts in a row than this mark a slot errored (default: ${DEFAULT-VALUE}).")
+    String maxRestarts;
+
+    @Option(names = "--restart-delay", paramLabel = "DURATION", defaultValue = "100ms",
+            description = "First delay before restarting a slot; each further one x1.5 (default: ${DEFAULT-VALUE}).")
+    String restartDelay;
+
+    @Option(names = "--max-restart-delay", paramLabel = "DURATION", defaultValue = "15s",
+            description = "Longest delay between restarts of a slot (default: ${DEFAULT-VALUE}).")
+    String maxRestartDelay;
+
+    @Option(names = "--watch", description = "Reload, without downtime, when the app's jars change.")
+    boolean watch;
+
+    @Option(names = "--watch-delay", paramLabel = "DURATION", defaultValue = "1s",
+            description = "Quiet time after a change before --watch reloads (default: ${DEFAULT-VALUE}).")
+    String watchDelay;
+
     @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "5s",
             description = "How long a stopping copy's open connections get before they are closed (default: ${DEFAULT-VALUE}).")
     String drainTimeout;
+
+    @Option(names = "--mode", paramLabel = "isolate|process", defaultValue = "isolate",
+            description = "How copies run: isolates in this JVM, or child JVMs sharing the same socket (default: ${DEFAULT-VALUE}).")
+    String mode;
+
+    @Option(names = "--jvm-arg", paramLabel = "ARG",
+            description = "An option for each child JVM in process mode (repeatable), e.g. --jvm-arg=-Xmx256m.")
+    List<String> jvmArgs = new ArrayList<>();
+
+    @CommandLine.ArgGroup(exclusive = false, heading = "%nComparing the two modes:%n")
+    CompareOptions compare;
 
     @Parameters(index = "0", paramLabel = "APP.jar", description = "The app: a jar with a Main-Class.")
     Path app;
@@ -77,21 +121,36 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (compare != null && compare.compare) {
+            return compare.run(this, err);
+        }
         Forkless forkless;
         int copies;
+        Worker.Mode copyMode;
         EventLog log = new EventLog(err, true).hold();
         try {
             copies = parseCopies(isolates);
             int standbys = parseCount("--standby", standby, 0);
             Duration drain = Durations.parse(drainTimeout);
-            forkless = Forkless.builder()
+            copyMode = parseMode(mode);
+            RestartPolicy policy = RestartPolicy.DEFAULT
+                    .withDrainTimeout(drain)
+                    .withCrashLoopGuard(Durations.parse(minUptime), parseCount("--max-restarts", maxRestarts, 0))
+                    .withBackoff(Durations.parse(restartDelay), 1.5, Durations.parse(maxRestartDelay));
+            Forkless.Builder builder = Forkless.builder()
                     .app(app)
                     .args(appArgs)
                     .copies(copies)
                     .standby(standbys)
-                    .drainTimeout(drain)
-                    .listener(log)
-                    .build();
+                    .restartPolicy(policy)
+                    .readyTimeout(Durations.parse(readyTimeout))
+                    .mode(copyMode)
+                    .jvmArgs(jvmArgs)
+                    .listener(log);
+            if (watch) {
+                builder.watch(Durations.parse(watchDelay));
+            }
+            forkless = builder.build();
         } catch (BadAppException | IllegalArgumentException e) {
             err.println("forkless: " + e.getMessage());
             return 2;
@@ -105,9 +164,19 @@ public final class Main implements Callable<Integer> {
             return e.exitCode();
         }
         log.release(true);
-        err.println("forkless ready: " + copies + " isolate" + (copies == 1 ? "" : "s") + " serving "
+        String noun = copyMode == Worker.Mode.PROCESS ? " process" + (copies == 1 ? "" : "es")
+                : " isolate" + (copies == 1 ? "" : "s");
+        err.println("forkless ready: " + copies + noun + " serving "
                 + forkless.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).toList());
         return forkless.awaitTermination();
+    }
+
+    static Worker.Mode parseMode(String value) {
+        return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "isolate" -> Worker.Mode.ISOLATE;
+            case "process" -> Worker.Mode.PROCESS;
+            default -> throw new IllegalArgumentException("--mode takes isolate or process, not '" + value + "'");
+        };
     }
 
     static int parseCopies(String value) {
@@ -117,7 +186,7 @@ public final class Main implements Callable<Integer> {
         return parseCount("--isolates", value, 1);
     }
 
-    private static int parseCount(String option, String value, int min) {
+    static int parseCount(String option, String value, int min) {
         int n;
         try {
             n = Integer.parseInt(value.trim());
@@ -150,6 +219,7 @@ public final class Main implements Callable<Integer> {
             AtomicInteger interrupts = new AtomicInteger();
             try {
                 sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> forkless.stopAsync("SIGTERM"));
+                sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> forkless.reload("SIGHUP"));
                 sun.misc.Signal.handle(new sun.misc.Signal("INT"), s -> {
                     if (interrupts.incrementAndGet() > 1) {
                         Runtime.getRuntime().halt(130);

@@ -1,0 +1,342 @@
+package dev.forkless.runtime.child;
+
+import dev.forkless.isolate.Isolate;
+import dev.forkless.isolate.IsolateHost;
+import dev.forkless.isolate.SharedSocket;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.reflect.Constructor;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.SocketOption;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.Channel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.spi.SelectorProvider;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+
+/**
+ * The child JVM's side of process mode: the {@link IsolateHost} of its one isolate, and its end of the
+ * control channel. A bind asks the runtime for the listening socket and receives its descriptor; the
+ * isolate's lifecycle goes to the runtime as messages; the runtime's commands drive the isolate. When the
+ * control channel closes (the runtime died, even by SIGKILL) the child halts at once.
+ */
+final class ChildHost implements IsolateHost {
+
+    private static final System.Logger LOG = System.getLogger("forkless.child");
+    private static final Duration BIND_TIMEOUT = Duration.ofSeconds(30);
+
+    private final int control;
+    private final long drainMillis;
+    private final Object sendLock = new Object();
+    private final AtomicInteger requestIds = new AtomicInteger();
+    private final Map<String, CompletableFuture<Integer>> pendingBinds = new ConcurrentHashMap<>();
+    private final BlockingQueue<Integer> receivedFds = new LinkedBlockingQueue<>();
+    private final Map<InetSocketAddress, ServerSocketChannel> sockets = new HashMap<>();
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    private volatile Isolate isolate;
+    private volatile boolean inheritedUsed;
+    private volatile int exitStatus;
+    private volatile boolean drainingFast;
+
+    ChildHost(int control, long drainMillis) {
+        this.control = control;
+        this.drainMillis = drainMillis;
+        Thread.ofPlatform().name("forkless-control").daemon(false).start(this::readControl);
+    }
+
+    void attach(Isolate isolate) {
+        this.isolate = isolate;
+        Thread.ofVirtual().name("forkless-stats").start(this::reportStats);
+    }
+
+    /** INT is the runtime's to handle (a terminal's Ctrl-C reaches the whole process group); TERM drains. */
+    void installSignals() {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN);
+            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> Thread.ofVirtual().start(this::stopBySignal));
+        } catch (IllegalArgumentException unsupported) {
+            // keep the JVM's defaults
+        }
+    }
+
+    // ---- IsolateHost ----
+
+    @Override
+    public SharedSocket bind(Isolate from, SocketAddress requested, int backlog, Map<SocketOption<?>, Object> options)
+            throws IOException {
+        InetSocketAddress key = key(requested);
+        ServerSocketChannel channel;
+        synchronized (sockets) {
+            channel = sockets.get(key);
+            if (channel == null) {
+                channel = requestSocket(key, backlog, options);
+                sockets.put(key, channel);
+            }
+        }
+        ServerSocketChannel shared = channel;
+        return new SharedSocket() {
+            @Override
+            public ServerSocketChannel channel() {
+                return shared;
+            }
+
+            @Override
+            public void release() {
+                // the runtime owns the socket; the child's descriptor goes with the child
+            }
+        };
+    }
+
+    private ServerSocketChannel requestSocket(InetSocketAddress key, int backlog, Map<SocketOption<?>, Object> options)
+            throws IOException {
+        String req = String.valueOf(requestIds.incrementAndGet());
+        CompletableFuture<Integer> reply = new CompletableFuture<>();
+        pendingBinds.put(req, reply);
+        String host = key.getAddress() != null ? key.getAddress().getHostAddress() : key.getHostString();
+        String opts = options.entrySet().stream().map(e -> e.getKey().name() + "=" + e.getValue())
+                .collect(Collectors.joining(","));
+        send(ControlMessage.of(ControlMessage.BIND, req, host, key.getPort(), backlog, opts));
+        int fd;
+        try {
+            fd = reply.get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (TimeoutException e) {
+            throw new IOException("the runtime did not answer the bind of " + key);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while binding " + key);
+        } finally {
+            pendingBinds.remove(req);
+        }
+        ServerSocketChannel channel = toChannel(fd);
+        channel.configureBlocking(false);
+        return channel;
+    }
+
+    /**
+     * Makes a channel of a received listening socket: the first through {@code System.inheritedChannel()}
+     * (the descriptor is placed on fd 0 first), which is the public way; an app with a second address
+     * needs the JDK's channel class opened to Forkless, which the runtime does for its children.
+     */
+    private ServerSocketChannel toChannel(int fd) throws IOException {
+        if (!inheritedUsed) {
+            inheritedUsed = true;
+            Unix.dup2(fd, 0);
+            Unix.close(fd);
+            Channel inherited = System.inheritedChannel();
+            if (inherited instanceof ServerSocketChannel server) {
+                return server;
+            }
+            throw new IOException("the inherited socket is no listening socket: " + inherited);
+        }
+        try {
+            Constructor<FileDescriptor> fdCtor = FileDescriptor.class.getDeclaredConstructor(int.class);
+            fdCtor.setAccessible(true);
+            Class<?> impl = Class.forName("sun.nio.ch.ServerSocketChannelImpl");
+            Constructor<?> ctor = impl.getDeclaredConstructor(SelectorProvider.class, java.net.ProtocolFamily.class,
+                    FileDescriptor.class, boolean.class);
+            ctor.setAccessible(true);
+            return (ServerSocketChannel) ctor.newInstance(SelectorProvider.provider(), StandardProtocolFamily.INET,
+                    fdCtor.newInstance(fd), true);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            Unix.close(fd);
+            throw new IOException("cannot take a second listening socket in this child JVM: " + e, e);
+        }
+    }
+
+    private static InetSocketAddress key(SocketAddress requested) {
+        if (requested == null) {
+            return new InetSocketAddress(0);
+        }
+        if (requested instanceof InetSocketAddress inet) {
+            return inet.isUnresolved() ? new InetSocketAddress(inet.getHostString(), inet.getPort()) : inet;
+        }
+        throw new UnsupportedOperationException("cannot share a listener on " + requested);
+    }
+
+    @Override
+    public void ready(Isolate from) {
+        send(ControlMessage.of(ControlMessage.READY));
+    }
+
+    @Override
+    public void exited(Isolate from, int status) {
+        exitStatus = status;
+        sendStats();
+        send(ControlMessage.of(ControlMessage.EXITED, status));
+    }
+
+    @Override
+    public void crashed(Isolate from, Thread thread, Throwable cause) {
+        exitStatus = 1;
+        StringWriter trace = new StringWriter();
+        cause.printStackTrace(new PrintWriter(trace));
+        sendStats();
+        send(ControlMessage.of(ControlMessage.CRASHED, String.valueOf(cause), trace.toString()));
+    }
+
+    // ---- the control channel ----
+
+    void send(ControlMessage message) {
+        synchronized (sendLock) {
+            try {
+                Unix.send(control, message.encode(), -1);
+            } catch (IOException e) {
+                // the runtime is gone: the reader sees the end and halts
+            }
+        }
+    }
+
+    private void readControl() {
+        ControlMessage.LineSplitter lines = new ControlMessage.LineSplitter();
+        try {
+            while (true) {
+                Unix.Received received = Unix.receive(control, 4096);
+                if (received.fd() >= 0) {
+                    receivedFds.add(received.fd());
+                }
+                if (received.data().length == 0) {
+                    break;
+                }
+                lines.feed(received.data(), line -> onCommand(ControlMessage.decode(line)));
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "control channel failed", e);
+        }
+        // No child outlives its runtime: the channel closed, so the runtime is gone (or gave up on us).
+        System.err.flush();
+        Runtime.getRuntime().halt(stopping.get() ? exitStatus : 1);
+    }
+
+    private void onCommand(ControlMessage message) {
+        Isolate copy = isolate;
+        switch (message.type()) {
+            case ControlMessage.BOUND -> {
+                CompletableFuture<Integer> reply = pendingBinds.get(message.arg(0));
+                Integer fd = receivedFds.poll();
+                if (reply == null || fd == null) {
+                    if (fd != null) {
+                        Unix.close(fd);
+                    }
+                    return;
+                }
+                reply.complete(fd);
+            }
+            case ControlMessage.BIND_FAILED -> {
+                CompletableFuture<Integer> reply = pendingBinds.get(message.arg(0));
+                if (reply != null) {
+                    reply.completeExceptionally(new BindException(message.arg(1)));
+                }
+            }
+            case ControlMessage.ACCEPT -> {
+                if (copy != null) {
+                    copy.startAccepting();
+                }
+            }
+            case ControlMessage.DRAIN -> {
+                if (copy != null) {
+                    drainingFast = true;
+                    copy.beginDrain();
+                    sendStats();
+                    send(ControlMessage.of(ControlMessage.DRAINING));
+                }
+            }
+            case ControlMessage.UNLOAD -> {
+                long grace = Long.parseLong(message.arg(0));
+                Thread.ofPlatform().name("forkless-unload").start(() -> unloadAndExit(Duration.ofMillis(grace)));
+            }
+            default -> LOG.log(System.Logger.Level.WARNING, "unknown control message " + message.type());
+        }
+    }
+
+    private void unloadAndExit(Duration grace) {
+        if (!stopping.compareAndSet(false, true)) {
+            return;
+        }
+        Isolate copy = isolate;
+        if (copy != null) {
+            Isolate.UnloadReport report = copy.unload(grace);
+            send(ControlMessage.of(ControlMessage.UNLOADED, report.forcedConnections(),
+                    String.join(",", report.leftoverThreads())));
+        }
+        exit(exitStatus);
+    }
+
+    /** SIGTERM from outside the runtime: drain for the drain timeout, unload, exit. */
+    private void stopBySignal() {
+        Isolate copy = isolate;
+        if (copy == null) {
+            exit(143);
+            return;
+        }
+        drainingFast = true;
+        copy.beginDrain();
+        send(ControlMessage.of(ControlMessage.DRAINING));
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainMillis);
+        while (copy.openConnections() > 0 && System.nanoTime() < deadline) {
+            sleep(10);
+        }
+        if (exitStatus == 0) {
+            exitStatus = 143;
+        }
+        unloadAndExit(Duration.ofSeconds(2));
+    }
+
+    void exit(int status) {
+        System.out.flush();
+        System.err.flush();
+        Runtime.getRuntime().halt(status);
+    }
+
+    private void reportStats() {
+        int lastOpen = -1;
+        long lastRequests = -1;
+        long lastSent = 0;
+        while (!stopping.get()) {
+            Isolate copy = isolate;
+            int open = copy.openConnections();
+            long requests = copy.requests();
+            long now = System.nanoTime();
+            if (open != lastOpen || (requests != lastRequests && now - lastSent > 250_000_000L)) {
+                send(ControlMessage.of(ControlMessage.STATS, open, requests));
+                lastOpen = open;
+                lastRequests = requests;
+                lastSent = now;
+            }
+            sleep(drainingFast ? 5 : 50);
+        }
+    }
+
+    private void sendStats() {
+        Isolate copy = isolate;
+        if (copy != null && copy.loader() != null) {
+            send(ControlMessage.of(ControlMessage.STATS, copy.openConnections(), copy.requests()));
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

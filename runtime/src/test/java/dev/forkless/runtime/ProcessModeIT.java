@@ -1,0 +1,156 @@
+package dev.forkless.runtime;
+
+import dev.forkless.runtime.testing.Http;
+import dev.forkless.runtime.testing.RuntimeProcess;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Process mode end to end: child JVMs of the real runtime.jar sharing one socket, and {@code --compare}. */
+class ProcessModeIT {
+
+    private static final Pattern WHOAMI = Pattern.compile("\\{\"isolate\":\"(\\d+)\",\"pid\":(\\d+),\"mode\":\"(\\w+)\"}");
+
+    /** id -> pid of the copies seen answering /whoami, until {@code count} distinct ones answered. */
+    private static Map<String, Long> copiesServing(InetSocketAddress address, int count) {
+        Map<String, Long> seen = new HashMap<>();
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5)).until(() -> {
+            Http.Response response = Http.get(address, "/whoami");
+            assertEquals(200, response.status(), response.body());
+            Matcher m = WHOAMI.matcher(response.body());
+            assertTrue(m.matches(), response.body());
+            assertEquals("process", m.group(3));
+            seen.put(m.group(1), Long.parseLong(m.group(2)));
+            return seen.size() >= count;
+        });
+        return seen;
+    }
+
+    @Test
+    void twoChildrenServeOneSocketAndAreReplacedWhenKilledOrExiting() throws Exception {
+        try (RuntimeProcess runtime = RuntimeProcess.demo("--mode", "process", "--isolates", "2", "--standby", "0")) {
+            InetSocketAddress address = runtime.awaitReady();
+            Map<String, Long> copies = copiesServing(address, 2);
+            assertEquals(2, copies.values().stream().distinct().count(), copies.toString());
+            copies.values().forEach(pid -> assertNotEquals(runtime.pid(), pid, "a copy runs in the runtime's JVM"));
+            copies.values().forEach(pid -> assertTrue(ProcessHandle.of(pid).map(ProcessHandle::parent)
+                    .flatMap(p -> p).map(ProcessHandle::pid).orElse(-1L) == runtime.pid(), "not a child: " + pid));
+
+            // kill -9 of a child: replaced, and serving goes on meanwhile
+            var victim = copies.entrySet().iterator().next();
+            ProcessHandle.of(victim.getValue()).orElseThrow().destroyForcibly();
+            runtime.awaitLine(l -> l.contains("process=" + victim.getKey() + " event=crashed")
+                    && l.contains("SIGKILL"), Duration.ofSeconds(10));
+            for (int i = 0; i < 20; i++) {
+                assertEquals(200, Http.get(address, "/").status());
+            }
+            runtime.awaitLine(l -> l.matches("forkless process=3 event=ready.*"), Duration.ofSeconds(20));
+            Map<String, Long> after = copiesServing(address, 2);
+            assertFalse(after.containsKey(victim.getKey()), after.toString());
+            assertFalse(ProcessHandle.of(victim.getValue()).map(ProcessHandle::isAlive).orElse(false));
+
+            // System.exit in a child: replaced
+            Http.Response exit = Http.get(address, "/exit");
+            assertEquals(202, exit.status());
+            runtime.awaitLine(l -> l.matches("forkless process=\\d+ event=exited status=3"), Duration.ofSeconds(10));
+            runtime.awaitLine(l -> l.matches("forkless process=4 event=ready.*"), Duration.ofSeconds(20));
+            Map<String, Long> last = copiesServing(address, 2);
+            assertTrue(last.containsKey("4"), last.toString());
+            assertTrue(last.values().stream().noneMatch(pid -> pid == runtime.pid()));
+        }
+    }
+
+    @Test
+    void connectionsQueuedWhileTheOnlyChildIsKilledAreServedByItsReplacement() throws Exception {
+        try (RuntimeProcess runtime = RuntimeProcess.demo("--mode", "process", "--isolates", "1", "--standby", "0")) {
+            InetSocketAddress address = runtime.awaitReady();
+            long pid = copiesServing(address, 1).get("1");
+            ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+            ProcessHandle.of(pid).orElseThrow().onExit().get(5, TimeUnit.SECONDS);
+            // No copy accepts now; the runtime's socket keeps these in its backlog for the replacement.
+            List<Socket> queued = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                Socket socket = new Socket();
+                socket.connect(address, 2000);
+                socket.setSoTimeout(20_000);
+                socket.getOutputStream().write("GET /whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                queued.add(socket);
+            }
+            for (Socket socket : queued) {
+                try (socket) {
+                    String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    assertTrue(response.startsWith("HTTP/1.1 200"), response);
+                    assertTrue(response.contains("\"isolate\":\"2\""), response);
+                }
+            }
+        }
+    }
+
+    @Test
+    void noChildOutlivesARuntimeKilledWithSigkill() throws Exception {
+        try (RuntimeProcess runtime = RuntimeProcess.demo("--mode", "process", "--isolates", "2", "--standby", "1")) {
+            runtime.awaitReady();
+            List<ProcessHandle> children = runtime.process().descendants().toList();
+            assertEquals(3, children.size(), children.toString());
+            runtime.process().destroyForcibly();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            for (ProcessHandle child : children) {
+                long left = deadline - System.nanoTime();
+                try {
+                    child.onExit().get(Math.max(1, left), TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    child.destroyForcibly();
+                    throw new AssertionError("child " + child.pid() + " outlived the runtime by 5 s");
+                }
+            }
+        }
+    }
+
+    @Test
+    void compareWritesAReportOfNumbers(@TempDir Path dir) throws Exception {
+        Path report = dir.resolve("report");
+        try (RuntimeProcess runtime = RuntimeProcess.start("--compare", "--isolates", "1", "--duration", "1s",
+                "--connections", "4", "--report", report.toString(),
+                RuntimeProcess.demoJar().toString(), "--port", "0", "--host", "127.0.0.1")) {
+            assertEquals(0, runtime.awaitExit(Duration.ofSeconds(150)), runtime.output());
+            String json = Files.readString(report.resolve("compare.json"));
+            Matcher rows = Pattern.compile("\\{\"metric\": \"([^\"]+)\", \"unit\": \"[^\"]+\", \"isolate\": ([^,]+), "
+                    + "\"process\": ([^}]+)}").matcher(json);
+            int count = 0;
+            while (rows.find()) {
+                count++;
+                for (String value : List.of(rows.group(2), rows.group(3))) {
+                    assertTrue(value.trim().matches("-?\\d+(\\.\\d+)?"), rows.group(1) + ": " + value + "\n" + json);
+                }
+            }
+            assertTrue(count >= 10, json);
+            String markdown = Files.readString(report.resolve("compare.md"));
+            assertTrue(markdown.contains("| throughput | req/s |"), markdown);
+            assertTrue(runtime.output().contains("crash -> replacement serving, cold"), runtime.output());
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}

@@ -35,8 +35,38 @@ public final class CallSiteRewriter {
     static final ClassDesc CLASS = ClassDesc.of("java.lang.Class");
     private static final String SERVER_SOCKET = "java/net/ServerSocket";
 
-    /** Creates a rewriter for the standard table of redirects. */
+    static final ClassDesc CANCELLATION = ClassDesc.of("dev.forkless.isolate.Cancellation");
+    private static final java.lang.constant.DynamicConstantDesc<?> CANCELLATION_CONSTANT =
+            java.lang.constant.DynamicConstantDesc.ofNamed(
+                    java.lang.constant.MethodHandleDesc.ofMethod(java.lang.constant.DirectMethodHandleDesc.Kind.STATIC,
+                            HOOKS, "cancellation", MethodTypeDesc.of(CANCELLATION,
+                                    java.lang.constant.ConstantDescs.CD_MethodHandles_Lookup,
+                                    java.lang.constant.ConstantDescs.CD_String, java.lang.constant.ConstantDescs.CD_Class)),
+                    "cancellation", CANCELLATION);
+    /** Class file version 55 (Java 11) is the first with dynamic constants. */
+    private static final int CONDY_VERSION = 55;
+
+    private final boolean loopChecks;
+
+    /** Creates a rewriter for the standard table of redirects, without loop checks. */
     public CallSiteRewriter() {
+        this(false);
+    }
+
+    /**
+     * Creates a rewriter.
+     *
+     * @param loopChecks whether to insert a {@link Cancellation} poll before every backward branch of
+     *                   every class, so that loops of app code end when their isolate is unloaded; this
+     *                   rewrites every class, not only those calling a redirected method
+     */
+    public CallSiteRewriter(boolean loopChecks) {
+        this.loopChecks = loopChecks;
+    }
+
+    /** @return whether loop checks are inserted */
+    public boolean loopChecks() {
+        return loopChecks;
     }
 
     /**
@@ -94,7 +124,7 @@ public final class CallSiteRewriter {
      * @return the rewritten class file, or {@code bytes} itself when it calls nothing redirected
      */
     public byte[] rewrite(byte[] bytes, Function<ClassDesc, InputStream> hierarchy) {
-        if (!ConstantPoolScan.callsAny(bytes)) {
+        if (!loopChecks && !ConstantPoolScan.callsAny(bytes)) {
             return bytes;
         }
         ClassHierarchyResolver strict = ClassHierarchyResolver.ofResourceParsing(hierarchy).cached();
@@ -108,26 +138,62 @@ public final class CallSiteRewriter {
         }
     }
 
-    private static byte[] transform(byte[] bytes, ClassHierarchyResolver resolver) {
+    private byte[] transform(byte[] bytes, ClassHierarchyResolver resolver) {
         ClassFile classFile = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(resolver));
         ClassModel model = classFile.parse(bytes);
         ClassDesc self = model.thisClass().asSymbol();
-        return classFile.transformClass(model, ClassTransform.transformingMethodBodies(CodeTransform.ofStateful(() -> new Rewrite(self))));
+        boolean condy = model.majorVersion() >= CONDY_VERSION;
+        return classFile.transformClass(model, ClassTransform.transformingMethodBodies(
+                CodeTransform.ofStateful(() -> new Rewrite(self, loopChecks, condy))));
     }
 
     /** The rewrite of one method body. */
     private static final class Rewrite implements CodeTransform {
 
         private final ClassDesc self;
+        private final boolean loopChecks;
+        private final boolean condy;
+        /** Labels already bound in this method: a branch to one of them goes backward. */
+        private final java.util.Set<java.lang.classfile.Label> bound = new java.util.HashSet<>();
         /** Rewritten {@code new ServerSocket} instructions whose constructor call is still to come. */
         private int pendingServerSockets;
 
-        Rewrite(ClassDesc self) {
+        Rewrite(ClassDesc self, boolean loopChecks, boolean condy) {
             this.self = self;
+            this.loopChecks = loopChecks;
+            this.condy = condy;
+        }
+
+        private void poll(CodeBuilder code) {
+            if (condy) {
+                code.ldc(CANCELLATION_CONSTANT);
+                code.invokevirtual(CANCELLATION, "poll", MethodTypeDesc.of(java.lang.constant.ConstantDescs.CD_void));
+            } else {
+                code.ldc(self);
+                code.invokestatic(HOOKS, "poll", MethodTypeDesc.of(java.lang.constant.ConstantDescs.CD_void, CLASS));
+            }
+        }
+
+        private boolean backward(CodeElement element) {
+            return switch (element) {
+                case java.lang.classfile.instruction.BranchInstruction b -> bound.contains(b.target());
+                case java.lang.classfile.instruction.TableSwitchInstruction t -> bound.contains(t.defaultTarget())
+                        || t.cases().stream().anyMatch(c -> bound.contains(c.target()));
+                case java.lang.classfile.instruction.LookupSwitchInstruction l -> bound.contains(l.defaultTarget())
+                        || l.cases().stream().anyMatch(c -> bound.contains(c.target()));
+                default -> false;
+            };
         }
 
         @Override
         public void accept(CodeBuilder code, CodeElement element) {
+            if (loopChecks) {
+                if (element instanceof java.lang.classfile.instruction.LabelTarget target) {
+                    bound.add(target.label());
+                } else if (backward(element)) {
+                    poll(code);
+                }
+            }
             switch (element) {
                 case NewObjectInstruction n when n.className().asInternalName().equals(SERVER_SOCKET) -> {
                     pendingServerSockets++;

@@ -42,9 +42,11 @@ public final class Isolate {
     private final Set<Thread> exiting = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final LongAdder requests = new LongAdder();
     private final LongAdder accepted = new LongAdder();
-    private final AtomicInteger inFlight = new AtomicInteger();
+    /** Requests being handled, by the thread handling each, with their start (System.nanoTime). */
+    private final java.util.concurrent.ConcurrentHashMap<Thread, Long> inFlight = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicBoolean readyReported = new AtomicBoolean();
     private final AtomicBoolean endReported = new AtomicBoolean();
+    private final Cancellation cancellation = new Cancellation();
     private volatile IsolateClassLoader loader;
     private volatile boolean accepting;
     private volatile boolean draining;
@@ -131,7 +133,7 @@ public final class Isolate {
     private void runMain(MethodHandle main, String[] argv) {
         try {
             main.invokeExact(argv);
-        } catch (IsolateExit exit) {
+        } catch (IsolateExit | Cancellation.IsolateCancelled ended) {
             return;
         } catch (Throwable t) {
             reportCrash(Thread.currentThread(), t);
@@ -200,7 +202,7 @@ public final class Isolate {
 
     /** An exception escaped one of this isolate's threads. */
     void uncaught(Thread thread, Throwable cause) {
-        if (cause instanceof IsolateExit) {
+        if (cause instanceof IsolateExit || cause instanceof Cancellation.IsolateCancelled) {
             return;
         }
         Thread.UncaughtExceptionHandler handler = defaultHandler;
@@ -321,7 +323,17 @@ public final class Isolate {
                 // closing is best effort
             }
         }
-        List<String> leftover = IsolateCleaner.stopThreads(threads, loader, deadline);
+        // loops of app code that are still running end at their next back edge
+        cancellation.cancel();
+        List<String> leftover = new ArrayList<>(IsolateCleaner.stopThreads(threads, loader, deadline));
+        for (Thread requestThread : inFlight.keySet()) {
+            joinUntil(requestThread, deadline);
+            if (requestThread.isAlive()) {
+                leftover.add(requestThread.getName().isEmpty() ? "virtual thread #" + requestThread.threadId()
+                        : requestThread.getName());
+            }
+        }
+        inFlight.clear();
         IsolateCleaner.clearJvmWideReferences(loader);
         loader.close();
         defaultHandler = null;
@@ -354,6 +366,11 @@ public final class Isolate {
     }
 
     // ---- accessors ----
+
+    /** @return the token the app's loops poll; cancelled at unload */
+    public Cancellation cancellation() {
+        return cancellation;
+    }
 
     /** @return the isolate's id */
     public String id() {
@@ -401,18 +418,45 @@ public final class Isolate {
 
     /** @return requests being handled now */
     public int requestsInFlight() {
-        return inFlight.get();
+        return inFlight.size();
     }
 
-    /** A request started: called by the web server adapter inside the isolate. */
+    /** A request started on the calling thread: called by the web server adapter inside the isolate. */
     public void requestStarted() {
-        inFlight.incrementAndGet();
+        inFlight.put(Thread.currentThread(), System.nanoTime());
     }
 
-    /** A request ended: called by the web server adapter inside the isolate. */
+    /** The calling thread's request ended: called by the web server adapter inside the isolate. */
     public void requestFinished() {
-        inFlight.decrementAndGet();
+        inFlight.remove(Thread.currentThread());
         requests.increment();
+    }
+
+    /**
+     * Whether the isolate stopped making progress: a request has been in flight longer than
+     * {@code timeout}, or an acceptor that should take connections has not been back in {@code accept()}
+     * for that long.
+     *
+     * @param timeout the hang timeout
+     * @return why it looks hung, or {@code null}
+     */
+    public String hung(Duration timeout) {
+        long now = System.nanoTime();
+        long limit = timeout.toNanos();
+        for (Long since : inFlight.values()) {
+            if (now - since > limit) {
+                return "a request has been in flight for " + (now - since) / 1_000_000 + " ms";
+            }
+        }
+        if (accepting) {
+            for (ListenerView view : views) {
+                long stalled = view.acceptorAwayNanos(now);
+                if (stalled > limit) {
+                    return "its acceptor has not taken a connection for " + stalled / 1_000_000 + " ms";
+                }
+            }
+        }
+        return null;
     }
 
     /** @return whether any of the app's listeners is bound */

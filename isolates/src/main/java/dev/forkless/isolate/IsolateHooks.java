@@ -90,6 +90,26 @@ public final class IsolateHooks {
         return isolate.openListener(provider);
     }
 
+    /**
+     * Bootstrap of the dynamic constant the rewriter's loop checks load: the calling class's isolate's
+     * {@link Cancellation}.
+     */
+    public static Cancellation cancellation(java.lang.invoke.MethodHandles.Lookup lookup, String name, Class<?> type) {
+        Isolate isolate = Isolate.of(lookup.lookupClass());
+        return isolate == null ? NEVER : isolate.cancellation();
+    }
+
+    /** The loop check of classes too old for dynamic constants (class files before Java 11). */
+    public static void poll(Class<?> caller) {
+        Isolate isolate = Isolate.of(caller);
+        if (isolate != null) {
+            isolate.cancellation().poll();
+        }
+    }
+
+    /** The token of code that runs in no isolate: never cancelled. */
+    private static final Cancellation NEVER = new Cancellation();
+
     /** {@code Thread.setDefaultUncaughtExceptionHandler(handler)}: one handler per isolate. */
     public static void setDefaultUncaughtExceptionHandler(Thread.UncaughtExceptionHandler handler, Class<?> caller) {
         Isolate isolate = Isolate.of(caller);

@@ -49,6 +49,8 @@ public final class ListenerView extends ServerSocketChannel {
     private volatile SelectionKey key;
     private volatile boolean accepting;
     private volatile boolean acceptorStarted;
+    /** When the acceptor last left {@code accept()} (System.nanoTime), or 0 while it is inside. */
+    private volatile long acceptorLeftAt;
     private int acceptedSincePrune;
     private ServerSocket adaptor;
 
@@ -106,6 +108,24 @@ public final class ListenerView extends ServerSocketChannel {
      */
     SocketChannel acceptBlocking(SharedSocket socket, long timeoutMillis) throws IOException {
         markAcceptorStarted();
+        acceptorLeftAt = 0;
+        try {
+            return awaitConnection(socket, timeoutMillis);
+        } finally {
+            acceptorLeftAt = System.nanoTime();
+        }
+    }
+
+    /**
+     * How long the app's acceptor has been away from {@code accept()} (handing a connection over, or
+     * stuck), for the hang watchdog.
+     */
+    long acceptorAwayNanos(long now) {
+        long left = acceptorLeftAt;
+        return !isOpen() || !acceptorStarted || left == 0 ? 0 : now - left;
+    }
+
+    private SocketChannel awaitConnection(SharedSocket socket, long timeoutMillis) throws IOException {
         long deadline = timeoutMillis > 0 ? System.nanoTime() + timeoutMillis * 1_000_000 : 0;
         boolean completed = false;
         try {

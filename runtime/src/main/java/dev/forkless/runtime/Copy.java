@@ -38,6 +38,14 @@ sealed interface Copy permits IsolateCopy, ProcessCopy {
     long requests();
 
     /**
+     * @param timeout the hang timeout
+     * @return why the copy looks hung (no progress for longer than {@code timeout}), or {@code null}
+     */
+    default String hung(Duration timeout) {
+        return null;
+    }
+
+    /**
      * Ends it: what is still open is closed by force, its shutdown hooks run, it is unloaded.
      *
      * @param grace how long its shutdown gets

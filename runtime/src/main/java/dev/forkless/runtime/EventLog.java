@@ -85,6 +85,7 @@ public final class EventLog implements Consumer<ForklessEvent> {
             case Promoted e -> worker(e) + " event=promoted slot=" + e.slot();
             case Crashed e -> worker(e) + " event=crashed cause=" + quote(e.cause());
             case Exited e -> worker(e) + " event=exited status=" + e.status();
+            case ForklessEvent.Hung e -> worker(e) + " event=hung reason=" + quote(e.reason());
             case Draining e -> worker(e) + " event=draining connections=" + e.openConnections();
             case Drained e -> worker(e) + " event=drained ms=" + e.took().toMillis() + " forced=" + e.forcedConnections();
             case Unloaded e -> worker(e) + " event=unloaded"

@@ -69,14 +69,14 @@ public final class Forkless implements AutoCloseable {
         };
         this.listeners = new SharedListeners(address ->
                 publish.accept(new ForklessEvent.Listening(java.time.Instant.now(), address)));
-        CallSiteRewriter rewriter = new CallSiteRewriter();
+        CallSiteRewriter rewriter = new CallSiteRewriter(builder.loopChecks);
         this.supervisor = new Supervisor(
                 builder.mode == Worker.Mode.PROCESS
                         ? (id, accepting, events) -> new ProcessCopy(id, builder.currentApp(), builder.args, builder.jvmArgs,
                                 accepting, builder.policy.drainTimeout(), listeners, console, events)
                         : (id, accepting, events) -> new IsolateCopy(id, builder.currentApp(), builder.args, accepting, listeners,
                                 rewriter, events),
-                builder.policy, builder.readyTimeout, publish);
+                builder.policy, builder.readyTimeout, builder.hangTimeout, publish);
     }
 
     /** @return a builder */
@@ -210,6 +210,8 @@ public final class Forkless implements AutoCloseable {
         private RestartPolicy policy = RestartPolicy.DEFAULT;
         private Duration readyTimeout = Duration.ofSeconds(3);
         private Duration watchDelay;
+        private boolean loopChecks = true;
+        private Duration hangTimeout = Duration.ofSeconds(10);
         private boolean appFromJar;
         private Worker.Mode mode = Worker.Mode.ISOLATE;
         private List<String> jvmArgs = List.of();
@@ -240,6 +242,36 @@ public final class Forkless implements AutoCloseable {
          */
         public Builder watch(Duration delay) {
             this.watchDelay = Objects.requireNonNull(delay);
+            return this;
+        }
+
+        /**
+         * Whether the isolate loader inserts a cancellation check before every backward branch of app code
+         * (default on), so that a copy's loops end when it is unloaded: a hung copy gives its CPU back.
+         * Costs a little start time and throughput (docs/benchmarks.md); off, a thread spinning in app code
+         * outlives its copy.
+         *
+         * @param on whether to insert them
+         * @return this
+         */
+        public Builder loopChecks(boolean on) {
+            this.loopChecks = on;
+            return this;
+        }
+
+        /**
+         * The hang watchdog: a serving copy with a request in flight, or an acceptor away from
+         * {@code accept()}, for longer than this is replaced and drained (default 10 s; zero turns the
+         * watchdog off, for apps with long-polling requests).
+         *
+         * @param timeout the hang timeout
+         * @return this
+         */
+        public Builder hangTimeout(Duration timeout) {
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("hang timeout must not be negative");
+            }
+            this.hangTimeout = timeout;
             return this;
         }
 

@@ -47,6 +47,10 @@ public sealed interface ForklessEvent {
     record Exited(Instant time, String workerId, String mode, int status) implements WorkerEvent {
     }
 
+    /** A copy stopped making progress (a request or its acceptor stuck past the hang timeout). */
+    record Hung(Instant time, String workerId, String mode, String reason) implements WorkerEvent {
+    }
+
     /** A copy stopped accepting; its open connections are finishing. */
     record Draining(Instant time, String workerId, String mode, int openConnections) implements WorkerEvent {
     }

@@ -78,6 +78,11 @@ final class IsolateCopy implements Copy, IsolateHost {
     }
 
     @Override
+    public String hung(Duration timeout) {
+        return isolate.hung(timeout);
+    }
+
+    @Override
     public Isolate.UnloadReport unload(Duration grace) {
         return isolate.unload(grace);
     }

@@ -67,6 +67,8 @@ final class Supervisor implements Copy.Events {
     /** One operation (reload, restart, scale) at a time; held by the virtual thread running it. */
     private final java.util.concurrent.Semaphore operations = new java.util.concurrent.Semaphore(1, true);
     private final Duration readyTimeout;
+    /** A serving copy with no progress for this long is hung; zero: no watchdog. */
+    private final Duration hangTimeout;
 
     // ---- confined to the mailbox thread ----
     private final List<Slot> slots = new ArrayList<>();
@@ -79,9 +81,11 @@ final class Supervisor implements Copy.Events {
     private boolean stopping;
     private boolean everReady;
 
-    Supervisor(CopyFactory factory, RestartPolicy policy, Duration readyTimeout, Consumer<ForklessEvent> listener) {
+    Supervisor(CopyFactory factory, RestartPolicy policy, Duration readyTimeout, Duration hangTimeout,
+               Consumer<ForklessEvent> listener) {
         this.factory = factory;
         this.readyTimeout = readyTimeout;
+        this.hangTimeout = hangTimeout;
         this.policy = policy;
         this.listener = listener;
         this.mailbox = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("forkless-supervisor")
@@ -99,6 +103,10 @@ final class Supervisor implements Copy.Events {
      * @throws ForklessException when the app cannot start
      */
     void start(int copies, int standby) {
+        if (!hangTimeout.isZero()) {
+            long period = Math.max(100, Math.min(1000, hangTimeout.toMillis() / 4));
+            timer.scheduleAtFixedRate(() -> post(this::checkHangs), period, period, TimeUnit.MILLISECONDS);
+        }
         post(() -> {
             for (int i = 1; i <= copies; i++) {
                 Slot slot = new Slot(String.valueOf(i), false);
@@ -494,6 +502,22 @@ final class Supervisor implements Copy.Events {
         }
         slot.lastExit = message;
         recordFailure(slot, Duration.ZERO, message);
+    }
+
+    /** The watchdog: a serving copy that stopped making progress is replaced and drained. */
+    private void checkHangs() {
+        if (stopping) {
+            return;
+        }
+        for (Slot slot : List.copyOf(slots)) {
+            Copy copy = slot.copy;
+            if (copy != null && slot.state == WorkerState.READY) {
+                String reason = copy.hung(hangTimeout);
+                if (reason != null) {
+                    onEnded(copy, new ForklessEvent.Hung(Instant.now(), copy.id(), copy.mode(), reason), "hung: " + reason);
+                }
+            }
+        }
     }
 
     private void onReady(Copy copy) {

@@ -71,6 +71,16 @@ public final class Main implements Callable<Integer> {
             description = "Quiet time after a change before --watch reloads (default: ${DEFAULT-VALUE}).")
     String watchDelay;
 
+    @Option(names = "--hang-timeout", paramLabel = "DURATION", defaultValue = "10s",
+            description = "A copy with a request in flight (or its acceptor stuck) this long is hung: replaced "
+                    + "and drained; 0 turns the watchdog off (default: ${DEFAULT-VALUE}).")
+    String hangTimeout;
+
+    @Option(names = "--loop-checks", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Insert a cancellation check into the app's loops, so an unloaded copy's threads end "
+                    + "(default: on; --no-loop-checks to leave the app's code as it is).")
+    boolean loopChecks;
+
     @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "5s",
             description = "How long a stopping copy's open connections get before they are closed (default: ${DEFAULT-VALUE}).")
     String drainTimeout;
@@ -144,6 +154,8 @@ public final class Main implements Callable<Integer> {
                     .standby(standbys)
                     .restartPolicy(policy)
                     .readyTimeout(Durations.parse(readyTimeout))
+                    .loopChecks(loopChecks)
+                    .hangTimeout(hangTimeout.trim().equals("0") ? Duration.ZERO : Durations.parse(hangTimeout))
                     .mode(copyMode)
                     .jvmArgs(jvmArgs)
                     .listener(log);

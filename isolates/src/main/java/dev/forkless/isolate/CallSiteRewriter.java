@@ -98,7 +98,29 @@ public final class CallSiteRewriter {
                 new Redirect("java/lang/Thread", "setDefaultUncaughtExceptionHandler",
                         "(Ljava/lang/Thread$UncaughtExceptionHandler;)V", true, "setDefaultUncaughtExceptionHandler"),
                 new Redirect("java/lang/Thread", "getDefaultUncaughtExceptionHandler",
-                        "()Ljava/lang/Thread$UncaughtExceptionHandler;", true, "getDefaultUncaughtExceptionHandler"));
+                        "()Ljava/lang/Thread$UncaughtExceptionHandler;", true, "getDefaultUncaughtExceptionHandler"),
+                // the console: a copy that replaces System.out replaces its own
+                new Redirect("java/lang/System", "setOut", "(Ljava/io/PrintStream;)V", true, "setOut"),
+                new Redirect("java/lang/System", "setErr", "(Ljava/io/PrintStream;)V", true, "setErr"),
+                // system properties: each copy has its own, as a JVM would
+                new Redirect("java/lang/System", "getProperty", "(Ljava/lang/String;)Ljava/lang/String;", true, "getProperty"),
+                new Redirect("java/lang/System", "getProperty",
+                        "(Ljava/lang/String;Ljava/lang/String;)Ljava/lang/String;", true, "getProperty"),
+                new Redirect("java/lang/System", "setProperty",
+                        "(Ljava/lang/String;Ljava/lang/String;)Ljava/lang/String;", true, "setProperty"),
+                new Redirect("java/lang/System", "clearProperty", "(Ljava/lang/String;)Ljava/lang/String;", true, "clearProperty"),
+                new Redirect("java/lang/System", "getProperties", "()Ljava/util/Properties;", true, "getProperties"),
+                new Redirect("java/lang/System", "setProperties", "(Ljava/util/Properties;)V", true, "setProperties"),
+                new Redirect("java/lang/Boolean", "getBoolean", "(Ljava/lang/String;)Z", true, "getBoolean"),
+                new Redirect("java/lang/Integer", "getInteger", "(Ljava/lang/String;)Ljava/lang/Integer;", true, "getInteger"),
+                new Redirect("java/lang/Integer", "getInteger", "(Ljava/lang/String;I)Ljava/lang/Integer;", true, "getInteger"),
+                new Redirect("java/lang/Long", "getLong", "(Ljava/lang/String;)Ljava/lang/Long;", true, "getLong"),
+                new Redirect("java/lang/Long", "getLong", "(Ljava/lang/String;J)Ljava/lang/Long;", true, "getLong"),
+                // the JVM-wide deserialization filter: each copy sets its own (Helidon sets one at start)
+                new Redirect("java/io/ObjectInputFilter$Config", "setSerialFilter", "(Ljava/io/ObjectInputFilter;)V", true,
+                        "setSerialFilter"),
+                new Redirect("java/io/ObjectInputFilter$Config", "getSerialFilter", "()Ljava/io/ObjectInputFilter;", true,
+                        "getSerialFilter"));
 
         MethodTypeDesc hookType() {
             MethodTypeDesc type = MethodTypeDesc.ofDescriptor(descriptor);

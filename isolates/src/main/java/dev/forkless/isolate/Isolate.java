@@ -53,6 +53,10 @@ public final class Isolate {
     private volatile boolean unloaded;
     private volatile boolean halted;
     private volatile Thread.UncaughtExceptionHandler defaultHandler;
+    private final IsolateConsole console = new IsolateConsole();
+    /** The copy's system properties: the JVM's as they were when it was built, then its own changes. */
+    private volatile java.util.Properties properties;
+    private volatile java.io.ObjectInputFilter serialFilter;
 
     private Isolate(Builder builder) {
         this.id = builder.id;
@@ -61,6 +65,7 @@ public final class Isolate {
         this.host = builder.host;
         this.accepting = builder.accepting;
         this.threads = new IsolateThreadGroup(this);
+        this.properties = copyOf(System.getProperties());
         this.loader = new IsolateClassLoader(this, app.classPath(), builder.hostLoader, builder.rewriter);
     }
 
@@ -190,6 +195,41 @@ public final class Isolate {
         synchronized (shutdownHooks) {
             return shutdownHooks.remove(hook);
         }
+    }
+
+    private static java.util.Properties copyOf(java.util.Properties source) {
+        java.util.Properties copy = new java.util.Properties();
+        for (String name : source.stringPropertyNames()) {
+            copy.setProperty(name, source.getProperty(name));
+        }
+        return copy;
+    }
+
+    /** @return the copy's console overrides ({@code System.setOut/setErr} in its code) */
+    public IsolateConsole console() {
+        return console;
+    }
+
+    /** @return the copy's system properties */
+    public java.util.Properties properties() {
+        return properties;
+    }
+
+    void setProperties(java.util.Properties props) {
+        properties = props == null ? copyOf(System.getProperties()) : props;
+    }
+
+    /** @return the copy's deserialization filter, or {@code null} */
+    public java.io.ObjectInputFilter serialFilter() {
+        return serialFilter;
+    }
+
+    synchronized void setSerialFilter(java.io.ObjectInputFilter filter) {
+        java.util.Objects.requireNonNull(filter, "filter");
+        if (serialFilter != null) {
+            throw new IllegalStateException("Serial filter can only be set once");
+        }
+        serialFilter = filter;
     }
 
     void setDefaultUncaughtExceptionHandler(Thread.UncaughtExceptionHandler handler) {
@@ -337,6 +377,8 @@ public final class Isolate {
         IsolateCleaner.clearJvmWideReferences(loader);
         loader.close();
         defaultHandler = null;
+        serialFilter = null;
+        console.clear();
         loader = null;
         views.clear();
         return new UnloadReport(forced, leftover);

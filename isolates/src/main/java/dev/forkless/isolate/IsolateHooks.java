@@ -110,6 +110,147 @@ public final class IsolateHooks {
     /** The token of code that runs in no isolate: never cancelled. */
     private static final Cancellation NEVER = new Cancellation();
 
+    /** {@code System.setOut(out)}: the copy's own standard output from now on. */
+    public static void setOut(java.io.PrintStream out, Class<?> caller) {
+        Isolate isolate = Isolate.of(caller);
+        if (isolate == null) {
+            System.setOut(out);
+        } else {
+            isolate.console().setOut(out);
+        }
+    }
+
+    /** {@code System.setErr(err)}: the copy's own standard error from now on. */
+    public static void setErr(java.io.PrintStream err, Class<?> caller) {
+        Isolate isolate = Isolate.of(caller);
+        if (isolate == null) {
+            System.setErr(err);
+        } else {
+            isolate.console().setErr(err);
+        }
+    }
+
+    private static java.util.Properties properties(Class<?> caller) {
+        Isolate isolate = Isolate.of(caller);
+        return isolate == null ? System.getProperties() : isolate.properties();
+    }
+
+    /** {@code System.getProperty(key)}: the copy's own properties. */
+    public static String getProperty(String key, Class<?> caller) {
+        checkKey(key);
+        return properties(caller).getProperty(key);
+    }
+
+    /** {@code System.getProperty(key, def)}. */
+    public static String getProperty(String key, String def, Class<?> caller) {
+        checkKey(key);
+        return properties(caller).getProperty(key, def);
+    }
+
+    /** {@code System.setProperty(key, value)}: changes the copy's properties only. */
+    public static String setProperty(String key, String value, Class<?> caller) {
+        checkKey(key);
+        java.util.Objects.requireNonNull(value, "value");
+        return (String) properties(caller).setProperty(key, value);
+    }
+
+    /** {@code System.clearProperty(key)}. */
+    public static String clearProperty(String key, Class<?> caller) {
+        checkKey(key);
+        return (String) properties(caller).remove(key);
+    }
+
+    /** {@code System.getProperties()}: the copy's own properties object. */
+    public static java.util.Properties getProperties(Class<?> caller) {
+        return properties(caller);
+    }
+
+    /** {@code System.setProperties(props)}. */
+    public static void setProperties(java.util.Properties props, Class<?> caller) {
+        Isolate isolate = Isolate.of(caller);
+        if (isolate == null) {
+            System.setProperties(props);
+        } else {
+            isolate.setProperties(props);
+        }
+    }
+
+    /** {@code Boolean.getBoolean(name)}, reading the copy's properties. */
+    public static boolean getBoolean(String name, Class<?> caller) {
+        try {
+            return Boolean.parseBoolean(properties(caller).getProperty(name));
+        } catch (IllegalArgumentException | NullPointerException e) {
+            return false;
+        }
+    }
+
+    /** {@code Integer.getInteger(name)}. */
+    public static Integer getInteger(String name, Class<?> caller) {
+        return getInteger(name, null, caller);
+    }
+
+    /** {@code Integer.getInteger(name, def)}. */
+    public static Integer getInteger(String name, int def, Class<?> caller) {
+        Integer value = getInteger(name, null, caller);
+        return value == null ? Integer.valueOf(def) : value;
+    }
+
+    private static Integer getInteger(String name, Integer def, Class<?> caller) {
+        String v = name == null || name.isEmpty() ? null : properties(caller).getProperty(name);
+        if (v != null) {
+            try {
+                return Integer.decode(v);
+            } catch (NumberFormatException ignored) {
+                // as the JDK: the default
+            }
+        }
+        return def;
+    }
+
+    /** {@code Long.getLong(name)}. */
+    public static Long getLong(String name, Class<?> caller) {
+        String v = name == null || name.isEmpty() ? null : properties(caller).getProperty(name);
+        if (v != null) {
+            try {
+                return Long.decode(v);
+            } catch (NumberFormatException ignored) {
+                // as the JDK: null
+            }
+        }
+        return null;
+    }
+
+    /** {@code Long.getLong(name, def)}. */
+    public static Long getLong(String name, long def, Class<?> caller) {
+        Long value = getLong(name, caller);
+        return value == null ? Long.valueOf(def) : value;
+    }
+
+    private static void checkKey(String key) {
+        if (key == null) {
+            throw new NullPointerException("key can't be null");
+        }
+        if (key.isEmpty()) {
+            throw new IllegalArgumentException("key can't be empty");
+        }
+    }
+
+    /** {@code ObjectInputFilter.Config.setSerialFilter(filter)}: the copy's own filter, set once. */
+    public static void setSerialFilter(java.io.ObjectInputFilter filter, Class<?> caller) {
+        Isolate isolate = Isolate.of(caller);
+        if (isolate == null) {
+            java.io.ObjectInputFilter.Config.setSerialFilter(filter);
+        } else {
+            isolate.setSerialFilter(filter);
+        }
+    }
+
+    /** {@code ObjectInputFilter.Config.getSerialFilter()}. */
+    public static java.io.ObjectInputFilter getSerialFilter(Class<?> caller) {
+        Isolate isolate = Isolate.of(caller);
+        return isolate == null ? java.io.ObjectInputFilter.Config.getSerialFilter() : isolate.serialFilter();
+    }
+
     /** {@code Thread.setDefaultUncaughtExceptionHandler(handler)}: one handler per isolate. */
     public static void setDefaultUncaughtExceptionHandler(Thread.UncaughtExceptionHandler handler, Class<?> caller) {
         Isolate isolate = Isolate.of(caller);

@@ -43,8 +43,8 @@ final class ConsoleRouter {
         if (System.out instanceof RoutingStream o && System.err instanceof RoutingStream e) {
             return new ConsoleRouter(o, e);
         }
-        RoutingStream o = new RoutingStream(System.out);
-        RoutingStream e = new RoutingStream(System.err);
+        RoutingStream o = new RoutingStream(System.out, false);
+        RoutingStream e = new RoutingStream(System.err, true);
         System.setOut(o);
         System.setErr(e);
         // JUL's console handler keeps the stream it was created with: give it the routed one.
@@ -104,10 +104,11 @@ final class ConsoleRouter {
     static final class RoutingStream extends PrintStream {
 
         private final PrintStream target;
+        private final boolean isErr;
         private final Map<String, Sink> sinks = new ConcurrentHashMap<>();
         private volatile boolean discarding;
 
-        RoutingStream(PrintStream target) {
+        RoutingStream(PrintStream target, boolean isErr) {
             super(new OutputStream() {
                 @Override
                 public void write(int b) {
@@ -115,6 +116,7 @@ final class ConsoleRouter {
                 }
             }, true, StandardCharsets.UTF_8);
             this.target = target;
+            this.isErr = isErr;
         }
 
         Sink sink(String id) {
@@ -143,7 +145,13 @@ final class ConsoleRouter {
                 target.write(buf, off, len);
                 target.flush();
             } else if (!discarding) {
-                sink(isolate.id()).write(buf, off, len);
+                PrintStream own = isErr ? isolate.console().err() : isolate.console().out();
+                if (own != null && own != this) {
+                    // the copy replaced its System.out/err: its output is its own business
+                    own.write(buf, off, len);
+                } else {
+                    sink(isolate.id()).write(buf, off, len);
+                }
             }
         }
 

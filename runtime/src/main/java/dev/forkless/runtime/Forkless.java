@@ -92,6 +92,7 @@ public final class Forkless implements AutoCloseable {
      */
     public Forkless start() {
         UncaughtExceptionDispatcher.install();
+        dev.forkless.isolate.SerialFilters.install();
         try {
             supervisor.start(config.copies, config.standby);
         } catch (ForklessException e) {

@@ -42,8 +42,21 @@ public final class DemoMain {
                 .get("/crash", DemoMain::crash)
                 .get("/exit", DemoMain::exit)
                 .get("/work", DemoMain::work)
-                .get("/hang", DemoMain::hang);
+                .get("/hang", DemoMain::hang)
+                .get("/hang-in-jdk", DemoMain::hangInJdk)
+                .get("/deadlock", DemoMain::deadlock)
+                .get("/oom", DemoMain::oom)
+                .get("/property/{name}", (req, res) -> res.send(String.valueOf(System.getProperty(req.path().pathParameters().get("name")))))
+                .put("/property/{name}", (req, res) -> {
+                    String name = req.path().pathParameters().get("name");
+                    System.setProperty(name, req.content().as(String.class));
+                    res.send(System.getProperty(name));
+                })
+                .get("/counter", (req, res) -> res.send(String.valueOf(++counter)));
     }
+
+    /** A static: each copy of the app has its own. */
+    private static int counter;
 
     private static void whoami(ServerRequest req, ServerResponse res) {
         res.header("Content-Type", "application/json")
@@ -85,6 +98,54 @@ public final class DemoMain {
             x = (x + 1) & Long.MAX_VALUE;
         }
         res.send("unreachable " + x);
+    }
+
+    /**
+     * Never answers: the loop runs inside the JDK's stream code (the app's lambdas have no loop of
+     * their own), where a loop check inserted into app code cannot reach.
+     */
+    private static void hangInJdk(ServerRequest req, ServerResponse res) {
+        long found = java.util.stream.LongStream.iterate(0, i -> i + 1).filter(i -> i < 0).findFirst().orElse(-1);
+        res.send("unreachable " + found);
+    }
+
+    /** Never answers: two app threads deadlock and the request waits for them. */
+    private static void deadlock(ServerRequest req, ServerResponse res) throws InterruptedException {
+        Object a = new Object();
+        Object b = new Object();
+        java.util.concurrent.CountDownLatch both = new java.util.concurrent.CountDownLatch(2);
+        Thread first = new Thread(() -> lockBoth(a, b, both), "demo-deadlock-1");
+        Thread second = new Thread(() -> lockBoth(b, a, both), "demo-deadlock-2");
+        first.start();
+        second.start();
+        first.join();
+        res.send("unreachable");
+    }
+
+    private static void lockBoth(Object one, Object two, java.util.concurrent.CountDownLatch both) {
+        synchronized (one) {
+            both.countDown();
+            try {
+                both.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            synchronized (two) {
+                both.countDown();
+            }
+        }
+    }
+
+    /** 202, then an app thread allocates until the heap is exhausted. */
+    private static void oom(ServerRequest req, ServerResponse res) {
+        res.status(Status.ACCEPTED_202).send("allocating until OutOfMemoryError");
+        Thread hog = new Thread(() -> {
+            java.util.List<long[]> hoard = new java.util.ArrayList<>();
+            while (true) {
+                hoard.add(new long[1 << 20]);
+            }
+        }, "demo-oom");
+        hog.start();
     }
 
     private static String option(String[] args, String name, String fallback) {

@@ -39,6 +39,18 @@ public final class Http implements AutoCloseable {
      * closes the connection when the response says {@code Connection: close}.
      */
     public Response send(String path, boolean close) throws IOException {
+        return send("GET", path, null, close);
+    }
+
+    /** One request with any method on a fresh connection. */
+    public static Response request(InetSocketAddress address, String method, String path, String body) throws IOException {
+        try (Http http = new Http(address)) {
+            return http.send(method, path, body, true);
+        }
+    }
+
+    /** Sends a request with a method and an optional body. */
+    public Response send(String method, String path, String body, boolean close) throws IOException {
         if (socket == null) {
             socket = new Socket();
             socket.connect(address, 5_000);
@@ -47,8 +59,11 @@ public final class Http implements AutoCloseable {
             in = new BufferedInputStream(socket.getInputStream());
             out = socket.getOutputStream();
         }
-        out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (close ? "Connection: close\r\n" : "") + "\r\n")
+        byte[] content = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+        out.write((method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (close ? "Connection: close\r\n" : "")
+                + (body == null ? "" : "Content-Type: text/plain\r\nContent-Length: " + content.length + "\r\n") + "\r\n")
                 .getBytes(StandardCharsets.US_ASCII));
+        out.write(content);
         out.flush();
         String status = readLine();
         if (status == null) {
@@ -64,8 +79,8 @@ public final class Http implements AutoCloseable {
             throw new IOException("connection closed in the headers");
         }
         int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
-        byte[] body = in.readNBytes(length);
-        if (body.length < length) {
+        byte[] payload = in.readNBytes(length);
+        if (payload.length < length) {
             throw new IOException("connection closed in the body");
         }
         int code = Integer.parseInt(status.split(" ")[1]);
@@ -73,7 +88,7 @@ public final class Http implements AutoCloseable {
         if (closing) {
             close();
         }
-        return new Response(code, headers, new String(body, StandardCharsets.UTF_8), closing);
+        return new Response(code, headers, new String(payload, StandardCharsets.UTF_8), closing);
     }
 
     private String readLine() throws IOException {

@@ -53,8 +53,14 @@ public final class RuntimeProcess implements AutoCloseable {
      * @return the process
      */
     public static RuntimeProcess start(String... args) throws IOException {
+        return startWithJvmArgs(List.of(), args);
+    }
+
+    /** Starts {@code java jvmArgs... -jar runtime.jar args...}. */
+    public static RuntimeProcess startWithJvmArgs(List<String> jvmArgs, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(artifact("forkless.java").toString());
+        command.addAll(jvmArgs);
         command.add("-jar");
         command.add(artifact("forkless.runtime.jar").toString());
         command.addAll(List.of(args));
@@ -65,10 +71,23 @@ public final class RuntimeProcess implements AutoCloseable {
 
     /** Starts the demo with the given runtime options, on an ephemeral port of 127.0.0.1. */
     public static RuntimeProcess demo(String... options) throws IOException {
+        return demoWithJvmArgs(List.of(), options);
+    }
+
+    /** Starts the demo with JVM options for the runtime and the given runtime options. */
+    public static RuntimeProcess demoWithJvmArgs(List<String> jvmArgs, String... options) throws IOException {
         List<String> args = new ArrayList<>(List.of(options));
         args.add(demoJar().toString());
         args.addAll(List.of("--port", "0", "--host", "127.0.0.1"));
-        return start(args.toArray(String[]::new));
+        return startWithJvmArgs(jvmArgs, args.toArray(String[]::new));
+    }
+
+    /** @return CPU seconds the runtime process has used so far (user + system, from /proc) */
+    public double cpuSeconds() throws IOException {
+        String stat = java.nio.file.Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        return ticks / 100.0;
     }
 
     private void pump(java.io.InputStream in) {

@@ -1,0 +1,127 @@
+package dev.forkless.runtime;
+
+import dev.forkless.runtime.testing.Http;
+import dev.forkless.runtime.testing.KeepAliveLoad;
+import dev.forkless.runtime.testing.RuntimeProcess;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Apps that misbehave: the service keeps answering, and the runtime says what it could not reclaim. */
+class HostileAppsIT {
+
+    /** Sends a request that never gets an answer; the socket stays open until the copy is unloaded. */
+    private static Socket fire(InetSocketAddress address, String path) throws IOException {
+        Socket socket = new Socket();
+        socket.connect(address, 5_000);
+        OutputStream out = socket.getOutputStream();
+        out.write(("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        return socket;
+    }
+
+    @Test
+    void aHungCopyIsReplacedWithoutFailedRequestsAndItsSpinningThreadEnds() throws Exception {
+        try (RuntimeProcess runtime = RuntimeProcess.demo("--isolates", "2", "--hang-timeout", "2s",
+                "--drain-timeout", "1s")) {
+            InetSocketAddress address = runtime.awaitReady();
+            KeepAliveLoad load = KeepAliveLoad.start(address, "/", 8, Duration.ofSeconds(6));
+            await().atMost(Duration.ofSeconds(5)).until(() -> load.ok() > 200);
+            try (Socket hanging = fire(address, "/hang")) {
+                String hung = runtime.awaitLine(l -> l.contains("event=hung"), Duration.ofSeconds(10));
+                assertTrue(hung.contains("in flight"), hung);
+                String id = hung.replaceAll(".*isolate=(\\d+).*", "$1");
+                String unloaded = runtime.awaitLine(l -> l.contains("isolate=" + id + " event=unloaded"), Duration.ofSeconds(10));
+                assertFalse(unloaded.contains("leftoverThreads"), "the loop check ended the spinning thread: " + unloaded);
+                assertEquals(-1, hanging.getInputStream().read(), "the hung request's connection was closed");
+            }
+            load.await();
+            assertEquals(0, load.failed(), load.summary());
+            // the JVM gives the CPU back: a thread still spinning would burn a whole core (2 CPU seconds in
+            // 2 seconds); after the load, the JIT and GC settle well below half of that
+            double before = runtime.cpuSeconds();
+            await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> true);
+            double used = runtime.cpuSeconds() - before;
+            assertTrue(used < 1.0, "CPU seconds used in 2 idle seconds: " + used);
+        }
+    }
+
+    @Test
+    void aLoopInsideJdkCodeIsReportedAsALeakedIsolate() throws Exception {
+        try (RuntimeProcess runtime = RuntimeProcess.demo("--isolates", "2", "--hang-timeout", "2s",
+                "--drain-timeout", "500ms")) {
+            InetSocketAddress address = runtime.awaitReady();
+            try (Socket hanging = fire(address, "/hang-in-jdk")) {
+                String hung = runtime.awaitLine(l -> l.contains("event=hung"), Duration.ofSeconds(10));
+                String id = hung.replaceAll(".*isolate=(\\d+).*", "$1");
+                String unloaded = runtime.awaitLine(l -> l.contains("isolate=" + id + " event=unloaded"), Duration.ofSeconds(10));
+                assertTrue(unloaded.contains("leftoverThreads="), "a thread in JDK code cannot be stopped: " + unloaded);
+            }
+            assertEquals(200, Http.get(address, "/").status(), "the service keeps answering");
+        }
+    }
+
+    @Test
+    void aDeadlockedCopyIsReplacedAndItsThreadsReported() throws Exception {
+        try (RuntimeProcess runtime = RuntimeProcess.demo("--isolates", "2", "--hang-timeout", "2s",
+                "--drain-timeout", "500ms")) {
+            InetSocketAddress address = runtime.awaitReady();
+            try (Socket hanging = fire(address, "/deadlock")) {
+                String hung = runtime.awaitLine(l -> l.contains("event=hung"), Duration.ofSeconds(10));
+                String id = hung.replaceAll(".*isolate=(\\d+).*", "$1");
+                String unloaded = runtime.awaitLine(l -> l.contains("isolate=" + id + " event=unloaded"), Duration.ofSeconds(10));
+                assertTrue(unloaded.contains("demo-deadlock-1") && unloaded.contains("demo-deadlock-2"), unloaded);
+            }
+            assertEquals(200, Http.get(address, "/").status());
+        }
+    }
+
+    @Test
+    void heapExhaustionInOneCopyCrashesThatCopyOnly() throws Exception {
+        try (RuntimeProcess runtime = RuntimeProcess.demoWithJvmArgs(List.of("-Xmx256m"), "--isolates", "2")) {
+            InetSocketAddress address = runtime.awaitReady();
+            assertEquals(202, Http.get(address, "/oom").status());
+            String crashed = runtime.awaitLine(l -> l.contains("event=crashed") && l.contains("OutOfMemoryError"),
+                    Duration.ofSeconds(30));
+            String id = crashed.replaceAll(".*isolate=(\\d+).*", "$1");
+            runtime.awaitLine(l -> l.contains("isolate=" + id + " event=unloaded"), Duration.ofSeconds(20));
+            await().atMost(Duration.ofSeconds(10)).until(() -> Http.get(address, "/").status() == 200);
+            assertTrue(runtime.process().isAlive());
+        }
+    }
+
+    @Test
+    void systemPropertiesAndStaticsArePerCopy() throws Exception {
+        try (RuntimeProcess runtime = RuntimeProcess.demo("--isolates", "2", "--standby", "0")) {
+            InetSocketAddress address = runtime.awaitReady();
+            // each copy counts its own requests in a static
+            Set<String> counters = new HashSet<>();
+            for (int i = 0; i < 20; i++) {
+                counters.add(Http.get(address, "/counter").body());
+            }
+            assertTrue(counters.contains("1"), "each copy starts its own static from zero: " + counters);
+            // a property set through one copy is seen by that copy only
+            assertEquals("set-by-one-copy", Http.request(address, "PUT", "/property/forkless.demo", "set-by-one-copy").body());
+            Set<String> seen = new HashSet<>();
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                seen.add(Http.get(address, "/property/forkless.demo").body());
+                return seen.size() == 2;
+            });
+            assertEquals(Set.of("set-by-one-copy", "null"), seen);
+        }
+    }
+}

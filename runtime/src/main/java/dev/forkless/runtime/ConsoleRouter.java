@@ -212,15 +212,17 @@ final class ConsoleRouter {
         }
 
         private void emitLine() {
+            // tag and line in one write: stdout and stderr often end in the same file
+            byte[] line = new byte[tag.length + partial.size()];
+            System.arraycopy(tag, 0, line, 0, tag.length);
+            System.arraycopy(partial.toByteArray(), 0, line, tag.length, partial.size());
             if (held != null) {
                 if (held.size() < HOLD_LIMIT) {
-                    held.write(tag, 0, tag.length);
-                    held.write(partial.toByteArray(), 0, partial.size());
+                    held.write(line, 0, line.length);
                 }
             } else {
                 synchronized (target) {
-                    target.write(tag, 0, tag.length);
-                    target.write(partial.toByteArray(), 0, partial.size());
+                    target.write(line, 0, line.length);
                     target.flush();
                 }
             }

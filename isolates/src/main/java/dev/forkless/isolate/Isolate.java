@@ -47,6 +47,7 @@ public final class Isolate {
     private final AtomicBoolean readyReported = new AtomicBoolean();
     private final AtomicBoolean endReported = new AtomicBoolean();
     private final Cancellation cancellation = new Cancellation();
+    private final Object unloadLock = new Object();
     private volatile IsolateClassLoader loader;
     private volatile boolean accepting;
     private volatile boolean draining;
@@ -115,6 +116,13 @@ public final class Isolate {
         thread.start();
     }
 
+    /**
+     * Finds how to launch the app as the {@code java} launcher does (JEP 512): a {@code main(String[])},
+     * else a {@code main()}, static or not, not private; an instance {@code main} needs a non-private
+     * no-argument constructor.
+     *
+     * @return a handle taking {@code String[]}
+     */
     private MethodHandle findMain() {
         Class<?> mainClass;
         try {
@@ -123,16 +131,52 @@ public final class Isolate {
             throw new BadAppException("cannot load Main-Class " + app.mainClass() + " of " + app.jar().getFileName()
                     + ": " + e, e);
         }
-        if (!Modifier.isPublic(mainClass.getModifiers())) {
-            throw new BadAppException("Main-Class " + app.mainClass() + " is not public");
+        java.lang.reflect.Method main = mainMethod(mainClass, true);
+        if (main == null) {
+            main = mainMethod(mainClass, false);
+        }
+        if (main == null) {
+            throw new BadAppException("Main-Class " + app.mainClass() + " has no main method (void main(String[]) or "
+                    + "void main(), not private)");
         }
         try {
-            MethodHandle handle = MethodHandles.publicLookup()
-                    .findStatic(mainClass, "main", MethodType.methodType(void.class, String[].class));
-            return handle;
-        } catch (NoSuchMethodException | IllegalAccessException e) {
-            throw new BadAppException("Main-Class " + app.mainClass() + " has no public static void main(String[])");
+            main.setAccessible(true);
+            MethodHandle handle = MethodHandles.lookup().unreflect(main);
+            if (!Modifier.isStatic(main.getModifiers())) {
+                java.lang.reflect.Constructor<?> constructor = mainClass.getDeclaredConstructor();
+                if (Modifier.isPrivate(constructor.getModifiers())) {
+                    throw new NoSuchMethodException("private constructor");
+                }
+                constructor.setAccessible(true);
+                handle = MethodHandles.foldArguments(handle, MethodHandles.lookup().unreflectConstructor(constructor));
+            }
+            if (main.getParameterCount() == 0) {
+                handle = MethodHandles.dropArguments(handle, 0, String[].class);
+            }
+            return handle.asType(MethodType.methodType(void.class, String[].class));
+        } catch (NoSuchMethodException e) {
+            throw new BadAppException("Main-Class " + app.mainClass() + " has an instance main method but no "
+                    + "non-private constructor without arguments");
+        } catch (IllegalAccessException | RuntimeException e) {
+            throw new BadAppException("cannot launch Main-Class " + app.mainClass() + ": " + e, e);
         }
+    }
+
+    /** The launcher's choice of {@code main} in a class and its superclasses; {@code null} if none. */
+    private static java.lang.reflect.Method mainMethod(Class<?> type, boolean withArgs) {
+        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
+            try {
+                java.lang.reflect.Method m = withArgs ? c.getDeclaredMethod("main", String[].class) : c.getDeclaredMethod("main");
+                if (!Modifier.isPrivate(m.getModifiers()) && m.getReturnType() == void.class) {
+                    return m;
+                }
+            } catch (NoSuchMethodException e) {
+                // look further up
+            } catch (LinkageError e) {
+                throw new BadAppException("cannot load Main-Class " + type.getName() + ": " + e, e);
+            }
+        }
+        return null;
     }
 
     private void runMain(MethodHandle main, String[] argv) {
@@ -334,6 +378,15 @@ public final class Isolate {
      * @return what could not be cleaned up
      */
     public UnloadReport unload(Duration grace) {
+        synchronized (unloadLock) {
+            if (loader == null) {
+                return new UnloadReport(0, List.of()); // unloaded before
+            }
+            return unloadOnce(grace);
+        }
+    }
+
+    private UnloadReport unloadOnce(Duration grace) {
         List<Thread> hooks;
         synchronized (shutdownHooks) {
             unloaded = true;

@@ -117,7 +117,12 @@ public final class IsolateClassLoader extends SecureClassLoader implements AutoC
                     throw new ClassNotFoundException(name, e);
                 }
                 definePackageOf(name, jar);
-                byte[] rewritten = rewriter.rewrite(bytes, this::classBytes);
+                byte[] rewritten;
+                try {
+                    rewritten = rewriter.rewrite(bytes, this::classBytes);
+                } catch (RuntimeException malformed) {
+                    throw new ClassFormatError(name + " in " + jar.url() + ": " + malformed.getMessage());
+                }
                 return defineClass(name, rewritten, 0, rewritten.length, jar.codeSource(entry));
             }
         }

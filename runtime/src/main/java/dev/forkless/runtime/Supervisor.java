@@ -648,7 +648,15 @@ final class Supervisor implements Copy.Events {
                 Thread.currentThread().interrupt();
             }
             Duration took = Duration.ofNanos(System.nanoTime() - start);
-            var report = copy.unload(policy.unloadGrace());
+            dev.forkless.isolate.Isolate.UnloadReport unloaded;
+            try {
+                unloaded = copy.unload(policy.unloadGrace());
+            } catch (RuntimeException | Error e) {
+                // the copy is gone either way; the runtime must still learn that its drain ended
+                System.getLogger("forkless").log(System.Logger.Level.WARNING, "unloading copy " + copy.id() + " failed", e);
+                unloaded = new dev.forkless.isolate.Isolate.UnloadReport(0, List.of("unload failed: " + e));
+            }
+            var report = unloaded;
             post(() -> {
                 draining.remove(copy);
                 info.remove(copy);

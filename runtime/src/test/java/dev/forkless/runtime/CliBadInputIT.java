@@ -37,6 +37,14 @@ class CliBadInputIT {
             out.flush();
         }
         String demo = RuntimeProcess.demoJar().toString();
+        byte[] fat = Files.readAllBytes(RuntimeProcess.artifact("forkless.demo.fatjar"));
+        Path truncated = Files.write(dir.resolve("truncated.jar"), java.util.Arrays.copyOf(fat, fat.length / 2));
+        Path privateMain = dev.forkless.runtime.testing.TestJars.oddMain(dir.resolve("private-main.jar"),
+                java.lang.classfile.ClassFile.ACC_PRIVATE | java.lang.classfile.ClassFile.ACC_STATIC, -1);
+        Path instanceMainNoConstructor = dev.forkless.runtime.testing.TestJars.oddMain(
+                dir.resolve("instance-main.jar"), java.lang.classfile.ClassFile.ACC_PUBLIC,
+                java.lang.classfile.ClassFile.ACC_PRIVATE);
+        Path garbage = dev.forkless.runtime.testing.TestJars.garbageMain(dir.resolve("garbage.jar"));
         return Stream.of(
                 Arguments.of(new String[] {dir.resolve("missing.jar").toString()}, "no such file"),
                 Arguments.of(new String[] {text.toString()}, "not a jar file"),
@@ -46,7 +54,11 @@ class CliBadInputIT {
                 Arguments.of(new String[] {"--standby", "-1", demo}, "--standby must be at least 0"),
                 Arguments.of(new String[] {"--drain-timeout", "soon", demo}, "is not a duration"),
                 Arguments.of(new String[] {"--no-such-option", demo}, "Unknown option"),
-                Arguments.of(new String[] {}, "Missing required parameter"));
+                Arguments.of(new String[] {}, "Missing required parameter"),
+                Arguments.of(new String[] {truncated.toString()}, "not a jar file"),
+                Arguments.of(new String[] {privateMain.toString()}, "has no main method"),
+                Arguments.of(new String[] {instanceMainNoConstructor.toString()}, "no non-private constructor"),
+                Arguments.of(new String[] {garbage.toString()}, "cannot load Main-Class odd.Main"));
     }
 
     @ParameterizedTest(name = "{1}")
@@ -57,6 +69,27 @@ class CliBadInputIT {
             assertEquals(1, runtime.lines().size(), "one line: " + runtime.output());
             String line = runtime.lines().getFirst();
             assertTrue(line.startsWith("forkless: ") && line.contains(message), line);
+        }
+    }
+
+    @Test
+    void aHugeArgumentListReachesTheApp() throws Exception {
+        String[] args = new String[10_004];
+        args[0] = "--isolates";
+        args[1] = "1";
+        args[2] = "--standby";
+        args[3] = "0";
+        args[4] = RuntimeProcess.demoJar().toString();
+        for (int i = 5; i < args.length; i++) {
+            args[i] = "--extra-" + i;
+        }
+        args[args.length - 4] = "--port";
+        args[args.length - 3] = "0";
+        args[args.length - 2] = "--host";
+        args[args.length - 1] = "127.0.0.1";
+        try (RuntimeProcess runtime = RuntimeProcess.start(args)) {
+            InetSocketAddress address = runtime.awaitReady();
+            assertEquals(200, dev.forkless.runtime.testing.Http.get(address, "/").status());
         }
     }
 

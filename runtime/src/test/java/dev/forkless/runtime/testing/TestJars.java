@@ -45,6 +45,43 @@ public final class TestJars {
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /**
+     * Writes a jar whose main class {@code odd.Main} has a {@code main(String[])} with the given access
+     * flags, and a constructor with the given flags (none when {@code constructorFlags} is negative).
+     */
+    public static Path oddMain(Path jar, int mainFlags, int constructorFlags) throws IOException {
+        ClassDesc main = ClassDesc.of("odd.Main");
+        byte[] bytes = ClassFile.of().build(main, cb -> {
+            cb.withFlags(AccessFlag.PUBLIC);
+            if (constructorFlags >= 0) {
+                cb.withMethodBody("<init>", MethodTypeDesc.of(ConstantDescs.CD_void), constructorFlags, code -> code
+                        .aload(0)
+                        .invokespecial(ConstantDescs.CD_Object, "<init>", MethodTypeDesc.of(ConstantDescs.CD_void))
+                        .return_());
+            }
+            cb.withMethodBody("main", MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_String.arrayType()),
+                    mainFlags, code -> code.return_());
+        });
+        return write(jar, "odd.Main", "odd/Main.class", bytes);
+    }
+
+    /** Writes a jar whose main class file is not a class file at all. */
+    public static Path garbageMain(Path jar) throws IOException {
+        return write(jar, "odd.Main", "odd/Main.class", "this is not a class file".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private static Path write(Path jar, String mainClass, String entry, byte[] bytes) throws IOException {
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, mainClass);
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
+            out.putNextEntry(new JarEntry(entry));
+            out.write(bytes);
+            out.closeEntry();
+        }
+        return jar;
+    }
+
     /** Copies the demo as one flat jar to {@code jar}, replacing it in one step. */
     public static Path demoCopy(Path jar) throws IOException {
         Path tmp = Files.createTempFile(jar.getParent(), "demo", ".jar");

@@ -538,20 +538,35 @@ public final class Isolate {
     public String hung(Duration timeout) {
         long now = System.nanoTime();
         long limit = timeout.toNanos();
-        for (Long since : inFlight.values()) {
-            if (now - since > limit) {
-                return "a request has been in flight for " + (now - since) / 1_000_000 + " ms";
-            }
+        long oldest = oldestRequestNanos(now);
+        if (oldest > limit) {
+            return "a request has been in flight for " + oldest / 1_000_000 + " ms";
         }
-        if (accepting) {
-            for (ListenerView view : views) {
-                long stalled = view.acceptorAwayNanos(now);
-                if (stalled > limit) {
-                    return "its acceptor has not taken a connection for " + stalled / 1_000_000 + " ms";
-                }
-            }
+        long away = acceptorAwayNanos(now);
+        if (away > limit) {
+            return "its acceptor has not taken a connection for " + away / 1_000_000 + " ms";
         }
         return null;
+    }
+
+    /** @return how long the oldest request in flight has been running, or 0 */
+    public long oldestRequestNanos(long now) {
+        long oldest = 0;
+        for (Long since : inFlight.values()) {
+            oldest = Math.max(oldest, now - since);
+        }
+        return oldest;
+    }
+
+    /** @return how long an accepting view's acceptor has been away from {@code accept()}, or 0 */
+    public long acceptorAwayNanos(long now) {
+        long away = 0;
+        if (accepting) {
+            for (ListenerView view : views) {
+                away = Math.max(away, view.acceptorAwayNanos(now));
+            }
+        }
+        return away;
     }
 
     /** @return whether any of the app's listeners is bound */

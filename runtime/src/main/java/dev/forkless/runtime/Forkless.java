@@ -72,7 +72,7 @@ public final class Forkless implements AutoCloseable {
         CallSiteRewriter rewriter = new CallSiteRewriter(builder.loopChecks);
         this.supervisor = new Supervisor(
                 builder.mode == Worker.Mode.PROCESS
-                        ? (id, accepting, events) -> new ProcessCopy(id, builder.currentApp(), builder.args, builder.jvmArgs,
+                        ? (id, accepting, events) -> new ProcessCopy(id, builder.currentApp(), builder.args, builder.childJvmArgs(),
                                 accepting, builder.policy.drainTimeout(), listeners, console, events)
                         : (id, accepting, events) -> new IsolateCopy(id, builder.currentApp(), builder.args, accepting, listeners,
                                 rewriter, events),
@@ -274,6 +274,13 @@ public final class Forkless implements AutoCloseable {
             }
             this.hangTimeout = timeout;
             return this;
+        }
+
+        /** The child JVMs' options: the user's, and what the runtime's settings mean for a child. */
+        List<String> childJvmArgs() {
+            List<String> all = new ArrayList<>(jvmArgs);
+            all.add("-D" + dev.forkless.runtime.child.ChildMain.LOOP_CHECKS + "=" + loopChecks);
+            return List.copyOf(all);
         }
 
         /** The app as it is on disk now: a reload picks up a rebuilt jar and its new Class-Path. */

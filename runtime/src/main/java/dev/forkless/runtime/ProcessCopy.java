@@ -83,6 +83,9 @@ final class ProcessCopy implements Copy {
     private volatile int controlFd = -1;
     private volatile int openConnections;
     private volatile long requests;
+    private volatile long oldestRequestMillis;
+    private volatile long acceptorAwayMillis;
+    private volatile long statsAt;
     private volatile boolean unloading;
 
     ProcessCopy(String id, AppJar app, List<String> args, List<String> jvmArgs, boolean accepting,
@@ -286,6 +289,9 @@ final class ProcessCopy implements Copy {
             case ControlMessage.STATS -> {
                 openConnections = Integer.parseInt(message.arg(0));
                 requests = Long.parseLong(message.arg(1));
+                oldestRequestMillis = Long.parseLong(message.arg(2));
+                acceptorAwayMillis = Long.parseLong(message.arg(3));
+                statsAt = System.nanoTime();
             }
             case ControlMessage.EXITED -> {
                 if (endReported.compareAndSet(false, true)) {
@@ -399,6 +405,19 @@ final class ProcessCopy implements Copy {
     public int openConnections() {
         Process p = process;
         return p == null || !p.isAlive() ? 0 : openConnections;
+    }
+
+    @Override
+    public String hung(Duration timeout) {
+        long sinceStats = (System.nanoTime() - statsAt) / 1_000_000;
+        long limit = timeout.toMillis();
+        if (oldestRequestMillis > 0 && oldestRequestMillis + sinceStats > limit) {
+            return "a request has been in flight for " + (oldestRequestMillis + sinceStats) + " ms";
+        }
+        if (acceptorAwayMillis > 0 && acceptorAwayMillis + sinceStats > limit) {
+            return "its acceptor has not taken a connection for " + (acceptorAwayMillis + sinceStats) + " ms";
+        }
+        return null;
     }
 
     @Override

@@ -315,8 +315,11 @@ final class ChildHost implements IsolateHost {
             int open = copy.openConnections();
             long requests = copy.requests();
             long now = System.nanoTime();
-            if (open != lastOpen || (requests != lastRequests && now - lastSent > 250_000_000L)) {
-                send(ControlMessage.of(ControlMessage.STATS, open, requests));
+            long oldest = copy.oldestRequestNanos(now);
+            long away = copy.acceptorAwayNanos(now);
+            boolean stuck = oldest > 500_000_000L || away > 500_000_000L;
+            if (open != lastOpen || ((requests != lastRequests || stuck) && now - lastSent > 250_000_000L)) {
+                send(ControlMessage.of(ControlMessage.STATS, open, requests, oldest / 1_000_000, away / 1_000_000));
                 lastOpen = open;
                 lastRequests = requests;
                 lastSent = now;
@@ -328,7 +331,9 @@ final class ChildHost implements IsolateHost {
     private void sendStats() {
         Isolate copy = isolate;
         if (copy != null && copy.loader() != null) {
-            send(ControlMessage.of(ControlMessage.STATS, copy.openConnections(), copy.requests()));
+            long now = System.nanoTime();
+            send(ControlMessage.of(ControlMessage.STATS, copy.openConnections(), copy.requests(),
+                    copy.oldestRequestNanos(now) / 1_000_000, copy.acceptorAwayNanos(now) / 1_000_000));
         }
     }
 

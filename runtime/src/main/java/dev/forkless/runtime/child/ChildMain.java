@@ -34,6 +34,9 @@ public final class ChildMain {
      *
      * @param args see the class comment
      */
+    /** The system property that tells a child whether to insert loop checks, as the runtime does for isolates. */
+    public static final String LOOP_CHECKS = "forkless.child.loopChecks";
+
     public static void main(String[] args) {
         if (args.length < 7) {
             System.err.println("forkless: ChildMain is started by the runtime in process mode, not by hand");
@@ -59,12 +62,14 @@ public final class ChildMain {
         host.send(ControlMessage.of(ControlMessage.HELLO, token, ProcessHandle.current().pid()));
         host.installSignals();
         UncaughtExceptionDispatcher.install();
+        dev.forkless.isolate.SerialFilters.install();
         Isolate isolate = Isolate.builder()
                 .id(id)
                 .mode(Worker.Mode.PROCESS)
                 .app(new AppJar(classPath.getFirst(), mainClass, classPath))
                 .host(host)
                 .accepting(accepting)
+                .rewriter(new dev.forkless.isolate.CallSiteRewriter(Boolean.getBoolean(LOOP_CHECKS)))
                 .build();
         host.attach(isolate);
         try {

@@ -161,15 +161,18 @@ public final class RuntimeProcess implements AutoCloseable {
         return process.exitValue();
     }
 
-    /** Sends SIGTERM. */
+    /**
+     * Sends SIGTERM. Through the process handle: {@code Process.destroy()} would also close our ends of its
+     * pipes, and the runtime's last lines would be lost.
+     */
     public void terminate() {
-        process.destroy();
+        process.toHandle().destroy();
     }
 
     @Override
     public void close() throws InterruptedException {
         if (process.isAlive()) {
-            process.destroy();
+            process.toHandle().destroy();
             if (!process.waitFor(15, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor();
             }

@@ -1,0 +1,82 @@
+package dev.forkless.runtime;
+
+import dev.forkless.runtime.testing.Http;
+import dev.forkless.runtime.testing.KeepAliveLoad;
+import dev.forkless.runtime.testing.RuntimeProcess;
+
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The rows of docs/isolation.md that both modes survive: a fault injected into one copy while keep-alive
+ * clients hammer the service. The runtime survives, the copy is replaced and unloaded, and no request
+ * fails.
+ */
+class FaultMatrixIT {
+
+    private static final Pattern PID = Pattern.compile("\"pid\":(\\d+)");
+
+    /**
+     * The last column is how many requests may fail: none, but for {@code kill -9} of a child, where the
+     * kernel resets the connections the dead process held (at most one request each of the 8).
+     */
+    @ParameterizedTest(name = "{0} mode, {1}")
+    @CsvSource({
+        "isolate, /crash, event=crashed, 0",
+        "isolate, /exit, event=exited status=3, 0",
+        "isolate, /hang, event=hung, 0",
+        "process, /crash, event=crashed, 0",
+        "process, /exit, event=exited status=3, 0",
+        "process, /hang, event=hung, 0",
+        "process, kill -9, event=crashed, 8",
+    })
+    void aFaultInOneCopyUnderLoadFailsNoRequest(String mode, String fault, String event, int mayFail) throws Exception {
+        try (RuntimeProcess runtime = RuntimeProcess.demo("--mode", mode, "--isolates", "2", "--hang-timeout", "2s",
+                "--drain-timeout", "1s")) {
+            InetSocketAddress address = runtime.awaitReady();
+            KeepAliveLoad load = KeepAliveLoad.start(address, "/", 8, Duration.ofSeconds(5));
+            await().atMost(Duration.ofSeconds(5)).until(() -> load.ok() > 200);
+            Socket hanging = null;
+            switch (fault) {
+                case "/hang" -> hanging = fire(address, "/hang");
+                case "kill -9" -> {
+                    Matcher m = PID.matcher(Http.get(address, "/whoami").body());
+                    assertTrue(m.find());
+                    assertEquals(0, new ProcessBuilder("kill", "-9", m.group(1)).start().waitFor());
+                }
+                default -> assertEquals(202, Http.get(address, fault).status());
+            }
+            String line = runtime.awaitLine(l -> l.contains(event), Duration.ofSeconds(15));
+            String id = line.replaceAll(".*(?:isolate|process)=(\\d+).*", "$1");
+            runtime.awaitLine(l -> l.contains("=" + id + " event=unloaded"), Duration.ofSeconds(20));
+            load.await();
+            if (hanging != null) {
+                hanging.close();
+            }
+            assertTrue(load.failed() <= mayFail, load.summary());
+            assertTrue(runtime.process().isAlive(), "the runtime survives");
+            assertEquals(200, Http.get(address, "/").status());
+        }
+    }
+
+    private static Socket fire(InetSocketAddress address, String path) throws Exception {
+        Socket socket = new Socket();
+        socket.connect(address, 5_000);
+        OutputStream out = socket.getOutputStream();
+        out.write(("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        return socket;
+    }
+}

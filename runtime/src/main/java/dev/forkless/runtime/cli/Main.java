@@ -25,6 +25,7 @@ import picocli.CommandLine.Parameters;
  * sharing its ports.
  */
 @Command(name = "forkless", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        subcommands = StartupCommand.class,
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Runs N copies of a Java app in one JVM, each in its own isolate, all serving the app's "
                 + "ports through one shared socket, supervised: a copy that crashes is replaced at once.",
@@ -96,7 +97,7 @@ public final class Main implements Callable<Integer> {
     @CommandLine.ArgGroup(exclusive = false, heading = "%nComparing the two modes:%n")
     CompareOptions compare;
 
-    @Parameters(index = "0", paramLabel = "APP.jar", description = "The app: a jar with a Main-Class.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "APP.jar", description = "The app: a jar with a Main-Class.")
     Path app;
 
     @Parameters(index = "1..*", paramLabel = "ARGS", description = "The app's own arguments.")
@@ -133,6 +134,10 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
         if (compare != null && compare.compare) {
             return compare.run(this, err);
+        }
+        if (app == null) {
+            err.println("forkless: Missing required parameter: 'APP.jar' (see --help)");
+            return 2;
         }
         Forkless forkless;
         int copies;

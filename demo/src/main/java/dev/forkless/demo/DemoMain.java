@@ -43,6 +43,10 @@ public final class DemoMain {
                 .get("/exit", DemoMain::exit)
                 .get("/work", DemoMain::work)
                 .get("/hang", DemoMain::hang)
+                .get("/halt", (req, res) -> {
+                    res.status(Status.ACCEPTED_202).send("halting with status 4");
+                    new Thread(() -> Runtime.getRuntime().halt(4), "demo-halt").start();
+                })
                 .get("/hang-in-jdk", DemoMain::hangInJdk)
                 .get("/deadlock", DemoMain::deadlock)
                 .get("/oom", DemoMain::oom)

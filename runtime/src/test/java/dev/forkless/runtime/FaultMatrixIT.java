@@ -36,21 +36,27 @@ class FaultMatrixIT {
     @CsvSource({
         "isolate, /crash, event=crashed, 0",
         "isolate, /exit, event=exited status=3, 0",
+        "isolate, /halt, event=exited status=4, 0",
         "isolate, /hang, event=hung, 0",
         "process, /crash, event=crashed, 0",
         "process, /exit, event=exited status=3, 0",
+        "process, /halt, event=exited status=4, 0",
         "process, /hang, event=hung, 0",
+        "process, /hang-in-jdk, event=hung, 0",
+        "process, /deadlock, event=hung, 0",
+        "process, /oom, event=crashed, 0",
         "process, kill -9, event=crashed, 8",
     })
     void aFaultInOneCopyUnderLoadFailsNoRequest(String mode, String fault, String event, int mayFail) throws Exception {
+        // a child's heap is its own: small, so that /oom exhausts it quickly
         try (RuntimeProcess runtime = RuntimeProcess.demo("--mode", mode, "--isolates", "2", "--hang-timeout", "2s",
-                "--drain-timeout", "1s")) {
+                "--drain-timeout", "1s", "--jvm-arg=-Xmx128m")) {
             InetSocketAddress address = runtime.awaitReady();
             KeepAliveLoad load = KeepAliveLoad.start(address, "/", 8, Duration.ofSeconds(5));
             await().atMost(Duration.ofSeconds(5)).until(() -> load.ok() > 200);
             Socket hanging = null;
             switch (fault) {
-                case "/hang" -> hanging = fire(address, "/hang");
+                case "/hang", "/hang-in-jdk", "/deadlock" -> hanging = fire(address, fault);
                 case "kill -9" -> {
                     Matcher m = PID.matcher(Http.get(address, "/whoami").body());
                     assertTrue(m.find());

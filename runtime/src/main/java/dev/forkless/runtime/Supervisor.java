@@ -137,6 +137,9 @@ final class Supervisor implements Copy.Events {
 
     /** @return a snapshot of every copy */
     List<WorkerSnapshot> workers() {
+        if (terminated.isDone()) {
+            return List.of(); // the mailbox is gone: nothing would answer
+        }
         CompletableFuture<List<WorkerSnapshot>> result = new CompletableFuture<>();
         post(() -> result.complete(snapshot()));
         try {

@@ -389,6 +389,7 @@ final class Supervisor implements Copy.Events {
         slot.activeSince = Instant.now();
         slot.unstable = 0;
         if (old != null) {
+            slot.restarts++; // a replacement on request counts as a restart of the slot, as in PM2
             slotOf.remove(old);
             drain(old);
         }

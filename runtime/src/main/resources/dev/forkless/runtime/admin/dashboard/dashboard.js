@@ -73,59 +73,76 @@ function draw(canvas, rates) {
   ctx.stroke();
 }
 
-function cell(row, text, cls) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  if (cls) td.className = cls;
-  row.appendChild(td);
-  return td;
+const COLUMNS = ["id", "slot", "mode", "pid", "state", "uptime", "restarts", "requests", "rate", "conns", "cpu",
+  "memory", "exit", "actions"];
+
+// One row per copy, kept across redraws (only its text changes), so a click is never lost to a redraw.
+function rowFor(w) {
+  const body = document.querySelector("#workers tbody");
+  let tr = body.querySelector('tr[data-id="' + CSS.escape(w.id + "/" + w.slot) + '"]');
+  if (tr) return tr;
+  tr = document.createElement("tr");
+  tr.dataset.id = w.id + "/" + w.slot;
+  for (const c of COLUMNS) {
+    const td = document.createElement("td");
+    td.className = c;
+    tr.appendChild(td);
+  }
+  const canvas = document.createElement("canvas");
+  canvas.width = 120;
+  canvas.height = 24;
+  tr.querySelector(".rate").append(canvas, document.createElement("span"));
+  if (w.id !== "-") {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "restart";
+    b.textContent = "Restart";
+    b.addEventListener("click", () => act("/api/workers/" + encodeURIComponent(w.id) + "/restart",
+      "restart of copy " + w.id));
+    tr.querySelector(".actions").appendChild(b);
+  }
+  return tr;
+}
+
+function set(tr, column, text, numeric) {
+  const td = tr.querySelector("." + column);
+  if (td.textContent !== String(text)) td.textContent = text;
+  if (numeric) td.classList.add("num");
 }
 
 function render(workers) {
   const now = Date.now();
-  const body = document.querySelector("#workers tbody");
   const rows = [];
   const seen = new Set();
   for (const w of workers) {
     seen.add(w.id);
     const h = w.id === "-" ? { rates: [] } : rate(w, now);
     const current = h.rates.length ? h.rates[h.rates.length - 1] : 0;
-    const tr = document.createElement("tr");
-    tr.dataset.id = w.id;
-    cell(tr, w.id, "id");
-    cell(tr, w.slot);
-    cell(tr, w.mode);
-    cell(tr, w.pid || "–", "num");
-    cell(tr, w.state, "state state-" + w.state);
-    cell(tr, duration(w.uptimeMs), "num uptime");
-    cell(tr, w.restarts, "num restarts");
-    cell(tr, w.requests, "num requests");
-    const chart = cell(tr, "", "rate");
-    const canvas = document.createElement("canvas");
-    canvas.width = 120;
-    canvas.height = 24;
-    chart.appendChild(canvas);
-    chart.appendChild(document.createTextNode(" " + current.toFixed(1)));
-    cell(tr, w.activeConnections, "num");
-    cell(tr, w.cpuMs === null ? "–" : (w.cpuMs / 1000).toFixed(1) + "s", "num");
-    cell(tr, bytes(w.memoryBytes), "num");
-    const exit = cell(tr, w.lastExit || "", "exit");
-    exit.title = w.lastExit || "";
-    const actions = cell(tr, "");
-    if (w.id !== "-" && (w.state === "ready" || w.state === "standby")) {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.className = "restart";
-      b.textContent = "Restart";
-      b.addEventListener("click", () => act("POST", "/api/workers/" + encodeURIComponent(w.id) + "/restart",
-        "restart of copy " + w.id));
-      actions.appendChild(b);
-    }
+    const tr = rowFor(w);
+    set(tr, "id", w.id);
+    set(tr, "slot", w.slot);
+    set(tr, "mode", w.mode);
+    set(tr, "pid", w.pid || "–", true);
+    set(tr, "state", w.state);
+    tr.querySelector(".state").className = "state state-" + w.state;
+    set(tr, "uptime", duration(w.uptimeMs), true);
+    set(tr, "restarts", w.restarts, true);
+    set(tr, "requests", w.requests, true);
+    tr.querySelector(".rate span").textContent = " " + current.toFixed(1);
+    set(tr, "conns", w.activeConnections, true);
+    set(tr, "cpu", w.cpuMs === null ? "–" : (w.cpuMs / 1000).toFixed(1) + "s", true);
+    set(tr, "memory", bytes(w.memoryBytes), true);
+    set(tr, "exit", w.lastExit || "");
+    tr.querySelector(".exit").title = w.lastExit || "";
+    const button = tr.querySelector("button.restart");
+    if (button) button.hidden = !(w.state === "ready" || w.state === "standby");
+    draw(tr.querySelector("canvas"), h.rates);
     rows.push(tr);
-    draw(canvas, h.rates);
   }
   for (const id of series.keys()) if (!seen.has(id)) series.delete(id);
-  body.replaceChildren(...rows);
+  const body = document.querySelector("#workers tbody");
+  const current = Array.from(body.children);
+  if (current.length !== rows.length || current.some((tr, i) => tr !== rows[i])) body.replaceChildren(...rows);
   const serving = workers.filter((w) => w.slot !== "-" && !w.slot.startsWith("s")).length;
   const copies = $("copies");
   if (document.activeElement !== copies && !copies.dataset.touched) copies.value = serving;
@@ -151,7 +168,7 @@ async function poll() {
   }
 }
 
-async function act(method, path, what) {
+async function act(path, what) {
   if (!token) {
     say("Enter the token (from the token file the runtime printed) to " + what + ".", true);
     $("token").focus();
@@ -161,7 +178,7 @@ async function act(method, path, what) {
   buttons.forEach((b) => (b.disabled = true));
   say(what + "…");
   try {
-    const r = await fetch(path, { method, headers: { Authorization: "Bearer " + token } });
+    const r = await fetch(path, { method: "POST", headers: { Authorization: "Bearer " + token } });
     const body = await r.json().catch(() => ({}));
     if (r.status === 401) {
       say("The token was refused: " + what + " did not happen.", true);
@@ -186,10 +203,10 @@ $("save-token").addEventListener("click", () => {
   say(token ? "Token set for this tab." : "Token cleared.");
 });
 $("copies").addEventListener("input", () => ($("copies").dataset.touched = "1"));
-$("reload").addEventListener("click", () => act("POST", "/api/reload", "reload"));
+$("reload").addEventListener("click", () => act("/api/reload", "reload"));
 $("scale").addEventListener("click", () => {
   const n = $("copies").value;
-  act("POST", "/api/scale?n=" + encodeURIComponent(n), "scale to " + n);
+  act("/api/scale?n=" + encodeURIComponent(n), "scale to " + n);
 });
 
 takeTokenFromFragment();

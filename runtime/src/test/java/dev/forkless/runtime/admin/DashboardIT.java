@@ -59,7 +59,8 @@ class DashboardIT {
         try (RuntimeProcess runtime = RuntimeProcess.demo("--isolates", "2", "--standby", "0", "--admin", "127.0.0.1:0")) {
             var address = runtime.awaitReady();
             Admin admin = Admin.of(runtime);
-            KeepAliveLoad load = KeepAliveLoad.start(address, "/", 2, Duration.ofSeconds(12));
+            String screenshot = System.getProperty("forkless.dashboard.screenshot");
+            KeepAliveLoad load = KeepAliveLoad.start(address, "/", 2, Duration.ofSeconds(screenshot == null ? 8 : 30));
             ChromeOptions options = new ChromeOptions();
             options.setBinary(CHROMIUM.toFile());
             options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -77,9 +78,8 @@ class DashboardIT {
                 wait.until(b -> readyRows(b).size() == 2);
                 assertEquals("", browser.getCurrentUrl().contains("token=") ? "token left in the URL" : "");
                 assertEquals("0", restartsOfSlot(browser, "1"));
-                String screenshot = System.getProperty("forkless.dashboard.screenshot");
                 if (screenshot != null) {
-                    Thread.sleep(6_000); // a few points on the requests/s charts
+                    Thread.sleep(20_000); // points on the requests/s charts
                     File png = ((ChromeDriver) browser).getScreenshotAs(OutputType.FILE);
                     Files.copy(png.toPath(), Path.of(screenshot), StandardCopyOption.REPLACE_EXISTING);
                 }

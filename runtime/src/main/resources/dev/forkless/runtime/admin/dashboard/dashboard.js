@@ -4,7 +4,7 @@
 "use strict";
 
 const POLL_MS = 1000;
-const POINTS = 60;
+const POINTS = 30;
 const series = new Map(); // copy id -> { last: {t, requests}, rates: [] }
 let token = sessionStorage.getItem("forkless-token") || "";
 

@@ -21,6 +21,20 @@ final class QuietHelidonLog {
     private QuietHelidonLog() {
     }
 
+    /** Helidon prints its "features" line from a thread of its own, just after the server started. */
+    private static void awaitFeaturesThread() {
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals("features-thread") && Isolate.of(t) == null) {
+                try {
+                    t.join(java.time.Duration.ofSeconds(2));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
     static <T> T run(Supplier<T> action) {
         List<Handler> handlers = List.of(Logger.getLogger("").getHandlers());
         List<Filter> previous = new ArrayList<>();
@@ -36,7 +50,9 @@ final class QuietHelidonLog {
             });
         }
         try {
-            return action.get();
+            T result = action.get();
+            awaitFeaturesThread();
+            return result;
         } finally {
             for (int i = 0; i < handlers.size(); i++) {
                 handlers.get(i).setFilter(previous.get(i));

@@ -3,7 +3,6 @@ package dev.forkless.runtime.admin;
 import dev.forkless.runtime.testing.Admin;
 import dev.forkless.runtime.testing.RuntimeProcess;
 
-import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -138,7 +137,6 @@ class AdminApiIT {
         String token = "Bearer " + admin.token();
         record Case(String path, HttpRequest.BodyPublisher body, int status) {
         }
-        byte[] huge = new byte[1024 * 1024];
         List<Case> cases = List.of(
                 new Case("/api/scale?n=abc", null, 400),
                 new Case("/api/scale?n=0", null, 400),
@@ -155,9 +153,7 @@ class AdminApiIT {
                 new Case("/api/reload", HttpRequest.BodyPublishers.ofString("not json"), 400),
                 new Case("/api/workers/999/restart", null, 404),
                 new Case("/api/workers/-/restart", null, 404),
-                new Case("/api/workers/%2e%2e/restart", null, 404),
-                new Case("/api/scale", HttpRequest.BodyPublishers.ofByteArray(huge), 413),
-                new Case("/api/scale", HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(huge)), 413));
+                new Case("/api/workers/%2e%2e/restart", null, 404));
         for (Case c : cases) {
             HttpResponse<String> response = admin.post(c.path(), token, c.body());
             assertEquals(c.status(), response.statusCode(), c.path() + ": " + response.body());
@@ -166,6 +162,13 @@ class AdminApiIT {
         assertEquals(405, admin.post("/api/workers", token, null).statusCode());
         assertEquals(404, admin.get("/api/nothing").statusCode());
         assertEquals(400, raw("GARBAGE\r\n\r\n") / 100 * 100);
+        // huge bodies, on raw connections: the server answers before it read them all, which an HTTP client
+        // may see as a reset while it is still sending
+        String head = "POST /api/scale HTTP/1.1\r\nHost: x\r\nAuthorization: " + token + "\r\n";
+        assertEquals(413, raw(head + "Content-Length: 1048576\r\n\r\n"), "a declared huge body");
+        String chunk = "x".repeat(20_000);
+        assertEquals(413, raw(head + "Transfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(chunk.length())
+                + "\r\n" + chunk + "\r\n"), "a huge chunked body");
         assertEquals(before, ids(), "nothing changed");
     }
 
@@ -187,6 +190,7 @@ class AdminApiIT {
     void restartReplacesOneCopy() throws Exception {
         List<String> before = ids();
         String id = before.getFirst();
+        int restarts = restartsOfSlot1();
         HttpResponse<String> response = admin.post("/api/workers/" + id + "/restart");
         assertEquals(200, response.statusCode(), response.body());
         JsonNode result = json.readTree(response.body());
@@ -194,9 +198,12 @@ class AdminApiIT {
         assertEquals(1, result.get("replaced").asInt());
         await().atMost(Duration.ofSeconds(10)).until(() -> !ids().contains(id) && ids().size() == 2);
         assertTrue(ids().contains(before.get(1)), "the other copy still serves");
-        JsonNode slot1 = Stream.of(json.treeToValue(workers(), JsonNode[].class))
-                .filter(w -> w.get("slot").asText().equals("1")).findFirst().orElseThrow();
-        assertEquals(1, slot1.get("restarts").asInt(), slot1.toString());
+        assertEquals(restarts + 1, restartsOfSlot1(), "a restart counts");
+    }
+
+    private int restartsOfSlot1() throws Exception {
+        return Stream.of(json.treeToValue(workers(), JsonNode[].class))
+                .filter(w -> w.get("slot").asText().equals("1")).findFirst().orElseThrow().get("restarts").asInt();
     }
 
     @Test

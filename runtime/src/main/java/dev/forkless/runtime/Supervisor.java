@@ -145,6 +145,9 @@ final class Supervisor implements Copy.Events {
 
     /** @return a snapshot of every copy */
     List<WorkerSnapshot> workers() {
+        if (terminated.isDone()) {
+            return List.of(); // the mailbox is gone: nothing would answer
+        }
         CompletableFuture<List<WorkerSnapshot>> result = new CompletableFuture<>();
         post(() -> result.complete(snapshot()));
         try {
@@ -394,6 +397,7 @@ final class Supervisor implements Copy.Events {
         slot.activeSince = Instant.now();
         slot.unstable = 0;
         if (old != null) {
+            slot.restarts++; // a replacement on request counts as a restart of the slot, as in PM2
             slotOf.remove(old);
             drain(old);
         }

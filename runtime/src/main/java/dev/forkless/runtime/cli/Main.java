@@ -6,6 +6,8 @@ import dev.forkless.runtime.EventLog;
 import dev.forkless.runtime.Forkless;
 import dev.forkless.runtime.ForklessException;
 import dev.forkless.runtime.RestartPolicy;
+import dev.forkless.runtime.admin.AdminAddress;
+import dev.forkless.runtime.admin.AdminServer;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -22,7 +24,9 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code java -jar runtime.jar [options] app.jar [app args...]}: runs the app as supervised copies
- * sharing its ports.
+ * sharing its ports, with an admin API on {@code --admin}.
+ * {@code java -jar runtime.jar list|reload|scale N|restart ID|stop|monit}: talks to a running one
+ * ({@link ClientCommands}); a command name is one only as the first argument.
  */
 @Command(name = "forkless", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         subcommands = StartupCommand.class,
@@ -30,7 +34,10 @@ import picocli.CommandLine.Parameters;
         description = "Runs N copies of a Java app in one JVM, each in its own isolate, all serving the app's "
                 + "ports through one shared socket, supervised: a copy that crashes is replaced at once.",
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:stopped (SIGTERM, SIGINT)", "1:every copy errored", "2:bad input"},
+        exitCodeList = {"0:stopped (SIGTERM, SIGINT, stop)", "1:every copy errored", "2:bad input"},
+        synopsisSubcommandLabel = "[list | reload | scale N | restart ID | stop | monit | startup]",
+        commandListHeading = "%nCommands for a running runtime (exit 0 done, 1 refused or failed, 2 bad usage, "
+                + "3 no runtime reachable):%n",
         footerHeading = "%nSignals:%n",
         footer = {"SIGTERM, SIGINT  stop: stop accepting, drain every copy, exit 0 (a second SIGINT exits at once)",
                 "SIGHUP           rolling reload: replace every copy, one at a time, without failed requests"})
@@ -94,6 +101,16 @@ public final class Main implements Callable<Integer> {
             description = "An option for each child JVM in process mode (repeatable), e.g. --jvm-arg=-Xmx256m.")
     List<String> jvmArgs = new ArrayList<>();
 
+    @Option(names = "--admin", paramLabel = "HOST:PORT|off",
+            description = "Where the admin API, metrics, health checks and dashboard listen, or off "
+                    + "(default: " + AdminAddress.DEFAULT + "; if that is taken, a warning and no admin API).")
+    String admin;
+
+    @Option(names = "--admin-token", paramLabel = "TOKEN",
+            description = "The bearer token of mutating admin requests (default: a random one, written to "
+                    + "~/.forkless/admin-PORT.token, readable only by you). Needed to bind beyond loopback.")
+    String adminToken;
+
     @CommandLine.ArgGroup(exclusive = false, heading = "%nComparing the two modes:%n")
     CompareOptions compare;
 
@@ -115,13 +132,22 @@ public final class Main implements Callable<Integer> {
      * @param args the command line
      */
     public static void main(String[] args) {
-        System.exit(run(args, System.err));
+        System.exit(run(args, System.out, System.err));
     }
 
     /** Runs the CLI; returns the exit code. */
     static int run(String[] args, PrintStream err) {
+        return run(args, System.out, err);
+    }
+
+    /** Runs the CLI; returns the exit code. */
+    static int run(String[] args, PrintStream out, PrintStream err) {
         CommandLine cmd = new CommandLine(new Main(err));
-        cmd.setStopAtPositional(true);
+        cmd.setStopAtPositional(true); // the app's own arguments follow APP.jar; set before the client commands,
+        for (Object command : ClientCommands.all(out, err)) { // which take options after their parameters
+            cmd.addSubcommand(command);
+        }
+        cmd.setOut(new java.io.PrintWriter(out, true));
         cmd.setErr(new java.io.PrintWriter(err, true));
         cmd.setParameterExceptionHandler((e, argv) -> {
             err.println("forkless: " + e.getMessage() + " (see --help)");
@@ -142,6 +168,7 @@ public final class Main implements Callable<Integer> {
         Forkless forkless;
         int copies;
         Worker.Mode copyMode;
+        AdminServer.Builder adminBuilder = null;
         EventLog log = new EventLog(err, true).hold();
         try {
             copies = parseCopies(isolates);
@@ -168,6 +195,15 @@ public final class Main implements Callable<Integer> {
                 builder.watch(Durations.parse(watchDelay));
             }
             forkless = builder.build();
+            if (admin == null || !admin.trim().equalsIgnoreCase("off")) {
+                adminBuilder = AdminServer.builder()
+                        .forkless(forkless)
+                        .address(AdminAddress.parse(admin == null ? AdminAddress.DEFAULT : admin));
+                if (adminToken != null) {
+                    adminBuilder.token(adminToken);
+                }
+                adminBuilder.build(); // refuses an address beyond loopback without a token, before anything starts
+            }
         } catch (BadAppException | IllegalArgumentException e) {
             err.println("forkless: " + e.getMessage());
             return 2;
@@ -181,11 +217,31 @@ public final class Main implements Callable<Integer> {
             return e.exitCode();
         }
         log.release(true);
+        AdminServer adminServer = null;
+        if (adminBuilder != null) {
+            try {
+                adminServer = adminBuilder.build().start();
+                err.println("forkless event=admin url=" + adminServer.url() + "/"
+                        + adminServer.tokenFile().map(f -> " token-file=" + f).orElse(""));
+            } catch (ForklessException e) {
+                if (admin != null) {
+                    err.println("forkless: " + e.getMessage());
+                    forkless.stopAsync("the admin API cannot start").join();
+                    return 2;
+                }
+                err.println("forkless: warning: " + e.getMessage() + "; the admin API is off (choose its address "
+                        + "with --admin HOST:PORT)");
+            }
+        }
         String noun = copyMode == Worker.Mode.PROCESS ? " process" + (copies == 1 ? "" : "es")
                 : " isolate" + (copies == 1 ? "" : "s");
         err.println("forkless ready: " + copies + noun + " serving "
                 + forkless.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).toList());
-        return forkless.awaitTermination();
+        int code = forkless.awaitTermination();
+        if (adminServer != null) {
+            adminServer.close();
+        }
+        return code;
     }
 
     static Worker.Mode parseMode(String value) {

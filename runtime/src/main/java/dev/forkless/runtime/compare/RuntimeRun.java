@@ -68,6 +68,7 @@ final class RuntimeRun implements AutoCloseable {
         command.add("--isolates=" + config.copies());
         command.add("--standby=" + standby);
         command.add("--drain-timeout=" + config.drainTimeout().toMillis() + "ms");
+        command.add("--admin=off"); // measured runs serve the app only
         if (process) {
             config.jvmArgs().forEach(a -> command.add("--jvm-arg=" + a));
         }

@@ -1,0 +1,269 @@
+package dev.forkless.runtime.admin;
+
+import dev.forkless.runtime.Forkless;
+import dev.forkless.runtime.OperationResult;
+import dev.forkless.runtime.WorkerSnapshot;
+import dev.forkless.runtime.WorkerState;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+/**
+ * The JSON API, the health checks and the metrics. Reads are open; every {@code POST} needs the bearer
+ * token, checked before anything else, so a request without it learns nothing and changes nothing.
+ * Malformed input gets a 4xx with {@code {"error": "..."}}.
+ */
+final class AdminApi implements HttpService {
+
+    /** The largest request body read: every body this API takes is a tiny JSON object. */
+    static final int MAX_BODY = 16 * 1024;
+    /** Most serving copies {@code scale} accepts: a bound that stops a typo from starting thousands. */
+    static final int MAX_COPIES = 1024;
+    private static final Duration OPERATION_TIMEOUT = Duration.ofMinutes(10);
+    private static final String JSON = "application/json";
+
+    private final Forkless forkless;
+    private final AdminToken token;
+    private final AdminMetrics metrics;
+    private final CopyResources resources;
+    private final ObjectMapper json = new ObjectMapper();
+    private final long startedAt = System.currentTimeMillis();
+
+    AdminApi(Forkless forkless, AdminToken token, AdminMetrics metrics, CopyResources resources) {
+        this.forkless = forkless;
+        this.token = token;
+        this.metrics = metrics;
+        this.resources = resources;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.get("/api/workers", this::workers)
+                .get("/api/runtime", this::runtime)
+                .post("/api/reload", authorized(this::reload))
+                .post("/api/scale", authorized(this::scale))
+                .post("/api/workers/{id}/restart", authorized(this::restart))
+                .post("/api/stop", authorized(this::stop))
+                .get("/health/live", this::live)
+                .get("/health/ready", this::ready)
+                .get("/metrics", this::metrics);
+        for (String path : List.of("/api/workers", "/api/runtime", "/health/live", "/health/ready", "/metrics")) {
+            rules.any(path, (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use GET"));
+        }
+        for (String path : List.of("/api/reload", "/api/scale", "/api/workers/{id}/restart", "/api/stop")) {
+            rules.any(path, (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use POST"));
+        }
+    }
+
+    // ---- reads ----
+
+    private void workers(ServerRequest req, ServerResponse res) {
+        send(res, Status.OK_200, forkless.workers().stream().map(w -> WorkerJson.of(w, resources)).toList());
+    }
+
+    private void runtime(ServerRequest req, ServerResponse res) {
+        long pid = ProcessHandle.current().pid();
+        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("pid", pid);
+        String version = Forkless.class.getPackage().getImplementationVersion();
+        body.put("version", version == null ? "dev" : version);
+        body.put("java", Runtime.version().toString());
+        body.put("uptimeMs", System.currentTimeMillis() - startedAt);
+        var rss = CopyResources.rss(pid);
+        body.put("residentMemoryBytes", rss.isPresent() ? rss.getAsLong() : null);
+        body.put("heapUsedBytes", heap.getUsed());
+        body.put("heapMaxBytes", heap.getMax() < 0 ? null : heap.getMax());
+        body.put("addresses", forkless.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).toList());
+        send(res, Status.OK_200, body);
+    }
+
+    private void live(ServerRequest req, ServerResponse res) {
+        send(res, Status.OK_200, Map.of("status", "UP"));
+    }
+
+    private void ready(ServerRequest req, ServerResponse res) {
+        long ready = forkless.workers().stream().filter(w -> w.state() == WorkerState.READY).count();
+        send(res, ready > 0 ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503,
+                Map.of("status", ready > 0 ? "UP" : "DOWN", "readyCopies", ready));
+    }
+
+    private void metrics(ServerRequest req, ServerResponse res) {
+        res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+        res.send(metrics.scrape(forkless.workers()));
+    }
+
+    // ---- operations ----
+
+    private void reload(ServerRequest req, ServerResponse res, JsonNode body) {
+        operation(res, forkless.reload("admin API"));
+    }
+
+    private void scale(ServerRequest req, ServerResponse res, JsonNode body) {
+        String n = req.query().first("n").orElse(null);
+        if (n == null && body.has("n")) {
+            JsonNode node = body.get("n");
+            n = node.isIntegralNumber() || node.isTextual() ? node.asText() : node.toString();
+        }
+        if (n == null) {
+            error(res, Status.BAD_REQUEST_400, "scale needs the number of copies: POST /api/scale?n=N");
+            return;
+        }
+        int copies;
+        try {
+            copies = Integer.parseInt(n.trim());
+        } catch (NumberFormatException e) {
+            error(res, Status.BAD_REQUEST_400, "n must be a whole number, not '" + abbreviate(n) + "'");
+            return;
+        }
+        if (copies < 1 || copies > MAX_COPIES) {
+            error(res, Status.BAD_REQUEST_400, "n must be between 1 and " + MAX_COPIES + ", not " + copies);
+            return;
+        }
+        operation(res, forkless.scale(copies));
+    }
+
+    private void restart(ServerRequest req, ServerResponse res, JsonNode body) {
+        String id = req.path().pathParameters().first("id").orElse("");
+        boolean known = !id.equals("-") && forkless.workers().stream().map(WorkerSnapshot::id).anyMatch(id::equals);
+        if (!known) {
+            error(res, Status.NOT_FOUND_404, "no copy with id '" + abbreviate(id) + "'");
+            return;
+        }
+        operation(res, forkless.restart(id));
+    }
+
+    private void stop(ServerRequest req, ServerResponse res, JsonNode body) {
+        send(res, Status.ACCEPTED_202, Map.of("stopping", true));
+        forkless.stopAsync("admin API");
+    }
+
+    private void operation(ServerResponse res, CompletableFuture<OperationResult> operation) {
+        OperationResult result;
+        try {
+            result = operation.get(OPERATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            error(res, Status.SERVICE_UNAVAILABLE_503, "interrupted");
+            return;
+        } catch (ExecutionException | TimeoutException e) {
+            error(res, Status.SERVICE_UNAVAILABLE_503, "the operation did not end: " + e);
+            return;
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("ok", result.ok());
+        body.put("replaced", result.replaced());
+        body.put("reason", result.reason());
+        send(res, result.ok() ? Status.OK_200 : Status.CONFLICT_409, body);
+    }
+
+    // ---- plumbing ----
+
+    /** An operation's handler, given the request's JSON body ({@code {}} when it has none). */
+    private interface Operation {
+        void handle(ServerRequest req, ServerResponse res, JsonNode body);
+    }
+
+    private Handler authorized(Operation operation) {
+        return (req, res) -> {
+            if (!token.accepts(req.headers().first(HeaderNames.AUTHORIZATION))) {
+                res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"forkless\"");
+                error(res, Status.UNAUTHORIZED_401, "this needs the admin token: Authorization: Bearer <token>");
+                return;
+            }
+            JsonNode body;
+            try {
+                body = body(req);
+            } catch (BadRequest e) {
+                error(res, e.status, e.getMessage());
+                return;
+            }
+            operation.handle(req, res, body);
+        };
+    }
+
+    private JsonNode body(ServerRequest req) throws BadRequest {
+        if (!req.content().hasEntity()) {
+            return json.createObjectNode();
+        }
+        byte[] bytes;
+        try (InputStream in = req.content().inputStream()) {
+            bytes = in.readNBytes(MAX_BODY + 1);
+            if (bytes.length > MAX_BODY) {
+                throw new BadRequest(Status.REQUEST_ENTITY_TOO_LARGE_413, "the body is larger than " + MAX_BODY + " bytes");
+            }
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof io.helidon.http.RequestException r && r.status().code() == 413) {
+                throw new BadRequest(Status.REQUEST_ENTITY_TOO_LARGE_413, "the body is larger than " + MAX_BODY + " bytes");
+            }
+            throw new BadRequest(Status.BAD_REQUEST_400, "cannot read the body: " + e.getMessage());
+        }
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        if (text.isBlank()) {
+            return json.createObjectNode();
+        }
+        JsonNode node;
+        try {
+            node = json.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new BadRequest(Status.BAD_REQUEST_400, "the body is not JSON: " + e.getOriginalMessage());
+        }
+        if (node == null || !node.isObject()) {
+            throw new BadRequest(Status.BAD_REQUEST_400, "the body must be a JSON object");
+        }
+        return node;
+    }
+
+    private void send(ServerResponse res, Status status, Object body) {
+        byte[] bytes;
+        try {
+            bytes = json.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write JSON", e);
+        }
+        res.status(status);
+        res.header(HeaderNames.CONTENT_TYPE, JSON);
+        res.header(HeaderNames.CACHE_CONTROL, "no-store");
+        res.send(bytes);
+    }
+
+    private void error(ServerResponse res, Status status, String message) {
+        send(res, status, Map.of("error", message));
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 40) + "...";
+    }
+
+    /** A request this API cannot take. */
+    private static final class BadRequest extends Exception {
+        final Status status;
+
+        BadRequest(Status status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+}

@@ -1,0 +1,233 @@
+package dev.forkless.runtime.admin;
+
+import dev.forkless.runtime.Forkless;
+import dev.forkless.runtime.ForklessException;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+import io.helidon.common.SerializationConfig;
+import io.helidon.webserver.WebServer;
+
+/**
+ * The admin plane of a runtime: a small Helidon server (the runtime's own, never an isolate's) serving
+ * the JSON API, health checks, Prometheus metrics and the live dashboard.
+ *
+ * <pre>{@code
+ * try (AdminServer admin = AdminServer.builder()
+ *         .forkless(forkless)
+ *         .address(AdminAddress.parse("127.0.0.1:9615"))
+ *         .build()
+ *         .start()) {
+ *     System.err.println("admin on " + admin.url() + ", token in " + admin.tokenFile().orElseThrow());
+ *     forkless.awaitTermination();
+ * }
+ * }</pre>
+ *
+ * Mutating requests need a bearer token: the one given to {@link Builder#token}, or else a random one
+ * written to a file only its owner can read ({@link #defaultTokenFile}). An address other than loopback
+ * is refused without a given token.
+ */
+public final class AdminServer implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(AdminServer.class.getName());
+
+    private final Forkless forkless;
+    private final AdminAddress address;
+    private final Optional<String> givenToken;
+    private final Optional<Path> tokenFile;
+    private AdminToken token;
+    private AdminMetrics metrics;
+    private WebServer server;
+
+    private AdminServer(Builder builder) {
+        this.forkless = builder.forkless;
+        this.address = builder.address;
+        this.givenToken = builder.token;
+        this.tokenFile = builder.tokenFile;
+    }
+
+    /** @return a builder */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * @param port an admin port
+     * @return where a runtime with that admin port writes its token, and the CLI looks for it:
+     *         {@code ~/.forkless/admin-PORT.token}
+     */
+    public static Path defaultTokenFile(int port) {
+        return AdminToken.defaultFile(port);
+    }
+
+    /**
+     * Binds the address and starts serving.
+     *
+     * @return this
+     * @throws ForklessException (exit code 2) when the address cannot be bound or the token not written
+     */
+    public synchronized AdminServer start() {
+        if (server != null) {
+            throw new IllegalStateException("already started");
+        }
+        InetSocketAddress bind = address.resolve();
+        if (bind.getPort() != 0) {
+            // Helidon logs a bind failure and returns; this check gives the user one clear line instead
+            try (ServerSocketChannel probe = ServerSocketChannel.open()) {
+                probe.bind(bind);
+            } catch (IOException e) {
+                throw new ForklessException("cannot listen on admin address " + address.host() + ":" + address.port()
+                        + ": " + e.getMessage(), 2);
+            }
+        }
+        keepHelidonOffTheJvmWideSerialFilter();
+        AdminMetrics m = new AdminMetrics(new CopyResources());
+        AdminToken t = givenToken.map(v -> new AdminToken(v, Optional.empty())).orElseGet(AdminToken::random);
+        AdminApi api = new AdminApi(forkless, t, m, new CopyResources());
+        WebServer s = QuietHelidonLog.run(() -> WebServer.builder()
+                .shutdownHook(false)
+                .address(bind.getAddress())
+                .port(bind.getPort())
+                .maxPayloadSize(AdminApi.MAX_BODY)
+                .shutdownGracePeriod(Duration.ofMillis(200))
+                .routing(r -> r.register(api).register(new Dashboard()))
+                .build()
+                .start());
+        if (!s.isRunning()) {
+            m.close();
+            throw new ForklessException("cannot listen on admin address " + address.host() + ":" + address.port(), 2);
+        }
+        if (givenToken.isEmpty()) {
+            Path file = tokenFile.orElseGet(() -> AdminToken.defaultFile(s.port()));
+            try {
+                t = t.writeTo(file);
+            } catch (IOException e) {
+                s.stop();
+                m.close();
+                throw new ForklessException("cannot write the admin token to " + file + ": " + e, 2);
+            }
+        }
+        forkless.addListener(m);
+        this.token = t;
+        this.metrics = m;
+        this.server = s;
+        LOG.log(System.Logger.Level.DEBUG, "admin server on " + url());
+        return this;
+    }
+
+    /**
+     * The runtime's Helidon must not install a JVM-wide deserialization filter: the apps in its isolates
+     * (Helidon or not) decide that for themselves, as they would alone in a JVM.
+     */
+    private static void keepHelidonOffTheJvmWideSerialFilter() {
+        try {
+            SerializationConfig.builder()
+                    .onNoConfig(SerializationConfig.Action.IGNORE)
+                    .onWrongConfig(SerializationConfig.Action.IGNORE)
+                    .ignoreFiles(true)
+                    .build()
+                    .configure();
+        } catch (IllegalArgumentException alreadyConfigured) {
+            // a previous admin server in this JVM configured it the same way, or an embedder did
+        }
+    }
+
+    /** @return the port it listens on */
+    public synchronized int port() {
+        return running().port();
+    }
+
+    /** @return its base URL, {@code http://host:port} */
+    public synchronized String url() {
+        return new AdminAddress(address.host(), running().port()).url();
+    }
+
+    /** @return the file the token was written to; empty when the token was given */
+    public synchronized Optional<Path> tokenFile() {
+        running();
+        return token.file();
+    }
+
+    private WebServer running() {
+        if (server == null) {
+            throw new IllegalStateException("not started");
+        }
+        return server;
+    }
+
+    /** Stops serving and deletes the token file it wrote. */
+    @Override
+    public synchronized void close() {
+        if (server != null) {
+            WebServer s = server;
+            QuietHelidonLog.run(s::stop);
+            metrics.close();
+            token.deleteFile();
+            server = null;
+        }
+    }
+
+    /** Configures an {@link AdminServer}. */
+    public static final class Builder {
+        private Forkless forkless;
+        private AdminAddress address = AdminAddress.parse(AdminAddress.DEFAULT);
+        private Optional<String> token = Optional.empty();
+        private Optional<Path> tokenFile = Optional.empty();
+
+        private Builder() {
+        }
+
+        /** @param forkless the runtime it controls @return this */
+        public Builder forkless(Forkless forkless) {
+            this.forkless = Objects.requireNonNull(forkless);
+            return this;
+        }
+
+        /** @param address where it listens (default {@value AdminAddress#DEFAULT}) @return this */
+        public Builder address(AdminAddress address) {
+            this.address = Objects.requireNonNull(address);
+            return this;
+        }
+
+        /**
+         * The token mutating requests must carry; without one, a random token is written to a file.
+         *
+         * @param token the token, not blank
+         * @return this
+         */
+        public Builder token(String token) {
+            if (token.isBlank()) {
+                throw new IllegalArgumentException("the admin token must not be empty");
+            }
+            this.token = Optional.of(token);
+            return this;
+        }
+
+        /** @param file where the random token goes (default {@link #defaultTokenFile}) @return this */
+        public Builder tokenFile(Path file) {
+            this.tokenFile = Optional.of(file);
+            return this;
+        }
+
+        /**
+         * @return the server, not started
+         * @throws IllegalArgumentException when it would listen beyond loopback without a given token
+         */
+        public AdminServer build() {
+            if (forkless == null) {
+                throw new IllegalStateException("no runtime to control");
+            }
+            if (!address.isLoopback() && token.isEmpty()) {
+                throw new IllegalArgumentException("the admin API on " + address.host() + " would be reachable from "
+                        + "other machines: give it a token (--admin-token) or bind it to 127.0.0.1");
+            }
+            return new AdminServer(this);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package dev.forkless.runtime.admin;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Optional;
+
+/**
+ * The bearer token that mutating admin requests must carry.
+ *
+ * @param value the token
+ * @param file  where it was written for the CLI to read, when the runtime made it up
+ */
+record AdminToken(String value, Optional<Path> file) {
+
+    AdminToken {
+        if (value.isBlank()) {
+            throw new IllegalArgumentException("the admin token must not be empty");
+        }
+    }
+
+    /** @return a random token of 256 bits, in no file yet */
+    static AdminToken random() {
+        byte[] bytes = new byte[32];
+        new SecureRandom().nextBytes(bytes);
+        return new AdminToken(HexFormat.of().formatHex(bytes), Optional.empty());
+    }
+
+    /**
+     * Writes the token to a file only its owner can read (its folder is made owner-only too when it is
+     * created here); an existing file is replaced.
+     *
+     * @return this token, with its file
+     */
+    AdminToken writeTo(Path path) throws IOException {
+        Path dir = path.toAbsolutePath().getParent();
+        if (!Files.isDirectory(dir)) {
+            try {
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            } catch (UnsupportedOperationException e) {
+                Files.createDirectories(dir);
+            }
+        }
+        Files.deleteIfExists(path);
+        try {
+            Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            Files.createFile(path);
+        } catch (FileAlreadyExistsException e) {
+            throw new IOException("token file " + path + " appeared while it was being written");
+        }
+        Files.writeString(path, value + "\n", StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
+        return new AdminToken(value, Optional.of(path));
+    }
+
+    /** Deletes the token's file, if the runtime wrote one. */
+    void deleteFile() {
+        file.ifPresent(f -> {
+            try {
+                Files.deleteIfExists(f);
+            } catch (IOException ignored) {
+                // best effort: the next start replaces it
+            }
+        });
+    }
+
+    /**
+     * @param authorization the request's {@code Authorization} header, if any
+     * @return whether it is {@code Bearer <this token>}; compared in constant time
+     */
+    boolean accepts(Optional<String> authorization) {
+        if (authorization.isEmpty()) {
+            return false;
+        }
+        String header = authorization.get().trim();
+        if (header.length() < 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return false;
+        }
+        byte[] given = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+        return MessageDigest.isEqual(given, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The token file the runtime writes, and the CLI reads, for an admin port:
+     * {@code ~/.forkless/admin-PORT.token}.
+     *
+     * @param port the admin port
+     * @return the path
+     */
+    static Path defaultFile(int port) {
+        return Path.of(System.getProperty("user.home"), ".forkless", "admin-" + port + ".token");
+    }
+
+    @Override
+    public String toString() {
+        return "AdminToken[" + file.map(Path::toString).orElse("given") + "]";
+    }
+}

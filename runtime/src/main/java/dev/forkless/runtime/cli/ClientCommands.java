@@ -1,0 +1,294 @@
+package dev.forkless.runtime.cli;
+
+import dev.forkless.runtime.admin.AdminAddress;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * The CLI's client commands ({@code list}, {@code reload}, {@code scale}, {@code restart}, {@code stop},
+ * {@code monit}): each talks to a running runtime's admin API. Exit codes: 0 done, 1 the runtime refused
+ * or failed, 2 bad usage, 3 no runtime reachable.
+ */
+final class ClientCommands {
+
+    static final int DONE = 0;
+    static final int REFUSED = 1;
+    static final int USAGE = 2;
+    static final int UNREACHABLE = 3;
+
+    private ClientCommands() {
+    }
+
+    /** @return the client commands, printing to {@code out} and {@code err} */
+    static List<Object> all(PrintStream out, PrintStream err) {
+        return List.of(new ListCommand(out, err), new Reload(out, err), new Scale(out, err), new Restart(out, err),
+                new Stop(out, err), new Monit(out, err));
+    }
+
+    /** The options every client command takes. */
+    static final class Target {
+        @Option(names = "--admin", paramLabel = "URL", defaultValue = AdminAddress.DEFAULT,
+                description = "The runtime's admin address, HOST:PORT or http://HOST:PORT (default: ${DEFAULT-VALUE}).")
+        String admin;
+
+        @Option(names = "--token-file", paramLabel = "FILE",
+                description = "The admin token's file (default: the one the runtime wrote for that port, "
+                        + "~/.forkless/admin-PORT.token).")
+        Path tokenFile;
+
+        AdminClient client() {
+            return new AdminClient(AdminAddress.parse(admin), Optional.ofNullable(tokenFile));
+        }
+    }
+
+    /** What every client command shares: the target, the streams, the mapping of failures to exit codes. */
+    abstract static class Base implements Callable<Integer> {
+        @Mixin
+        Target target;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+        boolean help;
+
+        final PrintStream out;
+        final PrintStream err;
+
+        Base(PrintStream out, PrintStream err) {
+            this.out = out;
+            this.err = err;
+        }
+
+        @Override
+        public final Integer call() {
+            AdminClient client;
+            try {
+                client = target.client();
+            } catch (IllegalArgumentException e) {
+                err.println("forkless: " + e.getMessage());
+                return USAGE;
+            }
+            try {
+                return run(client);
+            } catch (AdminClient.Unreachable e) {
+                err.println("forkless: " + e.getMessage());
+                return UNREACHABLE;
+            } catch (IOException e) {
+                err.println("forkless: " + e.getMessage());
+                return USAGE;
+            } catch (IllegalArgumentException e) {
+                err.println("forkless: " + e.getMessage());
+                return USAGE;
+            }
+        }
+
+        abstract int run(AdminClient client) throws AdminClient.Unreachable, IOException;
+
+        /** Runs an operation: prints its outcome, returns its exit code. */
+        int operation(AdminClient client, String path, String what) throws AdminClient.Unreachable, IOException {
+            AdminClient.Response response = client.post(path);
+            if (response.status() == 401) {
+                err.println("forkless: the runtime refused the token for " + what + " (token file: "
+                        + client.tokenFile() + ")");
+                return REFUSED;
+            }
+            if (!response.ok()) {
+                err.println("forkless: " + what + " failed: " + response.reason());
+                return REFUSED;
+            }
+            JsonNode body = response.body();
+            if (body != null && body.has("replaced")) {
+                int n = body.get("replaced").asInt();
+                out.println(what + ": done, " + n + " cop" + (n == 1 ? "y" : "ies") + " started");
+            } else {
+                out.println(what + ": done");
+            }
+            return DONE;
+        }
+    }
+
+    @Command(name = "list", aliases = "ls", description = "Print the copies of a running runtime as a table.")
+    static final class ListCommand extends Base {
+        ListCommand(PrintStream out, PrintStream err) {
+            super(out, err);
+        }
+
+        @Override
+        int run(AdminClient client) throws AdminClient.Unreachable {
+            AdminClient.Response response = client.get("/api/workers");
+            if (!response.ok() || response.body() == null || !response.body().isArray()) {
+                err.println("forkless: " + client.url() + " did not list its copies: " + response.reason());
+                return REFUSED;
+            }
+            WorkerTable.render(response.body(), Map.of()).forEach(out::println);
+            return DONE;
+        }
+    }
+
+    @Command(name = "reload", description = "Rolling reload: replace every copy, one at a time, without downtime.")
+    static final class Reload extends Base {
+        Reload(PrintStream out, PrintStream err) {
+            super(out, err);
+        }
+
+        @Override
+        int run(AdminClient client) throws AdminClient.Unreachable, IOException {
+            return operation(client, "/api/reload", "reload");
+        }
+    }
+
+    @Command(name = "scale", description = "Set the number of serving copies.")
+    static final class Scale extends Base {
+        @Parameters(index = "0", paramLabel = "N", description = "Serving copies, at least 1.")
+        String copies;
+
+        Scale(PrintStream out, PrintStream err) {
+            super(out, err);
+        }
+
+        @Override
+        int run(AdminClient client) throws AdminClient.Unreachable, IOException {
+            int n = Main.parseCount("scale", copies, 1);
+            return operation(client, "/api/scale?n=" + n, "scale to " + n);
+        }
+    }
+
+    @Command(name = "restart", description = "Replace one copy without downtime.")
+    static final class Restart extends Base {
+        @Parameters(index = "0", paramLabel = "ID", description = "The copy's id (see list).")
+        String id;
+
+        Restart(PrintStream out, PrintStream err) {
+            super(out, err);
+        }
+
+        @Override
+        int run(AdminClient client) throws AdminClient.Unreachable, IOException {
+            if (!id.matches("[A-Za-z0-9._-]{1,64}")) {
+                throw new IllegalArgumentException("'" + id + "' is not a copy id (see list)");
+            }
+            return operation(client, "/api/workers/" + id + "/restart", "restart of copy " + id);
+        }
+    }
+
+    @Command(name = "stop", description = "Stop the runtime gracefully (every copy drains) and wait until it is gone.")
+    static final class Stop extends Base {
+        Stop(PrintStream out, PrintStream err) {
+            super(out, err);
+        }
+
+        @Override
+        int run(AdminClient client) throws AdminClient.Unreachable, IOException {
+            AdminClient.Response response = client.post("/api/stop");
+            if (response.status() == 401) {
+                err.println("forkless: the runtime refused the token for stop (token file: " + client.tokenFile() + ")");
+                return REFUSED;
+            }
+            if (!response.ok()) {
+                err.println("forkless: stop failed: " + response.reason());
+                return REFUSED;
+            }
+            long deadline = System.nanoTime() + java.time.Duration.ofMinutes(2).toNanos();
+            while (System.nanoTime() < deadline) {
+                try {
+                    client.get("/health/live");
+                    Thread.sleep(100);
+                } catch (AdminClient.Unreachable gone) {
+                    out.println("stop: done");
+                    return DONE;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            err.println("forkless: the runtime is stopping but still answers after 2 minutes");
+            return REFUSED;
+        }
+    }
+
+    @Command(name = "monit", description = "Redraw the table of copies every second, with requests/s, until Ctrl-C.")
+    static final class Monit extends Base {
+        @Option(names = "--iterations", hidden = true, defaultValue = "0",
+                description = "Stop after this many redraws (0: until Ctrl-C).")
+        int iterations;
+
+        @Option(names = "--interval", hidden = true, defaultValue = "1000", description = "Milliseconds between redraws.")
+        long interval;
+
+        Monit(PrintStream out, PrintStream err) {
+            super(out, err);
+        }
+
+        @Override
+        int run(AdminClient client) throws AdminClient.Unreachable {
+            Map<String, long[]> last = new HashMap<>(); // id -> {nanos, requests}
+            boolean first = true;
+            DateTimeFormatter clock = DateTimeFormatter.ofPattern("HH:mm:ss");
+            for (int i = 0; iterations == 0 || i < iterations; i++) {
+                StringBuilder screen = new StringBuilder("\033[H\033[2J");
+                screen.append("forkless monit  ").append(client.url()).append("  ")
+                        .append(LocalTime.now().format(clock)).append("  (Ctrl-C to quit)\n\n");
+                try {
+                    AdminClient.Response workers = client.get("/api/workers");
+                    if (!workers.ok() || workers.body() == null || !workers.body().isArray()) {
+                        err.println("forkless: " + client.url() + " did not list its copies: " + workers.reason());
+                        return REFUSED;
+                    }
+                    long now = System.nanoTime();
+                    Map<String, Double> rates = new HashMap<>();
+                    Map<String, long[]> next = new HashMap<>();
+                    for (JsonNode w : workers.body()) {
+                        String id = w.path("id").asText();
+                        long requests = w.path("requests").asLong();
+                        long[] before = last.get(id);
+                        if (before != null && now > before[0]) {
+                            rates.put(id, Math.max(0, requests - before[1]) * 1e9 / (now - before[0]));
+                        }
+                        next.put(id, new long[] {now, requests});
+                    }
+                    last = next;
+                    WorkerTable.render(workers.body(), rates).forEach(l -> screen.append(l).append('\n'));
+                    AdminClient.Response runtime = client.get("/api/runtime");
+                    if (runtime.ok() && runtime.body() != null && runtime.body().hasNonNull("residentMemoryBytes")) {
+                        screen.append("\nruntime pid ").append(runtime.body().path("pid").asText()).append("  memory ")
+                                .append(WorkerTable.bytes(runtime.body().get("residentMemoryBytes").asLong()))
+                                .append("  heap ").append(WorkerTable.bytes(runtime.body().path("heapUsedBytes").asLong()))
+                                .append('\n');
+                    }
+                } catch (AdminClient.Unreachable e) {
+                    if (first) {
+                        throw e;
+                    }
+                    screen.append(e.getMessage()).append('\n');
+                    last = new HashMap<>();
+                }
+                first = false;
+                out.print(screen);
+                out.flush();
+                if (iterations != 0 && i == iterations - 1) {
+                    break;
+                }
+                try {
+                    Thread.sleep(interval);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            return DONE;
+        }
+    }
+}

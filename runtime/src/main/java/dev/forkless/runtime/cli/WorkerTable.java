@@ -1,0 +1,97 @@
+package dev.forkless.runtime.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/** The aligned table of copies that {@code list} and {@code monit} print. */
+final class WorkerTable {
+
+    private static final List<String> HEADER = List.of("ID", "SLOT", "MODE", "PID", "STATE", "UPTIME", "RESTARTS",
+            "REQUESTS", "REQ/S", "CONNS", "CPU", "MEMORY", "LAST EXIT");
+    private static final int LAST_EXIT_WIDTH = 48;
+
+    private WorkerTable() {
+    }
+
+    /**
+     * @param workers the JSON array of {@code GET /api/workers}
+     * @param rates   requests per second by copy id, when known (monit)
+     * @return the table, one line per copy after the header
+     */
+    static List<String> render(JsonNode workers, Map<String, Double> rates) {
+        List<List<String>> rows = new ArrayList<>();
+        rows.add(HEADER);
+        for (JsonNode w : workers) {
+            String id = w.path("id").asText();
+            Double rate = rates.get(id);
+            rows.add(List.of(
+                    id,
+                    w.path("slot").asText(),
+                    w.path("mode").asText(),
+                    w.path("pid").asLong() == 0 ? "-" : w.path("pid").asText(),
+                    w.path("state").asText(),
+                    duration(w.path("uptimeMs").asLong()),
+                    w.path("restarts").asText(),
+                    w.path("requests").asText(),
+                    rate == null ? "-" : String.format(java.util.Locale.ROOT, "%.1f", rate),
+                    w.path("activeConnections").asText(),
+                    w.hasNonNull("cpuMs") ? String.format(java.util.Locale.ROOT, "%.1fs", w.get("cpuMs").asLong() / 1000.0) : "-",
+                    w.hasNonNull("memoryBytes") ? bytes(w.get("memoryBytes").asLong()) : "-",
+                    abbreviate(w.path("lastExit").isNull() ? "" : w.path("lastExit").asText())));
+        }
+        int[] widths = new int[HEADER.size()];
+        for (List<String> row : rows) {
+            for (int i = 0; i < row.size(); i++) {
+                widths[i] = Math.max(widths[i], row.get(i).length());
+            }
+        }
+        List<String> lines = new ArrayList<>();
+        for (List<String> row : rows) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < row.size(); i++) {
+                String cell = row.get(i);
+                boolean last = i == row.size() - 1;
+                line.append(last ? cell : pad(cell, widths[i])).append(last ? "" : "  ");
+            }
+            lines.add(line.toString().stripTrailing());
+        }
+        return lines;
+    }
+
+    static String duration(long ms) {
+        long s = ms / 1000;
+        if (s < 60) {
+            return s + "s";
+        }
+        if (s < 3600) {
+            return s / 60 + "m" + (s % 60 > 0 ? " " + s % 60 + "s" : "");
+        }
+        if (s < 86_400) {
+            return s / 3600 + "h " + s % 3600 / 60 + "m";
+        }
+        return s / 86_400 + "d " + s % 86_400 / 3600 + "h";
+    }
+
+    static String bytes(long n) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+        double v = n;
+        int i = 0;
+        while (v >= 1024 && i < units.length - 1) {
+            v /= 1024;
+            i++;
+        }
+        return i == 0 ? n + " B" : String.format(java.util.Locale.ROOT, "%.1f %s", v, units[i]);
+    }
+
+    private static String pad(String s, int width) {
+        return s + " ".repeat(width - s.length());
+    }
+
+    private static String abbreviate(String s) {
+        String one = s.replace('\n', ' ');
+        return one.length() <= LAST_EXIT_WIDTH ? one : one.substring(0, LAST_EXIT_WIDTH - 3) + "...";
+    }
+}

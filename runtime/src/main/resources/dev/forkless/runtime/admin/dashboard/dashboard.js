@@ -1,0 +1,215 @@
+// The Forkless dashboard: polls the admin API every second and draws one small requests/s chart per
+// copy. The token for reload/scale/restart is asked for (or taken from #token=... in the URL, which is
+// never sent to the server) and kept in this tab's sessionStorage only.
+"use strict";
+
+const POLL_MS = 1000;
+const POINTS = 30;
+const series = new Map(); // copy id -> { last: {t, requests}, rates: [] }
+let token = sessionStorage.getItem("forkless-token") || "";
+
+const $ = (id) => document.getElementById(id);
+
+function takeTokenFromFragment() {
+  const match = /(?:^|[#&])token=([^&]+)/.exec(location.hash);
+  if (match) {
+    token = decodeURIComponent(match[1]);
+    sessionStorage.setItem("forkless-token", token);
+    window.history.replaceState(null, "", location.pathname);
+  }
+}
+
+function say(text, isError) {
+  const m = $("message");
+  m.textContent = text;
+  m.className = isError ? "error" : "muted";
+}
+
+function duration(ms) {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return s + "s";
+  if (s < 3600) return Math.floor(s / 60) + "m " + (s % 60) + "s";
+  if (s < 86400) return Math.floor(s / 3600) + "h " + Math.floor((s % 3600) / 60) + "m";
+  return Math.floor(s / 86400) + "d " + Math.floor((s % 86400) / 3600) + "h";
+}
+
+function bytes(n) {
+  if (n === null || n === undefined) return "–";
+  const units = ["B", "KiB", "MiB", "GiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return n.toFixed(i === 0 ? 0 : 1) + " " + units[i];
+}
+
+function rate(w, now) {
+  let h = series.get(w.id);
+  if (!h) {
+    h = { last: null, rates: [] };
+    series.set(w.id, h);
+  }
+  if (h.last && now > h.last.t) {
+    const r = Math.max(0, (w.requests - h.last.requests) * 1000 / (now - h.last.t));
+    h.rates.push(r);
+    if (h.rates.length > POINTS) h.rates.shift();
+  }
+  h.last = { t: now, requests: w.requests };
+  return h;
+}
+
+function draw(canvas, rates) {
+  const ctx = canvas.getContext("2d");
+  const w = canvas.width, hgt = canvas.height;
+  ctx.clearRect(0, 0, w, hgt);
+  if (rates.length < 2) return;
+  const max = Math.max(1, ...rates);
+  ctx.strokeStyle = "#2f6fdd";
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  rates.forEach((r, i) => {
+    const x = (i + POINTS - rates.length) * (w - 1) / (POINTS - 1);
+    const y = hgt - 1 - r * (hgt - 3) / max;
+    i === 0 ? ctx.moveTo(x, y) : ctx.lineTo(x, y);
+  });
+  ctx.stroke();
+}
+
+const COLUMNS = ["id", "slot", "mode", "pid", "state", "uptime", "restarts", "requests", "rate", "conns", "cpu",
+  "memory", "exit", "actions"];
+
+// One row per copy, kept across redraws (only its text changes), so a click is never lost to a redraw.
+function rowFor(w) {
+  const body = document.querySelector("#workers tbody");
+  let tr = body.querySelector('tr[data-id="' + CSS.escape(w.id + "/" + w.slot) + '"]');
+  if (tr) return tr;
+  tr = document.createElement("tr");
+  tr.dataset.id = w.id + "/" + w.slot;
+  for (const c of COLUMNS) {
+    const td = document.createElement("td");
+    td.className = c;
+    tr.appendChild(td);
+  }
+  const canvas = document.createElement("canvas");
+  canvas.width = 120;
+  canvas.height = 24;
+  tr.querySelector(".rate").append(canvas, document.createElement("span"));
+  if (w.id !== "-") {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "restart";
+    b.textContent = "Restart";
+    b.addEventListener("click", () => act("/api/workers/" + encodeURIComponent(w.id) + "/restart",
+      "restart of copy " + w.id));
+    tr.querySelector(".actions").appendChild(b);
+  }
+  return tr;
+}
+
+function set(tr, column, text, numeric) {
+  const td = tr.querySelector("." + column);
+  if (td.textContent !== String(text)) td.textContent = text;
+  if (numeric) td.classList.add("num");
+}
+
+function render(workers) {
+  const now = Date.now();
+  const rows = [];
+  const seen = new Set();
+  for (const w of workers) {
+    seen.add(w.id);
+    const h = w.id === "-" ? { rates: [] } : rate(w, now);
+    const current = h.rates.length ? h.rates[h.rates.length - 1] : 0;
+    const tr = rowFor(w);
+    set(tr, "id", w.id);
+    set(tr, "slot", w.slot);
+    set(tr, "mode", w.mode);
+    set(tr, "pid", w.pid || "–", true);
+    set(tr, "state", w.state);
+    tr.querySelector(".state").className = "state state-" + w.state;
+    set(tr, "uptime", duration(w.uptimeMs), true);
+    set(tr, "restarts", w.restarts, true);
+    set(tr, "requests", w.requests, true);
+    tr.querySelector(".rate span").textContent = " " + current.toFixed(1);
+    set(tr, "conns", w.activeConnections, true);
+    set(tr, "cpu", w.cpuMs === null ? "–" : (w.cpuMs / 1000).toFixed(1) + "s", true);
+    set(tr, "memory", bytes(w.memoryBytes), true);
+    set(tr, "exit", w.lastExit || "");
+    tr.querySelector(".exit").title = w.lastExit || "";
+    const button = tr.querySelector("button.restart");
+    if (button) button.hidden = !(w.state === "ready" || w.state === "standby");
+    draw(tr.querySelector("canvas"), h.rates);
+    rows.push(tr);
+  }
+  for (const id of series.keys()) if (!seen.has(id)) series.delete(id);
+  const body = document.querySelector("#workers tbody");
+  const current = Array.from(body.children);
+  if (current.length !== rows.length || current.some((tr, i) => tr !== rows[i])) body.replaceChildren(...rows);
+  const serving = workers.filter((w) => w.slot !== "-" && !w.slot.startsWith("s")).length;
+  const copies = $("copies");
+  if (document.activeElement !== copies && !copies.dataset.touched) copies.value = serving;
+}
+
+async function poll() {
+  try {
+    const [workers, runtime, ready] = await Promise.all([
+      fetch("/api/workers").then((r) => r.json()),
+      fetch("/api/runtime").then((r) => r.json()),
+      fetch("/health/ready"),
+    ]);
+    render(workers);
+    $("runtime").textContent = "pid " + runtime.pid + " · " + runtime.addresses.join(", ")
+      + " · memory " + bytes(runtime.residentMemoryBytes) + " · heap " + bytes(runtime.heapUsedBytes)
+      + " · up " + duration(runtime.uptimeMs);
+    $("health").textContent = ready.ok ? "ready" : "not ready";
+    $("health").className = "badge " + (ready.ok ? "up" : "down");
+  } catch (e) {
+    $("runtime").textContent = "runtime unreachable";
+    $("health").textContent = "down";
+    $("health").className = "badge down";
+  }
+}
+
+async function act(path, what) {
+  if (!token) {
+    say("Enter the token (from the token file the runtime printed) to " + what + ".", true);
+    $("token").focus();
+    return;
+  }
+  const buttons = document.querySelectorAll("button");
+  buttons.forEach((b) => (b.disabled = true));
+  say(what + "…");
+  try {
+    const r = await fetch(path, { method: "POST", headers: { Authorization: "Bearer " + token } });
+    const body = await r.json().catch(() => ({}));
+    if (r.status === 401) {
+      say("The token was refused: " + what + " did not happen.", true);
+    } else if (!r.ok && r.status !== 202) {
+      say(what + " failed: " + (body.error || body.reason || r.status), true);
+    } else {
+      say(what + (body.ok === false ? " failed: " + body.reason : " done") + ".", body.ok === false);
+    }
+  } catch (e) {
+    say(what + " failed: " + e, true);
+  } finally {
+    buttons.forEach((b) => (b.disabled = false));
+    $("copies").dataset.touched = "";
+    poll();
+  }
+}
+
+$("save-token").addEventListener("click", () => {
+  token = $("token").value.trim();
+  sessionStorage.setItem("forkless-token", token);
+  $("token").value = "";
+  say(token ? "Token set for this tab." : "Token cleared.");
+});
+$("copies").addEventListener("input", () => ($("copies").dataset.touched = "1"));
+$("reload").addEventListener("click", () => act("/api/reload", "reload"));
+$("scale").addEventListener("click", () => {
+  const n = $("copies").value;
+  act("/api/scale?n=" + encodeURIComponent(n), "scale to " + n);
+});
+
+takeTokenFromFragment();
+if (token) say("Token set for this tab.");
+poll();
+setInterval(poll, POLL_MS);

@@ -1,0 +1,121 @@
+package dev.forkless.runtime.admin;
+
+import dev.forkless.runtime.testing.Admin;
+import dev.forkless.runtime.testing.RuntimeProcess;
+import dev.forkless.runtime.testing.KeepAliveLoad;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The dashboard in a real headless Chromium (Debian's {@code chromium} and {@code chromium-driver}; .ci/run
+ * installs them): it shows both copies, and its restart button replaces one, whose slot's restart count
+ * goes up. Selenium is given the driver and the browser explicitly, so it never looks for (or downloads)
+ * either. Set {@code -Dforkless.dashboard.screenshot=FILE} to keep a screenshot (docs/img/dashboard.png).
+ */
+class DashboardIT {
+
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+
+    @TempDir
+    Path profile;
+
+    private static void requireChromium() {
+        boolean present = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
+        if (!present) {
+            String message = "the dashboard test needs " + CHROMIUM + " and " + CHROMEDRIVER
+                    + " (apt-get install chromium chromium-driver; .ci/run does it)";
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                fail(message);
+            }
+            Assumptions.abort(message);
+        }
+    }
+
+    @Test
+    void showsBothCopiesAndRestartsOne() throws Exception {
+        requireChromium();
+        try (RuntimeProcess runtime = RuntimeProcess.demo("--isolates", "2", "--standby", "0", "--admin", "127.0.0.1:0")) {
+            var address = runtime.awaitReady();
+            Admin admin = Admin.of(runtime);
+            String screenshot = System.getProperty("forkless.dashboard.screenshot");
+            KeepAliveLoad load = KeepAliveLoad.start(address, "/", 2, Duration.ofSeconds(screenshot == null ? 8 : 30));
+            ChromeOptions options = new ChromeOptions();
+            options.setBinary(CHROMIUM.toFile());
+            options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--no-first-run", "--window-size=1400,520",
+                    "--user-data-dir=" + profile);
+            ChromeDriverService service = new ChromeDriverService.Builder()
+                    .usingDriverExecutable(CHROMEDRIVER.toFile())
+                    .usingAnyFreePort()
+                    .build();
+            WebDriver browser = new ChromeDriver(service, options);
+            try {
+                browser.get(admin.url() + "/#token=" + admin.token());
+                WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+                wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+                wait.until(b -> readyRows(b).size() == 2);
+                assertEquals("", browser.getCurrentUrl().contains("token=") ? "token left in the URL" : "");
+                String slot1 = restartsOfSlot(browser, "1");
+                String slot2 = restartsOfSlot(browser, "2");
+                String expected = String.valueOf(Integer.parseInt(slot1) + 1);
+                if (screenshot != null) {
+                    Thread.sleep(20_000); // points on the requests/s charts
+                    File png = ((ChromeDriver) browser).getScreenshotAs(OutputType.FILE);
+                    Files.copy(png.toPath(), Path.of(screenshot), StandardCopyOption.REPLACE_EXISTING);
+                }
+                String oldId = rowOfSlot(browser, "1").getAttribute("data-id");
+                rowOfSlot(browser, "1").findElement(By.cssSelector("button.restart")).click();
+                wait.until(b -> expected.equals(restartsOfSlot(b, "1")));
+                assertTrue(!oldId.equals(rowOfSlot(browser, "1").getAttribute("data-id")), "slot 1 has a new copy");
+                wait.until(b -> b.findElement(By.id("message")).getText().contains("done"));
+                assertEquals(slot2, restartsOfSlot(browser, "2"), "the other copy was left alone");
+            } finally {
+                browser.quit();
+                service.stop();
+            }
+            load.await();
+            assertEquals(0, load.failed(), "restarting from the dashboard fails no request: " + load.summary());
+        }
+    }
+
+    private static List<WebElement> readyRows(WebDriver browser) {
+        return browser.findElements(By.cssSelector("#workers tbody tr")).stream()
+                .filter(r -> r.findElement(By.cssSelector("td.state")).getText().equals("ready")).toList();
+    }
+
+    private static WebElement rowOfSlot(WebDriver browser, String slot) {
+        return browser.findElements(By.cssSelector("#workers tbody tr")).stream()
+                .filter(r -> r.findElements(By.tagName("td")).get(1).getText().equals(slot))
+                .findFirst().orElseThrow();
+    }
+
+    private static String restartsOfSlot(WebDriver browser, String slot) {
+        try {
+            return rowOfSlot(browser, slot).findElement(By.cssSelector("td.restarts")).getText();
+        } catch (org.openqa.selenium.WebDriverException | java.util.NoSuchElementException e) {
+            return null; // the table was redrawn meanwhile
+        }
+    }
+}

@@ -45,9 +45,10 @@ class OperationsIT {
         assertEquals(0, new ProcessBuilder("kill", "-HUP", String.valueOf(runtime.pid())).start().waitFor());
     }
 
-    @Test
-    void rollingReloadUnderKeepAliveLoadFailsNoRequest() throws Exception {
-        try (RuntimeProcess runtime = RuntimeProcess.demo("--isolates", "2", "--standby", "1")) {
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} mode")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"isolate", "process"})
+    void rollingReloadUnderKeepAliveLoadFailsNoRequest(String mode) throws Exception {
+        try (RuntimeProcess runtime = RuntimeProcess.demo("--mode", mode, "--isolates", "2", "--standby", "1")) {
             InetSocketAddress address = runtime.awaitReady();
             Set<String> before = servingIds(address, 2);
             KeepAliveLoad load = KeepAliveLoad.start(address, "/", 16, Duration.ofSeconds(4));

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import org.junit.jupiter.api.Test;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,10 +16,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Scaling through the embedding API, under load, in this JVM. */
 class ScaleIT {
 
-    @Test
-    void scaleTwoToThreeToOneUnderLoadFailsNoRequest() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} mode")
+    @org.junit.jupiter.params.provider.EnumSource(value = dev.forkless.api.Worker.Mode.class, names = {"ISOLATE", "PROCESS"})
+    void scaleTwoToThreeToOneUnderLoadFailsNoRequest(dev.forkless.api.Worker.Mode mode) throws Exception {
         List<ForklessEvent> events = new CopyOnWriteArrayList<>();
         try (Forkless forkless = Forkless.builder()
+                .mode(mode)
                 .app(RuntimeProcess.demoJar())
                 .args(List.of("--port", "0", "--host", "127.0.0.1"))
                 .copies(2)

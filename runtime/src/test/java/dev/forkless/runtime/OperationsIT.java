@@ -48,7 +48,9 @@ class OperationsIT {
     @org.junit.jupiter.params.ParameterizedTest(name = "{0} mode")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"isolate", "process"})
     void rollingReloadUnderKeepAliveLoadFailsNoRequest(String mode) throws Exception {
-        try (RuntimeProcess runtime = RuntimeProcess.demo("--mode", mode, "--isolates", "2", "--standby", "1")) {
+        // a child JVM can take longer than the default 3 s to start on a loaded 2-core machine
+        try (RuntimeProcess runtime = RuntimeProcess.demo("--mode", mode, "--isolates", "2", "--standby", "1",
+                "--ready-timeout", "30s")) {
             InetSocketAddress address = runtime.awaitReady();
             Set<String> before = servingIds(address, 2);
             KeepAliveLoad load = KeepAliveLoad.start(address, "/", 16, Duration.ofSeconds(4));

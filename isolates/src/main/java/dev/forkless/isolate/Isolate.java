@@ -51,8 +51,10 @@ public final class Isolate {
     private volatile boolean unloaded;
     private volatile boolean halted;
     private volatile Thread.UncaughtExceptionHandler defaultHandler;
+    private final java.util.Map<String, String> environment;
 
     private Isolate(Builder builder) {
+        this.environment = builder.environment;
         this.id = builder.id;
         this.mode = builder.mode;
         this.app = builder.app;
@@ -188,6 +190,16 @@ public final class Isolate {
         synchronized (shutdownHooks) {
             return shutdownHooks.remove(hook);
         }
+    }
+
+    /**
+     * The environment the app sees through {@code System.getenv}: the one given to the builder, or the
+     * JVM's own when none was given.
+     *
+     * @return an unmodifiable map
+     */
+    public java.util.Map<String, String> environment() {
+        return environment == null ? System.getenv() : environment;
     }
 
     void setDefaultUncaughtExceptionHandler(Thread.UncaughtExceptionHandler handler) {
@@ -439,8 +451,21 @@ public final class Isolate {
         private ClassLoader hostLoader = Isolate.class.getClassLoader();
         private CallSiteRewriter rewriter;
         private boolean accepting = true;
+        private java.util.Map<String, String> environment;
 
         private Builder() {
+        }
+
+        /**
+         * The whole environment the app sees through {@code System.getenv()} and
+         * {@code System.getenv(name)} (default: the JVM's own).
+         *
+         * @param environment the variables
+         * @return this
+         */
+        public Builder environment(java.util.Map<String, String> environment) {
+            this.environment = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(environment));
+            return this;
         }
 
         /** @param id the isolate's id @return this */

@@ -5,6 +5,7 @@ import dev.forkless.isolate.BadAppException;
 import dev.forkless.runtime.EventLog;
 import dev.forkless.runtime.Forkless;
 import dev.forkless.runtime.ForklessException;
+import dev.forkless.runtime.LogSettings;
 import dev.forkless.runtime.RestartPolicy;
 
 import java.io.PrintStream;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -25,7 +27,7 @@ import picocli.CommandLine.Parameters;
  * sharing its ports.
  */
 @Command(name = "forkless", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        sortOptions = false, usageHelpAutoWidth = true,
+        sortOptions = false, usageHelpAutoWidth = true, subcommands = LogsCommand.class,
         description = "Runs N copies of a Java app in one JVM, each in its own isolate, all serving the app's "
                 + "ports through one shared socket, supervised: a copy that crashes is replaced at once.",
         exitCodeListHeading = "%nExit codes:%n",
@@ -64,7 +66,8 @@ public final class Main implements Callable<Integer> {
             description = "Longest delay between restarts of a slot (default: ${DEFAULT-VALUE}).")
     String maxRestartDelay;
 
-    @Option(names = "--watch", description = "Reload, without downtime, when the app's jars change.")
+    @Option(names = "--watch", negatable = true,
+            description = "Reload, without downtime, when the app's jars change.")
     boolean watch;
 
     @Option(names = "--watch-delay", paramLabel = "DURATION", defaultValue = "1s",
@@ -83,16 +86,55 @@ public final class Main implements Callable<Integer> {
             description = "An option for each child JVM in process mode (repeatable), e.g. --jvm-arg=-Xmx256m.")
     List<String> jvmArgs = new ArrayList<>();
 
+    @Option(names = "--logs", paramLabel = "DIR",
+            description = "Also write each copy's output to files in DIR (<app>-<id>-out.log, <app>-<id>-err.log), "
+                    + "and the runtime's events to <app>-events.log.")
+    Path logs;
+
+    @Option(names = "--merge-logs", negatable = true,
+            description = "One log file, <app>.log, for all copies; each line tagged with its copy.")
+    boolean mergeLogs;
+
+    @Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text",
+            description = "Log file lines as written, or JSON lines with time, worker, stream, message (default: ${DEFAULT-VALUE}).")
+    String logFormat;
+
+    @Option(names = "--log-date-format", paramLabel = "PATTERN",
+            description = "Time of each log line, as a java.time pattern such as 'yyyy-MM-dd HH:mm:ss.SSS' "
+                    + "(default: none in text lines, ISO-8601 in JSON lines and events).")
+    String logDateFormat;
+
+    @Option(names = "--log-max-size", paramLabel = "SIZE", defaultValue = "10MB",
+            description = "Size at which a log file is rotated (default: ${DEFAULT-VALUE}).")
+    String logMaxSize;
+
+    @Option(names = "--log-keep", paramLabel = "N", defaultValue = "5",
+            description = "Files kept per log, the live one included (default: ${DEFAULT-VALUE}).")
+    String logKeep;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Settings from a YAML or JSON file (keys in docs/configuration.md); flags override it.")
+    Path config;
+
+    @Option(names = "--env", paramLabel = "NAME",
+            description = "Lay the config file's env_NAME block over its env block, for the app's environment.")
+    String environmentName;
+
     @CommandLine.ArgGroup(exclusive = false, heading = "%nComparing the two modes:%n")
     CompareOptions compare;
 
-    @Parameters(index = "0", paramLabel = "APP.jar", description = "The app: a jar with a Main-Class.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "APP.jar",
+            description = "The app: a jar with a Main-Class (or app in --config).")
     Path app;
 
     @Parameters(index = "1..*", paramLabel = "ARGS", description = "The app's own arguments.")
     List<String> appArgs = new ArrayList<>();
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     private final PrintStream err;
+    private Map<String, String> environment = Map.of();
 
     Main(PrintStream err) {
         this.err = err;
@@ -121,6 +163,16 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        try {
+            applyConfig();
+        } catch (IllegalArgumentException e) {
+            err.println("forkless: " + e.getMessage());
+            return 2;
+        }
+        if (app == null) {
+            err.println("forkless: Missing required parameter: 'APP.jar' (give it, or app in --config) (see --help)");
+            return 2;
+        }
         if (compare != null && compare.compare) {
             return compare.run(this, err);
         }
@@ -146,9 +198,13 @@ public final class Main implements Callable<Integer> {
                     .readyTimeout(Durations.parse(readyTimeout))
                     .mode(copyMode)
                     .jvmArgs(jvmArgs)
+                    .environment(environment)
                     .listener(log);
             if (watch) {
                 builder.watch(Durations.parse(watchDelay));
+            }
+            if (logs != null) {
+                builder.logs(logSettings());
             }
             forkless = builder.build();
         } catch (BadAppException | IllegalArgumentException e) {
@@ -169,6 +225,53 @@ public final class Main implements Callable<Integer> {
         err.println("forkless ready: " + copies + noun + " serving "
                 + forkless.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).toList());
         return forkless.awaitTermination();
+    }
+
+    /**
+     * Takes every setting of {@code --config} that the command line does not give itself, and the app's
+     * environment from its env blocks.
+     */
+    private void applyConfig() {
+        if (config == null) {
+            if (environmentName != null) {
+                throw new IllegalArgumentException("--env " + environmentName + " needs --config FILE");
+            }
+            return;
+        }
+        ConfigFile file = ConfigFile.read(config);
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        boolean appGiven = parsed.hasMatchedPositional(0);
+        for (Map.Entry<String, Object> e : file.values().entrySet()) {
+            Setting setting = Setting.of(e.getKey());
+            CommandLine.Model.ArgSpec arg = argOf(setting.flag());
+            if (arg == null) {
+                throw file.errorAt(setting.key(), "this runtime has no " + setting.flag() + " option");
+            }
+            boolean given = arg instanceof CommandLine.Model.OptionSpec option ? parsed.hasMatchedOption(option) : appGiven;
+            if (!given) {
+                arg.setValue(e.getValue());
+            }
+        }
+        environment = file.environment(environmentName);
+    }
+
+    private CommandLine.Model.ArgSpec argOf(String flag) {
+        if (flag.startsWith("-")) {
+            return spec.findOption(flag);
+        }
+        return spec.positionalParameters().stream().filter(p -> p.paramLabel().equals(flag)).findFirst().orElse(null);
+    }
+
+    private LogSettings logSettings() {
+        try {
+            return LogSettings.in(logs)
+                    .withMerge(mergeLogs)
+                    .withFormat(LogSettings.parseFormat(logFormat))
+                    .withDateFormat(logDateFormat)
+                    .withRotation(LogSettings.parseSize(logMaxSize), parseCount("--log-keep", logKeep, 1));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().startsWith("--") ? e.getMessage() : "--logs: " + e.getMessage(), e);
+        }
     }
 
     static Worker.Mode parseMode(String value) {

@@ -114,7 +114,7 @@ public final class DemoMain {
             thread.join();
         }
         System.getLogger("dev.forkless.demo").log(System.Logger.Level.WARNING, "logged worker=" + Worker.id());
-        res.send("logged " + (lines * 2 * (threads + 1)) + " lines");
+        res.send("logged " + (lines * 2 * (threads + 1)) + " lines by " + Worker.id());
     }
 
     private static void writeLines(int lines) {

@@ -125,6 +125,10 @@ final class ConfigFile {
         } catch (JsonProcessingException e) {
             int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
             String message = e.getOriginalMessage().lines().findFirst().orElse("cannot parse");
+            if (e.getCause() instanceof org.yaml.snakeyaml.error.MarkedYAMLException yaml) {
+                message = (yaml.getContext() == null ? "" : yaml.getContext() + ": ") + yaml.getProblem();
+                line = yaml.getProblemMark() == null ? line : yaml.getProblemMark().getLine() + 1;
+            }
             throw new IllegalArgumentException(shown + (line > 0 ? ":" + line : "") + ": " + message);
         } catch (IOException e) {
             throw new IllegalArgumentException(shown + ": " + e.getMessage());

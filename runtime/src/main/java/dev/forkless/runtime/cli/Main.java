@@ -231,7 +231,7 @@ public final class Main implements Callable<Integer> {
      * Takes every setting of {@code --config} that the command line does not give itself, and the app's
      * environment from its env blocks.
      */
-    private void applyConfig() {
+    void applyConfig() {
         if (config == null) {
             if (environmentName != null) {
                 throw new IllegalArgumentException("--env " + environmentName + " needs --config FILE");

@@ -56,7 +56,9 @@ public final class DemoMain {
                     System.setProperty(name, req.content().as(String.class));
                     res.send(System.getProperty(name));
                 })
-                .get("/counter", (req, res) -> res.send(String.valueOf(++counter)));
+                .get("/counter", (req, res) -> res.send(String.valueOf(++counter)))
+                .get("/env/{name}", DemoMain::env)
+                .get("/log", DemoMain::log);
     }
 
     /** A static: each copy of the app has its own. */
@@ -94,6 +96,54 @@ public final class DemoMain {
             x += Long.numberOfTrailingZeros(x + System.nanoTime());
         }
         res.send("worked " + ms + " ms (" + (x & 1) + ")");
+    }
+
+    /** The value of one environment variable, as the app sees it; 404 when it is not set. */
+    private static void env(ServerRequest req, ServerResponse res) {
+        String value = System.getenv(req.path().pathParameters().get("name"));
+        if (value == null) {
+            res.status(Status.NOT_FOUND_404).send();
+        } else {
+            res.send(value);
+        }
+    }
+
+    /**
+     * Writes {@code lines} lines to System.out and to System.err from the request's thread and from
+     * {@code threads} threads it starts (half platform, half virtual), each line in three pieces, and one
+     * System.Logger line: {@code log worker=ID thread=NAME seq=N stream=out|err xxxx}.
+     */
+    private static void log(ServerRequest req, ServerResponse res) throws InterruptedException {
+        int lines = req.query().first("lines").asInt().orElse(10);
+        int threads = req.query().first("threads").asInt().orElse(2);
+        if (lines < 0 || lines > 100_000 || threads < 0 || threads > 64) {
+            res.status(Status.BAD_REQUEST_400).send("lines 0..100000, threads 0..64");
+            return;
+        }
+        java.util.List<Thread> started = new java.util.ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Runnable write = () -> writeLines(lines);
+            started.add(t % 2 == 0 ? Thread.ofPlatform().name("demo-log-" + t).start(write)
+                    : Thread.ofVirtual().name("demo-vlog-" + t).start(write));
+        }
+        writeLines(lines);
+        for (Thread thread : started) {
+            thread.join();
+        }
+        System.getLogger("dev.forkless.demo").log(System.Logger.Level.WARNING, "logged worker=" + Worker.id());
+        res.send("logged " + (lines * 2 * (threads + 1)) + " lines by " + Worker.id());
+    }
+
+    private static void writeLines(int lines) {
+        String thread = Thread.currentThread().getName().isEmpty() ? "request" : Thread.currentThread().getName();
+        String padding = "x".repeat(40);
+        for (int i = 0; i < lines; i++) {
+            for (java.io.PrintStream stream : new java.io.PrintStream[] {System.out, System.err}) {
+                stream.print("log worker=" + Worker.id());
+                stream.print(" thread=" + thread.replace(' ', '_') + " seq=" + i);
+                stream.println(" stream=" + (stream == System.out ? "out" : "err") + " " + padding);
+            }
+        }
     }
 
     private static void hang(ServerRequest req, ServerResponse res) {

@@ -84,6 +84,8 @@ public final class CallSiteRewriter {
         static final List<Redirect> ALL = List.of(
                 new Redirect("java/lang/System", "exit", "(I)V", true, "exit"),
                 new Redirect("java/lang/Runtime", "exit", "(I)V", false, "runtimeExit"),
+                new Redirect("java/lang/System", "getenv", "(Ljava/lang/String;)Ljava/lang/String;", true, "getenv"),
+                new Redirect("java/lang/System", "getenv", "()Ljava/util/Map;", true, "getenv"),
                 new Redirect("java/lang/Runtime", "halt", "(I)V", false, "runtimeHalt"),
                 new Redirect("java/lang/Runtime", "addShutdownHook", "(Ljava/lang/Thread;)V", false, "addShutdownHook"),
                 new Redirect("java/lang/Runtime", "removeShutdownHook", "(Ljava/lang/Thread;)Z", false, "removeShutdownHook"),

@@ -58,8 +58,10 @@ public final class Isolate {
     /** The copy's system properties: the JVM's as they were when it was built, then its own changes. */
     private volatile java.util.Properties properties;
     private volatile java.io.ObjectInputFilter serialFilter;
+    private final java.util.Map<String, String> environment;
 
     private Isolate(Builder builder) {
+        this.environment = builder.environment;
         this.id = builder.id;
         this.mode = builder.mode;
         this.app = builder.app;
@@ -274,6 +276,16 @@ public final class Isolate {
             throw new IllegalStateException("Serial filter can only be set once");
         }
         serialFilter = filter;
+    }
+
+    /**
+     * The environment the app sees through {@code System.getenv}: the one given to the builder, or the
+     * JVM's own when none was given.
+     *
+     * @return an unmodifiable map
+     */
+    public java.util.Map<String, String> environment() {
+        return environment == null ? System.getenv() : environment;
     }
 
     void setDefaultUncaughtExceptionHandler(Thread.UncaughtExceptionHandler handler) {
@@ -593,8 +605,21 @@ public final class Isolate {
         private ClassLoader hostLoader = Isolate.class.getClassLoader();
         private CallSiteRewriter rewriter;
         private boolean accepting = true;
+        private java.util.Map<String, String> environment;
 
         private Builder() {
+        }
+
+        /**
+         * The whole environment the app sees through {@code System.getenv()} and
+         * {@code System.getenv(name)} (default: the JVM's own).
+         *
+         * @param environment the variables
+         * @return this
+         */
+        public Builder environment(java.util.Map<String, String> environment) {
+            this.environment = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(environment));
+            return this;
         }
 
         /** @param id the isolate's id @return this */

@@ -26,6 +26,22 @@ public final class IsolateHooks {
         }
     }
 
+    /** {@code System.getenv(name)}: the isolate's own environment. */
+    public static String getenv(String name, Class<?> caller) {
+        Isolate isolate = Isolate.of(caller);
+        if (isolate == null) {
+            return System.getenv(name);
+        }
+        java.util.Objects.requireNonNull(name, "name");
+        return isolate.environment().get(name);
+    }
+
+    /** {@code System.getenv()}: the isolate's own environment, unmodifiable. */
+    public static java.util.Map<String, String> getenv(Class<?> caller) {
+        Isolate isolate = Isolate.of(caller);
+        return isolate == null ? System.getenv() : isolate.environment();
+    }
+
     /** {@code Runtime.exit(status)}. */
     public static void runtimeExit(Runtime runtime, int status, Class<?> caller) {
         Isolate isolate = Isolate.of(caller);

@@ -68,6 +68,32 @@ class IsolateTest {
     }
 
     @Test
+    void getenvAnswersWithTheIsolatesOwnEnvironment() throws Exception {
+        Path seen = dir.resolve("env");
+        try (TestApps.RecordingHost host = new TestApps.RecordingHost()) {
+            Isolate isolate = Isolate.builder().id("1").app(AppJar.open(TestApps.jar(dir, "EnvApp"))).host(host)
+                    .environment(java.util.Map.of("FORKLESS_TEST", "isolated", "PATH", "/nowhere")).build();
+            isolate.start(List.of(seen.toString()));
+            assertEquals(0, host.exited.get(10, TimeUnit.SECONDS));
+            isolate.unload(Duration.ofSeconds(2));
+            assertEquals("isolated,isolated,true,/nowhere", Files.readString(seen));
+        }
+    }
+
+    @Test
+    void getenvWithoutAnEnvironmentIsTheJvms() throws Exception {
+        Path seen = dir.resolve("env");
+        try (TestApps.RecordingHost host = new TestApps.RecordingHost()) {
+            Isolate isolate = isolate("1", "EnvApp", host, true);
+            isolate.start(List.of(seen.toString()));
+            assertEquals(0, host.exited.get(10, TimeUnit.SECONDS));
+            isolate.unload(Duration.ofSeconds(2));
+            assertEquals("null,null," + System.getenv().containsKey("PATH") + "," + System.getenv("PATH"),
+                    Files.readString(seen));
+        }
+    }
+
+    @Test
     void haltEndsTheIsolateWithoutItsShutdownHooks() throws Exception {
         Path marker = dir.resolve("hook");
         try (TestApps.RecordingHost host = new TestApps.RecordingHost()) {

@@ -15,7 +15,9 @@ import java.util.logging.Logger;
 /**
  * Tells copies apart on the one console of the JVM: {@code System.out} and {@code System.err} become
  * streams that route each write by the writing thread's isolate, and print it a whole line at a time
- * behind the copy's tag ({@code [w3] }), so a partial line of one copy never interleaves with another's.
+ * behind the copy's tag ({@code [w3] }), so a partial line of one copy never interleaves with another's
+ * (nor, within a copy, a partial line of one thread with another thread's: each thread's line is
+ * collected on its own). With {@link #logTo} every whole line also goes to the log files.
  * Writes from threads of no isolate pass through unchanged.
  *
  * <p>Until a copy is ready its output is held: printed when it becomes ready or ends (so a failed start
@@ -28,6 +30,19 @@ final class ConsoleRouter {
 
     private final RoutingStream out;
     private final RoutingStream err;
+    private Lines lines;
+
+    /** Receives every whole line of every copy, held or not, as it is written: the log files. */
+    interface Lines {
+        /**
+         * One line; must not block.
+         *
+         * @param worker  the copy's id
+         * @param stream  {@code out} or {@code err}
+         * @param message the line, without its line end
+         */
+        void line(String worker, String stream, String message);
+    }
 
     private ConsoleRouter(RoutingStream out, RoutingStream err) {
         this.out = out;
@@ -43,8 +58,8 @@ final class ConsoleRouter {
         if (System.out instanceof RoutingStream o && System.err instanceof RoutingStream e) {
             return new ConsoleRouter(o, e);
         }
-        RoutingStream o = new RoutingStream(System.out, false);
-        RoutingStream e = new RoutingStream(System.err, true);
+        RoutingStream o = new RoutingStream(System.out, "out");
+        RoutingStream e = new RoutingStream(System.err, "err");
         System.setOut(o);
         System.setErr(e);
         // JUL's console handler keeps the stream it was created with: give it the routed one.
@@ -64,6 +79,46 @@ final class ConsoleRouter {
     /** @return the console as it was before routing: for the runtime's own lines */
     PrintStream originalErr() {
         return err.target;
+    }
+
+    /**
+     * Sends every whole line of every copy to {@code lines} too, from now on.
+     *
+     * @param lines the receiver, typically the log files
+     */
+    synchronized void logTo(Lines lines) {
+        this.lines = lines;
+        out.lines = lines;
+        err.lines = lines;
+    }
+
+    /** Stops sending lines to what {@link #logTo} gave, unless another runtime sharing the console replaced it. */
+    synchronized void stopLogging() {
+        if (lines != null) {
+            if (out.lines == lines) {
+                out.lines = null;
+            }
+            if (err.lines == lines) {
+                err.lines = null;
+            }
+            lines = null;
+        }
+    }
+
+    /**
+     * Where a copy's lines of one stream go, for output that does not come through {@code System.out}
+     * (a child JVM's pipes): {@link Sink#write} bytes as they come, or {@link Sink#line} whole lines.
+     *
+     * @param id     the copy's id
+     * @param stream {@code out} or {@code err}
+     * @return its sink
+     */
+    Sink sink(String id, String stream) {
+        return switch (stream) {
+            case "out" -> out.sink(id);
+            case "err" -> err.sink(id);
+            default -> throw new IllegalArgumentException("no stream " + stream);
+        };
     }
 
     /** @return where a child JVM's standard output goes: line by line behind its tag, held like an isolate's */
@@ -104,11 +159,12 @@ final class ConsoleRouter {
     static final class RoutingStream extends PrintStream {
 
         private final PrintStream target;
-        private final boolean isErr;
+        private final String stream;
         private final Map<String, Sink> sinks = new ConcurrentHashMap<>();
         private volatile boolean discarding;
+        private volatile Lines lines;
 
-        RoutingStream(PrintStream target, boolean isErr) {
+        RoutingStream(PrintStream target, String stream) {
             super(new OutputStream() {
                 @Override
                 public void write(int b) {
@@ -116,11 +172,11 @@ final class ConsoleRouter {
                 }
             }, true, StandardCharsets.UTF_8);
             this.target = target;
-            this.isErr = isErr;
+            this.stream = stream;
         }
 
         Sink sink(String id) {
-            return sinks.computeIfAbsent(id, k -> new Sink(target, "[w" + k + "] "));
+            return sinks.computeIfAbsent(id, k -> new Sink(this, k));
         }
 
         void forget(String id, boolean print) {
@@ -144,8 +200,8 @@ final class ConsoleRouter {
             if (isolate == null) {
                 target.write(buf, off, len);
                 target.flush();
-            } else if (!discarding) {
-                PrintStream own = isErr ? isolate.console().err() : isolate.console().out();
+            } else {
+                PrintStream own = stream.equals("err") ? isolate.console().err() : isolate.console().out();
                 if (own != null && own != this) {
                     // the copy replaced its System.out/err: its output is its own business
                     own.write(buf, off, len);
@@ -163,14 +219,32 @@ final class ConsoleRouter {
 
     /** One copy's lines on one stream. */
     static final class Sink {
+        /** A line longer than this is cut: what was written so far becomes a line of its own. */
+        private static final int LONGEST_LINE = 64 * 1024;
+
+        private final RoutingStream owner;
         private final PrintStream target;
+        private final String id;
         private final byte[] tag;
-        private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
+        /** The line each thread is writing: a line is whole even when threads print pieces at once. */
+        private final Map<Thread, ByteArrayOutputStream> partials = new java.util.HashMap<>();
         private ByteArrayOutputStream held;
 
-        Sink(PrintStream target, String tag) {
-            this.target = target;
-            this.tag = tag.getBytes(StandardCharsets.UTF_8);
+        Sink(RoutingStream owner, String id) {
+            this.owner = owner;
+            this.target = owner.target;
+            this.id = id;
+            this.tag = ("[w" + id + "] ").getBytes(StandardCharsets.UTF_8);
+        }
+
+        /**
+         * One whole line of the copy (a line end is added).
+         *
+         * @param text the line
+         */
+        void line(String text) {
+            byte[] bytes = (text + "\n").getBytes(StandardCharsets.UTF_8);
+            write(bytes, 0, bytes.length);
         }
 
         synchronized void hold() {
@@ -192,26 +266,60 @@ final class ConsoleRouter {
         }
 
         synchronized void write(byte[] buf, int off, int len) {
+            Thread writer = Thread.currentThread();
+            ByteArrayOutputStream partial = partials.get(writer);
             int start = off;
             int end = off + len;
             for (int i = off; i < end; i++) {
                 if (buf[i] == '\n') {
+                    if (partial == null) {
+                        partial = new ByteArrayOutputStream();
+                    }
                     partial.write(buf, start, i + 1 - start);
-                    emitLine();
+                    emitLine(partial);
                     start = i + 1;
                 }
             }
-            partial.write(buf, start, end - start);
-        }
-
-        synchronized void flushPartial() {
-            if (partial.size() > 0) {
-                partial.write('\n');
-                emitLine();
+            if (start < end) {
+                if (partial == null) {
+                    partial = new ByteArrayOutputStream();
+                }
+                partial.write(buf, start, end - start);
+                if (partial.size() >= LONGEST_LINE) {
+                    partial.write('\n');
+                    emitLine(partial);
+                }
+            }
+            if (partial != null && partial.size() > 0) {
+                partials.put(writer, partial);
+            } else {
+                partials.remove(writer);
             }
         }
 
-        private void emitLine() {
+        /** Ends the lines threads left unfinished (the copy is gone). */
+        synchronized void flushPartial() {
+            for (ByteArrayOutputStream partial : partials.values()) {
+                partial.write('\n');
+                emitLine(partial);
+            }
+            partials.clear();
+        }
+
+        private void emitLine(ByteArrayOutputStream partial) {
+            Lines lines = owner.lines;
+            if (lines != null) {
+                int end = partial.size() - 1;
+                byte[] bytes = partial.toByteArray();
+                if (end > 0 && bytes[end - 1] == '\r') {
+                    end--;
+                }
+                lines.line(id, owner.stream, new String(bytes, 0, end, StandardCharsets.UTF_8));
+            }
+            if (owner.discarding) {
+                partial.reset();
+                return;
+            }
             // tag and line in one write: stdout and stderr often end in the same file
             byte[] line = new byte[tag.length + partial.size()];
             System.arraycopy(tag, 0, line, 0, tag.length);

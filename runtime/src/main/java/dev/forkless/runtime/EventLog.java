@@ -62,11 +62,7 @@ public final class EventLog implements Consumer<ForklessEvent> {
 
     @Override
     public synchronized void accept(ForklessEvent event) {
-        java.util.List<String> lines = new java.util.ArrayList<>();
-        lines.add(format(event));
-        if (traces && event instanceof Crashed c) {
-            c.stackTrace().lines().forEach(l -> lines.add("  " + l));
-        }
+        java.util.List<String> lines = lines(event, traces);
         if (held != null) {
             held.addAll(lines);
             return;
@@ -74,6 +70,22 @@ public final class EventLog implements Consumer<ForklessEvent> {
         synchronized (out) {
             lines.forEach(out::println);
         }
+    }
+
+    /**
+     * The event's line, and with {@code traces} the stack trace of a crash, one line each behind two spaces.
+     *
+     * @param event  the event
+     * @param traces whether a crash's stack trace follows
+     * @return the lines
+     */
+    public static java.util.List<String> lines(ForklessEvent event, boolean traces) {
+        java.util.List<String> lines = new java.util.ArrayList<>();
+        lines.add(format(event));
+        if (traces && event instanceof Crashed c) {
+            c.stackTrace().lines().forEach(l -> lines.add("  " + l));
+        }
+        return lines;
     }
 
     /** @return the event as one line */
@@ -106,7 +118,7 @@ public final class EventLog implements Consumer<ForklessEvent> {
         return "forkless " + e.mode() + "=" + e.workerId();
     }
 
-    private static String quote(String s) {
+    static String quote(String s) {
         return "\"" + String.valueOf(s).replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
     }
 }

@@ -36,12 +36,20 @@ public final class Forkless implements AutoCloseable {
     private final SharedListeners listeners;
     private final Supervisor supervisor;
     private final List<Consumer<ForklessEvent>> eventListeners;
+    private final ConsoleRouter console;
+    private final LogWriter logs;
     private volatile JarWatcher watcher;
 
     private Forkless(Builder builder) {
         this.config = builder;
         this.eventListeners = new CopyOnWriteArrayList<>(builder.listeners);
         ConsoleRouter console = ConsoleRouter.install();
+        this.console = console;
+        this.logs = builder.logs == null ? null
+                : LogWriter.toFiles(builder.logs, builder.app.name(), console.originalErr()::println);
+        if (logs != null) {
+            console.logTo(logs);
+        }
         Consumer<ForklessEvent> routeConsole = new Consumer<>() {
             private boolean startFailed;
 
@@ -64,6 +72,9 @@ public final class Forkless implements AutoCloseable {
             }
         };
         Consumer<ForklessEvent> publish = event -> {
+            if (logs != null) {
+                logs.accept(event);
+            }
             routeConsole.accept(event);
             eventListeners.forEach(l -> l.accept(event));
         };
@@ -73,9 +84,10 @@ public final class Forkless implements AutoCloseable {
         this.supervisor = new Supervisor(
                 builder.mode == Worker.Mode.PROCESS
                         ? (id, accepting, events) -> new ProcessCopy(id, builder.currentApp(), builder.args, builder.childJvmArgs(),
-                                accepting, builder.policy.drainTimeout(), listeners, console, events)
+                                accepting, builder.policy.drainTimeout(), listeners, console, events,
+                                builder.environmentOf(id, false))
                         : (id, accepting, events) -> new IsolateCopy(id, builder.currentApp(), builder.args, accepting, listeners,
-                                rewriter, events),
+                                rewriter, events, builder.environmentOf(id, true)),
                 builder.policy, builder.readyTimeout, builder.hangTimeout, publish);
     }
 
@@ -98,6 +110,7 @@ public final class Forkless implements AutoCloseable {
         } catch (ForklessException e) {
             supervisor.terminated().join();
             listeners.close();
+            closeLogs();
             throw e;
         }
         if (config.watchDelay != null) {
@@ -182,7 +195,18 @@ public final class Forkless implements AutoCloseable {
         if (w != null) {
             w.close();
         }
-        return supervisor.stop(reason, 0).whenComplete((code, e) -> listeners.close());
+        return supervisor.stop(reason, 0).whenComplete((code, e) -> {
+            listeners.close();
+            closeLogs();
+        });
+    }
+
+    /** Writes what the log files still have queued, and closes them. */
+    private void closeLogs() {
+        if (logs != null) {
+            console.stopLogging();
+            logs.close();
+        }
     }
 
     /**
@@ -193,6 +217,7 @@ public final class Forkless implements AutoCloseable {
     public int awaitTermination() {
         int code = supervisor.terminated().join();
         listeners.close();
+        closeLogs();
         return code;
     }
 
@@ -216,6 +241,8 @@ public final class Forkless implements AutoCloseable {
         private boolean appFromJar;
         private Worker.Mode mode = Worker.Mode.ISOLATE;
         private List<String> jvmArgs = List.of();
+        private LogSettings logs;
+        private java.util.Map<String, String> environment = java.util.Map.of();
         private final List<Consumer<ForklessEvent>> listeners = new ArrayList<>();
 
         private Builder() {
@@ -370,6 +397,42 @@ public final class Forkless implements AutoCloseable {
         public Builder jvmArgs(List<String> jvmArgs) {
             this.jvmArgs = List.copyOf(jvmArgs);
             return this;
+        }
+
+        /**
+         * Writes every copy's output and the runtime's events to files (default: the console only).
+         *
+         * @param logs where and how
+         * @return this
+         */
+        public Builder logs(LogSettings logs) {
+            this.logs = Objects.requireNonNull(logs);
+            return this;
+        }
+
+        /**
+         * Variables the app sees on top of the runtime's own environment (a config file's {@code env}
+         * block). Each copy also sees {@code FORKLESS_WORKER_ID}, its id. In process mode they are the
+         * child JVM's real environment; in isolate mode {@code System.getenv} called from the app answers
+         * with them.
+         *
+         * @param environment names and values
+         * @return this
+         */
+        public Builder environment(java.util.Map<String, String> environment) {
+            this.environment = java.util.Map.copyOf(environment);
+            return this;
+        }
+
+        /**
+         * The environment of one copy: with {@code whole}, the runtime's own overlaid with
+         * {@link #environment} and the copy's id; without, only what to add to the runtime's own.
+         */
+        java.util.Map<String, String> environmentOf(String id, boolean whole) {
+            java.util.Map<String, String> env = new java.util.HashMap<>(whole ? System.getenv() : java.util.Map.of());
+            env.putAll(environment);
+            env.put("FORKLESS_WORKER_ID", id);
+            return env;
         }
 
         /** @param listener receives every event, on the supervisor's thread @return this */

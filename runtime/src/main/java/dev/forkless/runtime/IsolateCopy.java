@@ -23,7 +23,7 @@ final class IsolateCopy implements Copy, IsolateHost {
     private final Events events;
 
     IsolateCopy(String id, AppJar app, List<String> args, boolean accepting, SharedListeners listeners,
-                CallSiteRewriter rewriter, Events events) {
+                CallSiteRewriter rewriter, Events events, Map<String, String> environment) {
         this.args = List.copyOf(args);
         this.listeners = listeners;
         this.events = events;
@@ -34,6 +34,7 @@ final class IsolateCopy implements Copy, IsolateHost {
                 .host(this)
                 .rewriter(rewriter)
                 .accepting(accepting)
+                .environment(environment)
                 .build();
     }
 

@@ -69,6 +69,7 @@ final class ProcessCopy implements Copy {
     private final SharedListeners listeners;
     private final ConsoleRouter console;
     private final Events events;
+    private final Map<String, String> environment;
     private final Object sendLock = new Object();
     private final List<SharedSocket> sockets = new CopyOnWriteArrayList<>();
     private final AtomicBoolean endReported = new AtomicBoolean();
@@ -89,7 +90,9 @@ final class ProcessCopy implements Copy {
     private volatile boolean unloading;
 
     ProcessCopy(String id, AppJar app, List<String> args, List<String> jvmArgs, boolean accepting,
-                Duration drainTimeout, SharedListeners listeners, ConsoleRouter console, Events events) {
+                Duration drainTimeout, SharedListeners listeners, ConsoleRouter console, Events events,
+                Map<String, String> environment) {
+        this.environment = Map.copyOf(environment);
         this.id = id;
         this.app = app;
         this.args = List.copyOf(args);
@@ -154,6 +157,7 @@ final class ProcessCopy implements Copy {
             String token = UUID.randomUUID().toString();
             ProcessBuilder builder = new ProcessBuilder(command(socketPath, token))
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            builder.environment().putAll(environment);
             Process p = builder.start();
             process = p;
             stdoutPump = pump(p.getInputStream(), console.outOf(id));

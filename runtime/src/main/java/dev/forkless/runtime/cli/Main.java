@@ -5,6 +5,7 @@ import dev.forkless.isolate.BadAppException;
 import dev.forkless.runtime.EventLog;
 import dev.forkless.runtime.Forkless;
 import dev.forkless.runtime.ForklessException;
+import dev.forkless.runtime.LogSettings;
 import dev.forkless.runtime.RestartPolicy;
 import dev.forkless.runtime.admin.AdminAddress;
 import dev.forkless.runtime.admin.AdminServer;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -29,13 +31,13 @@ import picocli.CommandLine.Parameters;
  * ({@link ClientCommands}); a command name is one only as the first argument.
  */
 @Command(name = "forkless", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        subcommands = StartupCommand.class,
+        subcommands = {StartupCommand.class, LogsCommand.class},
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Runs N copies of a Java app in one JVM, each in its own isolate, all serving the app's "
                 + "ports through one shared socket, supervised: a copy that crashes is replaced at once.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:stopped (SIGTERM, SIGINT, stop)", "1:every copy errored", "2:bad input"},
-        synopsisSubcommandLabel = "[list | reload | scale N | restart ID | stop | monit | startup]",
+        synopsisSubcommandLabel = "[list | reload | scale N | restart ID | stop | monit | logs | startup]",
         commandListHeading = "%nCommands for a running runtime (exit 0 done, 1 refused or failed, 2 bad usage, "
                 + "3 no runtime reachable):%n",
         footerHeading = "%nSignals:%n",
@@ -72,7 +74,8 @@ public final class Main implements Callable<Integer> {
             description = "Longest delay between restarts of a slot (default: ${DEFAULT-VALUE}).")
     String maxRestartDelay;
 
-    @Option(names = "--watch", description = "Reload, without downtime, when the app's jars change.")
+    @Option(names = "--watch", negatable = true,
+            description = "Reload, without downtime, when the app's jars change.")
     boolean watch;
 
     @Option(names = "--watch-delay", paramLabel = "DURATION", defaultValue = "1s",
@@ -111,16 +114,55 @@ public final class Main implements Callable<Integer> {
                     + "~/.forkless/admin-PORT.token, readable only by you). Needed to bind beyond loopback.")
     String adminToken;
 
+    @Option(names = "--logs", paramLabel = "DIR",
+            description = "Also write each copy's output to files in DIR (<app>-<id>-out.log, <app>-<id>-err.log), "
+                    + "and the runtime's events to <app>-events.log.")
+    Path logs;
+
+    @Option(names = "--merge-logs", negatable = true,
+            description = "One log file, <app>.log, for all copies; each line tagged with its copy.")
+    boolean mergeLogs;
+
+    @Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text",
+            description = "Log file lines as written, or JSON lines with time, worker, stream, message (default: ${DEFAULT-VALUE}).")
+    String logFormat;
+
+    @Option(names = "--log-date-format", paramLabel = "PATTERN",
+            description = "Time of each log line, as a java.time pattern such as 'yyyy-MM-dd HH:mm:ss.SSS' "
+                    + "(default: none in text lines, ISO-8601 in JSON lines and events).")
+    String logDateFormat;
+
+    @Option(names = "--log-max-size", paramLabel = "SIZE", defaultValue = "10MB",
+            description = "Size at which a log file is rotated (default: ${DEFAULT-VALUE}).")
+    String logMaxSize;
+
+    @Option(names = "--log-keep", paramLabel = "N", defaultValue = "5",
+            description = "Files kept per log, the live one included (default: ${DEFAULT-VALUE}).")
+    String logKeep;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Settings from a YAML or JSON file (keys in docs/configuration.md); flags override it.")
+    Path config;
+
+    @Option(names = "--env", paramLabel = "NAME",
+            description = "Lay the config file's env_NAME block over its env block, for the app's environment.")
+    String environmentName;
+
     @CommandLine.ArgGroup(exclusive = false, heading = "%nComparing the two modes:%n")
     CompareOptions compare;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "APP.jar", description = "The app: a jar with a Main-Class.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "APP.jar",
+            description = "The app: a jar with a Main-Class (or app in --config).")
     Path app;
 
     @Parameters(index = "1..*", paramLabel = "ARGS", description = "The app's own arguments.")
     List<String> appArgs = new ArrayList<>();
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     private final PrintStream err;
+    private Map<String, String> environment = Map.of();
 
     Main(PrintStream err) {
         this.err = err;
@@ -158,6 +200,16 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        try {
+            applyConfig();
+        } catch (IllegalArgumentException e) {
+            err.println("forkless: " + e.getMessage());
+            return 2;
+        }
+        if (app == null) {
+            err.println("forkless: Missing required parameter: 'APP.jar' (give it, or app in --config) (see --help)");
+            return 2;
+        }
         if (compare != null && compare.compare) {
             return compare.run(this, err);
         }
@@ -190,9 +242,13 @@ public final class Main implements Callable<Integer> {
                     .hangTimeout(hangTimeout.trim().equals("0") ? Duration.ZERO : Durations.parse(hangTimeout))
                     .mode(copyMode)
                     .jvmArgs(jvmArgs)
+                    .environment(environment)
                     .listener(log);
             if (watch) {
                 builder.watch(Durations.parse(watchDelay));
+            }
+            if (logs != null) {
+                builder.logs(logSettings());
             }
             forkless = builder.build();
             if (admin == null || !admin.trim().equalsIgnoreCase("off")) {
@@ -242,6 +298,53 @@ public final class Main implements Callable<Integer> {
             adminServer.close();
         }
         return code;
+    }
+
+    /**
+     * Takes every setting of {@code --config} that the command line does not give itself, and the app's
+     * environment from its env blocks.
+     */
+    void applyConfig() {
+        if (config == null) {
+            if (environmentName != null) {
+                throw new IllegalArgumentException("--env " + environmentName + " needs --config FILE");
+            }
+            return;
+        }
+        ConfigFile file = ConfigFile.read(config);
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        boolean appGiven = parsed.hasMatchedPositional(0);
+        for (Map.Entry<String, Object> e : file.values().entrySet()) {
+            Setting setting = Setting.of(e.getKey());
+            CommandLine.Model.ArgSpec arg = argOf(setting.flag());
+            if (arg == null) {
+                throw file.errorAt(setting.key(), "this runtime has no " + setting.flag() + " option");
+            }
+            boolean given = arg instanceof CommandLine.Model.OptionSpec option ? parsed.hasMatchedOption(option) : appGiven;
+            if (!given) {
+                arg.setValue(e.getValue());
+            }
+        }
+        environment = file.environment(environmentName);
+    }
+
+    private CommandLine.Model.ArgSpec argOf(String flag) {
+        if (flag.startsWith("-")) {
+            return spec.findOption(flag);
+        }
+        return spec.positionalParameters().stream().filter(p -> p.paramLabel().equals(flag)).findFirst().orElse(null);
+    }
+
+    private LogSettings logSettings() {
+        try {
+            return LogSettings.in(logs)
+                    .withMerge(mergeLogs)
+                    .withFormat(LogSettings.parseFormat(logFormat))
+                    .withDateFormat(logDateFormat)
+                    .withRotation(LogSettings.parseSize(logMaxSize), parseCount("--log-keep", logKeep, 1));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().startsWith("--") ? e.getMessage() : "--logs: " + e.getMessage(), e);
+        }
     }
 
     static Worker.Mode parseMode(String value) {

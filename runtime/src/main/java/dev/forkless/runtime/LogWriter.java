@@ -1,0 +1,265 @@
+package dev.forkless.runtime;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Writes the copies' lines and the runtime's events to files, on one thread of its own, so that a slow
+ * disk never holds up a copy that prints: a line is put on a bounded queue and the caller goes on. When
+ * the queue is full the line is dropped and counted, and the writer says so (one line, at most once a
+ * second). A failed write (a full disk) is counted and reported the same way; the runtime keeps going.
+ */
+final class LogWriter implements ConsoleRouter.Lines, Consumer<ForklessEvent>, AutoCloseable {
+
+    /** Lines the queue holds before lines are dropped. */
+    static final int DEFAULT_CAPACITY = 16_384;
+    private static final Duration WARN_EVERY = Duration.ofSeconds(1);
+    private static final int BATCH = 1024;
+
+    /** One file as the writer sees it. */
+    interface Target extends AutoCloseable {
+        void write(byte[] line) throws IOException;
+
+        void flush() throws IOException;
+
+        @Override
+        void close();
+    }
+
+    /** A line on its way to a file. */
+    record Line(Instant time, String worker, String stream, String message) {
+    }
+
+    private final LogSettings settings;
+    private final String app;
+    private final Function<String, Target> opener;
+    private final Consumer<String> warnings;
+    private final BlockingQueue<Line> queue;
+    private final DateTimeFormatter dateFormat;
+    private final ObjectMapper json = new ObjectMapper();
+    private final Map<String, Target> targets = new HashMap<>();
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final Thread thread;
+    private volatile boolean closing;
+    private long droppedReported;
+    private long failedReported;
+    private long lastWarning;
+    private String lastFailure;
+
+    /**
+     * @param settings where and how
+     * @param app      the app's name, the start of each file's name
+     * @param opener   opens a file by name (tests give their own)
+     * @param capacity lines the queue holds
+     * @param warnings where the writer's own warnings go (one line each), besides the events file
+     */
+    LogWriter(LogSettings settings, String app, Function<String, Target> opener, int capacity, Consumer<String> warnings) {
+        this.settings = settings;
+        this.app = app;
+        this.opener = opener;
+        this.warnings = warnings;
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.dateFormat = settings.dateFormat() == null ? null : LogSettings.formatter(settings.dateFormat());
+        this.thread = Thread.ofPlatform().daemon().name("forkless-log-writer").start(this::run);
+    }
+
+    /**
+     * A writer to the files of {@code settings.dir()}, which is created.
+     *
+     * @throws IllegalArgumentException when the folder cannot be created
+     */
+    static LogWriter toFiles(LogSettings settings, String app, Consumer<String> warnings) {
+        try {
+            Files.createDirectories(settings.dir());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot create the log folder " + settings.dir() + ": " + e.getMessage());
+        }
+        return new LogWriter(settings, app,
+                name -> new RotatingFile(settings.dir().resolve(name), settings.maxSize(), settings.keep()),
+                DEFAULT_CAPACITY, warnings);
+    }
+
+    /** A whole line of a copy, without its line end. Never blocks. */
+    @Override
+    public void line(String worker, String stream, String message) {
+        offer(new Line(Instant.now(), worker, stream, message));
+    }
+
+    /** An event of the runtime, as {@link EventLog} writes it. Never blocks. */
+    @Override
+    public void accept(ForklessEvent event) {
+        for (String line : EventLog.lines(event, true)) {
+            offer(new Line(event.time(), null, "events", line));
+        }
+    }
+
+    private void offer(Line line) {
+        if (closing || !queue.offer(line)) {
+            dropped.incrementAndGet();
+        }
+    }
+
+    /** @return lines dropped because the writer was behind */
+    long dropped() {
+        return dropped.get();
+    }
+
+    /** @return lines that could not be written */
+    long failed() {
+        return failed.get();
+    }
+
+    private void run() {
+        List<Line> batch = new ArrayList<>(BATCH);
+        Set<Target> touched = new LinkedHashSet<>();
+        while (true) {
+            Line first;
+            try {
+                first = queue.poll(200, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                first = null;
+            }
+            if (first == null) {
+                warn(false);
+                if (closing && queue.isEmpty()) {
+                    break;
+                }
+                continue;
+            }
+            batch.add(first);
+            queue.drainTo(batch, BATCH - 1);
+            for (Line line : batch) {
+                write(line, touched);
+            }
+            batch.clear();
+            for (Target target : touched) {
+                try {
+                    target.flush();
+                } catch (IOException e) {
+                    failed(target, e, 0);
+                }
+            }
+            touched.clear();
+            warn(false);
+        }
+        warn(true);
+        targets.values().forEach(Target::close);
+    }
+
+    private void write(Line line, Set<Target> touched) {
+        String name = settings.fileName(app, line.worker(), line.stream());
+        Target target;
+        try {
+            target = targets.computeIfAbsent(name, opener);
+        } catch (UncheckedIOException | IllegalStateException e) {
+            failed(null, new IOException(e.getMessage(), e), 1);
+            return;
+        }
+        try {
+            target.write(format(line));
+            touched.add(target);
+        } catch (IOException e) {
+            failed(target, e, 1);
+        }
+    }
+
+    private void failed(Target target, IOException e, int lines) {
+        failed.addAndGet(lines);
+        lastFailure = "cannot write " + (target == null ? "a log file" : target) + ": " + e.getMessage();
+    }
+
+    byte[] format(Line line) {
+        if (settings.format() == LogSettings.Format.JSON) {
+            Map<String, Object> fields = new LinkedHashMap<>();
+            fields.put("time", dateFormat == null ? line.time().toString() : dateFormat.format(line.time()));
+            fields.put("worker", line.worker());
+            fields.put("stream", line.stream());
+            fields.put("message", line.message());
+            try {
+                return (json.writeValueAsString(fields) + "\n").getBytes(StandardCharsets.UTF_8);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        StringBuilder text = new StringBuilder(line.message().length() + 40);
+        if (dateFormat != null) {
+            text.append(dateFormat.format(line.time())).append(": ");
+        } else if (line.worker() == null) {
+            text.append(line.time()).append(' ');
+        }
+        if (settings.merge() && line.worker() != null) {
+            text.append("[w").append(line.worker()).append(line.stream().equals("err") ? " err] " : "] ");
+        }
+        return text.append(line.message()).append('\n').toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Says, at most once a second, how many lines were dropped or lost since it last said so. */
+    private void warn(boolean last) {
+        long now = System.nanoTime();
+        if (!last && now - lastWarning < WARN_EVERY.toNanos()) {
+            return;
+        }
+        long d = dropped.get();
+        long f = failed.get();
+        List<String> lines = new ArrayList<>();
+        if (d > droppedReported) {
+            lines.add("forkless event=logs-dropped lines=" + (d - droppedReported) + " total=" + d
+                    + " reason=\"the log writer is behind\"");
+            droppedReported = d;
+        }
+        if (f > failedReported) {
+            lines.add("forkless event=logs-failed lines=" + (f - failedReported) + " total=" + f
+                    + " reason=" + EventLog.quote(lastFailure));
+            failedReported = f;
+        }
+        if (lines.isEmpty()) {
+            return;
+        }
+        lastWarning = now;
+        Set<Target> touched = new LinkedHashSet<>();
+        for (String line : lines) {
+            warnings.accept(line);
+            write(new Line(Instant.now(), null, "events", line), touched);
+        }
+        for (Target target : touched) {
+            try {
+                target.flush();
+            } catch (IOException ignored) {
+                // counted when the next line fails too
+            }
+        }
+    }
+
+    /** Writes what is queued (waiting up to 5 s), then closes the files. Lines after this are dropped. */
+    @Override
+    public void close() {
+        closing = true;
+        try {
+            thread.join(Duration.ofSeconds(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,282 @@
+package dev.forkless.runtime.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+
+/**
+ * A config file ({@code forkless.yaml}, or JSON when its name ends in {@code .json}): every setting of
+ * the command line by key ({@link Setting#ALL}), plus {@code env} and {@code env_<name>} blocks of
+ * variables for the app, {@code --env NAME} choosing one to lay over {@code env}, as PM2's ecosystem
+ * file does. Every value is checked when the file is read; a wrong one is reported with the file, line
+ * and key: {@code forkless.yaml:7: isolates: expected a number or "max"}.
+ */
+final class ConfigFile {
+
+    private static final String ENV = "env";
+    private static final String ENV_PREFIX = "env_";
+
+    /** A value in the file, with the line of its key. */
+    record Entry(JsonNode value, int line) {
+    }
+
+    private final String shown;
+    private final Path base;
+    private final Map<String, Entry> settings;
+    private final Map<String, Map<String, Entry>> environments;
+    private final Map<String, Object> values;
+
+    private ConfigFile(String shown, Path base, Map<String, Entry> settings, Map<String, Map<String, Entry>> environments) {
+        this.shown = shown;
+        this.base = base;
+        this.settings = settings;
+        this.environments = environments;
+        this.values = new LinkedHashMap<>();
+        for (var e : settings.entrySet()) {
+            Setting setting = Setting.of(e.getKey());
+            Object value = setting.type().convert(e.getValue().value(), base);
+            if (value == null) {
+                throw error(e.getValue().line(), e.getKey(), "expected " + setting.type().expected());
+            }
+            values.put(e.getKey(), value);
+        }
+    }
+
+    /**
+     * Reads and checks a config file.
+     *
+     * @param path the file
+     * @return the config
+     * @throws IllegalArgumentException naming the file, line and key of what is wrong
+     */
+    static ConfigFile read(Path path) {
+        String text;
+        try {
+            text = Files.readString(path);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("cannot read the config file " + path + ": no such file");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read the config file " + path + ": " + e.getMessage());
+        }
+        Path absolute = path.toAbsolutePath();
+        Path base = absolute.getParent() == null ? absolute : absolute.getParent();
+        return parse(path.toString(), base, text, isJson(path));
+    }
+
+    static boolean isJson(Path path) {
+        return path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
+    }
+
+    /**
+     * Parses a config's text.
+     *
+     * @param shown the file's name in messages
+     * @param base  the folder relative paths start from
+     * @param text  the text
+     * @param json  JSON, else YAML
+     * @return the config
+     */
+    static ConfigFile parse(String shown, Path base, String text, boolean json) {
+        JsonFactory factory = json ? new JsonFactory() : new YAMLFactory();
+        factory.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+        ObjectMapper mapper = new ObjectMapper(factory);
+        Map<String, Entry> settings = new LinkedHashMap<>();
+        Map<String, Map<String, Entry>> environments = new LinkedHashMap<>();
+        try (JsonParser parser = mapper.createParser(text)) {
+            JsonToken first = parser.nextToken();
+            if (first == null) {
+                return new ConfigFile(shown, base, settings, environments);
+            }
+            if (first != JsonToken.START_OBJECT) {
+                throw new IllegalArgumentException(shown + ":" + line(parser) + ": expected keys and values (a mapping)");
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String key = parser.currentName();
+                int line = line(parser);
+                parser.nextToken();
+                if (key.equals(ENV) || key.startsWith(ENV_PREFIX)) {
+                    environments.put(key, readEnvironment(shown, key, line, parser, mapper));
+                    continue;
+                }
+                JsonNode value = mapper.readTree(parser);
+                if (Setting.of(key) == null) {
+                    throw new IllegalArgumentException(shown + ":" + line + ": " + key + ": unknown key" + suggestion(key));
+                }
+                settings.put(key, new Entry(value, line));
+            }
+        } catch (JsonProcessingException e) {
+            int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
+            String message = e.getOriginalMessage().lines().findFirst().orElse("cannot parse");
+            if (e.getCause() instanceof org.yaml.snakeyaml.error.MarkedYAMLException yaml) {
+                message = (yaml.getContext() == null ? "" : yaml.getContext() + ": ") + yaml.getProblem();
+                line = yaml.getProblemMark() == null ? line : yaml.getProblemMark().getLine() + 1;
+            }
+            throw new IllegalArgumentException(shown + (line > 0 ? ":" + line : "") + ": " + message);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(shown + ": " + e.getMessage());
+        }
+        return new ConfigFile(shown, base, settings, environments);
+    }
+
+    private static Map<String, Entry> readEnvironment(String shown, String key, int line, JsonParser parser,
+                                                      ObjectMapper mapper) throws IOException {
+        if (parser.currentToken() != JsonToken.START_OBJECT) {
+            mapper.readTree(parser);
+            throw new IllegalArgumentException(shown + ":" + line + ": " + key + ": expected variables (NAME: value)");
+        }
+        Map<String, Entry> variables = new LinkedHashMap<>();
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String name = parser.currentName();
+            int at = line(parser);
+            parser.nextToken();
+            JsonNode value = mapper.readTree(parser);
+            if (!(value.isTextual() || value.isNumber() || value.isBoolean())) {
+                throw new IllegalArgumentException(shown + ":" + at + ": " + key + "." + name
+                        + ": expected a string, number or boolean");
+            }
+            variables.put(name, new Entry(value, at));
+        }
+        return variables;
+    }
+
+    private static int line(JsonParser parser) {
+        return parser.currentTokenLocation().getLineNr();
+    }
+
+    private static String suggestion(String key) {
+        String best = null;
+        int bestDistance = 3;
+        for (Setting setting : Setting.ALL) {
+            int d = distance(key.toLowerCase(Locale.ROOT).replace("-", "").replace("_", ""),
+                    setting.key().toLowerCase(Locale.ROOT));
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = setting.key();
+            }
+        }
+        return best == null ? "" : " (did you mean " + best + "?)";
+    }
+
+    private static int distance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                current[j] = Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
+    }
+
+    private IllegalArgumentException error(int line, String key, String message) {
+        return new IllegalArgumentException(shown + ":" + line + ": " + key + ": " + message);
+    }
+
+    /** @return the checked settings by key, as the values of their options' fields */
+    Map<String, Object> values() {
+        return Collections.unmodifiableMap(values);
+    }
+
+    /** @return the line of a key, 0 when it is not in the file */
+    int lineOf(String key) {
+        Entry entry = settings.get(key);
+        return entry == null ? 0 : entry.line();
+    }
+
+    /** @return the names of the env blocks, {@code env} and {@code env_<name>} */
+    List<String> environmentBlocks() {
+        return List.copyOf(environments.keySet());
+    }
+
+    /**
+     * The variables for the app: {@code env}, overlaid with {@code env_<name>} when a name is given.
+     *
+     * @param name the environment chosen with {@code --env}, or null
+     * @return the variables
+     * @throws IllegalArgumentException when there is no such block
+     */
+    Map<String, String> environment(String name) {
+        Map<String, String> env = new TreeMap<>();
+        environments.getOrDefault(ENV, Map.of()).forEach((k, v) -> env.put(k, v.value().asText()));
+        if (name != null) {
+            Map<String, Entry> chosen = environments.get(ENV_PREFIX + name);
+            if (chosen == null) {
+                throw new IllegalArgumentException(shown + ": no " + ENV_PREFIX + name + " block for --env " + name
+                        + (environments.keySet().stream().anyMatch(k -> k.startsWith(ENV_PREFIX))
+                        ? " (it has " + String.join(", ", environments.keySet().stream()
+                                .filter(k -> k.startsWith(ENV_PREFIX)).toList()) + ")" : ""));
+            }
+            chosen.forEach((k, v) -> env.put(k, v.value().asText()));
+        }
+        return env;
+    }
+
+    /** @return the file as a tree: settings, then env blocks */
+    ObjectNode tree() {
+        ObjectNode tree = new ObjectMapper().createObjectNode();
+        settings.forEach((k, v) -> tree.set(k, v.value()));
+        environments.forEach((k, vars) -> {
+            ObjectNode block = tree.putObject(k);
+            vars.forEach((name, v) -> block.set(name, v.value()));
+        });
+        return tree;
+    }
+
+    /** @return the file written again as YAML */
+    String toYaml() {
+        try {
+            return YAMLMapper.builder().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                    .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
+                    .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES).build().writeValueAsString(tree());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** @return the file's name as messages show it */
+    String shown() {
+        return shown;
+    }
+
+    /** @return the folder relative paths start from */
+    Path base() {
+        return base;
+    }
+
+    /**
+     * The error for a key whose value was valid in the file but not for the runtime.
+     *
+     * @param key     the key
+     * @param message what is wrong
+     * @return the exception
+     */
+    IllegalArgumentException errorAt(String key, String message) {
+        return error(lineOf(key), key, message);
+    }
+}

@@ -1,0 +1,166 @@
+package dev.forkless.runtime.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The config file: the docs' example, every key, env blocks, and one error line per malformed file. */
+class ConfigFileTest {
+
+    private static final Path DOCS = Path.of("..", "docs", "configuration.md");
+
+    @TempDir
+    Path dir;
+
+    private static String docs() throws IOException {
+        return Files.readString(DOCS);
+    }
+
+    /** The fenced block of a language after the "Full example" heading. */
+    private static String example(String language) throws IOException {
+        String text = docs();
+        int from = text.indexOf("## Full example");
+        Matcher m = Pattern.compile("```" + language + "\\n(.*?)```", Pattern.DOTALL).matcher(text);
+        assertTrue(m.find(from), "no " + language + " example in " + DOCS);
+        return m.group(1);
+    }
+
+    private static ConfigFile parse(String text) {
+        return ConfigFile.parse("forkless.yaml", Path.of("/srv/shop"), text, false);
+    }
+
+    @Test
+    void theDocsExampleHasEveryKeyAndRoundTrips() throws IOException {
+        ConfigFile config = parse(example("yaml"));
+        for (Setting setting : Setting.ALL) {
+            assertTrue(config.values().containsKey(setting.key()), "the example lacks " + setting.key());
+        }
+        assertEquals(List.of("env", "env_production"), config.environmentBlocks());
+        ConfigFile again = parse(config.toYaml());
+        assertEquals(config.tree(), again.tree(), config.toYaml());
+        assertEquals(config.values(), again.values());
+        assertEquals(Path.of("/srv/shop/target/shop.jar"), config.values().get("app"));
+        assertEquals(List.of("--port", "8080"), config.values().get("args"));
+        assertEquals(Map.of("GREETING", "hello from production", "CACHE_SIZE", "100",
+                "DB_URL", "jdbc:postgresql://db/shop"), config.environment("production"));
+        assertEquals(Map.of("GREETING", "hello", "CACHE_SIZE", "100"), config.environment(null));
+    }
+
+    @Test
+    void theJsonExampleParses() throws IOException {
+        ConfigFile config = ConfigFile.parse("forkless.json", Path.of("/srv"), example("json"), true);
+        assertEquals("4", config.values().get("isolates"));
+        assertEquals(Map.of("GREETING", "hello from production"), config.environment("production"));
+    }
+
+    @Test
+    void theDocsTableHasEveryKeyWithItsFlagAndDefault() throws IOException {
+        CommandLine.Model.CommandSpec spec = new CommandLine(new Main(System.err)).getCommandSpec();
+        String text = docs();
+        for (Setting setting : Setting.ALL) {
+            Matcher row = Pattern.compile("\\n\\| `" + Pattern.quote(setting.key()) + "` \\| ([^|]*) \\| ([^|]*) \\|")
+                    .matcher(text);
+            assertTrue(row.find(), "docs/configuration.md has no row for " + setting.key());
+            assertTrue(row.group(1).contains(setting.flag()), setting.key() + ": flag " + setting.flag());
+            CommandLine.Model.OptionSpec option = setting.flag().startsWith("-") ? spec.findOption(setting.flag()) : null;
+            if (option != null && option.defaultValue() != null && !row.group(2).startsWith("see")) {
+                assertEquals("`" + option.defaultValue() + "`", row.group(2).trim(), setting.key() + ": default");
+            }
+            if (option == null && setting.flag().startsWith("-")) {
+                assertTrue(setting.key().startsWith("admin"), "no option " + setting.flag() + " for " + setting.key());
+            }
+        }
+    }
+
+    @Test
+    void anEnvBlockNotInTheFileIsAnError() {
+        ConfigFile config = parse("env_staging:\n  A: b\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> config.environment("production"));
+        assertEquals("forkless.yaml: no env_production block for --env production (it has env_staging)", e.getMessage());
+    }
+
+    static Stream<Arguments> malformed() {
+        return Stream.of(
+                Arguments.of("app: a.jar\nstandby: 0\nisolates: many\n", "forkless.yaml:3: isolates: expected a number or \"max\""),
+                Arguments.of("isolates: 0\n", "forkless.yaml:1: isolates: expected a number or \"max\""),
+                Arguments.of("isolate: 2\n", "forkless.yaml:1: isolate: unknown key (did you mean isolates?)"),
+                Arguments.of("colour: red\n", "forkless.yaml:1: colour: unknown key"),
+                Arguments.of("standby: -1\n", "forkless.yaml:1: standby: expected a whole number, 0 or more"),
+                Arguments.of("\n\ndrainTimeout: soon\n", "forkless.yaml:3: drainTimeout: expected a duration such as 5s or 500ms"),
+                Arguments.of("watch: yes please\n", "forkless.yaml:1: watch: expected true or false"),
+                Arguments.of("mode: thread\n", "forkless.yaml:1: mode: expected isolate or process"),
+                Arguments.of("jvmArgs: -Xmx1g\n", "forkless.yaml:1: jvmArgs: expected a list of strings"),
+                Arguments.of("logMaxSize: huge\n", "forkless.yaml:1: logMaxSize: expected a size such as 10MB or 512KB"),
+                Arguments.of("logFormat: xml\n", "forkless.yaml:1: logFormat: expected text or json"),
+                Arguments.of("logKeep: 0\n", "forkless.yaml:1: logKeep: expected a whole number, 1 or more"),
+                Arguments.of("logDateFormat: \"yyyy-MM-dd {\"\n", "forkless.yaml:1: logDateFormat: expected a date format such as yyyy-MM-dd HH:mm:ss.SSS"),
+                Arguments.of("env:\n  A: 1\n  B:\n    nested: no\n", "forkless.yaml:3: env.B: expected a string, number or boolean"),
+                Arguments.of("env_production: [a, b]\n", "forkless.yaml:1: env_production: expected variables (NAME: value)"),
+                Arguments.of("isolates: 2\nisolates: 3\n", "forkless.yaml:2: Duplicate field 'isolates'"),
+                Arguments.of("- isolates\n", "forkless.yaml:1: expected keys and values (a mapping)"),
+                Arguments.of("isolates: [1\n", "forkless.yaml:2: while parsing a flow sequence: expected ',' or ']'"));
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @MethodSource("malformed")
+    void aMalformedFileExitsTwoWithTheKeyAndLine(String text, String message) throws IOException {
+        Path file = Files.writeString(dir.resolve("forkless.yaml"), text);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int code = Main.run(new String[] {"--config", file.toString()}, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        String out = bytes.toString(StandardCharsets.UTF_8);
+        assertEquals(2, code, out);
+        assertEquals(1, out.lines().count(), out);
+        assertTrue(out.startsWith("forkless: " + file.toString().replace("forkless.yaml", "")), out);
+        assertTrue(out.replace(file.toString(), "forkless.yaml").startsWith("forkless: " + message), out);
+    }
+
+    @Test
+    void aMissingFileAndEnvWithoutConfigExitTwo() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream err = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        assertEquals(2, Main.run(new String[] {"--config", dir.resolve("none.yaml").toString()}, err));
+        assertEquals(2, Main.run(new String[] {"--env", "production", "app.jar"}, err));
+        String out = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(out.contains("none.yaml: no such file"), out);
+        assertTrue(out.contains("forkless: --env production needs --config FILE"), out);
+    }
+
+    @Test
+    void flagsOverrideTheFileAndTheFileFillsTheRest() throws IOException {
+        Path file = Files.writeString(dir.resolve("forkless.yaml"), "isolates: 3\nstandby: 0\ndrainTimeout: 2500\n"
+                + "jvmArgs: [-Xmx1g]\nwatch: true\napp: shop.jar\nargs: [--port, 1]\nlogs: out\n");
+        Main main = new Main(System.err);
+        CommandLine cmd = new CommandLine(main);
+        cmd.setStopAtPositional(true);
+        cmd.parseArgs("--config", file.toString(), "--isolates", "2", "--no-watch", "--jvm-arg=-Xmx2g");
+        main.spec = cmd.getCommandSpec();
+        main.applyConfig();
+        assertEquals("2", main.isolates);
+        assertEquals("0", main.standby);
+        assertEquals("2500ms", main.drainTimeout);
+        assertEquals(List.of("-Xmx2g"), main.jvmArgs);
+        assertEquals(false, main.watch);
+        assertEquals(dir.resolve("shop.jar").toAbsolutePath(), main.app);
+        assertEquals(List.of("--port", "1"), main.appArgs);
+        assertEquals(dir.resolve("out").toAbsolutePath(), main.logs);
+    }
+}

@@ -360,20 +360,7 @@ final class Supervisor implements Copy.Events {
         incoming.put(copy, name);
         info.put(copy, new CopyInfo(Instant.now()));
         emit(new Started(Instant.now(), id, copy.mode(), slot.name, slot.standby));
-        blocking.execute(() -> {
-            try {
-                copy.start();
-            } catch (BadAppException e) {
-                copy.unload(Duration.ZERO);
-                post(() -> {
-                    incoming.remove(copy);
-                    CopyInfo ci = info.remove(copy);
-                    if (ci != null) {
-                        ci.ready.completeExceptionally(new ForklessException(e.getMessage(), 2));
-                    }
-                });
-            }
-        });
+        startInBackground(copy, message -> incoming.remove(copy));
         return new Replacement(copy, null);
     }
 
@@ -477,22 +464,31 @@ final class Supervisor implements Copy.Events {
         slotOf.put(copy, slot);
         info.put(copy, new CopyInfo(Instant.now()));
         emit(new Started(Instant.now(), id, copy.mode(), slot.name, slot.standby));
+        startInBackground(copy, message -> {
+            if (slot.copy == copy) {
+                slot.copy = null;
+                slotOf.remove(copy);
+                failSlot(slot, copy, message);
+            }
+        });
+    }
+
+    /**
+     * Starts a copy on a virtual thread. An app that cannot start at all (a {@link BadAppException}) is
+     * unloaded, its ready future fails, and {@code onBadApp} runs on the mailbox with the reason.
+     */
+    private void startInBackground(Copy copy, Consumer<String> onBadApp) {
         blocking.execute(() -> {
             try {
                 copy.start();
             } catch (BadAppException e) {
                 copy.unload(Duration.ZERO);
                 post(() -> {
-                    CopyInfo ci = info.get(copy);
+                    CopyInfo ci = info.remove(copy);
                     if (ci != null) {
                         ci.ready.completeExceptionally(new ForklessException(e.getMessage(), 2));
                     }
-                    if (slot.copy == copy) {
-                        slot.copy = null;
-                        slotOf.remove(copy);
-                        info.remove(copy);
-                        failSlot(slot, copy, e.getMessage());
-                    }
+                    onBadApp.accept(e.getMessage());
                 });
             }
         });

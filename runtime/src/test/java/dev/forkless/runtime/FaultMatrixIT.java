@@ -56,7 +56,7 @@ class FaultMatrixIT {
             await().atMost(Duration.ofSeconds(5)).until(() -> load.ok() > 200);
             Socket hanging = null;
             switch (fault) {
-                case "/hang", "/hang-in-jdk", "/deadlock" -> hanging = fire(address, fault);
+                case "/hang", "/hang-in-jdk", "/deadlock" -> hanging = Http.fire(address, fault);
                 case "kill -9" -> {
                     Matcher m = PID.matcher(Http.get(address, "/whoami").body());
                     assertTrue(m.find());
@@ -77,12 +77,4 @@ class FaultMatrixIT {
         }
     }
 
-    private static Socket fire(InetSocketAddress address, String path) throws Exception {
-        Socket socket = new Socket();
-        socket.connect(address, 5_000);
-        OutputStream out = socket.getOutputStream();
-        out.write(("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        return socket;
-    }
 }

@@ -24,15 +24,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Apps that misbehave: the service keeps answering, and the runtime says what it could not reclaim. */
 class HostileAppsIT {
 
-    /** Sends a request that never gets an answer; the socket stays open until the copy is unloaded. */
-    private static Socket fire(InetSocketAddress address, String path) throws IOException {
-        Socket socket = new Socket();
-        socket.connect(address, 5_000);
-        OutputStream out = socket.getOutputStream();
-        out.write(("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        return socket;
-    }
 
     @Test
     void aHungCopyIsReplacedWithoutFailedRequestsAndItsSpinningThreadEnds() throws Exception {
@@ -41,7 +32,7 @@ class HostileAppsIT {
             InetSocketAddress address = runtime.awaitReady();
             KeepAliveLoad load = KeepAliveLoad.start(address, "/", 8, Duration.ofSeconds(6));
             await().atMost(Duration.ofSeconds(5)).until(() -> load.ok() > 200);
-            try (Socket hanging = fire(address, "/hang")) {
+            try (Socket hanging = Http.fire(address, "/hang")) {
                 String hung = runtime.awaitLine(l -> l.contains("event=hung"), Duration.ofSeconds(10));
                 assertTrue(hung.contains("in flight"), hung);
                 String id = hung.replaceAll(".*isolate=(\\d+).*", "$1");
@@ -65,7 +56,7 @@ class HostileAppsIT {
         try (RuntimeProcess runtime = RuntimeProcess.demo("--isolates", "2", "--hang-timeout", "2s",
                 "--drain-timeout", "500ms")) {
             InetSocketAddress address = runtime.awaitReady();
-            try (Socket hanging = fire(address, "/hang-in-jdk")) {
+            try (Socket hanging = Http.fire(address, "/hang-in-jdk")) {
                 String hung = runtime.awaitLine(l -> l.contains("event=hung"), Duration.ofSeconds(10));
                 String id = hung.replaceAll(".*isolate=(\\d+).*", "$1");
                 String unloaded = runtime.awaitLine(l -> l.contains("isolate=" + id + " event=unloaded"), Duration.ofSeconds(10));
@@ -80,7 +71,7 @@ class HostileAppsIT {
         try (RuntimeProcess runtime = RuntimeProcess.demo("--isolates", "2", "--hang-timeout", "2s",
                 "--drain-timeout", "500ms")) {
             InetSocketAddress address = runtime.awaitReady();
-            try (Socket hanging = fire(address, "/deadlock")) {
+            try (Socket hanging = Http.fire(address, "/deadlock")) {
                 String hung = runtime.awaitLine(l -> l.contains("event=hung"), Duration.ofSeconds(10));
                 String id = hung.replaceAll(".*isolate=(\\d+).*", "$1");
                 String unloaded = runtime.awaitLine(l -> l.contains("isolate=" + id + " event=unloaded"), Duration.ofSeconds(10));

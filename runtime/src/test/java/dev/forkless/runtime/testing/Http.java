@@ -42,6 +42,19 @@ public final class Http implements AutoCloseable {
         return send("GET", path, null, close);
     }
 
+    /**
+     * Sends a GET and does not wait for the answer (for requests that never get one); the caller closes
+     * the socket.
+     */
+    public static Socket fire(InetSocketAddress address, String path) throws IOException {
+        Socket socket = new Socket();
+        socket.connect(address, 5_000);
+        OutputStream out = socket.getOutputStream();
+        out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        return socket;
+    }
+
     /** One request with any method on a fresh connection. */
     public static Response request(InetSocketAddress address, String method, String path, String body) throws IOException {
         try (Http http = new Http(address)) {

@@ -4,10 +4,8 @@ import dev.forkless.runtime.testing.Http;
 import dev.forkless.runtime.testing.KeepAliveLoad;
 import dev.forkless.runtime.testing.RuntimeProcess;
 
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

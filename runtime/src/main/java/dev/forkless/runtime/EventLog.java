@@ -111,6 +111,8 @@ public final class EventLog implements Consumer<ForklessEvent> {
             case ForklessEvent.Reloaded e -> "forkless event=reloaded ok=" + e.ok() + " replaced=" + e.replaced()
                     + " ms=" + e.took().toMillis() + (e.ok() ? "" : " reason=" + quote(e.reason()));
             case ForklessEvent.Scaled e -> "forkless event=scaled from=" + e.from() + " to=" + e.to();
+            case ForklessEvent.Escalated e -> "forkless event=escalated to=process reason=" + quote(e.reason());
+            case ForklessEvent.CpuLeak e -> "forkless event=cpu-leak cores=" + String.format(java.util.Locale.ROOT, "%.2f", e.cores());
         };
     }
 

@@ -39,6 +39,8 @@ public final class Forkless implements AutoCloseable {
     private final ConsoleRouter console;
     private final LogWriter logs;
     private volatile JarWatcher watcher;
+    private final java.util.concurrent.atomic.AtomicReference<Worker.Mode> mode;
+    private final Escalation escalation;
 
     private Forkless(Builder builder) {
         this.config = builder;
@@ -81,14 +83,37 @@ public final class Forkless implements AutoCloseable {
         this.listeners = new SharedListeners(address ->
                 publish.accept(new ForklessEvent.Listening(java.time.Instant.now(), address)));
         CallSiteRewriter rewriter = new CallSiteRewriter(builder.loopChecks);
+        this.mode = new java.util.concurrent.atomic.AtomicReference<>(builder.mode);
         this.supervisor = new Supervisor(
-                builder.mode == Worker.Mode.PROCESS
-                        ? (id, accepting, events) -> new ProcessCopy(id, builder.currentApp(), builder.args, builder.childJvmArgs(),
+                (id, accepting, events) -> mode.get() == Worker.Mode.PROCESS
+                        ? new ProcessCopy(id, builder.currentApp(), builder.args, builder.childJvmArgs(),
                                 accepting, builder.policy.drainTimeout(), listeners, console, events,
                                 builder.environmentOf(id, false))
-                        : (id, accepting, events) -> new IsolateCopy(id, builder.currentApp(), builder.args, accepting, listeners,
+                        : new IsolateCopy(id, builder.currentApp(), builder.args, accepting, listeners,
                                 rewriter, events, builder.environmentOf(id, true)),
                 builder.policy, builder.readyTimeout, builder.hangTimeout, publish);
+        if (builder.escalateWindow != null && builder.mode == Worker.Mode.ISOLATE) {
+            this.escalation = new Escalation(mode, builder.escalateWindow, publish, () -> supervisor.reload("escalate"));
+            eventListeners.add(escalation);
+        } else {
+            this.escalation = null;
+        }
+    }
+
+    /** @return how copies run now: the configured mode, or process once {@code --escalate} escalated */
+    public Worker.Mode mode() {
+        return mode.get();
+    }
+
+    /** @return the listening sockets by the address the app asked for, for a handover */
+    java.util.Map<InetSocketAddress, java.nio.channels.ServerSocketChannel> listenerChannels() {
+        return listeners.channels();
+    }
+
+    /** Takes over a socket handed over by another runtime, before {@link #start()}. */
+    void adoptListener(InetSocketAddress requested, java.nio.channels.ServerSocketChannel channel)
+            throws java.io.IOException {
+        listeners.adopt(requested, channel);
     }
 
     /** @return a builder */
@@ -191,6 +216,9 @@ public final class Forkless implements AutoCloseable {
      * @return completes with the exit code (0) once everything is stopped
      */
     public CompletableFuture<Integer> stopAsync(String reason) {
+        if (escalation != null) {
+            escalation.close();
+        }
         JarWatcher w = watcher;
         if (w != null) {
             w.close();
@@ -237,6 +265,7 @@ public final class Forkless implements AutoCloseable {
         private Duration readyTimeout = Duration.ofSeconds(3);
         private Duration watchDelay;
         private boolean loopChecks = true;
+        private Duration escalateWindow;
         private Duration hangTimeout = Duration.ofSeconds(10);
         private boolean appFromJar;
         private Worker.Mode mode = Worker.Mode.ISOLATE;
@@ -308,6 +337,20 @@ public final class Forkless implements AutoCloseable {
             List<String> all = new ArrayList<>(jvmArgs);
             all.add("-D" + dev.forkless.runtime.child.ChildMain.LOOP_CHECKS + "=" + loopChecks);
             return List.copyOf(all);
+        }
+
+        /**
+         * {@code --escalate}: after an isolate leaks threads that cannot be stopped, run copies as child
+         * JVMs from then on (a rolling reload, without failed requests); then, if the runtime's own JVM
+         * keeps burning at least half a core over {@code window}, publish {@link ForklessEvent.CpuLeak}
+         * (the CLI hands its sockets to a fresh runtime JVM). Off by default; only for isolate mode.
+         *
+         * @param window how long the runtime's CPU use is watched
+         * @return this
+         */
+        public Builder escalate(Duration window) {
+            this.escalateWindow = Objects.requireNonNull(window);
+            return this;
         }
 
         /** The app as it is on disk now: a reload picks up a rebuilt jar and its new Class-Path. */

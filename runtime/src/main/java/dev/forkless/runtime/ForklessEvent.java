@@ -87,6 +87,17 @@ public sealed interface ForklessEvent {
     record Scaled(Instant time, int from, int to) implements ForklessEvent {
     }
 
+    /** An isolate leaked threads: from now on copies run as child processes (with {@code --escalate}). */
+    record Escalated(Instant time, String reason) implements ForklessEvent {
+    }
+
+    /**
+     * The runtime's own JVM keeps burning CPU although every copy runs as a process: threads leaked by
+     * isolates. The CLI answers by handing its sockets to a fresh runtime JVM.
+     */
+    record CpuLeak(Instant time, double cores) implements ForklessEvent {
+    }
+
     /** The runtime started stopping. */
     record Stopping(Instant time, String reason, int exitCode) implements ForklessEvent {
     }

@@ -42,7 +42,7 @@ final class JarWatcher implements AutoCloseable {
                     StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE);
             dirs.put(key, dir);
         }
-        this.thread = Thread.ofVirtual().name("forkless-watch").start(this::run);
+        this.thread = Supervisor.runtimeThreads().name("forkless-watch").start(this::run);
     }
 
     private void run() {

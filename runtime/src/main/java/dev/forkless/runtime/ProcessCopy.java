@@ -170,7 +170,7 @@ final class ProcessCopy implements Copy {
             SocketChannel channel = acceptChild(server, token, p);
             control = channel;
             controlFd = Unix.fdOf(channel);
-            Thread.ofVirtual().name("forkless-control-" + id).start(() -> readControl(channel));
+            Supervisor.runtimeThreads().name("forkless-control-" + id).start(() -> readControl(channel));
         } catch (IOException e) {
             Process p = process;
             if (p != null) {
@@ -242,7 +242,7 @@ final class ProcessCopy implements Copy {
 
     /** Copies a child's output to the console; the last lines are kept to explain a failed start. */
     private Thread pump(InputStream in, ConsoleRouter.Sink sink) {
-        return Thread.ofVirtual().name("forkless-output-" + id).start(() -> {
+        return Supervisor.runtimeThreads().name("forkless-output-" + id).start(() -> {
             byte[] buf = new byte[8192];
             try (in) {
                 int n;
@@ -284,7 +284,7 @@ final class ProcessCopy implements Copy {
         switch (message.type()) {
             case ControlMessage.STARTED -> started.complete(null);
             case ControlMessage.BAD_APP -> started.complete(message.arg(0));
-            case ControlMessage.BIND -> Thread.ofVirtual().start(() -> bind(message));
+            case ControlMessage.BIND -> Supervisor.runtimeThreads().start(() -> bind(message));
             case ControlMessage.READY -> {
                 if (readyReported.compareAndSet(false, true)) {
                     events.ready(this);

@@ -51,6 +51,27 @@ final class SharedListeners implements AutoCloseable {
         return listener.join();
     }
 
+    /**
+     * Takes over a listening socket that another runtime handed over: copies that ask for
+     * {@code requested} get it, and connections waiting in its backlog are not lost.
+     *
+     * @param requested the address the app asked for (the key the other runtime used)
+     * @param channel   the socket
+     */
+    synchronized void adopt(InetSocketAddress requested, ServerSocketChannel channel) throws IOException {
+        channel.configureBlocking(false);
+        SharedListener listener = new SharedListener(channel, (InetSocketAddress) channel.getLocalAddress());
+        byRequest.put(key(requested), listener);
+        onListening.accept(listener.localAddress());
+    }
+
+    /** @return every socket by the address the app asked for: what a handover passes on */
+    synchronized Map<InetSocketAddress, ServerSocketChannel> channels() {
+        Map<InetSocketAddress, ServerSocketChannel> channels = new java.util.LinkedHashMap<>();
+        byRequest.forEach((requested, listener) -> channels.put(requested, listener.channel()));
+        return channels;
+    }
+
     /** @return the addresses the runtime listens on */
     synchronized List<InetSocketAddress> addresses() {
         List<InetSocketAddress> addresses = new ArrayList<>();

@@ -50,6 +50,18 @@ final class Supervisor implements Copy.Events {
 
     private static final Duration POLL = Duration.ofMillis(10);
 
+    /**
+     * The runtime's own threads are platform threads, not virtual ones: an isolate's virtual thread that
+     * spins in JDK code (where loop checks cannot reach) pins a carrier of the JVM-wide virtual-thread
+     * scheduler, whose parallelism is the number of cores; the runtime must still start, drain and
+     * replace copies then. (Seen: with one such spinner under load on 2 cores, a reload stalled for
+     * over 40 s while its steps ran on virtual threads.)
+     */
+    static Thread.Builder.OfPlatform runtimeThreads() {
+        return Thread.ofPlatform().daemon(true);
+    }
+
+
     /** Creates copies: (id, accepting from the start) -> copy. */
     interface CopyFactory {
         Copy create(String id, boolean accepting, Copy.Events events);
@@ -60,7 +72,8 @@ final class Supervisor implements Copy.Events {
     private final Consumer<ForklessEvent> listener;
     private final ExecutorService mailbox;
     private final ScheduledExecutorService timer;
-    private final ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
+    /** Slow work (starting, draining): platform threads, see {@link #runtimeThreads()}. */
+    private final ExecutorService blocking = Executors.newThreadPerTaskExecutor(runtimeThreads().name("forkless-work-", 0).factory());
     private final AtomicInteger ids = new AtomicInteger();
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final CompletableFuture<Integer> terminated = new CompletableFuture<>();
@@ -265,7 +278,7 @@ final class Supervisor implements Copy.Events {
 
     private CompletableFuture<OperationResult> operation(java.util.concurrent.Callable<OperationResult> work) {
         CompletableFuture<OperationResult> result = new CompletableFuture<>();
-        Thread.ofVirtual().name("forkless-operation").start(() -> {
+        runtimeThreads().name("forkless-operation").start(() -> {
             try {
                 operations.acquire();
                 try {

@@ -4,7 +4,9 @@ import dev.forkless.api.Worker;
 import dev.forkless.isolate.BadAppException;
 import dev.forkless.runtime.EventLog;
 import dev.forkless.runtime.Forkless;
+import dev.forkless.runtime.ForklessEvent;
 import dev.forkless.runtime.ForklessException;
+import dev.forkless.runtime.Handover;
 import dev.forkless.runtime.LogSettings;
 import dev.forkless.runtime.RestartPolicy;
 import dev.forkless.runtime.admin.AdminAddress;
@@ -87,6 +89,19 @@ public final class Main implements Callable<Integer> {
                     + "and drained; 0 turns the watchdog off (default: ${DEFAULT-VALUE}).")
     String hangTimeout;
 
+    @Option(names = "--escalate",
+            description = "After a copy leaks threads that cannot be stopped, run copies as processes (a rolling "
+                    + "reload); if this JVM then keeps burning CPU, hand the sockets to a fresh runtime JVM and exit.")
+    boolean escalate;
+
+    @Option(names = "--escalate-window", paramLabel = "DURATION", defaultValue = "10s",
+            description = "How long --escalate watches this JVM's CPU use before handing over (default: ${DEFAULT-VALUE}).")
+    String escalateWindow;
+
+    @Option(names = Handover.TAKE_OVER, hidden = true, paramLabel = "PATH",
+            description = "Take another runtime's listening sockets from this Unix socket (a handover).")
+    String takeOver;
+
     @Option(names = "--loop-checks", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Insert a cancellation check into the app's loops, so an unloaded copy's threads end "
                     + "(default: on; --no-loop-checks to leave the app's code as it is).")
@@ -164,8 +179,16 @@ public final class Main implements Callable<Integer> {
     private final PrintStream err;
     private Map<String, String> environment = Map.of();
 
+    /** The command line as given: a handover starts the next runtime with it. */
+    private final List<String> originalArgs;
+
     Main(PrintStream err) {
+        this(err, List.of());
+    }
+
+    Main(PrintStream err, List<String> originalArgs) {
         this.err = err;
+        this.originalArgs = List.copyOf(originalArgs);
     }
 
     /**
@@ -184,7 +207,7 @@ public final class Main implements Callable<Integer> {
 
     /** Runs the CLI; returns the exit code. */
     static int run(String[] args, PrintStream out, PrintStream err) {
-        CommandLine cmd = new CommandLine(new Main(err));
+        CommandLine cmd = new CommandLine(new Main(err, List.of(args)));
         cmd.setStopAtPositional(true); // the app's own arguments follow APP.jar; set before the client commands,
         for (Object command : ClientCommands.all(out, err)) { // which take options after their parameters
             cmd.addSubcommand(command);
@@ -247,6 +270,9 @@ public final class Main implements Callable<Integer> {
             if (watch) {
                 builder.watch(Durations.parse(watchDelay));
             }
+            if (escalate) {
+                builder.escalate(Durations.parse(escalateWindow));
+            }
             if (logs != null) {
                 builder.logs(logSettings());
             }
@@ -265,6 +291,21 @@ public final class Main implements Callable<Integer> {
             return 2;
         }
         Signals.onStop(forkless);
+        Handover.Taken taken = null;
+        if (takeOver != null) {
+            try {
+                taken = Handover.take(forkless, takeOver);
+            } catch (java.io.IOException e) {
+                err.println("forkless: cannot take over the sockets of " + takeOver + ": " + e.getMessage());
+                return 1;
+            }
+        }
+        java.util.concurrent.atomic.AtomicReference<AdminServer> adminRef = new java.util.concurrent.atomic.AtomicReference<>();
+        forkless.addListener(event -> {
+            if (event instanceof ForklessEvent.CpuLeak) {
+                Thread.ofPlatform().daemon(true).name("forkless-handover").start(() -> handOver(forkless, adminRef));
+            }
+        });
         try {
             forkless.start();
         } catch (ForklessException e) {
@@ -277,6 +318,7 @@ public final class Main implements Callable<Integer> {
         if (adminBuilder != null) {
             try {
                 adminServer = adminBuilder.build().start();
+                adminRef.set(adminServer);
                 err.println("forkless event=admin url=" + adminServer.url() + "/"
                         + adminServer.tokenFile().map(f -> " token-file=" + f).orElse(""));
             } catch (ForklessException e) {
@@ -293,11 +335,69 @@ public final class Main implements Callable<Integer> {
                 : " isolate" + (copies == 1 ? "" : "s");
         err.println("forkless ready: " + copies + noun + " serving "
                 + forkless.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).toList());
+        if (taken != null) {
+            try {
+                taken.ready();
+            } catch (java.io.IOException e) {
+                err.println("forkless: warning: cannot tell the old runtime that this one serves: " + e.getMessage());
+            }
+        }
         int code = forkless.awaitTermination();
-        if (adminServer != null) {
-            adminServer.close();
+        AdminServer running = adminRef.get();
+        if (running != null) {
+            running.close();
         }
         return code;
+    }
+
+    /**
+     * {@code --escalate}'s last step: this JVM keeps burning CPU with threads it cannot stop, so a fresh
+     * runtime JVM takes over its sockets (in process mode) and this one drains and exits.
+     */
+    private void handOver(Forkless forkless, java.util.concurrent.atomic.AtomicReference<AdminServer> adminRef) {
+        AdminServer running = adminRef.getAndSet(null);
+        if (running != null) {
+            running.close(); // the new runtime takes over the admin address too
+        }
+        try {
+            Process next = Handover.give(forkless, this::handoverCommand, Duration.ofSeconds(60));
+            err.println("forkless event=handed-over pid=" + next.pid());
+            forkless.stopAsync("handed over to runtime pid " + next.pid());
+        } catch (java.io.IOException e) {
+            err.println("forkless: warning: handover failed, this runtime keeps serving: " + e.getMessage());
+        }
+    }
+
+    /** The new runtime's command line: this one's, in process mode, taking over from {@code path}. */
+    private List<String> handoverCommand(java.nio.file.Path path) {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.add("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
+        command.add("--add-opens=java.base/java.io=ALL-UNNAMED");
+        command.add("-jar");
+        command.add(System.getProperty("java.class.path"));
+        command.add(Handover.TAKE_OVER);
+        command.add(path.toString());
+        command.add("--mode");
+        command.add("process");
+        String appPath = app == null ? null : app.toString();
+        boolean inOptions = true;
+        for (int i = 0; i < originalArgs.size(); i++) {
+            String arg = originalArgs.get(i);
+            if (inOptions && arg.equals(appPath)) {
+                inOptions = false;
+            }
+            if (inOptions && (arg.equals("--mode") || arg.equals("--escalate") || arg.equals(Handover.TAKE_OVER))) {
+                i += arg.equals("--escalate") ? 0 : 1;
+                continue;
+            }
+            if (inOptions && (arg.startsWith("--mode=") || arg.startsWith(Handover.TAKE_OVER + "="))) {
+                continue;
+            }
+            command.add(arg);
+        }
+        return command;
     }
 
     /**

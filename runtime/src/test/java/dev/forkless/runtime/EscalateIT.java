@@ -1,0 +1,73 @@
+package dev.forkless.runtime;
+
+import dev.forkless.runtime.testing.Http;
+import dev.forkless.runtime.testing.KeepAliveLoad;
+import dev.forkless.runtime.testing.RuntimeProcess;
+
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code --escalate}, end to end: a copy leaks a thread spinning in JDK code; copies move to process mode,
+ * then the runtime hands its socket to a fresh runtime JVM and exits. Keep-alive clients see no failed
+ * request throughout, and the CPU the leaked thread burned comes back.
+ */
+class EscalateIT {
+
+    @Test
+    void aLeakedSpinningIsolateEndsInAFreshRuntimeWithoutFailedRequests() throws Exception {
+        Optional<ProcessHandle> next = Optional.empty();
+        try (RuntimeProcess runtime = RuntimeProcess.demo("--escalate", "--escalate-window", "3s", "--isolates", "2",
+                "--hang-timeout", "2s", "--drain-timeout", "500ms", "--ready-timeout", "30s", "--admin", "off")) {
+            InetSocketAddress address = runtime.awaitReady();
+            try (KeepAliveLoad load = KeepAliveLoad.start(address, "/", 8, Duration.ofSeconds(120));
+                 Socket hanging = Http.fire(address, "/hang-in-jdk")) {
+                await().atMost(Duration.ofSeconds(10)).until(() -> load.ok() > 100);
+                runtime.awaitLine(l -> l.contains("event=escalated to=process"), Duration.ofSeconds(20));
+                runtime.awaitLine(l -> l.contains("event=reloaded ok=true"), Duration.ofSeconds(60));
+                runtime.awaitLine(l -> l.contains("event=cpu-leak"), Duration.ofSeconds(30));
+                String handedOver = runtime.awaitLine(l -> l.contains("event=handed-over pid="), Duration.ofSeconds(60));
+                long pid = Long.parseLong(handedOver.replaceAll(".*pid=(\\d+).*", "$1"));
+                next = ProcessHandle.of(pid);
+                assertEquals(0, runtime.awaitExit(Duration.ofSeconds(30)), "the old runtime drains and exits 0");
+                assertTrue(next.isPresent() && next.get().isAlive(), "the new runtime serves on");
+                // clients keep being served by the new runtime's copies
+                long served = load.ok();
+                await().atMost(Duration.ofSeconds(10)).until(() -> load.ok() > served + 100);
+                assertTrue(Http.get(address, "/whoami").body().contains("\"mode\":\"process\""));
+                load.close();
+                assertEquals(0, load.failed(), load.summary());
+            }
+            // the leaked thread died with the old JVM: the new runtime idles
+            long pid = next.orElseThrow().pid();
+            double before = cpuSeconds(pid);
+            await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> true);
+            double used = cpuSeconds(pid) - before;
+            assertTrue(used < 1.0, "CPU seconds the new runtime used in 2 idle seconds: " + used);
+        } finally {
+            next.ifPresent(handle -> {
+                handle.destroy();
+                handle.onExit().orTimeout(20, java.util.concurrent.TimeUnit.SECONDS).exceptionally(e -> {
+                    handle.destroyForcibly();
+                    return handle;
+                }).join();
+            });
+        }
+    }
+
+    private static double cpuSeconds(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+    }
+}

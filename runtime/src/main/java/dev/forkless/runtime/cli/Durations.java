@@ -15,6 +15,9 @@ final class Durations {
 
     static Duration parse(String text) {
         String s = text.trim();
+        if (s.equals("0")) {
+            return Duration.ZERO;
+        }
         Matcher m = SIMPLE.matcher(s);
         if (m.matches()) {
             long n = Long.parseLong(m.group(1));

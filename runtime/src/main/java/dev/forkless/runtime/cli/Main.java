@@ -262,7 +262,7 @@ public final class Main implements Callable<Integer> {
                     .restartPolicy(policy)
                     .readyTimeout(Durations.parse(readyTimeout))
                     .loopChecks(loopChecks)
-                    .hangTimeout(hangTimeout.trim().equals("0") ? Duration.ZERO : Durations.parse(hangTimeout))
+                    .hangTimeout(Durations.parse(hangTimeout))
                     .mode(copyMode)
                     .jvmArgs(jvmArgs)
                     .environment(environment)

@@ -73,17 +73,18 @@ public final class ChildMain {
         String[] inbox = System.getProperty(INBOX, "1024:block").split(":");
         UncaughtExceptionDispatcher.install();
         dev.forkless.isolate.SerialFilters.install();
-        Isolate isolate = Isolate.builder()
-                .id(id)
-                .mode(Worker.Mode.PROCESS)
-                .app(new AppJar(classPath.getFirst(), mainClass, classPath))
-                .host(host)
-                .accepting(accepting)
-                .inbox(Integer.parseInt(inbox[0]), !"drop".equals(inbox[1]))
-                .rewriter(new dev.forkless.isolate.CallSiteRewriter(Boolean.getBoolean(LOOP_CHECKS)))
-                .build();
-        host.attach(isolate);
+        Isolate isolate;
         try {
+            isolate = Isolate.builder()
+                    .id(id)
+                    .mode(Worker.Mode.PROCESS)
+                    .app(new AppJar(classPath.getFirst(), mainClass, classPath))
+                    .host(host)
+                    .accepting(accepting)
+                    .inbox(Integer.parseInt(inbox[0]), !"drop".equals(inbox[1]))
+                    .rewriter(new dev.forkless.isolate.CallSiteRewriter(Boolean.getBoolean(LOOP_CHECKS)))
+                    .build();
+            host.attach(isolate);
             isolate.start(appArgs);
         } catch (BadAppException e) {
             host.send(ControlMessage.of(ControlMessage.BAD_APP, e.getMessage()));

@@ -19,8 +19,11 @@ public final class Inbox<T> {
 
     /** How long a producer waits for room before the item counts as dropped, with back-pressure. */
     public static final Duration MAX_WAIT = Duration.ofSeconds(5);
-    /** Polls of an empty queue before the drainer parks: a reply often follows at once. */
-    private static final int SPINS = 256;
+    /**
+     * How long the drainer keeps polling an empty queue before it parks: in a conversation the next
+     * message often follows within microseconds, and waking a parked thread costs more than that.
+     */
+    private static final long SPIN_NANOS = Long.getLong("forkless.inbox.spinNanos", 0L);
 
     /** What the drainer does. */
     public interface Drain<T> {
@@ -36,6 +39,8 @@ public final class Inbox<T> {
             return false;
         }
     }
+
+    private static final boolean PLATFORM = Boolean.getBoolean("forkless.inbox.platform");
 
     private final MpscAtomicArrayQueue<T> queue;
     private final boolean blockWhenFull;
@@ -65,6 +70,9 @@ public final class Inbox<T> {
      * @return the drainer thread
      */
     public Thread start(Thread.Builder builder, Drain<T> drain) {
+        if (PLATFORM && builder instanceof Thread.Builder.OfVirtual) {
+            builder = Thread.ofPlatform().daemon(true).name("forkless-inbox");
+        }
         Thread thread = builder.unstarted(() -> run(drain));
         drainer = thread;
         thread.start();
@@ -135,8 +143,11 @@ public final class Inbox<T> {
             if (drain.work()) {
                 continue;
             }
-            for (int i = 0; i < SPINS && queue.isEmpty() && !signalled && !closed; i++) {
-                Thread.onSpinWait();
+            if (SPIN_NANOS > 0) {
+                long idleSince = System.nanoTime();
+                while (queue.isEmpty() && !signalled && !closed && System.nanoTime() - idleSince < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                }
             }
             sleeping.set(true);
             if (queue.isEmpty() && !signalled && !closed) {

@@ -30,7 +30,10 @@ import java.util.function.Consumer;
  * }
  * }</pre>
  *
- * The CLI is built on this class.
+ * The CLI is built on this class. Besides running copies it carries messages between the embedding
+ * program and the copies ({@link #send}, {@link #broadcast}, {@link #onMessage}; the app side is
+ * {@code dev.forkless.api.Messages}) and holds the shared state they all read ({@link #sharedState()};
+ * the app side is {@code dev.forkless.api.SharedState}). docs/embedding.md has a complete example.
  */
 public final class Forkless implements AutoCloseable {
 

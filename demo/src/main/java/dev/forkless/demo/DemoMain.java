@@ -1,5 +1,7 @@
 package dev.forkless.demo;
 
+import dev.forkless.api.Messages;
+import dev.forkless.api.SharedState;
 import dev.forkless.api.Worker;
 
 import io.helidon.http.Status;
@@ -27,6 +29,7 @@ public final class DemoMain {
     public static void main(String[] args) {
         int port = Integer.parseInt(option(args, "--port", System.getenv().getOrDefault("PORT", "8080")));
         String host = option(args, "--host", "0.0.0.0");
+        Messages.onMessage(message -> System.out.println("broadcast received: " + message.text()));
         WebServer server = WebServer.builder()
                 .host(host)
                 .port(port)
@@ -58,7 +61,9 @@ public final class DemoMain {
                 })
                 .get("/counter", (req, res) -> res.send(String.valueOf(++counter)))
                 .get("/env/{name}", DemoMain::env)
-                .get("/log", DemoMain::log);
+                .get("/log", DemoMain::log)
+                .get("/shared/{key}", DemoMain::shared)
+                .post("/broadcast", DemoMain::broadcast);
     }
 
     /** A static: each copy of the app has its own. */
@@ -68,6 +73,26 @@ public final class DemoMain {
         res.header("Content-Type", "application/json")
                 .send("{\"isolate\":\"" + Worker.id() + "\",\"pid\":" + ProcessHandle.current().pid()
                         + ",\"mode\":\"" + Worker.mode() + "\"}");
+    }
+
+    /** This copy's current value of a shared state key; 404 when it has none. */
+    private static void shared(ServerRequest req, ServerResponse res) {
+        String value = SharedState.get(req.path().pathParameters().get("key"));
+        if (value == null) {
+            res.status(Status.NOT_FOUND_404).send("no such key");
+        } else {
+            res.send(value);
+        }
+    }
+
+    /** Asks the runtime to pass the body on to every copy; each logs it (the handler in main). */
+    private static void broadcast(ServerRequest req, ServerResponse res) {
+        String text = req.content().as(String.class);
+        if (Messages.broadcast(text)) {
+            res.status(Status.ACCEPTED_202).send("broadcast");
+        } else {
+            res.status(Status.SERVICE_UNAVAILABLE_503).send("not running under Forkless, or the runtime's inbox is full");
+        }
     }
 
     private static void crash(ServerRequest req, ServerResponse res) {

@@ -59,6 +59,7 @@ public final class Isolate {
     private volatile java.util.Properties properties;
     private volatile java.io.ObjectInputFilter serialFilter;
     private final java.util.Map<String, String> environment;
+    private final IsolateInbox inbox;
 
     private Isolate(Builder builder) {
         this.environment = builder.environment;
@@ -70,6 +71,7 @@ public final class Isolate {
         this.threads = new IsolateThreadGroup(this);
         this.properties = copyOf(System.getProperties());
         this.loader = new IsolateClassLoader(this, app.classPath(), builder.hostLoader, builder.rewriter);
+        this.inbox = new IsolateInbox(this, builder.inboxCapacity, builder.inboxBlocks);
     }
 
     /** @return a builder */
@@ -115,6 +117,7 @@ public final class Isolate {
                 .name("isolate-" + id + "-main")
                 .unstarted(() -> runMain(main, argv));
         thread.setContextClassLoader(loader);
+        inbox.start(loader);
         thread.start();
     }
 
@@ -430,7 +433,15 @@ public final class Isolate {
         }
         // loops of app code that are still running end at their next back edge
         cancellation.cancel();
+        Thread messageThread = inbox.close();
         List<String> leftover = new ArrayList<>(IsolateCleaner.stopThreads(threads, loader, deadline));
+        if (messageThread != null) {
+            messageThread.interrupt();
+            joinUntil(messageThread, deadline);
+            if (messageThread.isAlive()) {
+                leftover.add(messageThread.getName());
+            }
+        }
         for (Thread requestThread : inFlight.keySet()) {
             joinUntil(requestThread, deadline);
             if (requestThread.isAlive()) {
@@ -470,6 +481,34 @@ public final class Isolate {
         public UnloadReport {
             leftoverThreads = List.copyOf(leftoverThreads);
         }
+    }
+
+    // ---- messages and shared state ----
+
+    /** @return the copy's inbox and shared-state view */
+    public IsolateInbox inbox() {
+        return inbox;
+    }
+
+    /**
+     * The app sends a message to its host.
+     *
+     * @param message the message
+     * @param relay   whether the host passes it on to every copy
+     * @return whether the host took it
+     */
+    public boolean sendToHost(dev.forkless.api.Message message, boolean relay) {
+        return !unloaded && host.message(this, message, relay);
+    }
+
+    /**
+     * The app changes the shared state.
+     *
+     * @param key   the key
+     * @param value the value, or {@code null} to remove it
+     */
+    public void putShared(String key, String value) {
+        host.putShared(this, key, value);
     }
 
     // ---- accessors ----
@@ -606,6 +645,8 @@ public final class Isolate {
         private CallSiteRewriter rewriter;
         private boolean accepting = true;
         private java.util.Map<String, String> environment;
+        private int inboxCapacity = 1024;
+        private boolean inboxBlocks = true;
 
         private Builder() {
         }
@@ -619,6 +660,22 @@ public final class Isolate {
          */
         public Builder environment(java.util.Map<String, String> environment) {
             this.environment = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(environment));
+            return this;
+        }
+
+        /**
+         * The copy's message inbox.
+         *
+         * @param capacity      messages it holds at most
+         * @param blockWhenFull whether a sender waits for room (true) or the message is dropped and counted
+         * @return this
+         */
+        public Builder inbox(int capacity, boolean blockWhenFull) {
+            if (capacity < 1) {
+                throw new IllegalArgumentException("inbox capacity must be at least 1");
+            }
+            this.inboxCapacity = capacity;
+            this.inboxBlocks = blockWhenFull;
             return this;
         }
 

@@ -51,4 +51,30 @@ public interface IsolateHost {
      * @param cause   the exception
      */
     void crashed(Isolate isolate, Thread thread, Throwable cause);
+
+    /**
+     * The app sent a message to the runtime ({@code Messages.send}), or asked it to pass one on to every
+     * copy ({@code Messages.broadcast}). Waits or drops when the runtime's inbox is full, as configured.
+     *
+     * @param from    the isolate
+     * @param message the message
+     * @param relay   whether the runtime passes it on to every copy instead of handling it
+     * @return whether the runtime took it
+     */
+    default boolean message(Isolate from, dev.forkless.api.Message message, boolean relay) {
+        return false;
+    }
+
+    /**
+     * The app changes the shared state ({@code SharedState.put/remove}); returns once the runtime took
+     * the change, which it has pushed to this isolate by then.
+     *
+     * @param from  the isolate
+     * @param key   the key
+     * @param value the value, or {@code null} to remove it
+     * @throws IllegalStateException when the runtime could not take it
+     */
+    default void putShared(Isolate from, String key, String value) {
+        throw new IllegalStateException("this host holds no shared state");
+    }
 }

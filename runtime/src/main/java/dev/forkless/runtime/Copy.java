@@ -53,6 +53,30 @@ sealed interface Copy permits IsolateCopy, ProcessCopy {
      */
     dev.forkless.isolate.Isolate.UnloadReport unload(Duration grace);
 
+    /**
+     * Passes a message from the runtime to the app: waits for room or drops it when the copy's inbox is
+     * full, as configured.
+     *
+     * @param message the message
+     * @return whether the copy took it
+     */
+    boolean deliver(dev.forkless.api.Message message);
+
+    /**
+     * The whole shared state, before the app starts; changes follow through {@link #sharedChanged}.
+     *
+     * @param all every key and value
+     */
+    void sharedSnapshot(java.util.Map<String, String> all);
+
+    /**
+     * One key of the shared state changed. Must not block for long: called under the store's lock.
+     *
+     * @param key   the key
+     * @param value its value, or {@code null} when removed
+     */
+    void sharedChanged(String key, String value);
+
     /** What a copy tells the supervisor; called from any thread, never blocks. */
     interface Events {
         void ready(Copy copy);

@@ -1,5 +1,6 @@
 package dev.forkless.runtime;
 
+import dev.forkless.api.Message;
 import dev.forkless.api.Worker;
 import dev.forkless.isolate.AppJar;
 import dev.forkless.isolate.CallSiteRewriter;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -28,7 +30,10 @@ import java.util.function.Consumer;
  * }
  * }</pre>
  *
- * The CLI is built on this class.
+ * The CLI is built on this class. Besides running copies it carries messages between the embedding
+ * program and the copies ({@link #send}, {@link #broadcast}, {@link #onMessage}; the app side is
+ * {@code dev.forkless.api.Messages}) and holds the shared state they all read ({@link #sharedState()};
+ * the app side is {@code dev.forkless.api.SharedState}). docs/embedding.md has a complete example.
  */
 public final class Forkless implements AutoCloseable {
 
@@ -38,12 +43,15 @@ public final class Forkless implements AutoCloseable {
     private final List<Consumer<ForklessEvent>> eventListeners;
     private final ConsoleRouter console;
     private final LogWriter logs;
+    private final Exchange exchange;
     private volatile JarWatcher watcher;
     private final java.util.concurrent.atomic.AtomicReference<Worker.Mode> mode;
     private final Escalation escalation;
 
-    private Forkless(Builder builder) {
+    private Forkless(Builder builder, SharedStore store) {
         this.config = builder;
+        this.exchange = new Exchange(store, builder.inboxCapacity, builder.overflow == Overflow.BLOCK);
+        builder.messageHandlers.forEach(exchange::onMessage);
         this.eventListeners = new CopyOnWriteArrayList<>(builder.listeners);
         ConsoleRouter console = ConsoleRouter.install();
         this.console = console;
@@ -87,10 +95,10 @@ public final class Forkless implements AutoCloseable {
         this.supervisor = new Supervisor(
                 (id, accepting, events) -> mode.get() == Worker.Mode.PROCESS
                         ? new ProcessCopy(id, builder.currentApp(), builder.args, builder.childJvmArgs(),
-                                accepting, builder.policy.drainTimeout(), listeners, console, events,
+                                accepting, builder.policy.drainTimeout(), listeners, console, exchange, events,
                                 builder.environmentOf(id, false))
                         : new IsolateCopy(id, builder.currentApp(), builder.args, accepting, listeners,
-                                rewriter, events, builder.environmentOf(id, true)),
+                                rewriter, exchange, events, builder.environmentOf(id, true)),
                 builder.policy, builder.readyTimeout, builder.hangTimeout, publish);
         if (builder.escalateWindow != null && builder.mode == Worker.Mode.ISOLATE) {
             this.escalation = new Escalation(mode, builder.escalateWindow, publish, () -> supervisor.reload("escalate"));
@@ -136,6 +144,7 @@ public final class Forkless implements AutoCloseable {
             supervisor.terminated().join();
             listeners.close();
             closeLogs();
+            exchange.close();
             throw e;
         }
         if (config.watchDelay != null) {
@@ -209,6 +218,77 @@ public final class Forkless implements AutoCloseable {
         eventListeners.add(Objects.requireNonNull(listener));
     }
 
+    // ---- messages and shared state ----
+
+    /**
+     * Sends a message to one copy. Waits for room, or drops and counts it, when the copy's inbox is full
+     * ({@link Builder#inbox}).
+     *
+     * @param workerId the copy's id ({@link WorkerSnapshot#id()})
+     * @param message  the message
+     * @return whether the copy took it: false when no running copy has that id, or it was dropped
+     */
+    public boolean send(String workerId, Message message) {
+        return exchange.send(Objects.requireNonNull(workerId), Objects.requireNonNull(message));
+    }
+
+    /**
+     * Sends text to one copy, as {@link #send(String, Message)}.
+     *
+     * @param workerId the copy's id
+     * @param text     the text
+     * @return whether the copy took it
+     */
+    public boolean send(String workerId, String text) {
+        return send(workerId, Message.of(text));
+    }
+
+    /**
+     * Sends a message to every running copy (serving, standby and draining).
+     *
+     * @param message the message
+     * @return how many copies took it
+     */
+    public int broadcast(Message message) {
+        return exchange.broadcast(Objects.requireNonNull(message));
+    }
+
+    /**
+     * Sends text to every running copy.
+     *
+     * @param text the text
+     * @return how many copies took it
+     */
+    public int broadcast(String text) {
+        return broadcast(Message.of(text));
+    }
+
+    /**
+     * Adds a handler for messages from copies ({@code Messages.send} in the app). Handlers run on one
+     * thread of the runtime, one message at a time: each copy's messages arrive in the order it sent
+     * them. A handler that blocks holds up every copy's messages.
+     *
+     * @param handler (sending copy's id, message)
+     */
+    public void onMessage(BiConsumer<String, Message> handler) {
+        exchange.onMessage(Objects.requireNonNull(handler));
+    }
+
+    /** @return messages dropped so far by the runtime's inbox (full, or no handler registered) */
+    public long droppedMessages() {
+        return exchange.dropped();
+    }
+
+    /**
+     * The shared state every copy reads locally ({@code dev.forkless.api.SharedState}). The admin API's
+     * {@code PUT /api/shared/{key}} writes through it too.
+     *
+     * @return the store
+     */
+    public SharedStore sharedState() {
+        return exchange.store();
+    }
+
     /**
      * Starts a graceful stop: every copy stops accepting and drains.
      *
@@ -226,6 +306,7 @@ public final class Forkless implements AutoCloseable {
         return supervisor.stop(reason, 0).whenComplete((code, e) -> {
             listeners.close();
             closeLogs();
+            exchange.close();
         });
     }
 
@@ -246,6 +327,7 @@ public final class Forkless implements AutoCloseable {
         int code = supervisor.terminated().join();
         listeners.close();
         closeLogs();
+        exchange.close();
         return code;
     }
 
@@ -273,8 +355,48 @@ public final class Forkless implements AutoCloseable {
         private LogSettings logs;
         private java.util.Map<String, String> environment = java.util.Map.of();
         private final List<Consumer<ForklessEvent>> listeners = new ArrayList<>();
+        private final List<BiConsumer<String, Message>> messageHandlers = new ArrayList<>();
+        private Path sharedStateFile;
+        private int inboxCapacity = 1024;
+        private Overflow overflow = Overflow.BLOCK;
 
         private Builder() {
+        }
+
+        /**
+         * Keeps the shared state in a file: read at start, and every change is written ahead to it
+         * (appended and forced to disk) before it is applied, so an acknowledged change survives a restart
+         * of the runtime. Without it the state lives in memory only.
+         *
+         * @param file the state file; created if missing
+         * @return this
+         */
+        public Builder sharedStateFile(Path file) {
+            this.sharedStateFile = Objects.requireNonNull(file);
+            return this;
+        }
+
+        /**
+         * The size of each message inbox (every copy's, and the runtime's) and what a send does when it is
+         * full (default 1024, {@link Overflow#BLOCK}).
+         *
+         * @param capacity messages an inbox holds at most
+         * @param overflow wait for room, or drop and count
+         * @return this
+         */
+        public Builder inbox(int capacity, Overflow overflow) {
+            if (capacity < 1) {
+                throw new IllegalArgumentException("inbox capacity must be at least 1, not " + capacity);
+            }
+            this.inboxCapacity = capacity;
+            this.overflow = Objects.requireNonNull(overflow);
+            return this;
+        }
+
+        /** @param handler receives messages from copies, as {@link Forkless#onMessage} @return this */
+        public Builder onMessage(BiConsumer<String, Message> handler) {
+            messageHandlers.add(Objects.requireNonNull(handler));
+            return this;
         }
 
         /**
@@ -336,6 +458,8 @@ public final class Forkless implements AutoCloseable {
         List<String> childJvmArgs() {
             List<String> all = new ArrayList<>(jvmArgs);
             all.add("-D" + dev.forkless.runtime.child.ChildMain.LOOP_CHECKS + "=" + loopChecks);
+            all.add("-D" + dev.forkless.runtime.child.ChildMain.INBOX + "=" + inboxCapacity + ":"
+                    + (overflow == Overflow.BLOCK ? "block" : "drop"));
             return List.copyOf(all);
         }
 
@@ -478,18 +602,38 @@ public final class Forkless implements AutoCloseable {
             return env;
         }
 
-        /** @param listener receives every event, on the supervisor's thread @return this */
+        /**
+         * Adds an event listener. Listeners get every event, in the order things happened, each event
+         * first to the listener added first; they run on the supervisor's thread and must not block.
+         *
+         * @param listener receives every event
+         * @return this
+         */
         public Builder listener(Consumer<ForklessEvent> listener) {
             listeners.add(Objects.requireNonNull(listener));
             return this;
         }
 
-        /** @return the runtime, not started */
+        /**
+         * @return the runtime, not started
+         * @throws IllegalArgumentException when the shared state file cannot be read or written
+         */
         public Forkless build() {
             if (app == null) {
                 throw new IllegalStateException("no app");
             }
-            return new Forkless(this);
+            SharedStore store;
+            if (sharedStateFile == null) {
+                store = SharedStore.inMemory();
+            } else {
+                try {
+                    store = SharedStore.persistent(sharedStateFile);
+                } catch (java.io.IOException e) {
+                    throw new IllegalArgumentException("cannot use the shared state file " + sharedStateFile + ": "
+                            + e.getMessage(), e);
+                }
+            }
+            return new Forkless(this, store);
         }
     }
 }

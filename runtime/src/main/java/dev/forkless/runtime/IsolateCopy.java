@@ -1,5 +1,6 @@
 package dev.forkless.runtime;
 
+import dev.forkless.api.Message;
 import dev.forkless.api.Worker;
 import dev.forkless.isolate.AppJar;
 import dev.forkless.isolate.CallSiteRewriter;
@@ -21,12 +22,14 @@ final class IsolateCopy implements Copy, IsolateHost {
     private final List<String> args;
     private final SharedListeners listeners;
     private final Events events;
+    private final Exchange exchange;
 
     IsolateCopy(String id, AppJar app, List<String> args, boolean accepting, SharedListeners listeners,
-                CallSiteRewriter rewriter, Events events, Map<String, String> environment) {
+                CallSiteRewriter rewriter, Exchange exchange, Events events, Map<String, String> environment) {
         this.args = List.copyOf(args);
         this.listeners = listeners;
         this.events = events;
+        this.exchange = exchange;
         this.isolate = Isolate.builder()
                 .id(id)
                 .mode(Worker.Mode.ISOLATE)
@@ -35,6 +38,7 @@ final class IsolateCopy implements Copy, IsolateHost {
                 .rewriter(rewriter)
                 .accepting(accepting)
                 .environment(environment)
+                .inbox(exchange.capacity(), exchange.blockWhenFull())
                 .build();
     }
 
@@ -55,6 +59,7 @@ final class IsolateCopy implements Copy, IsolateHost {
 
     @Override
     public void start() {
+        exchange.attach(this);
         isolate.start(args);
     }
 
@@ -85,7 +90,39 @@ final class IsolateCopy implements Copy, IsolateHost {
 
     @Override
     public Isolate.UnloadReport unload(Duration grace) {
+        exchange.detach(this);
         return isolate.unload(grace);
+    }
+
+    @Override
+    public boolean deliver(Message message) {
+        return isolate.inbox().deliver(message);
+    }
+
+    @Override
+    public void sharedSnapshot(Map<String, String> all) {
+        isolate.inbox().stateSnapshot(all);
+    }
+
+    @Override
+    public void sharedChanged(String key, String value) {
+        isolate.inbox().stateChanged(key, value);
+    }
+
+    // ---- IsolateHost: messages and shared state ----
+
+    @Override
+    public boolean message(Isolate from, Message message, boolean relay) {
+        return exchange.fromCopy(this, message, relay);
+    }
+
+    @Override
+    public void putShared(Isolate from, String key, String value) {
+        try {
+            exchange.put(key, value);
+        } catch (java.io.UncheckedIOException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
     }
 
     // ---- IsolateHost: what the isolate asks of the runtime ----

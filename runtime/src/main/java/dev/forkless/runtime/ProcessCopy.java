@@ -70,6 +70,7 @@ final class ProcessCopy implements Copy {
     private final ConsoleRouter console;
     private final Events events;
     private final Map<String, String> environment;
+    private final Exchange exchange;
     private final Object sendLock = new Object();
     private final List<SharedSocket> sockets = new CopyOnWriteArrayList<>();
     private final AtomicBoolean endReported = new AtomicBoolean();
@@ -90,9 +91,10 @@ final class ProcessCopy implements Copy {
     private volatile boolean unloading;
 
     ProcessCopy(String id, AppJar app, List<String> args, List<String> jvmArgs, boolean accepting,
-                Duration drainTimeout, SharedListeners listeners, ConsoleRouter console, Events events,
-                Map<String, String> environment) {
+                Duration drainTimeout, SharedListeners listeners, ConsoleRouter console, Exchange exchange,
+                Events events, Map<String, String> environment) {
         this.environment = Map.copyOf(environment);
+        this.exchange = exchange;
         this.id = id;
         this.app = app;
         this.args = List.copyOf(args);
@@ -171,6 +173,7 @@ final class ProcessCopy implements Copy {
             control = channel;
             controlFd = Unix.fdOf(channel);
             Supervisor.runtimeThreads().name("forkless-control-" + id).start(() -> readControl(channel));
+            exchange.attach(this); // the child waits for the shared state before it starts the app
         } catch (IOException e) {
             Process p = process;
             if (p != null) {
@@ -311,6 +314,16 @@ final class ProcessCopy implements Copy {
                     Integer.parseInt(message.arg(0)),
                     message.arg(1).isEmpty() ? List.of() : List.of(message.arg(1).split(","))));
             case ControlMessage.DRAINING -> { }
+            case ControlMessage.MSG -> exchange.fromCopy(this, message.appMessage(), message.relay());
+            case ControlMessage.PUT -> {
+                String error = "";
+                try {
+                    exchange.put(message.arg(1), message.arg(3).equals("1") ? message.arg(2) : null);
+                } catch (RuntimeException e) {
+                    error = String.valueOf(e.getMessage());
+                }
+                send(ControlMessage.of(ControlMessage.PUT_DONE, message.arg(0), error), -1);
+            }
             default -> LOG.log(System.Logger.Level.WARNING, "unknown message from child " + id + ": " + message.type());
         }
     }
@@ -435,6 +448,7 @@ final class ProcessCopy implements Copy {
      */
     @Override
     public Isolate.UnloadReport unload(Duration grace) {
+        exchange.detach(this);
         unloading = true;
         Process p = process;
         Isolate.UnloadReport report = new Isolate.UnloadReport(0, List.of());
@@ -458,6 +472,26 @@ final class ProcessCopy implements Copy {
         sockets.clear();
         closeQuietly(control);
         return report;
+    }
+
+    @Override
+    public boolean deliver(dev.forkless.api.Message message) {
+        return send(ControlMessage.of(message, false), -1);
+    }
+
+    @Override
+    public void sharedSnapshot(Map<String, String> all) {
+        List<String> words = new ArrayList<>();
+        all.forEach((k, v) -> {
+            words.add(k);
+            words.add(v);
+        });
+        send(new ControlMessage(ControlMessage.SNAPSHOT, words), -1);
+    }
+
+    @Override
+    public void sharedChanged(String key, String value) {
+        send(ControlMessage.of(ControlMessage.STATE, key, value == null ? "" : value, value == null ? "0" : "1"), -1);
     }
 
     private static void closeQuietly(java.io.Closeable closeable) {

@@ -66,6 +66,19 @@ final class AdminApi implements HttpService {
                 .post("/api/scale", authorized(this::scale))
                 .post("/api/workers/{id}/restart", authorized(this::restart))
                 .post("/api/stop", authorized(this::stop))
+                .get("/api/shared", (req, res) -> reply(res, shared().list()))
+                .get("/api/shared/{key}", (req, res) -> reply(res, shared().get(key(req))))
+                .put("/api/shared/{key}", tokenOnly((req, res) -> {
+                    byte[] body;
+                    try (InputStream in = req.content().inputStream()) {
+                        body = in.readNBytes(SharedStateEndpoint.MAX_VALUE_BYTES + 1);
+                    } catch (IOException | RuntimeException e) {
+                        error(res, Status.BAD_REQUEST_400, "cannot read the body: " + e.getMessage());
+                        return;
+                    }
+                    reply(res, shared().put(key(req), body));
+                }))
+                .delete("/api/shared/{key}", tokenOnly((req, res) -> reply(res, shared().delete(key(req)))))
                 .get("/health/live", this::live)
                 .get("/health/ready", this::ready)
                 .get("/metrics", this::metrics);
@@ -180,6 +193,38 @@ final class AdminApi implements HttpService {
     }
 
     // ---- plumbing ----
+
+    private SharedStateEndpoint shared() {
+        return new SharedStateEndpoint(forkless.sharedState());
+    }
+
+    private static String key(ServerRequest req) {
+        return req.path().pathParameters().get("key");
+    }
+
+    private static void reply(ServerResponse res, SharedStateEndpoint.Reply reply) {
+        res.status(Status.create(reply.status()));
+        if (reply.contentType() != null) {
+            res.header(HeaderNames.CONTENT_TYPE, reply.contentType());
+        }
+        if (reply.status() == 204) {
+            res.send();
+        } else {
+            res.send(reply.body());
+        }
+    }
+
+    /** A handler that needs the token and reads its body itself (raw, not JSON). */
+    private Handler tokenOnly(Handler handler) {
+        return (req, res) -> {
+            if (!token.accepts(req.headers().first(HeaderNames.AUTHORIZATION))) {
+                res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"forkless\"");
+                error(res, Status.UNAUTHORIZED_401, "this needs the admin token: Authorization: Bearer <token>");
+                return;
+            }
+            handler.handle(req, res);
+        };
+    }
 
     /** An operation's handler, given the request's JSON body ({@code {}} when it has none). */
     private interface Operation {

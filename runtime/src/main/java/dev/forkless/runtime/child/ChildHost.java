@@ -54,6 +54,11 @@ final class ChildHost implements IsolateHost {
     private volatile boolean inheritedUsed;
     private volatile int exitStatus;
     private volatile boolean drainingFast;
+    /** The shared state until the isolate is attached; guarded by itself. */
+    private final Map<String, String> state = new HashMap<>();
+    private final CompletableFuture<Void> snapshotReceived = new CompletableFuture<>();
+    private final Map<String, CompletableFuture<String>> pendingPuts = new ConcurrentHashMap<>();
+    private static final Duration PUT_TIMEOUT = Duration.ofSeconds(30);
 
     ChildHost(int control, long drainMillis) {
         this.control = control;
@@ -61,8 +66,20 @@ final class ChildHost implements IsolateHost {
         Thread.ofPlatform().name("forkless-control").daemon(false).start(this::readControl);
     }
 
+    /** Waits until the runtime sent the shared state: the app must see it from the start of main. */
+    void awaitSharedState() throws IOException {
+        try {
+            snapshotReceived.get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            throw new IOException("the runtime did not send the shared state", e);
+        }
+    }
+
     void attach(Isolate isolate) {
-        this.isolate = isolate;
+        synchronized (state) {
+            isolate.inbox().stateSnapshot(state);
+            this.isolate = isolate;
+        }
         Thread.ofVirtual().name("forkless-stats").start(this::reportStats);
     }
 
@@ -193,6 +210,46 @@ final class ChildHost implements IsolateHost {
         send(ControlMessage.of(ControlMessage.CRASHED, String.valueOf(cause), trace.toString()));
     }
 
+    @Override
+    public boolean message(Isolate from, dev.forkless.api.Message message, boolean relay) {
+        send(ControlMessage.of(message, relay));
+        return true;
+    }
+
+    @Override
+    public void putShared(Isolate from, String key, String value) {
+        String req = String.valueOf(requestIds.incrementAndGet());
+        CompletableFuture<String> reply = new CompletableFuture<>();
+        pendingPuts.put(req, reply);
+        try {
+            send(ControlMessage.of(ControlMessage.PUT, req, key, value == null ? "" : value, value == null ? "0" : "1"));
+            String error = reply.get(PUT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            if (!error.isEmpty()) {
+                throw new IllegalStateException(error);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while changing the shared state");
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("the runtime did not take the shared state change of " + key);
+        } finally {
+            pendingPuts.remove(req);
+        }
+    }
+
+    private void stateChanged(String key, String value) {
+        synchronized (state) {
+            Isolate copy = isolate;
+            if (copy != null) {
+                copy.inbox().stateChanged(key, value);
+            } else if (value == null) {
+                state.remove(key);
+            } else {
+                state.put(key, value);
+            }
+        }
+    }
+
     // ---- the control channel ----
 
     void send(ControlMessage message) {
@@ -257,6 +314,26 @@ final class ChildHost implements IsolateHost {
                     copy.beginDrain();
                     sendStats();
                     send(ControlMessage.of(ControlMessage.DRAINING));
+                }
+            }
+            case ControlMessage.MSG -> {
+                if (copy != null) {
+                    copy.inbox().deliver(message.appMessage());
+                }
+            }
+            case ControlMessage.SNAPSHOT -> {
+                synchronized (state) {
+                    for (int i = 0; i + 1 < message.args().size(); i += 2) {
+                        state.put(message.arg(i), message.arg(i + 1));
+                    }
+                }
+                snapshotReceived.complete(null);
+            }
+            case ControlMessage.STATE -> stateChanged(message.arg(0), message.arg(2).equals("1") ? message.arg(1) : null);
+            case ControlMessage.PUT_DONE -> {
+                CompletableFuture<String> reply = pendingPuts.get(message.arg(0));
+                if (reply != null) {
+                    reply.complete(message.arg(1));
                 }
             }
             case ControlMessage.UNLOAD -> {

@@ -36,6 +36,8 @@ public final class ChildMain {
      */
     /** The system property that tells a child whether to insert loop checks, as the runtime does for isolates. */
     public static final String LOOP_CHECKS = "forkless.child.loopChecks";
+    /** The system property that sets a child's inbox: {@code CAPACITY:block} or {@code CAPACITY:drop}. */
+    public static final String INBOX = "forkless.child.inbox";
 
     public static void main(String[] args) {
         if (args.length < 7) {
@@ -61,18 +63,28 @@ public final class ChildMain {
         }
         host.send(ControlMessage.of(ControlMessage.HELLO, token, ProcessHandle.current().pid()));
         host.installSignals();
+        try {
+            host.awaitSharedState();
+        } catch (IOException e) {
+            System.err.println("forkless: child " + id + ": " + e.getMessage());
+            Runtime.getRuntime().halt(1);
+            return;
+        }
+        String[] inbox = System.getProperty(INBOX, "1024:block").split(":");
         UncaughtExceptionDispatcher.install();
         dev.forkless.isolate.SerialFilters.install();
-        Isolate isolate = Isolate.builder()
-                .id(id)
-                .mode(Worker.Mode.PROCESS)
-                .app(new AppJar(classPath.getFirst(), mainClass, classPath))
-                .host(host)
-                .accepting(accepting)
-                .rewriter(new dev.forkless.isolate.CallSiteRewriter(Boolean.getBoolean(LOOP_CHECKS)))
-                .build();
-        host.attach(isolate);
+        Isolate isolate;
         try {
+            isolate = Isolate.builder()
+                    .id(id)
+                    .mode(Worker.Mode.PROCESS)
+                    .app(new AppJar(classPath.getFirst(), mainClass, classPath))
+                    .host(host)
+                    .accepting(accepting)
+                    .inbox(Integer.parseInt(inbox[0]), !"drop".equals(inbox[1]))
+                    .rewriter(new dev.forkless.isolate.CallSiteRewriter(Boolean.getBoolean(LOOP_CHECKS)))
+                    .build();
+            host.attach(isolate);
             isolate.start(appArgs);
         } catch (BadAppException e) {
             host.send(ControlMessage.of(ControlMessage.BAD_APP, e.getMessage()));

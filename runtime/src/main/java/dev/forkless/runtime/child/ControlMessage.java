@@ -18,6 +18,10 @@ import java.util.function.Consumer;
  * {@code draining}, {@code exited STATUS}, {@code crashed TEXT TRACE}, {@code unloaded FORCED THREADS}.
  * Runtime to child: {@code bound REQ} (with the listening socket's descriptor attached),
  * {@code bindfailed REQ MESSAGE}, {@code accept}, {@code drain}, {@code unload GRACE_MS}.
+ * Both ways: {@code msg KIND PAYLOAD RELAY} (an app message: {@code t} text, {@code b} base64 bytes;
+ * relay, from a child only: pass it on to every copy). Shared state: {@code snapshot KEY VALUE...}
+ * (runtime to child, before the app starts), {@code state KEY VALUE PRESENT} (runtime to child),
+ * {@code put REQ KEY VALUE PRESENT} (child to runtime), {@code putdone REQ ERROR} (runtime to child).
  *
  * @param type the message's name
  * @param args its words
@@ -55,6 +59,17 @@ public record ControlMessage(String type, List<String> args) {
     /** Runtime to child: unload the app and exit. */
     public static final String UNLOAD = "unload";
 
+    /** Both ways: a message of the app. */
+    public static final String MSG = "msg";
+    /** Runtime to child: the whole shared state, before the app starts. */
+    public static final String SNAPSHOT = "snapshot";
+    /** Runtime to child: one key of the shared state changed. */
+    public static final String STATE = "state";
+    /** Child to runtime: the app changes the shared state. */
+    public static final String PUT = "put";
+    /** Runtime to child: the change was taken (ERROR empty) or not. */
+    public static final String PUT_DONE = "putdone";
+
     public ControlMessage {
         args = List.copyOf(args);
     }
@@ -66,6 +81,28 @@ public record ControlMessage(String type, List<String> args) {
      */
     public static ControlMessage of(String type, Object... args) {
         return new ControlMessage(type, Arrays.stream(args).map(String::valueOf).toList());
+    }
+
+    /**
+     * @param message an app message
+     * @param relay   whether the runtime passes it on to every copy
+     * @return it as a control message
+     */
+    public static ControlMessage of(dev.forkless.api.Message message, boolean relay) {
+        return message.isText()
+                ? of(MSG, "t", message.text(), relay ? "1" : "0")
+                : of(MSG, "b", java.util.Base64.getEncoder().encodeToString(message.bytes()), relay ? "1" : "0");
+    }
+
+    /** @return the app message of a {@link #MSG} */
+    public dev.forkless.api.Message appMessage() {
+        return arg(0).equals("b") ? dev.forkless.api.Message.of(java.util.Base64.getDecoder().decode(arg(1)))
+                : dev.forkless.api.Message.of(arg(1));
+    }
+
+    /** @return whether a {@link #MSG} asks to be passed on to every copy */
+    public boolean relay() {
+        return arg(2).equals("1");
     }
 
     /**

@@ -163,6 +163,20 @@ public final class Main implements Callable<Integer> {
             description = "Lay the config file's env_NAME block over its env block, for the app's environment.")
     String environmentName;
 
+    @Option(names = "--shared-state", paramLabel = "FILE",
+            description = "Keep the shared state (SharedState in the app) in this file: read at start, every change "
+                    + "written ahead and forced to disk before it is acknowledged.")
+    Path sharedState;
+
+    @Option(names = "--inbox", paramLabel = "N", defaultValue = "1024",
+            description = "Messages each copy's inbox (and the runtime's) holds at most (default: ${DEFAULT-VALUE}).")
+    String inbox;
+
+    @Option(names = "--inbox-full", paramLabel = "block|drop", defaultValue = "block",
+            description = "When an inbox is full: the sender waits for room (up to 5 s), or the message is dropped "
+                    + "and counted (default: ${DEFAULT-VALUE}).")
+    String inboxFull;
+
     @CommandLine.ArgGroup(exclusive = false, heading = "%nComparing the two modes:%n")
     CompareOptions compare;
 
@@ -267,6 +281,10 @@ public final class Main implements Callable<Integer> {
                     .jvmArgs(jvmArgs)
                     .environment(environment)
                     .listener(log);
+            builder.inbox(parseCount("--inbox", inbox, 1), parseOverflow(inboxFull));
+            if (sharedState != null) {
+                builder.sharedStateFile(sharedState);
+            }
             if (watch) {
                 builder.watch(Durations.parse(watchDelay));
             }
@@ -452,6 +470,14 @@ public final class Main implements Callable<Integer> {
             case "isolate" -> Worker.Mode.ISOLATE;
             case "process" -> Worker.Mode.PROCESS;
             default -> throw new IllegalArgumentException("--mode takes isolate or process, not '" + value + "'");
+        };
+    }
+
+    static dev.forkless.runtime.Overflow parseOverflow(String value) {
+        return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "block" -> dev.forkless.runtime.Overflow.BLOCK;
+            case "drop" -> dev.forkless.runtime.Overflow.DROP;
+            default -> throw new IllegalArgumentException("--inbox-full takes block or drop, not '" + value + "'");
         };
     }
 

@@ -259,6 +259,28 @@ class AdminApiIT {
     }
 
     @Test
+    @Order(9)
+    void sharedStateThroughTheApiReachesEveryCopy() throws Exception {
+        assertEquals(401, admin.send("PUT", "/api/shared/greeting", null, "hi").statusCode(), "no token");
+        assertEquals(401, admin.send("PUT", "/api/shared/greeting", "Bearer wrong", "hi").statusCode(), "wrong token");
+        assertEquals(404, admin.get("/api/shared/greeting").statusCode(), "a refused write changed nothing");
+        assertEquals(204, admin.send("PUT", "/api/shared/greeting", "Bearer " + admin.token(), "hello copies").statusCode());
+        assertEquals("hello copies", admin.get("/api/shared/greeting").body());
+        assertEquals("{\"greeting\":\"hello copies\"}", admin.get("/api/shared").body());
+        // pushed to both copies: every copy answers the new value
+        java.net.InetSocketAddress app = runtime.awaitReady();
+        await().atMost(java.time.Duration.ofSeconds(5)).until(() -> {
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (int i = 0; i < 20; i++) {
+                seen.add(dev.forkless.runtime.testing.Http.get(app, "/shared/greeting").body());
+            }
+            return seen.equals(java.util.Set.of("hello copies"));
+        });
+        assertEquals(204, admin.send("DELETE", "/api/shared/greeting", "Bearer " + admin.token(), null).statusCode());
+        assertEquals(404, admin.get("/api/shared/greeting").statusCode());
+    }
+
+    @Test
     @Order(10)
     void cliListPrintsAnAlignedTable() throws Exception {
         Admin.Cli list = Admin.cli("list", "--admin", admin.address());

@@ -81,6 +81,21 @@ public final class Admin {
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * Sends any method with a text body.
+     *
+     * @param authorization the whole {@code Authorization} header, or {@code null} for none
+     */
+    public HttpResponse<String> send(String method, String path, String authorization, String body)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(url.resolve(path)).timeout(Duration.ofSeconds(30))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     /** POSTs with the right token. */
     public HttpResponse<String> post(String path) throws IOException, InterruptedException {
         return post(path, "Bearer " + token(), null);

@@ -89,4 +89,37 @@ public final class TestJars {
         return Files.move(tmp, jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
+
+    /**
+     * Writes a runnable jar of a test app of this module ({@code testapps.*}): the isolate loader reads
+     * jars, not class folders.
+     *
+     * @param jar       where
+     * @param mainClass the app's main class, in package {@code testapps}
+     * @return the jar
+     */
+    public static Path testApp(Path jar, Class<?> mainClass) throws IOException {
+        Path classes;
+        try {
+            classes = Path.of(mainClass.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IOException(e);
+        }
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, mainClass.getName());
+        String prefix = mainClass.getName().replace('.', '/');
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest);
+             var files = Files.list(classes.resolve(prefix).getParent())) {
+            for (Path file : files.toList()) {
+                String name = classes.relativize(file).toString().replace(java.io.File.separatorChar, '/');
+                if (name.startsWith(prefix) && name.endsWith(".class")) {
+                    out.putNextEntry(new JarEntry(name));
+                    out.write(Files.readAllBytes(file));
+                    out.closeEntry();
+                }
+            }
+        }
+        return jar;
+    }
 }

@@ -43,7 +43,7 @@ public final class Isolate {
     private final LongAdder requests = new LongAdder();
     private final LongAdder accepted = new LongAdder();
     /** Requests being handled, by the thread handling each, with their start (System.nanoTime). */
-    private final java.util.concurrent.ConcurrentHashMap<Thread, Long> inFlight = new java.util.concurrent.ConcurrentHashMap<>();
+    private final RequestClock inFlight = new RequestClock();
     private final AtomicBoolean readyReported = new AtomicBoolean();
     private final AtomicBoolean endReported = new AtomicBoolean();
     private final Cancellation cancellation = new Cancellation();
@@ -442,7 +442,7 @@ public final class Isolate {
                 leftover.add(messageThread.getName());
             }
         }
-        for (Thread requestThread : inFlight.keySet()) {
+        for (Thread requestThread : inFlight.busyThreads()) {
             joinUntil(requestThread, deadline);
             if (requestThread.isAlive()) {
                 leftover.add(requestThread.getName().isEmpty() ? "virtual thread #" + requestThread.threadId()
@@ -564,17 +564,17 @@ public final class Isolate {
 
     /** @return requests being handled now */
     public int requestsInFlight() {
-        return inFlight.size();
+        return inFlight.inFlight();
     }
 
     /** A request started on the calling thread: called by the web server adapter inside the isolate. */
     public void requestStarted() {
-        inFlight.put(Thread.currentThread(), System.nanoTime());
+        inFlight.started();
     }
 
     /** The calling thread's request ended: called by the web server adapter inside the isolate. */
     public void requestFinished() {
-        inFlight.remove(Thread.currentThread());
+        inFlight.finished();
         requests.increment();
     }
 
@@ -602,11 +602,7 @@ public final class Isolate {
 
     /** @return how long the oldest request in flight has been running, or 0 */
     public long oldestRequestNanos(long now) {
-        long oldest = 0;
-        for (Long since : inFlight.values()) {
-            oldest = Math.max(oldest, now - since);
-        }
-        return oldest;
+        return inFlight.oldestNanos(now);
     }
 
     /** @return how long an accepting view's acceptor has been away from {@code accept()}, or 0 */

@@ -155,7 +155,8 @@ def render(res, out, img_dir):
           f"    {res['command']}", "",
           f"Started {res['started']}, took {res['elapsed_s'] // 60} min {res['elapsed_s'] % 60} s. "
           f"Load average (1, 5, 15 min) before: {', '.join(map(str, res['load_before']))}; "
-          f"after: {', '.join(map(str, res.get('load_after', [])))}.", "",
+          f"after: {', '.join(map(str, res.get('load_after', [])))}."
+          + quiet_note(res), "",
           "| machine | |", "|---|---|",
           f"| processors (`nproc`) | {m['nproc']} |",
           f"| CPU | {m['cpu']} |",
@@ -189,9 +190,9 @@ def render(res, out, img_dir):
     L += ["### Side by side", "",
           "Ratios are to the demo alone (the baseline): above 1 is more requests, more latency, more memory, "
           "longer start.", "",
-          "| configuration | req/s | p50 ms | p99 ms | RSS MB (procs) | start -> first answer ms "
+          "| configuration | req/s | p50 ms | p99 ms | RSS MB | procs | start -> first answer ms "
           "| crash -> replacement answering ms | failed in reload / requests |",
-          "|---|---|---|---|---|---|---|---|"]
+          "|---|---|---|---|---|---|---|---|---|"]
     for key in order:
         real = aliases.get(key, key)
         rs = rounds.get(real, [])
@@ -206,7 +207,7 @@ def render(res, out, img_dir):
         reqs = med(rs, "reload_requests")
         L.append(f"| {label} | {cell(med(rs, 'rps'), B['rps'])} | {cell(med(rs, 'p50_ms'), B['p50_ms'])} "
                  f"| {cell(med(rs, 'p99_ms'), B['p99_ms'])} | {cell(rss, B['rss_loaded_mb'])} "
-                 f"({num(procs, 0)}) | {cell(med(rs, 'start_ms'), B['start_ms'])} "
+                 f"| {num(procs, 0)} | {cell(med(rs, 'start_ms'), B['start_ms'])} "
                  f"| {num(crash) if key != 'alone' else 'n/a (nothing restarts it)'} "
                  f"| {(num(failed, 0) + ' / ' + num(reqs, 0)) if key != 'alone' else 'n/a'} |")
     L.append("")
@@ -295,6 +296,25 @@ def render(res, out, img_dir):
                 L.append(f"| `{name}` | {count} | {100 * count / max(p['samples'], 1):.1f}% |")
             L.append("")
 
+    cp = res.get("crash_profile")
+    if cp:
+        c = cfgs.get(cp["config"], {"label": cp["config"]})
+        tags = list(cp["inclusive"].keys())
+        tags.sort(key=lambda t: -cp["inclusive"][t])
+        L += ["### Profile (JFR): from a crash to the replacement's answer", "",
+              f"**{c['label']}**, {len(cp['crashes'])} crashes in a row under a JFR recording "
+              f"(`jdk.ExecutionSample#period=1ms`), each after the previous set was whole again; crash -> "
+              f"replacement answering: {', '.join(f'{x:.0f}' for x in cp['crashes'])} ms. Only samples inside those "
+              f"windows ({cp['window_ms']:.0f} ms in all) count: {cp['samples']}. A sample counts for a column when "
+              f"such a frame is anywhere on its stack.", "",
+              "| thread | samples | " + " | ".join(tags) + " |", "|---|---|" + "---|" * len(tags)]
+        for name, n in cp["threads"]:
+            bt = cp.get("by_thread", {}).get(name, {})
+            L.append(f"| {name} | {n} | " + " | ".join(f"{bt.get(t, 0)}" for t in tags) + " |")
+        L.append(f"| all | {cp['samples']} | " + " | ".join(
+            f"{cp['inclusive'][t]} ({100 * cp['inclusive'][t] / max(cp['samples'], 1):.0f}%)" for t in tags) + " |")
+        L.append("")
+
     # ---- every round
     L += ["### Every round", "", "<details><summary>all measurements</summary>", "",
           "| configuration | round | req/s | p50 ms | p99 ms | RSS idle / short / loaded MB | start ms "
@@ -309,6 +329,19 @@ def render(res, out, img_dir):
                         + ("" if r.get("reload_ok") else " (not ok)") if "reload_failed" in r else "n/a") + " |")
     L += ["", "</details>", "", END]
     return "\n".join(L)
+
+
+def quiet_note(res):
+    w = res.get("wait_quiet")
+    lb = res["load_before"][0]
+    if w and not w["quiet"]:
+        return (f" **The machine never became quiet**: it waited {w['waited_s']} s for a 1-minute load average "
+                f"below 1.0 and ran anyway at {lb}; other work shared the {res['machine']['nproc']} processors, so "
+                f"absolute figures are low and noisy, and the side-by-side ratios (configurations taking turns) "
+                f"are the figures to read.")
+    if lb >= 1.0:
+        return f" **Not a quiet machine** (1-minute load average {lb} at the start): read the ratios, not the absolute figures."
+    return ""
 
 
 def slope(rounds, cfgs, mode, key):

@@ -363,11 +363,14 @@ def measure_crash(srv, port):
     j, new, kind = srv.event(i, ("promoted", "ready"), "event=promoted", exclude=(crashed,), timeout=60)
     deadline = time.monotonic() + 30
     polls = 0
+    others = []  # how long the copies that were already serving took to answer meanwhile
     while True:
         try:
             polls += 1
+            tp = time.monotonic()
             if whoami(port) == new:
                 break
+            others.append((time.monotonic() - tp) * 1000)
         except OSError:
             pass
         if time.monotonic() > deadline:
@@ -375,7 +378,8 @@ def measure_crash(srv, port):
         time.sleep(0.001)
     t1 = time.monotonic()
     r = {"crash_ms": (t1 - t0) * 1000, "crash_promoted_ms": (srv.lines[j][0] - t0) * 1000,
-         "crash_polls": polls, "crash_replacement": kind}
+         "crash_polls": polls, "crash_replacement": kind, "crash_others_max_ms": max(others, default=None),
+         "crash_wall": [time.time() - (time.monotonic() - t0), time.time()]}
     # the set is whole again: a new standby is ready (so the reload starts from the same state)
     if kind == "promoted":
         srv.event(j + 1, ("ready",), "a new standby's event=ready", exclude=(crashed, new), timeout=120)
@@ -407,7 +411,7 @@ def profile(java, cfg, opts, out_dir):
         jfr_file.unlink()
     port = free_port()
     srv = Server(java, cfg.command(port), port,
-                 [f"-XX:StartFlightRecording=filename={jfr_file},settings=profile,dumponexit=true"])
+                 [f"-XX:StartFlightRecording=filename={jfr_file},settings=profile,dumponexit=true,jdk.ExecutionSample#period=1ms", "-XX:FlightRecorderOptions:stackdepth=512"])
     try:
         srv.first_answer()
         if cfg.mode != "alone":
@@ -416,10 +420,7 @@ def profile(java, cfg, opts, out_dir):
         w = wrk(port, opts.connections, opts.duration)
     finally:
         srv.stop()
-    jfr = Path(java).parent / "jfr"
-    text = subprocess.run([str(jfr), "print", "--json", "--events", "jdk.ExecutionSample", str(jfr_file)],
-                          capture_output=True, text=True, timeout=300).stdout
-    events = json.loads(text)["recording"]["events"]
+    events = jfr_samples(java, jfr_file)
     top, incl, total = {}, {}, 0
     for e in events:
         frames = e["values"]["stackTrace"]["frames"] if e["values"].get("stackTrace") else []
@@ -427,11 +428,11 @@ def profile(java, cfg, opts, out_dir):
             continue
         total += 1
         f = frames[0]["method"]
-        name = f["type"]["name"] + "." + f["name"]
+        name = tname(f) + "." + f["name"]
         top[name] = top.get(name, 0) + 1
         seen = set()
         for fr in frames:
-            t = fr["method"]["type"]["name"]
+            t = tname(fr["method"])
             for tag, test in (("dev.forkless (any frame)", t.startswith("dev.forkless")),
                               ("dev.forkless.isolate.Cancellation (loop checks)", "Cancellation" in t),
                               ("dev.forkless.isolate.helidon.DrainFeature (drain filter)", "DrainFeature" in t),
@@ -443,6 +444,88 @@ def profile(java, cfg, opts, out_dir):
     hot = sorted(top.items(), key=lambda kv: -kv[1])[:12]
     return {"config": cfg.key, "rps": w["rps"], "samples": total, "file": str(jfr_file.relative_to(ROOT)),
             "top": [[n, c] for n, c in hot], "inclusive": incl}
+
+
+def tname(method):
+    return method["type"]["name"].replace("/", ".")
+
+
+def jfr_samples(java, jfr_file):
+    jfr = Path(java).parent / "jfr"
+    text = subprocess.run([str(jfr), "print", "--json", "--stack-depth", "512", "--events", "jdk.ExecutionSample", str(jfr_file)],
+                          capture_output=True, text=True, timeout=600).stdout
+    return json.loads(text)["recording"]["events"]
+
+
+def wall(iso):
+    """JFR's startTime ('2026-01-01T10:00:00.123456789Z' or with an offset) as epoch seconds."""
+    from datetime import datetime
+    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?", iso)
+    base = datetime.fromisoformat(m.group(1) + (m.group(3) or "Z").replace("Z", "+00:00"))
+    return base.timestamp() + float("0." + (m.group(2) or "0"))
+
+
+CRASH_TAGS = (
+    ("call-site rewriting (CallSiteRewriter)", lambda t, n: t.startswith("dev.forkless.isolate.CallSiteRewriter")),
+    ("class loading (ClassLoader.loadClass)", lambda t, n: t == "java.lang.ClassLoader" and n == "loadClass"),
+    ("JDK class spinning (lambdas, method handles, proxies)",
+     lambda t, n: t in ("java.lang.invoke.InvokerBytecodeGenerator", "java.lang.invoke.InnerClassLambdaMetafactory",
+                        "java.lang.reflect.ProxyGenerator")),
+    ("class-file API, by anyone (java.lang.classfile)", lambda t, n: t.startswith(("java.lang.classfile", "jdk.internal.classfile"))),
+    ("Helidon", lambda t, n: t.startswith("io.helidon")),
+)
+
+
+def profile_crash(java, cfg, opts, out_dir, crashes):
+    """Crashes under a JFR recording: where the time goes between a crash and the replacement's answer."""
+    jfr_file = out_dir / f"{cfg.key}-crash.jfr"
+    if jfr_file.exists():
+        jfr_file.unlink()
+    port = free_port()
+    srv = Server(java, cfg.command(port), port,
+                 [f"-XX:StartFlightRecording=filename={jfr_file},settings=profile,dumponexit=true,jdk.ExecutionSample#period=1ms", "-XX:FlightRecorderOptions:stackdepth=512"])
+    windows, figures = [], []
+    try:
+        srv.first_answer()
+        i = 0
+        for _ in range(cfg.copies + STANDBY):
+            i, _, _ = srv.event(i, ("ready",), "event=ready")
+            i += 1
+        wrk(port, opts.connections, opts.short_load)
+        for _ in range(crashes):
+            r = measure_crash(srv, port)
+            windows.append(r["crash_wall"])
+            figures.append(r["crash_ms"])
+    finally:
+        srv.stop()
+    inside, threads, tags, top, by_thread = 0, {}, {}, {}, {}
+    for e in jfr_samples(java, jfr_file):
+        v = e["values"]
+        t = wall(v["startTime"])
+        if not any(a <= t <= b for a, b in windows):
+            continue
+        frames = v["stackTrace"]["frames"] if v.get("stackTrace") else []
+        if not frames:
+            continue
+        inside += 1
+        th = v.get("sampledThread") or {}
+        name = re.sub(r"\d+", "N", th.get("javaName") or th.get("osName") or "(unnamed: a virtual thread)")
+        threads[name] = threads.get(name, 0) + 1
+        f0 = frames[0]["method"]
+        top_name = tname(f0) + "." + f0["name"]
+        top[top_name] = top.get(top_name, 0) + 1
+        seen = set()
+        for fr in frames:
+            tn, mn = tname(fr["method"]), fr["method"]["name"]
+            for tag, test in CRASH_TAGS:
+                if tag not in seen and test(tn, mn):
+                    seen.add(tag)
+                    tags[tag] = tags.get(tag, 0) + 1
+                    by_thread.setdefault(name, {})[tag] = by_thread.setdefault(name, {}).get(tag, 0) + 1
+    return {"config": cfg.key, "crashes": figures, "samples": inside,
+            "window_ms": sum((b - a) * 1000 for a, b in windows), "file": str(jfr_file.relative_to(ROOT)),
+            "threads": sorted(threads.items(), key=lambda kv: -kv[1])[:8], "by_thread": by_thread,
+            "top": sorted(top.items(), key=lambda kv: -kv[1])[:10], "inclusive": tags}
 
 
 # ---------------------------------------------------------------- machine
@@ -481,6 +564,9 @@ def main():
     ap.add_argument("--no-profile", action="store_true", help="skip the JFR profile (full runs only)")
     ap.add_argument("--out", help="the Markdown file (default docs/benchmarks.md; --quick reports/bench/benchmarks.md)")
     ap.add_argument("--from-json", help="only rewrite the report from a results.json of an earlier run")
+    ap.add_argument("--wait-quiet", type=int, default=0, metavar="SECONDS",
+                    help="first wait up to this long for a 1-minute load average below 1.0 (the report says if it never came)")
+    ap.add_argument("--profile-only", action="store_true", help="only the JFR profiles (for development)")
     ap.add_argument("--only", help="only these configurations (keys as in results.json, comma-separated): for development")
     ap.add_argument("--command", help=argparse.SUPPRESS)
     opts = ap.parse_args()
@@ -508,9 +594,16 @@ def main():
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
     nproc = os.cpu_count()
+    waited = None
+    if opts.wait_quiet:
+        t0 = time.monotonic()
+        while loadavg()[0] >= 1.0 and time.monotonic() - t0 < opts.wait_quiet:
+            log(f"bench: waiting for a quiet machine, load average {loadavg()}")
+            time.sleep(15)
+        waited = {"waited_s": round(time.monotonic() - t0), "quiet": loadavg()[0] < 1.0, "limit_s": opts.wait_quiet}
     t_start = time.monotonic()
     results = {"command": opts.command or "bench/suite.py " + " ".join(sys.argv[1:]), "quick": q,
-               "machine": machine(java), "load_before": loadavg(), "started": time.strftime("%Y-%m-%d %H:%M"),
+               "machine": machine(java), "load_before": loadavg(), "wait_quiet": waited, "started": time.strftime("%Y-%m-%d %H:%M"),
                "settings": {"rounds": opts.rounds, "warmup_s": opts.warmup, "duration_s": opts.duration,
                             "connections": opts.connections, "short_load_s": opts.short_load,
                             "standby": STANDBY, "runtime_options": RUNTIME_OPTIONS, "curve_copies": curve, "throughput_copies": [1, 2, 3, 4]}}
@@ -545,7 +638,7 @@ def main():
     rounds = {c.key: [] for c in configs}
     results["rounds"] = rounds
     try:
-        for rnd in range(1, opts.rounds + 1):
+        for rnd in range(1, 0 if opts.profile_only else opts.rounds + 1):
             for c in configs:
                 log(f"round {rnd}/{opts.rounds}: {c.label}")
                 measure_tp = c.main or c.copies <= 4
@@ -556,20 +649,24 @@ def main():
                 log("  " + ", ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}"
                                      for k, v in r.items() if k not in ("config", "round")))
                 (data_dir / "results.json").write_text(json.dumps(results, indent=1))
-        if not q and not opts.no_profile:
+        if (not q and not opts.no_profile) or opts.profile_only:
             results["profiles"] = []
             for key in ("alone", "isolate-2"):
-                c = next(c for c in configs if c.key == key)
-                log(f"profile (JFR): {c.label}")
-                results["profiles"].append(profile(java, c, opts, data_dir))
+                c = next((c for c in configs if c.key == key), None)
+                if c:
+                    log(f"profile (JFR): {c.label}")
+                    results["profiles"].append(profile(java, c, opts, data_dir))
+            c = next((c for c in configs if c.key == "isolate-1"), None)
+            if c:
+                log(f"profile (JFR): {c.label}, crashes")
+                results["crash_profile"] = profile_crash(java, c, opts, data_dir, 3 if q else 10)
     finally:
         cleanup()
     results["load_after"] = loadavg()
     results["elapsed_s"] = round(time.monotonic() - t_start)
     (data_dir / "results.json").write_text(json.dumps(results, indent=1))
     report.write(results, out, img_dir)
-    log(f"bench: done in {results['elapsed_s']} s; wrote {out.relative_to(ROOT)}, "
-        f"{img_dir.relative_to(ROOT)}/bench-*.svg and {(data_dir / 'results.json').relative_to(ROOT)}")
+    log(f"bench: done in {results['elapsed_s']} s; wrote {out}, {img_dir}/bench-*.svg and {data_dir / 'results.json'}")
     return 0
 
 

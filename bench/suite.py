@@ -265,6 +265,19 @@ class Server:
     def rss(self):
         return set_rss_mb(self.p.pid)
 
+    def full_gc(self, java):
+        """A full GC in every JVM of the set (jcmd GC.run): G1 then gives back what the live set does not need."""
+        jcmd = str(Path(java).parent / "jcmd")
+        pids = [self.p.pid] + descendants(self.p.pid)
+        procs = [spawn([jcmd, str(pid), "GC.run"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for pid in pids]
+        for p in procs:
+            try:
+                p.wait(timeout=60)
+            finally:
+                kill_group(p, signal.SIGKILL)
+                STARTED.remove(p)
+        time.sleep(0.5)
+
     def stop(self):
         """SIGTERM (a graceful drain), then SIGKILL of the whole process group after 30 s."""
         if self.p.poll() is None:
@@ -329,6 +342,8 @@ def run_one(java, cfg, opts, jvm_args=(), crash=True, reload=True, load=True, th
         # a short load first: the memory after it is the growth curves' "loaded" figure
         wrk(port, opts.connections, opts.short_load)
         r["rss_short_mb"], _ = srv.rss()
+        srv.full_gc(java)
+        r["rss_gc_mb"], _ = srv.rss()
         if throughput:
             if opts.warmup > opts.short_load:
                 wrk(port, opts.connections, opts.warmup - opts.short_load)
@@ -651,7 +666,7 @@ def main():
                 (data_dir / "results.json").write_text(json.dumps(results, indent=1))
         if (not q and not opts.no_profile) or opts.profile_only:
             results["profiles"] = []
-            for key in ("alone", "isolate-2"):
+            for key in ("alone", "isolate-1", "isolate-2"):
                 c = next((c for c in configs if c.key == key), None)
                 if c:
                     log(f"profile (JFR): {c.label}")

@@ -329,7 +329,12 @@ def render(res, out, img_dir):
                      f"| {num(r.get('crash_ms'))} | "
                      + (f"{r['reload_failed']} / {r['reload_requests']}, {num(r['reload_ms'])}"
                         + ("" if r.get("reload_ok") else " (not ok)") if "reload_failed" in r else "n/a") + " |")
-    L += ["", "</details>", "", END]
+    errors = [(cfgs[k]["label"], r.get("round"), r["error"].splitlines()[0]) for k in cfgs for r in rounds.get(k, [])
+              if "error" in r]
+    L += ["", "</details>", ""]
+    if errors:
+        L += ["Failed starts (left out of the medians):", ""] + [f"- {lbl}, round {rnd}: {e}" for lbl, rnd, e in errors] + [""]
+    L += [END]
     return "\n".join(L)
 
 

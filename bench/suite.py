@@ -657,8 +657,13 @@ def main():
             for c in configs:
                 log(f"round {rnd}/{opts.rounds}: {c.label}")
                 measure_tp = c.main or c.copies <= 4
-                r = run_one(java, c, opts, crash=c.main, reload=c.main,
-                            load=True, throughput=measure_tp and not (q and not c.main))
+                try:
+                    r = run_one(java, c, opts, crash=c.main, reload=c.main,
+                                load=True, throughput=measure_tp and not (q and not c.main))
+                except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as e:
+                    # one failed start does not end the run: the round is recorded with its error
+                    log(f"  FAILED: {e}")
+                    r = {"config": c.key, "error": str(e)[:2000]}
                 r["round"] = rnd
                 rounds[c.key].append(r)
                 log("  " + ", ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}"

@@ -282,14 +282,15 @@ def render(res, out, img_dir):
 
     # ---- profiles
     if res.get("profiles"):
-        L += ["### Profile (JFR)", "",
-              "The baseline and isolate mode with 2 copies once more, each under the same warm-up and measured "
-              "load with `-XX:StartFlightRecording=settings=profile` on the JVM, summarized from "
-              "`jfr print --json --events jdk.ExecutionSample` (Java frames sampled every 10-20 ms per thread).", ""]
+        L += ["### Profile (JFR): under load", "",
+              "The baseline and isolate mode with 1 and 2 copies once more, each under the same warm-up and measured "
+              "load with `-XX:StartFlightRecording=settings=profile,jdk.ExecutionSample#period=1ms` on the JVM (the "
+              "recording costs some throughput itself), summarized from `jfr print --json --stack-depth 512 "
+              "--events jdk.ExecutionSample`. The recordings stay in `reports/bench/*.jfr`.", ""]
         for p in res["profiles"]:
             c = cfgs[p["config"]]
             L += [f"**{c['label']}** ({num(p['rps'])} req/s while recorded, {p['samples']} samples). "
-                  "Share of samples with such a frame anywhere on the stack: "
+                  "Share of samples: "
                   + ", ".join(f"{k} {100 * v / max(p['samples'], 1):.1f}%"
                               for k, v in sorted(p["inclusive"].items(), key=lambda kv: -kv[1])) + ".", "",
                   "| top frame | samples | share |", "|---|---|---|"]
@@ -318,11 +319,11 @@ def render(res, out, img_dir):
 
     # ---- every round
     L += ["### Every round", "", "<details><summary>all measurements</summary>", "",
-          "| configuration | round | req/s | p50 ms | p99 ms | RSS idle / short / GC / loaded MB | start ms "
-          "| all ready ms | crash ms | reload failed / requests, ms |", "|---|---|---|---|---|---|---|---|---|---|"]
+          "| configuration | round | load | req/s | p50 ms | p99 ms | RSS idle / short / GC / loaded MB | start ms "
+          "| all ready ms | crash ms | reload failed / requests, ms |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for key, c in cfgs.items():
         for r in rounds.get(key, []):
-            L.append(f"| {c['label']} | {r.get('round')} | {num(r.get('rps'))} | {num(r.get('p50_ms'))} "
+            L.append(f"| {c['label']} | {r.get('round')} | {num(r.get('load'))} | {num(r.get('rps'))} | {num(r.get('p50_ms'))} "
                      f"| {num(r.get('p99_ms'))} | {num(r.get('rss_idle_mb'))} / {num(r.get('rss_short_mb'))} / "
                      f"{num(r.get('rss_gc_mb'))} / "
                      f"{num(r.get('rss_loaded_mb'))} | {num(r.get('start_ms'))} | {num(r.get('all_ready_ms'))} "
@@ -348,6 +349,12 @@ def quiet_note(res):
                 f"are the figures to read.")
     if lb >= 1.0:
         return f" **Not a quiet machine** (1-minute load average {lb} at the start): read the ratios, not the absolute figures."
+    la = (res.get("load_after") or [0])[0]
+    if la >= 1.0:
+        return (f" **The machine did not stay quiet**: it was at the start, but the 1-minute load average was {la} "
+                f"at the end (other work on the same {res['machine']['nproc']} processors); the configurations took "
+                f"turns, so each round's ratios stay comparable, and the medians smooth the rest. Every round is "
+                f"listed at the end.")
     return ""
 
 

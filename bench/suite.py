@@ -320,7 +320,7 @@ RUNTIME_OPTIONS = ["--ready-timeout", "30s"]
 def run_one(java, cfg, opts, jvm_args=(), crash=True, reload=True, load=True, throughput=True):
     """One start of one configuration; returns the figures of this round."""
     port = free_port()
-    r = {"config": cfg.key}
+    r = {"config": cfg.key, "load": loadavg()[0]}
     srv = Server(java, cfg.command(port), port, jvm_args)
     try:
         r["start_ms"] = srv.first_answer()
@@ -435,30 +435,49 @@ def profile(java, cfg, opts, out_dir):
         w = wrk(port, opts.connections, opts.duration)
     finally:
         srv.stop()
-    events = jfr_samples(java, jfr_file)
+    return dict(analyze_load_profile(java, jfr_file), config=cfg.key, rps=w["rps"])
+
+
+# What the stack of a sample under load says, each tag counted once per sample. "Outside the app's
+# handler" = the frame is on the stack but the demo's handler is not (the drain filter wraps the handler,
+# so counting it anywhere on the stack would count the whole request).
+def _load_tags(names):
+    handler = any(n.startswith("dev.forkless.demo.") for n in names)
+    tags = []
+    if any(n.startswith("dev.forkless.") and not n.startswith("dev.forkless.demo.") for n in names):
+        tags.append("Forkless, any frame (the drain filter wraps the handler: includes it)")
+    if any(n.startswith(("dev.forkless.isolate.Isolate.requestStarted", "dev.forkless.isolate.Isolate.requestFinished"))
+           for n in names):
+        tags.append("drain bookkeeping (Isolate.requestStarted/requestFinished)")
+    if not handler and any(n.startswith("dev.forkless.isolate.helidon.DrainFeature") for n in names):
+        tags.append("drain filter outside the app's handler (bookkeeping, beforeSend, the filter chain)")
+    if not handler and any(n.startswith("io.helidon.webserver.http.Filters") for n in names):
+        tags.append("Helidon's filter chain outside the app's handler (there only because a filter exists)")
+    if any(n.startswith("dev.forkless.isolate.Cancellation") for n in names):
+        tags.append("loop checks (Cancellation)")
+    if any(n.startswith("dev.forkless.isolate.ListenerView") for n in names):
+        tags.append("accept through the listener view")
+    if any(n.startswith("io.helidon.") for n in names):
+        tags.append("io.helidon, any frame")
+    if names and names[0].startswith(("java.util.concurrent.ForkJoinPool.deactivate", "java.util.concurrent.ForkJoinPool.awaitWork")):
+        tags.append("idle carrier threads (ForkJoinPool.deactivate/awaitWork on top)")
+    return tags
+
+
+def analyze_load_profile(java, jfr_file):
     top, incl, total = {}, {}, 0
-    for e in events:
+    for e in jfr_samples(java, jfr_file):
         frames = e["values"]["stackTrace"]["frames"] if e["values"].get("stackTrace") else []
         if not frames:
             continue
         total += 1
-        f = frames[0]["method"]
-        name = tname(f) + "." + f["name"]
-        top[name] = top.get(name, 0) + 1
-        seen = set()
-        for fr in frames:
-            t = tname(fr["method"])
-            for tag, test in (("dev.forkless (any frame)", t.startswith("dev.forkless")),
-                              ("dev.forkless.isolate.Cancellation (loop checks)", "Cancellation" in t),
-                              ("dev.forkless.isolate.helidon.DrainFeature (drain filter)", "DrainFeature" in t),
-                              ("dev.forkless.isolate.ListenerView (accept)", "ListenerView" in t),
-                              ("io.helidon (any frame)", t.startswith("io.helidon"))):
-                if test and tag not in seen:
-                    seen.add(tag)
-                    incl[tag] = incl.get(tag, 0) + 1
+        names = [tname(fr["method"]) + "." + fr["method"]["name"] for fr in frames]
+        top[names[0]] = top.get(names[0], 0) + 1
+        for tag in _load_tags(names):
+            incl[tag] = incl.get(tag, 0) + 1
     hot = sorted(top.items(), key=lambda kv: -kv[1])[:12]
-    return {"config": cfg.key, "rps": w["rps"], "samples": total, "file": str(jfr_file.relative_to(ROOT)),
-            "top": [[n, c] for n, c in hot], "inclusive": incl}
+    return {"samples": total, "file": str(Path(jfr_file).relative_to(ROOT)), "top": [[n, c] for n, c in hot],
+            "inclusive": incl}
 
 
 def tname(method):
@@ -600,6 +619,10 @@ def main():
 
     if opts.from_json:
         results = json.loads(Path(opts.from_json).read_text())
+        java = str(Path(os.environ.get("JAVA_HOME", "")) / "bin" / "java")
+        for p in results.get("profiles", []):  # summaries are redrawn from the recordings, when kept
+            if (ROOT / p["file"]).exists():
+                p.update(analyze_load_profile(java, ROOT / p["file"]))
         report.write(results, out, img_dir)
         log(f"wrote {out}")
         return 0

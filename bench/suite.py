@@ -589,14 +589,14 @@ def main():
     ap = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
-                    help="one round, short loads, curves at 1, 2, 4 copies; writes reports/bench/ (under 3 minutes)")
+                    help="one round, short loads, curves at 1, 2, 4 copies; writes reports/bench/quick/ (under 3 minutes)")
     ap.add_argument("--rounds", type=int, help="repetitions of every configuration (default 3; --quick 1)")
     ap.add_argument("--warmup", type=int, help="seconds of load before each measurement (default 15; --quick 2)")
     ap.add_argument("--duration", type=int, help="seconds of measured load (default 10; --quick 2)")
     ap.add_argument("--connections", type=int, default=32, help="wrk's keep-alive connections (default 32)")
     ap.add_argument("--copies", help="copies of the memory/start curve (default 1,2,4,8; --quick 1,2,4)")
     ap.add_argument("--no-profile", action="store_true", help="skip the JFR profile (full runs only)")
-    ap.add_argument("--out", help="the Markdown file (default docs/benchmarks.md; --quick reports/bench/benchmarks.md)")
+    ap.add_argument("--out", help="the Markdown file (default docs/benchmarks.md; --quick reports/bench/quick/benchmarks.md)")
     ap.add_argument("--from-json", help="only rewrite the report from a results.json of an earlier run")
     ap.add_argument("--wait-quiet", type=int, default=0, metavar="SECONDS",
                     help="first wait up to this long for a 1-minute load average below 1.0 (the report says if it never came)")
@@ -611,10 +611,10 @@ def main():
     opts.short_load = min(opts.warmup, 2 if q else 5)
     opts.settle = 0.5 if q else 2.0
     curve = [int(x) for x in (opts.copies or ("1,2,4" if q else "1,2,4,8")).split(",")]
-    out = Path(opts.out) if opts.out else ROOT / ("reports/bench/benchmarks.md" if q else "docs/benchmarks.md")
+    out = Path(opts.out) if opts.out else ROOT / ("reports/bench/quick/benchmarks.md" if q else "docs/benchmarks.md")
     out = out if out.is_absolute() else ROOT / out
     img_dir = out.parent / "img"
-    data_dir = ROOT / "reports/bench"
+    data_dir = ROOT / ("reports/bench/quick" if q else "reports/bench")  # a quick run keeps the full run's data
     data_dir.mkdir(parents=True, exist_ok=True)
 
     if opts.from_json:

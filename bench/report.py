@@ -68,7 +68,7 @@ def svg_chart(path, title, xlabel, ylabel, series, baseline=None, xs=None):
     for i in range(6):
         y = ymax * i / 5
         out.append(f'<line x1="{L}" x2="{W - R}" y1="{Y(y):.1f}" y2="{Y(y):.1f}" stroke="#e5e5e5"/>')
-        out.append(f'<text x="{L - 6}" y="{Y(y) + 4:.1f}" text-anchor="end">{num(y)}</text>')
+        out.append(f'<text x="{L - 6}" y="{Y(y) + 4:.1f}" text-anchor="end">{num(y) if y else "0"}</text>')
     for x in xs:
         out.append(f'<line x1="{X(x):.1f}" x2="{X(x):.1f}" y1="{H - B}" y2="{H - B + 4}" stroke="#333"/>')
         out.append(f'<text x="{X(x):.1f}" y="{H - B + 18}" text-anchor="middle">{x}</text>')

@@ -110,7 +110,8 @@ public class RewriteBenchmark {
     @Warmup(iterations = 3, time = 2)
     @Measurement(iterations = 5, time = 2)
     public byte[] rewritePerClass() {
-        byte[] bytes = webServerBytes[next++ % webServerBytes.length];
+        byte[] bytes = webServerBytes[next];
+        next = next + 1 == webServerBytes.length ? 0 : next + 1;
         return rewriter == null ? bytes : rewriter.rewrite(bytes, this::hierarchy);
     }
 

@@ -2,17 +2,13 @@ package dev.forkless.runtime;
 
 import dev.forkless.runtime.child.Unix;
 
-import java.io.FileDescriptor;
 import java.io.IOException;
-import java.lang.reflect.Constructor;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.channels.spi.SelectorProvider;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -128,7 +124,7 @@ public final class Handover {
             if (!words[0].equals("listener") || received.fd() < 0) {
                 throw new IOException("unexpected handover message: " + line);
             }
-            ServerSocketChannel channel = channelOf(received.fd(), first);
+            ServerSocketChannel channel = Unix.listeningChannel(received.fd(), first);
             first = false;
             forkless.adoptListener(new InetSocketAddress(words[1], Integer.parseInt(words[2])), channel);
             Unix.send(fd, "ok\n".getBytes(StandardCharsets.UTF_8), -1);
@@ -147,36 +143,6 @@ public final class Handover {
         public void ready() throws IOException {
             Unix.send(fd, ("ready " + ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8), -1);
             Unix.close(fd);
-        }
-    }
-
-    /**
-     * A channel of a received listening socket: the first through {@code System.inheritedChannel()} (the
-     * JDK finds its address family), others through the JDK's channel class (the new runtime is started
-     * with it opened).
-     */
-    private static ServerSocketChannel channelOf(int fd, boolean first) throws IOException {
-        if (first) {
-            Unix.dup2(fd, 0);
-            Unix.close(fd);
-            Channel inherited = System.inheritedChannel();
-            if (inherited instanceof ServerSocketChannel server) {
-                return server;
-            }
-            throw new IOException("the handed-over socket is no listening socket: " + inherited);
-        }
-        try {
-            Constructor<FileDescriptor> fdCtor = FileDescriptor.class.getDeclaredConstructor(int.class);
-            fdCtor.setAccessible(true);
-            Class<?> impl = Class.forName("sun.nio.ch.ServerSocketChannelImpl");
-            Constructor<?> ctor = impl.getDeclaredConstructor(SelectorProvider.class, java.net.ProtocolFamily.class,
-                    FileDescriptor.class, boolean.class);
-            ctor.setAccessible(true);
-            return (ServerSocketChannel) ctor.newInstance(SelectorProvider.provider(), StandardProtocolFamily.INET6,
-                    fdCtor.newInstance(fd), true);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            Unix.close(fd);
-            throw new IOException("cannot take a second listening socket: " + e, e);
         }
     }
 

@@ -4,19 +4,14 @@ import dev.forkless.isolate.Isolate;
 import dev.forkless.isolate.IsolateHost;
 import dev.forkless.isolate.SharedSocket;
 
-import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.lang.reflect.Constructor;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketOption;
-import java.net.StandardProtocolFamily;
-import java.nio.channels.Channel;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.spi.SelectorProvider;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -154,29 +149,9 @@ final class ChildHost implements IsolateHost {
      * needs the JDK's channel class opened to Forkless, which the runtime does for its children.
      */
     private ServerSocketChannel toChannel(int fd) throws IOException {
-        if (!inheritedUsed) {
-            inheritedUsed = true;
-            Unix.dup2(fd, 0);
-            Unix.close(fd);
-            Channel inherited = System.inheritedChannel();
-            if (inherited instanceof ServerSocketChannel server) {
-                return server;
-            }
-            throw new IOException("the inherited socket is no listening socket: " + inherited);
-        }
-        try {
-            Constructor<FileDescriptor> fdCtor = FileDescriptor.class.getDeclaredConstructor(int.class);
-            fdCtor.setAccessible(true);
-            Class<?> impl = Class.forName("sun.nio.ch.ServerSocketChannelImpl");
-            Constructor<?> ctor = impl.getDeclaredConstructor(SelectorProvider.class, java.net.ProtocolFamily.class,
-                    FileDescriptor.class, boolean.class);
-            ctor.setAccessible(true);
-            return (ServerSocketChannel) ctor.newInstance(SelectorProvider.provider(), StandardProtocolFamily.INET,
-                    fdCtor.newInstance(fd), true);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            Unix.close(fd);
-            throw new IOException("cannot take a second listening socket in this child JVM: " + e, e);
-        }
+        boolean first = !inheritedUsed;
+        inheritedUsed = true;
+        return Unix.listeningChannel(fd, first);
     }
 
     private static InetSocketAddress key(SocketAddress requested) {

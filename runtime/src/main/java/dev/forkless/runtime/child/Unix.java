@@ -281,6 +281,44 @@ public final class Unix {
         }
     }
 
+    /**
+     * Makes a channel of a received listening socket. With {@code first}, the public way: the descriptor
+     * is placed on fd 0 and taken with {@code System.inheritedChannel()}, which works once per JVM (and
+     * finds the socket's address family itself). Otherwise through the JDK's channel class, which needs
+     * {@code --add-opens java.base/sun.nio.ch} and {@code java.base/java.io} (children and handed-over
+     * runtimes are started with them).
+     *
+     * @param fd    the received descriptor; owned by the channel afterwards
+     * @param first whether {@code System.inheritedChannel()} is still unused in this JVM
+     * @return the listening channel
+     * @throws IOException when the descriptor is no listening socket or cannot be wrapped
+     */
+    public static java.nio.channels.ServerSocketChannel listeningChannel(int fd, boolean first) throws IOException {
+        if (first) {
+            dup2(fd, 0);
+            close(fd);
+            Channel inherited = System.inheritedChannel();
+            if (inherited instanceof java.nio.channels.ServerSocketChannel server) {
+                return server;
+            }
+            throw new IOException("the received socket is no listening socket: " + inherited);
+        }
+        try {
+            java.lang.reflect.Constructor<java.io.FileDescriptor> fdCtor =
+                    java.io.FileDescriptor.class.getDeclaredConstructor(int.class);
+            fdCtor.setAccessible(true);
+            Class<?> impl = Class.forName("sun.nio.ch.ServerSocketChannelImpl");
+            java.lang.reflect.Constructor<?> ctor = impl.getDeclaredConstructor(java.nio.channels.spi.SelectorProvider.class,
+                    java.net.ProtocolFamily.class, java.io.FileDescriptor.class, boolean.class);
+            ctor.setAccessible(true);
+            return (java.nio.channels.ServerSocketChannel) ctor.newInstance(java.nio.channels.spi.SelectorProvider.provider(),
+                    java.net.StandardProtocolFamily.INET6, fdCtor.newInstance(fd), true);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            close(fd);
+            throw new IOException("cannot take a second listening socket in this JVM: " + e, e);
+        }
+    }
+
     private static int errno(MemorySegment state) {
         return (int) ERRNO.get(state, 0L);
     }

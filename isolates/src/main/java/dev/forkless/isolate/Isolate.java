@@ -30,8 +30,6 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class Isolate {
 
-    private static final System.Logger LOG = System.getLogger("forkless.isolate");
-
     private final String id;
     private final Worker.Mode mode;
     private final AppJar app;

@@ -123,7 +123,7 @@ public final class IsolateClassLoader extends SecureClassLoader implements AutoC
                 } catch (RuntimeException malformed) {
                     throw new ClassFormatError(name + " in " + jar.url() + ": " + malformed.getMessage());
                 }
-                return defineClass(name, rewritten, 0, rewritten.length, jar.codeSource(entry));
+                return defineClass(name, rewritten, 0, rewritten.length, jar.codeSource());
             }
         }
         throw new ClassNotFoundException(name);
@@ -294,10 +294,6 @@ public final class IsolateClassLoader extends SecureClassLoader implements AutoC
             }
             URL url = path.toUri().toURL();
             return new Jar(file, url, new CodeSource(url, (CodeSigner[]) null), new JarResources(file, path));
-        }
-
-        CodeSource codeSource(JarEntry entry) {
-            return codeSource;
         }
 
         Manifest manifest() {

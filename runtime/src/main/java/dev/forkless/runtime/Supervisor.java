@@ -647,7 +647,7 @@ final class Supervisor implements Copy.Events {
     /** Drains a copy on a virtual thread, then unloads it. */
     private void drain(Copy copy) {
         draining.add(copy);
-        info.computeIfAbsent(copy, c -> new CopyInfo(Instant.now())).drainingSince = Instant.now();
+        info.computeIfAbsent(copy, c -> new CopyInfo(Instant.now()));
         copy.beginDrain();
         emit(new Draining(Instant.now(), copy.id(), copy.mode(), copy.openConnections()));
         blocking.execute(() -> {
@@ -779,7 +779,6 @@ final class Supervisor implements Copy.Events {
         final Instant startedAt;
         final CompletableFuture<Void> ready = new CompletableFuture<>();
         Instant readyAt;
-        Instant drainingSince;
 
         CopyInfo(Instant startedAt) {
             this.startedAt = startedAt;

@@ -344,7 +344,7 @@ public final class Forkless implements AutoCloseable {
         private int copies = Runtime.getRuntime().availableProcessors();
         private int standby = 1;
         private RestartPolicy policy = RestartPolicy.DEFAULT;
-        private Duration readyTimeout = Duration.ofSeconds(3);
+        private Duration readyTimeout = Duration.ofSeconds(60);
         private Duration watchDelay;
         private boolean loopChecks = true;
         private Duration escalateWindow;
@@ -484,7 +484,8 @@ public final class Forkless implements AutoCloseable {
 
         /**
          * How long a new copy started by a reload or restart gets to become ready before the operation is
-         * aborted (default 3 s).
+         * aborted (default 60 s). A copy that crashes or exits before it is ready aborts the operation at
+         * once, whatever this timeout: it only bounds a copy that neither fails nor gets ready.
          *
          * @param timeout the timeout
          * @return this

@@ -55,9 +55,10 @@ public final class Main implements Callable<Integer> {
             description = "Warm standby copies that take over a failed copy's place at once (default: ${DEFAULT-VALUE}).")
     String standby;
 
-    @Option(names = "--ready-timeout", paramLabel = "DURATION", defaultValue = "3s",
+    @Option(names = "--ready-timeout", paramLabel = "DURATION", defaultValue = "60s",
             description = "How long a copy started by a reload or restart gets to become ready before the "
-                    + "operation is aborted (default: ${DEFAULT-VALUE}).")
+                    + "operation is aborted; a copy that crashes or exits before it is ready aborts at once "
+                    + "(default: ${DEFAULT-VALUE}).")
     String readyTimeout;
 
     @Option(names = "--min-uptime", paramLabel = "DURATION", defaultValue = "1s",

@@ -385,10 +385,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder inbox(int capacity, Overflow overflow) {
-            if (capacity < 1) {
-                throw new IllegalArgumentException("inbox capacity must be at least 1, not " + capacity);
-            }
-            this.inboxCapacity = capacity;
+            this.inboxCapacity = Limit.INBOX.check("inbox capacity", capacity);
             this.overflow = Objects.requireNonNull(overflow);
             return this;
         }
@@ -420,7 +417,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder watch(Duration delay) {
-            this.watchDelay = Objects.requireNonNull(delay);
+            this.watchDelay = Limit.WATCH_DELAY.check("watch delay", delay);
             return this;
         }
 
@@ -447,10 +444,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder hangTimeout(Duration timeout) {
-            if (timeout.isNegative()) {
-                throw new IllegalArgumentException("hang timeout must not be negative");
-            }
-            this.hangTimeout = timeout;
+            this.hangTimeout = Limit.HANG_TIMEOUT.check("hang timeout", timeout);
             return this;
         }
 
@@ -473,7 +467,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder escalate(Duration window) {
-            this.escalateWindow = Objects.requireNonNull(window);
+            this.escalateWindow = Limit.ESCALATE_WINDOW.check("escalate window", window);
             return this;
         }
 
@@ -490,10 +484,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder readyTimeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("ready timeout must be positive");
-            }
-            this.readyTimeout = timeout;
+            this.readyTimeout = Limit.READY_TIMEOUT.check("ready timeout", timeout);
             return this;
         }
 
@@ -517,31 +508,40 @@ public final class Forkless implements AutoCloseable {
 
         /** @param copies serving copies, at least 1 (default: available processors) @return this */
         public Builder copies(int copies) {
-            if (copies < 1) {
-                throw new IllegalArgumentException("copies must be at least 1");
-            }
-            this.copies = copies;
+            this.copies = Limit.COPIES.check("copies", copies);
             return this;
         }
 
         /** @param standby warm standbys, 0 or more (default 1) @return this */
         public Builder standby(int standby) {
-            if (standby < 0) {
-                throw new IllegalArgumentException("standby must not be negative");
-            }
-            this.standby = standby;
+            this.standby = Limit.STANDBY.check("standby", standby);
             return this;
         }
 
-        /** @param policy the restart policy @return this */
+        /**
+         * @param policy the restart policy; its durations and counts within their {@link Limit}s
+         * @return this
+         */
         public Builder restartPolicy(RestartPolicy policy) {
-            this.policy = Objects.requireNonNull(policy);
+            Objects.requireNonNull(policy);
+            Limit.RESTART_DELAY.check("restart delay", policy.initialDelay());
+            Limit.MAX_RESTART_DELAY.check("max restart delay", policy.maxDelay());
+            Limit.MAX_RESTART_DELAY.check("reset after", policy.resetAfter());
+            Limit.MIN_UPTIME.check("min uptime", policy.minUptime());
+            Limit.MAX_RESTARTS.check("max restarts", policy.maxRestarts());
+            Limit.DRAIN_TIMEOUT.check("drain timeout", policy.drainTimeout());
+            Limit.DRAIN_TIMEOUT.check("unload grace", policy.unloadGrace());
+            if (!(policy.multiplier() <= 100)) {
+                throw new IllegalArgumentException("restart delay multiplier must be between 1 and 100, not "
+                        + policy.multiplier());
+            }
+            this.policy = policy;
             return this;
         }
 
         /** @param timeout how long a stopping copy's connections get (default 5 s) @return this */
         public Builder drainTimeout(Duration timeout) {
-            this.policy = policy.withDrainTimeout(timeout);
+            this.policy = policy.withDrainTimeout(Limit.DRAIN_TIMEOUT.check("drain timeout", timeout));
             return this;
         }
 

@@ -7,6 +7,7 @@ import dev.forkless.runtime.Forkless;
 import dev.forkless.runtime.ForklessEvent;
 import dev.forkless.runtime.ForklessException;
 import dev.forkless.runtime.Handover;
+import dev.forkless.runtime.Limit;
 import dev.forkless.runtime.LogSettings;
 import dev.forkless.runtime.RestartPolicy;
 import dev.forkless.runtime.admin.AdminAddress;
@@ -261,35 +262,42 @@ public final class Main implements Callable<Integer> {
         EventLog log = new EventLog(err, true).hold();
         try {
             copies = parseCopies(isolates);
-            int standbys = parseCount("--standby", standby, 0);
-            Duration drain = Durations.parse(drainTimeout);
+            int standbys = Limit.STANDBY.parseCount("--standby", standby);
+            Duration drain = Durations.parse(Limit.DRAIN_TIMEOUT, "--drain-timeout", drainTimeout);
             copyMode = parseMode(mode);
+            Duration firstDelay = Durations.parse(Limit.RESTART_DELAY, "--restart-delay", restartDelay);
+            Duration longestDelay = Durations.parse(Limit.MAX_RESTART_DELAY, "--max-restart-delay", maxRestartDelay);
+            if (longestDelay.compareTo(firstDelay) < 0) {
+                throw new IllegalArgumentException("--max-restart-delay (" + maxRestartDelay.trim()
+                        + ") must not be shorter than --restart-delay (" + restartDelay.trim() + ")");
+            }
             RestartPolicy policy = RestartPolicy.DEFAULT
                     .withDrainTimeout(drain)
-                    .withCrashLoopGuard(Durations.parse(minUptime), parseCount("--max-restarts", maxRestarts, 0))
-                    .withBackoff(Durations.parse(restartDelay), 1.5, Durations.parse(maxRestartDelay));
+                    .withCrashLoopGuard(Durations.parse(Limit.MIN_UPTIME, "--min-uptime", minUptime),
+                            Limit.MAX_RESTARTS.parseCount("--max-restarts", maxRestarts))
+                    .withBackoff(firstDelay, 1.5, longestDelay);
             Forkless.Builder builder = Forkless.builder()
                     .app(app)
                     .args(appArgs)
                     .copies(copies)
                     .standby(standbys)
                     .restartPolicy(policy)
-                    .readyTimeout(Durations.parse(readyTimeout))
+                    .readyTimeout(Durations.parse(Limit.READY_TIMEOUT, "--ready-timeout", readyTimeout))
                     .loopChecks(loopChecks)
-                    .hangTimeout(Durations.parse(hangTimeout))
+                    .hangTimeout(Durations.parse(Limit.HANG_TIMEOUT, "--hang-timeout", hangTimeout))
                     .mode(copyMode)
                     .jvmArgs(jvmArgs)
                     .environment(environment)
                     .listener(log);
-            builder.inbox(parseCount("--inbox", inbox, 1), parseOverflow(inboxFull));
+            builder.inbox(Limit.INBOX.parseCount("--inbox", inbox), parseOverflow(inboxFull));
             if (sharedState != null) {
                 builder.sharedStateFile(sharedState);
             }
             if (watch) {
-                builder.watch(Durations.parse(watchDelay));
+                builder.watch(Durations.parse(Limit.WATCH_DELAY, "--watch-delay", watchDelay));
             }
             if (escalate) {
-                builder.escalate(Durations.parse(escalateWindow));
+                builder.escalate(Durations.parse(Limit.ESCALATE_WINDOW, "--escalate-window", escalateWindow));
             }
             if (logs != null) {
                 builder.logs(logSettings());
@@ -459,7 +467,8 @@ public final class Main implements Callable<Integer> {
                     .withMerge(mergeLogs)
                     .withFormat(LogSettings.parseFormat(logFormat))
                     .withDateFormat(logDateFormat)
-                    .withRotation(LogSettings.parseSize(logMaxSize), parseCount("--log-keep", logKeep, 1));
+                    .withRotation(Limit.LOG_MAX_SIZE.parseSize("--log-max-size", logMaxSize),
+                            Limit.LOG_KEEP.parseCount("--log-keep", logKeep));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage().startsWith("--") ? e.getMessage() : "--logs: " + e.getMessage(), e);
         }
@@ -482,10 +491,14 @@ public final class Main implements Callable<Integer> {
     }
 
     static int parseCopies(String value) {
-        if (value.equalsIgnoreCase("max")) {
-            return Runtime.getRuntime().availableProcessors();
+        if (value.trim().equalsIgnoreCase("max")) {
+            return Math.min(Runtime.getRuntime().availableProcessors(), (int) Limit.COPIES.max());
         }
-        return parseCount("--isolates", value, 1);
+        if (!value.trim().matches("[+-]?\\d+")) {
+            throw new IllegalArgumentException("--isolates takes a whole number or max, not '"
+                    + (value.length() > 40 ? value.substring(0, 40) + "..." : value) + "'");
+        }
+        return Limit.COPIES.parseCount("--isolates", value);
     }
 
     static int parseCount(String option, String value, int min) {

@@ -54,6 +54,7 @@ public final class Forkless implements AutoCloseable {
         builder.messageHandlers.forEach(exchange::onMessage);
         this.eventListeners = new CopyOnWriteArrayList<>(builder.listeners);
         ConsoleRouter console = ConsoleRouter.install();
+        console.keepEscapes(builder.consoleEscapes);
         this.console = console;
         this.logs = builder.logs == null ? null
                 : LogWriter.toFiles(builder.logs, builder.app.name(), console.originalErr()::println);
@@ -359,8 +360,23 @@ public final class Forkless implements AutoCloseable {
         private Path sharedStateFile;
         private int inboxCapacity = 1024;
         private Overflow overflow = Overflow.BLOCK;
+        private boolean consoleEscapes;
 
         private Builder() {
+        }
+
+        /**
+         * Whether the copies' escape sequences (colours) reach the console as they are. Off by default: a
+         * copy's ESC is shown as {@code \e}, so no copy can recolour, clear or retitle the operator's
+         * terminal. Carriage returns and other control characters are escaped either way, so a copy can
+         * never print over the tag of its line.
+         *
+         * @param keep whether to let them through
+         * @return this
+         */
+        public Builder consoleEscapes(boolean keep) {
+            this.consoleEscapes = keep;
+            return this;
         }
 
         /**

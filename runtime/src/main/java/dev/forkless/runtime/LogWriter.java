@@ -212,7 +212,10 @@ final class LogWriter implements ConsoleRouter.Lines, Consumer<ForklessEvent>, A
         if (settings.merge() && line.worker() != null) {
             text.append("[w").append(line.worker()).append(line.stream().equals("err") ? " err] " : "] ");
         }
-        return text.append(line.message()).append('\n').toString().getBytes(StandardCharsets.UTF_8);
+        // a copy's carriage returns and escape sequences would forge or hide lines for whoever reads the file
+        // in a terminal (tail, less -R, the logs command): escaped; the runtime's own event lines are already
+        String message = line.worker() == null ? line.message() : TerminalText.clean(line.message(), false);
+        return text.append(message).append('\n').toString().getBytes(StandardCharsets.UTF_8);
     }
 
     /** Says, at most once a second, how many lines were dropped or lost since it last said so. */

@@ -88,7 +88,7 @@ final class LogsCommand implements Callable<Integer> {
         Map<Path, Long> positions = new HashMap<>();
         for (LogFile file : files) {
             out.println("==> " + file.path() + " <==");
-            tail(file).forEach(out::println);
+            tail(file).forEach(l -> out.println(dev.forkless.runtime.TerminalText.clean(l, false)));
             positions.put(file.path(), Files.size(file.path()));
         }
         out.flush();
@@ -115,7 +115,7 @@ final class LogsCommand implements Callable<Integer> {
                         out.println("==> " + file.path() + " <==");
                         last = file.path();
                     }
-                    mine.forEach(out::println);
+                    mine.forEach(l -> out.println(dev.forkless.runtime.TerminalText.clean(l, false)));
                     out.flush();
                 }
             }

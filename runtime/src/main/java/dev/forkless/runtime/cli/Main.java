@@ -126,9 +126,19 @@ public final class Main implements Callable<Integer> {
     String admin;
 
     @Option(names = "--admin-token", paramLabel = "TOKEN",
-            description = "The bearer token of mutating admin requests (default: a random one, written to "
-                    + "~/.forkless/admin-PORT.token, readable only by you). Needed to bind beyond loopback.")
+            description = "The bearer token of admin requests, 16 characters or more (default: a random one, "
+                    + "written to ~/.forkless/admin-PORT.token, readable only by you). Needed to bind beyond loopback.")
     String adminToken;
+
+    @Option(names = "--admin-open-probes", negatable = true,
+            description = "Let anyone read the health checks and /metrics without the token (for Kubernetes "
+                    + "probes and Prometheus on an admin bound beyond loopback).")
+    boolean adminOpenProbes;
+
+    @Option(names = "--console-escapes", negatable = true,
+            description = "Let the copies' escape sequences (colours) reach the console as they are (default: "
+                    + "off: shown as \\e, so no copy can redraw the operator's terminal).")
+    boolean consoleEscapes;
 
     @Option(names = "--logs", paramLabel = "DIR",
             description = "Also write each copy's output to files in DIR (<app>-<id>-out.log, <app>-<id>-err.log), "
@@ -288,6 +298,7 @@ public final class Main implements Callable<Integer> {
                     .mode(copyMode)
                     .jvmArgs(jvmArgs)
                     .environment(environment)
+                    .consoleEscapes(consoleEscapes)
                     .listener(log);
             builder.inbox(Limit.INBOX.parseCount("--inbox", inbox), parseOverflow(inboxFull));
             if (sharedState != null) {
@@ -306,7 +317,9 @@ public final class Main implements Callable<Integer> {
             if (admin == null || !admin.trim().equalsIgnoreCase("off")) {
                 adminBuilder = AdminServer.builder()
                         .forkless(forkless)
-                        .address(AdminAddress.parse(admin == null ? AdminAddress.DEFAULT : admin));
+                        .address(AdminAddress.parse(admin == null ? AdminAddress.DEFAULT : admin))
+                        .openProbes(adminOpenProbes)
+                        .warnings(w -> err.println("forkless: warning: " + w));
                 if (adminToken != null) {
                     adminBuilder.token(adminToken);
                 }

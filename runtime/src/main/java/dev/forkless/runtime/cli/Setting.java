@@ -75,7 +75,9 @@ record Setting(String key, String flag, Type type, Limit limit) {
             new Setting("logMaxSize", "--log-max-size", Type.SIZE, Limit.LOG_MAX_SIZE),
             new Setting("logKeep", "--log-keep", Type.POSITIVE, Limit.LOG_KEEP),
             new Setting("admin", "--admin", Type.TEXT),
-            new Setting("adminToken", "--admin-token", Type.TEXT, Limit.ADMIN_TOKEN));
+            new Setting("adminToken", "--admin-token", Type.TEXT, Limit.ADMIN_TOKEN),
+            new Setting("adminOpenProbes", "--admin-open-probes", Type.BOOLEAN),
+            new Setting("consoleEscapes", "--console-escapes", Type.BOOLEAN));
 
     /** @return the setting of a key, or null */
     static Setting of(String key) {

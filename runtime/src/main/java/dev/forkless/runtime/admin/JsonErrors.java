@@ -1,0 +1,62 @@
+package dev.forkless.runtime.admin;
+
+import java.nio.charset.StandardCharsets;
+
+import io.helidon.http.DirectHandler;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.DirectHandlers;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+/**
+ * Errors the HTTP server answers itself, before or after the API's handlers (a body over the server's
+ * limit, a request it cannot parse, a handler that threw): as JSON, {@code {"error": "..."}}, like the
+ * API's own.
+ */
+final class JsonErrors {
+
+    private JsonErrors() {
+    }
+
+    /** Answers every kind of error the server handles directly with JSON. */
+    static void register(DirectHandlers.Builder handlers) {
+        for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
+            handlers.addHandler(type, (request, event, status, headers, message) -> {
+                String reason = status.code() == 413 ? "the body is larger than "
+                        + SharedStateEndpoint.MAX_VALUE_BYTES / 1024 + " KiB" : status.reasonPhrase().toLowerCase(java.util.Locale.ROOT);
+                return DirectHandler.TransportResponse.builder()
+                        .status(status)
+                        .headers(headers)
+                        .header(HeaderNames.CONTENT_TYPE, "application/json")
+                        .keepAlive(event.keepAlive())
+                        .entity(body(reason))
+                        .build();
+            });
+        }
+    }
+
+    /** A handler that threw: 500, without the exception's text (it may say more than a client should see). */
+    static void unexpected(ServerRequest req, ServerResponse res, Throwable error) {
+        if (res.isSent()) {
+            return;
+        }
+        res.status(Status.INTERNAL_SERVER_ERROR_500);
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(body("internal error: " + error.getClass().getSimpleName()));
+    }
+
+    static byte[] body(String message) {
+        StringBuilder json = new StringBuilder("{\"error\":\"");
+        for (char c : message.toCharArray()) {
+            if (c == '"' || c == '\\') {
+                json.append('\\').append(c);
+            } else if (c < 0x20 || c == 0x7f) {
+                json.append(String.format("\\u%04x", (int) c));
+            } else {
+                json.append(c);
+            }
+        }
+        return json.append("\"}").toString().getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -180,7 +180,8 @@ final class AdminApi implements HttpService {
             error(res, Status.NOT_FOUND_404, "no copy with id '" + abbreviate(id) + "'");
             return;
         }
-        operation(res, forkless.restart(id));
+        operation(res, forkless.restart(id), result -> !result.ok()
+                && forkless.workers().stream().map(WorkerSnapshot::id).noneMatch(id::equals));
     }
 
     private void stop(ServerRequest req, ServerResponse res, JsonNode body) {
@@ -189,6 +190,16 @@ final class AdminApi implements HttpService {
     }
 
     private void operation(ServerResponse res, CompletableFuture<OperationResult> operation) {
+        operation(res, operation, result -> false);
+    }
+
+    /**
+     * Waits for an operation and answers with its result: 200, 409 when it failed, or 404 when
+     * {@code gone} says the copy it was for no longer exists (a restart queued behind a reload that
+     * replaced that copy).
+     */
+    private void operation(ServerResponse res, CompletableFuture<OperationResult> operation,
+                           java.util.function.Predicate<OperationResult> gone) {
         OperationResult result;
         try {
             result = operation.get(OPERATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -204,6 +215,11 @@ final class AdminApi implements HttpService {
         body.put("ok", result.ok());
         body.put("replaced", result.replaced());
         body.put("reason", result.reason());
+        if (gone.test(result)) {
+            body.put("error", "the copy is gone: " + result.reason());
+            send(res, Status.NOT_FOUND_404, body);
+            return;
+        }
         send(res, result.ok() ? Status.OK_200 : Status.CONFLICT_409, body);
     }
 

@@ -215,6 +215,26 @@ public enum Limit {
         return check(name, n);
     }
 
+    /**
+     * @param text a value
+     * @return whether it is written as a duration (in range or not)
+     */
+    public static boolean isDuration(String text) {
+        try {
+            return parseAnyDuration(text.trim()) != null;
+        } catch (ArithmeticException tooLong) {
+            return true;
+        }
+    }
+
+    /**
+     * @param text a value
+     * @return whether it is written as a size (in range or not)
+     */
+    public static boolean isSize(String text) {
+        return SIZE.matcher(text.trim()).matches();
+    }
+
     /** @return the duration, or null when the text is none; ArithmeticException when it is too long for Java */
     private static Duration parseAnyDuration(String s) {
         if (s.equals("0")) {

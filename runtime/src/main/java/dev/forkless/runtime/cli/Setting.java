@@ -96,14 +96,14 @@ record Setting(String key, String flag, Type type, Limit limit) {
         POSITIVE("a whole number, 1 or more", (n, base) -> n.isIntegralNumber() && n.canConvertToInt() && n.intValue() >= 1
                 ? n.asText() : null),
         DURATION("a duration such as 5s or 500ms", (n, base) -> n.isIntegralNumber() && n.canConvertToLong() && n.longValue() >= 0
-                ? n.asText() + "ms" : n.isTextual() && n.textValue().length() <= 64 ? n.textValue() : null),
+                ? n.asText() + "ms" : n.isTextual() && Limit.isDuration(n.textValue()) ? n.textValue() : null),
         BOOLEAN("true or false", (n, base) -> n.isBoolean() ? n.booleanValue() : null),
         MODE("isolate or process", (n, base) -> n.isTextual() && List.of("isolate", "process")
                 .contains(n.textValue().trim().toLowerCase(Locale.ROOT)) ? n.textValue() : null),
         LOG_FORMAT("text or json", (n, base) -> n.isTextual() && valid(() -> LogSettings.parseFormat(n.textValue()))
                 ? n.textValue() : null),
         SIZE("a size such as 10MB or 512KB", (n, base) -> n.isIntegralNumber() && n.canConvertToLong() && n.longValue() >= 0
-                ? n.asText() : n.isTextual() && n.textValue().length() <= 64 ? n.textValue() : null),
+                ? n.asText() : n.isTextual() && Limit.isSize(n.textValue()) ? n.textValue() : null),
         DATE_FORMAT("a date format such as yyyy-MM-dd HH:mm:ss.SSS", (n, base) -> n.isTextual()
                 && valid(() -> LogSettings.in(Path.of(".")).withDateFormat(n.textValue())) ? n.textValue() : null),
         TEXT("a string", (n, base) -> n.isTextual() || n.isNumber() || n.isBoolean() ? n.asText() : null),

@@ -198,6 +198,8 @@ final class ConfigFile {
             throw new IllegalArgumentException(shown + (line > 0 ? ":" + line : "") + ": " + abbreviate(message, 200));
         } catch (IOException e) {
             throw new IllegalArgumentException(shown + ": " + IoReason.of(e));
+        } catch (IllegalArgumentException e) {
+            throw e; // this class's own one-line messages
         } catch (RuntimeException e) {
             // the YAML parser's own limits (nesting, size, aliases) and anything else it throws: one line
             String message = String.valueOf(e.getMessage()).lines().findFirst().orElse(e.getClass().getSimpleName());

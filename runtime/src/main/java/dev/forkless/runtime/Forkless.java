@@ -342,7 +342,7 @@ public final class Forkless implements AutoCloseable {
     public static final class Builder {
         private AppJar app;
         private List<String> args = List.of();
-        private int copies = Runtime.getRuntime().availableProcessors();
+        private int copies = (int) Math.min(Runtime.getRuntime().availableProcessors(), Limit.COPIES.max());
         private int standby = 1;
         private RestartPolicy policy = RestartPolicy.DEFAULT;
         private Duration readyTimeout = Duration.ofSeconds(3);

@@ -243,9 +243,9 @@ public final class AdminServer implements AutoCloseable {
                 throw new IllegalArgumentException("the admin token must not be empty");
             }
             if (token.length() < dev.forkless.runtime.Limit.ADMIN_TOKEN.min()) {
-                throw new IllegalArgumentException("the admin token is " + token.length() + " characters long: it must "
-                        + "be at least " + dev.forkless.runtime.Limit.ADMIN_TOKEN.min() + ", or it can be guessed "
-                        + "(e.g. openssl rand -hex 32)");
+                throw new IllegalArgumentException("the admin token must be at least "
+                        + dev.forkless.runtime.Limit.ADMIN_TOKEN.min() + " characters long, not " + token.length()
+                        + " (a short one can be guessed; make one with openssl rand -hex 32)");
             }
             dev.forkless.runtime.Limit.ADMIN_TOKEN.check("the admin token's length", token.length());
             if (!token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {

@@ -240,7 +240,8 @@ public final class Main implements Callable<Integer> {
         cmd.setOut(new java.io.PrintWriter(out, true));
         cmd.setErr(new java.io.PrintWriter(err, true));
         cmd.setParameterExceptionHandler((e, argv) -> {
-            err.println("forkless: " + e.getMessage() + " (see --help)");
+            err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false)
+                    + " (see --help)");
             return 2;
         });
         return cmd.execute(args);
@@ -251,7 +252,7 @@ public final class Main implements Callable<Integer> {
         try {
             applyConfig();
         } catch (IllegalArgumentException e) {
-            err.println("forkless: " + e.getMessage());
+            err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false));
             return 2;
         }
         if (app == null) {
@@ -326,7 +327,7 @@ public final class Main implements Callable<Integer> {
                 adminBuilder.build(); // refuses an address beyond loopback without a token, before anything starts
             }
         } catch (BadAppException | IllegalArgumentException e) {
-            err.println("forkless: " + e.getMessage());
+            err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false));
             return 2;
         }
         Signals.onStop(forkless);

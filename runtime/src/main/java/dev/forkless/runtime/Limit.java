@@ -24,6 +24,10 @@ public enum Limit {
     INBOX(Kind.COUNT, 1, 1 << 20),
     /** Files kept per log. */
     LOG_KEEP(Kind.COUNT, 1, 1000),
+    /** Lines the {@code logs} command prints from the end of each file. */
+    LOG_LINES(Kind.COUNT, 0, 1_000_000),
+    /** Connections of {@code --compare}'s load. */
+    CONNECTIONS(Kind.COUNT, 1, 10_000),
     /** Bytes before a log file is rotated: 1 KiB to 1 TiB. */
     LOG_MAX_SIZE(Kind.SIZE, 1024, 1L << 40),
     /** Characters of an admin token: short ones can be guessed. */

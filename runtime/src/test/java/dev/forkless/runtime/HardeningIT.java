@@ -217,7 +217,8 @@ class HardeningIT {
     /** Row 7: twenty SIGHUPs within a second make one more reload, not twenty. */
     @Test
     void reloadsThatPileUpCoalesce() throws Exception {
-        try (RuntimeProcess runtime = RuntimeProcess.demo("--isolates", "1", "--standby", "0", "--admin", "off")) {
+        try (RuntimeProcess runtime = RuntimeProcess.demo("--isolates", "1", "--standby", "0", "--admin", "off",
+                "--ready-timeout", "60s")) { // a busy machine must not fail the reloads themselves
             var address = runtime.awaitReady();
             for (int i = 0; i < 20; i++) {
                 Process kill = new ProcessBuilder("kill", "-HUP", String.valueOf(runtime.pid())).start();

@@ -23,6 +23,11 @@ final class JsonErrors {
     static void register(DirectHandlers.Builder handlers) {
         for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
             handlers.addHandler(type, (request, event, status, headers, message) -> {
+                if (status.code() >= 500 && unread(request)) {
+                    // Helidon calls a request it could not even read (a method with non-ASCII bytes) an
+                    // internal error: the fault is the client's
+                    status = Status.BAD_REQUEST_400;
+                }
                 String reason = status.code() == 413 ? "the body is larger than "
                         + SharedStateEndpoint.MAX_VALUE_BYTES / 1024 + " KiB" : status.reasonPhrase().toLowerCase(java.util.Locale.ROOT);
                 return DirectHandler.TransportResponse.builder()
@@ -34,6 +39,13 @@ final class JsonErrors {
                         .build();
             });
         }
+    }
+
+    /** @return whether the server failed before it had read the request's first line */
+    private static boolean unread(DirectHandler.TransportRequest request) {
+        DirectHandler.TransportRequest empty = DirectHandler.TransportRequest.empty();
+        return request == null || request == empty
+                || (java.util.Objects.equals(request.method(), empty.method()) && java.util.Objects.equals(request.path(), empty.path()));
     }
 
     /** A handler that threw: 500, without the exception's text (it may say more than a client should see). */

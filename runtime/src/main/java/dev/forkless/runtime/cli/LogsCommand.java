@@ -72,8 +72,10 @@ final class LogsCommand implements Callable<Integer> {
             err.println("forkless: " + e.getMessage());
             return 2;
         }
-        if (lines < 0) {
-            err.println("forkless: --lines must be at least 0, not " + lines);
+        try {
+            dev.forkless.runtime.Limit.LOG_LINES.check("--lines", lines);
+        } catch (IllegalArgumentException e) {
+            err.println("forkless: " + e.getMessage());
             return 2;
         }
         if (!Files.isDirectory(folder)) {

@@ -350,7 +350,7 @@ public final class Main implements Callable<Integer> {
             forkless.start();
         } catch (ForklessException e) {
             log.release(e.exitCode() != 2);
-            err.println("forkless: " + e.getMessage());
+            err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false));
             return e.exitCode();
         }
         log.release(true);
@@ -363,7 +363,7 @@ public final class Main implements Callable<Integer> {
                         + adminServer.tokenFile().map(f -> " token-file=" + f).orElse(""));
             } catch (ForklessException e) {
                 if (admin != null) {
-                    err.println("forkless: " + e.getMessage());
+                    err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false));
                     forkless.stopAsync("the admin API cannot start").join();
                     return 2;
                 }

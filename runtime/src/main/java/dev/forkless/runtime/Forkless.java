@@ -34,6 +34,8 @@ import java.util.function.Consumer;
  * program and the copies ({@link #send}, {@link #broadcast}, {@link #onMessage}; the app side is
  * {@code dev.forkless.api.Messages}) and holds the shared state they all read ({@link #sharedState()};
  * the app side is {@code dev.forkless.api.SharedState}). docs/embedding.md has a complete example.
+ * Every count and duration the builder takes is checked against its {@link Limit}: a value out of range
+ * is an {@link IllegalArgumentException} naming the range.
  */
 public final class Forkless implements AutoCloseable {
 
@@ -522,13 +524,21 @@ public final class Forkless implements AutoCloseable {
             return this;
         }
 
-        /** @param copies serving copies, at least 1 (default: available processors) @return this */
+        /**
+         * @param copies serving copies, 1 to 1024 ({@link Limit#COPIES}; default: available processors)
+         * @return this
+         * @throws IllegalArgumentException out of range
+         */
         public Builder copies(int copies) {
             this.copies = Limit.COPIES.check("copies", copies);
             return this;
         }
 
-        /** @param standby warm standbys, 0 or more (default 1) @return this */
+        /**
+         * @param standby warm standbys, 0 to 64 ({@link Limit#STANDBY}; default 1)
+         * @return this
+         * @throws IllegalArgumentException out of range
+         */
         public Builder standby(int standby) {
             this.standby = Limit.STANDBY.check("standby", standby);
             return this;
@@ -555,7 +565,10 @@ public final class Forkless implements AutoCloseable {
             return this;
         }
 
-        /** @param timeout how long a stopping copy's connections get (default 5 s) @return this */
+        /**
+         * @param timeout how long a stopping copy's connections get, 0 to 1 h (default 5 s)
+         * @return this
+         */
         public Builder drainTimeout(Duration timeout) {
             this.policy = policy.withDrainTimeout(Limit.DRAIN_TIMEOUT.check("drain timeout", timeout));
             return this;

@@ -104,7 +104,7 @@ public final class AdminServer implements AutoCloseable {
                 .maxPayloadSize(SharedStateEndpoint.MAX_VALUE_BYTES)
                 .directHandlers(JsonErrors::register)
                 .shutdownGracePeriod(Duration.ofMillis(200))
-                .routing(r -> r.register(api).register(new Dashboard())
+                .routing(r -> r.addFilter(JsonErrors::rejectOddTargets).register(api).register(new Dashboard())
                         .any(AdminApi::notFound)
                         .error(Throwable.class, JsonErrors::unexpected))
                 .build()

@@ -53,9 +53,41 @@ final class JsonErrors {
         if (res.isSent()) {
             return;
         }
+        if (!originForm(req)) {
+            badTarget(res);
+            return;
+        }
         res.status(Status.INTERNAL_SERVER_ERROR_500);
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
         res.send(body("internal error: " + error.getClass().getSimpleName()));
+    }
+
+    /**
+     * Refuses a request whose target is not a path ({@code http:%2F//x/...}): Helidon's routing can fail on
+     * one with a NullPointerException, which would be a 500.
+     */
+    static void rejectOddTargets(io.helidon.webserver.http.FilterChain chain, io.helidon.webserver.http.RoutingRequest req,
+                                 io.helidon.webserver.http.RoutingResponse res) {
+        if (originForm(req)) {
+            chain.proceed();
+        } else {
+            badTarget(res);
+        }
+    }
+
+    private static boolean originForm(ServerRequest req) {
+        try {
+            String raw = req.prologue().uriPath().rawPath();
+            return raw != null && raw.startsWith("/");
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static void badTarget(ServerResponse res) {
+        res.status(Status.BAD_REQUEST_400);
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(body("the request target must be a path"));
     }
 
     static byte[] body(String message) {

@@ -40,7 +40,8 @@ class AdminSecurityIT {
 
     @BeforeAll
     static void start() throws Exception {
-        runtime = RuntimeProcess.demo("--isolates", "2", "--standby", "0", "--admin", "127.0.0.1:0");
+        runtime = RuntimeProcess.demo("--isolates", "2", "--standby", "0", "--admin", "127.0.0.1:0",
+                "--ready-timeout", "60s"); // a busy machine must not fail the reload
         runtime.awaitReady();
         admin = Admin.of(runtime);
     }
@@ -133,7 +134,11 @@ class AdminSecurityIT {
     }
 
     private static void assertJsonError(Answer answer, int status, String what) throws IOException {
-        assertEquals(status, answer.status(), what + ": " + answer.body());
+        assertJsonError(answer, status, status, what);
+    }
+
+    private static void assertJsonError(Answer answer, int status, int orStatus, String what) throws IOException {
+        assertTrue(answer.status() == status || answer.status() == orStatus, what + ": " + answer.status() + " " + answer.body());
         assertTrue(answer.contentType().startsWith("application/json"), what + ": " + answer.contentType());
         assertTrue(answer.json().hasNonNull("error"), what + ": " + answer.body());
     }
@@ -145,8 +150,9 @@ class AdminSecurityIT {
         for (String path : READS) {
             for (String host : List.of("attacker.example", "attacker.example:" + admin.port(), "127.0.0.1.attacker.example",
                     "localhost.attacker.example", "127.0.0.1:80:80", "[::1]x")) {
-                assertJsonError(get(path, host, null), 401, path + " as " + host);
-                assertJsonError(get(path, host, "Bearer wrong-token-of-some-length"), 401, path + " as " + host);
+                // 400 when the server finds the Host header malformed itself
+                assertJsonError(get(path, host, null), 401, 400, path + " as " + host);
+                assertJsonError(get(path, host, "Bearer wrong-token-of-some-length"), 401, 400, path + " as " + host);
             }
             for (String host : List.of("127.0.0.1:" + admin.port(), "localhost:" + admin.port(), "localhost", "127.0.0.1",
                     "LOCALHOST:" + admin.port(), "[::1]:" + admin.port(), "127.1.2.3")) {

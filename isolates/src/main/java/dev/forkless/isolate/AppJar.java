@@ -23,6 +23,9 @@ import java.util.zip.ZipException;
  */
 public record AppJar(Path jar, String mainClass, List<Path> classPath) {
 
+    /** The largest manifest read: a real one is a few KiB, its Class-Path included. */
+    static final int MAX_MANIFEST_BYTES = 1 << 20;
+
     public AppJar {
         classPath = List.copyOf(classPath);
     }
@@ -44,8 +47,8 @@ public record AppJar(Path jar, String mainClass, List<Path> classPath) {
             throw new BadAppException("not a jar file: " + jar + " is a directory");
         }
         Manifest manifest;
-        try (JarFile jarFile = new JarFile(file.toFile())) {
-            manifest = jarFile.getManifest();
+        try (JarFile jarFile = new JarFile(file.toFile(), false)) {
+            manifest = boundedManifest(jarFile, jar);
         } catch (ZipException e) {
             throw new BadAppException("not a jar file: " + jar);
         } catch (IOException | SecurityException e) {
@@ -69,6 +72,26 @@ public record AppJar(Path jar, String mainClass, List<Path> classPath) {
             }
         }
         return new AppJar(file, mainClass.trim(), classPath);
+    }
+
+    /**
+     * The jar's manifest, read with a bound: {@link JarFile#getManifest} inflates the whole entry, so a
+     * manifest crafted to inflate to gigabytes would take the runtime's memory. A real one is a few KiB.
+     */
+    private static Manifest boundedManifest(JarFile jarFile, Path jar) throws IOException {
+        java.util.zip.ZipEntry entry = jarFile.getEntry(JarFile.MANIFEST_NAME);
+        if (entry == null) {
+            return null;
+        }
+        byte[] bytes;
+        try (java.io.InputStream in = jarFile.getInputStream(entry)) {
+            bytes = in.readNBytes(MAX_MANIFEST_BYTES + 1);
+        }
+        if (bytes.length > MAX_MANIFEST_BYTES) {
+            throw new BadAppException("the manifest of " + jar + " is larger than " + MAX_MANIFEST_BYTES / 1024
+                    + " KiB: not an app's manifest");
+        }
+        return new Manifest(new java.io.ByteArrayInputStream(bytes));
     }
 
     /**

@@ -143,6 +143,17 @@ final class ConsoleRouter {
         err.sink(id).release(print);
     }
 
+    /**
+     * Whether the copies' escape sequences reach the console as they are (colours); by default they are
+     * shown escaped, as every other control character always is ({@link TerminalText}).
+     *
+     * @param keep whether to let ESC through
+     */
+    void keepEscapes(boolean keep) {
+        out.keepEscapes = keep;
+        err.keepEscapes = keep;
+    }
+
     /** Drops all copies' output from now on: the runtime gave up before anything served. */
     void discardAll() {
         out.discarding = true;
@@ -163,6 +174,7 @@ final class ConsoleRouter {
         private final Map<String, Sink> sinks = new ConcurrentHashMap<>();
         private volatile boolean discarding;
         private volatile Lines lines;
+        private volatile boolean keepEscapes;
 
         RoutingStream(PrintStream target, String stream) {
             super(new OutputStream() {
@@ -307,23 +319,27 @@ final class ConsoleRouter {
         }
 
         private void emitLine(ByteArrayOutputStream partial) {
+            int end = partial.size() - 1;
+            byte[] bytes = partial.toByteArray();
+            if (end > 0 && bytes[end - 1] == '\r') {
+                end--; // a CRLF line end
+            }
+            String text = new String(bytes, 0, end, StandardCharsets.UTF_8);
             Lines lines = owner.lines;
             if (lines != null) {
-                int end = partial.size() - 1;
-                byte[] bytes = partial.toByteArray();
-                if (end > 0 && bytes[end - 1] == '\r') {
-                    end--;
-                }
-                lines.line(id, owner.stream, new String(bytes, 0, end, StandardCharsets.UTF_8));
+                lines.line(id, owner.stream, text);
             }
             if (owner.discarding) {
                 partial.reset();
                 return;
             }
+            // the tag on every physical line: no carriage return or escape sequence of the copy's can
+            // move the cursor back over it
+            byte[] clean = (TerminalText.clean(text, owner.keepEscapes) + "\n").getBytes(StandardCharsets.UTF_8);
             // tag and line in one write: stdout and stderr often end in the same file
-            byte[] line = new byte[tag.length + partial.size()];
+            byte[] line = new byte[tag.length + clean.length];
             System.arraycopy(tag, 0, line, 0, tag.length);
-            System.arraycopy(partial.toByteArray(), 0, line, tag.length, partial.size());
+            System.arraycopy(clean, 0, line, tag.length, clean.length);
             if (held != null) {
                 if (held.size() < HOLD_LIMIT) {
                     held.write(line, 0, line.length);

@@ -83,7 +83,7 @@ public final class EventLog implements Consumer<ForklessEvent> {
         java.util.List<String> lines = new java.util.ArrayList<>();
         lines.add(format(event));
         if (traces && event instanceof Crashed c) {
-            c.stackTrace().lines().forEach(l -> lines.add("  " + l));
+            c.stackTrace().lines().forEach(l -> lines.add("  " + TerminalText.clean(l, false)));
         }
         return lines;
     }
@@ -120,7 +120,11 @@ public final class EventLog implements Consumer<ForklessEvent> {
         return "forkless " + e.mode() + "=" + e.workerId();
     }
 
+    /**
+     * A value in quotes, escaped so that the line stays one line and nothing in it talks to a terminal:
+     * backslash, quote, line ends and every control character ({@link TerminalText}).
+     */
     static String quote(String s) {
-        return "\"" + String.valueOf(s).replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
+        return "\"" + TerminalText.clean(String.valueOf(s).replace("\\", "\\\\").replace("\"", "\\\""), false) + "\"";
     }
 }

@@ -34,6 +34,8 @@ import java.util.function.Consumer;
  * program and the copies ({@link #send}, {@link #broadcast}, {@link #onMessage}; the app side is
  * {@code dev.forkless.api.Messages}) and holds the shared state they all read ({@link #sharedState()};
  * the app side is {@code dev.forkless.api.SharedState}). docs/embedding.md has a complete example.
+ * Every count and duration the builder takes is checked against its {@link Limit}: a value out of range
+ * is an {@link IllegalArgumentException} naming the range.
  */
 public final class Forkless implements AutoCloseable {
 
@@ -54,6 +56,7 @@ public final class Forkless implements AutoCloseable {
         builder.messageHandlers.forEach(exchange::onMessage);
         this.eventListeners = new CopyOnWriteArrayList<>(builder.listeners);
         ConsoleRouter console = ConsoleRouter.install();
+        console.keepEscapes(builder.consoleEscapes);
         this.console = console;
         this.logs = builder.logs == null ? null
                 : LogWriter.toFiles(builder.logs, builder.app.name(), console.originalErr()::println);
@@ -341,7 +344,7 @@ public final class Forkless implements AutoCloseable {
     public static final class Builder {
         private AppJar app;
         private List<String> args = List.of();
-        private int copies = Runtime.getRuntime().availableProcessors();
+        private int copies = (int) Math.min(Runtime.getRuntime().availableProcessors(), Limit.COPIES.max());
         private int standby = 1;
         private RestartPolicy policy = RestartPolicy.DEFAULT;
         private Duration readyTimeout = Duration.ofSeconds(60);
@@ -359,8 +362,23 @@ public final class Forkless implements AutoCloseable {
         private Path sharedStateFile;
         private int inboxCapacity = 1024;
         private Overflow overflow = Overflow.BLOCK;
+        private boolean consoleEscapes;
 
         private Builder() {
+        }
+
+        /**
+         * Whether the copies' escape sequences (colours) reach the console as they are. Off by default: a
+         * copy's ESC is shown as {@code \e}, so no copy can recolour, clear or retitle the operator's
+         * terminal. Carriage returns and other control characters are escaped either way, so a copy can
+         * never print over the tag of its line.
+         *
+         * @param keep whether to let them through
+         * @return this
+         */
+        public Builder consoleEscapes(boolean keep) {
+            this.consoleEscapes = keep;
+            return this;
         }
 
         /**
@@ -385,10 +403,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder inbox(int capacity, Overflow overflow) {
-            if (capacity < 1) {
-                throw new IllegalArgumentException("inbox capacity must be at least 1, not " + capacity);
-            }
-            this.inboxCapacity = capacity;
+            this.inboxCapacity = Limit.INBOX.check("inbox capacity", capacity);
             this.overflow = Objects.requireNonNull(overflow);
             return this;
         }
@@ -420,7 +435,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder watch(Duration delay) {
-            this.watchDelay = Objects.requireNonNull(delay);
+            this.watchDelay = Limit.WATCH_DELAY.check("watch delay", delay);
             return this;
         }
 
@@ -447,10 +462,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder hangTimeout(Duration timeout) {
-            if (timeout.isNegative()) {
-                throw new IllegalArgumentException("hang timeout must not be negative");
-            }
-            this.hangTimeout = timeout;
+            this.hangTimeout = Limit.HANG_TIMEOUT.check("hang timeout", timeout);
             return this;
         }
 
@@ -473,7 +485,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder escalate(Duration window) {
-            this.escalateWindow = Objects.requireNonNull(window);
+            this.escalateWindow = Limit.ESCALATE_WINDOW.check("escalate window", window);
             return this;
         }
 
@@ -491,10 +503,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder readyTimeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("ready timeout must be positive");
-            }
-            this.readyTimeout = timeout;
+            this.readyTimeout = Limit.READY_TIMEOUT.check("ready timeout", timeout);
             return this;
         }
 
@@ -516,33 +525,53 @@ public final class Forkless implements AutoCloseable {
             return this;
         }
 
-        /** @param copies serving copies, at least 1 (default: available processors) @return this */
+        /**
+         * @param copies serving copies, 1 to 1024 ({@link Limit#COPIES}; default: available processors)
+         * @return this
+         * @throws IllegalArgumentException out of range
+         */
         public Builder copies(int copies) {
-            if (copies < 1) {
-                throw new IllegalArgumentException("copies must be at least 1");
-            }
-            this.copies = copies;
+            this.copies = Limit.COPIES.check("copies", copies);
             return this;
         }
 
-        /** @param standby warm standbys, 0 or more (default 1) @return this */
+        /**
+         * @param standby warm standbys, 0 to 64 ({@link Limit#STANDBY}; default 1)
+         * @return this
+         * @throws IllegalArgumentException out of range
+         */
         public Builder standby(int standby) {
-            if (standby < 0) {
-                throw new IllegalArgumentException("standby must not be negative");
-            }
-            this.standby = standby;
+            this.standby = Limit.STANDBY.check("standby", standby);
             return this;
         }
 
-        /** @param policy the restart policy @return this */
+        /**
+         * @param policy the restart policy; its durations and counts within their {@link Limit}s
+         * @return this
+         */
         public Builder restartPolicy(RestartPolicy policy) {
-            this.policy = Objects.requireNonNull(policy);
+            Objects.requireNonNull(policy);
+            Limit.RESTART_DELAY.check("restart delay", policy.initialDelay());
+            Limit.MAX_RESTART_DELAY.check("max restart delay", policy.maxDelay());
+            Limit.MAX_RESTART_DELAY.check("reset after", policy.resetAfter());
+            Limit.MIN_UPTIME.check("min uptime", policy.minUptime());
+            Limit.MAX_RESTARTS.check("max restarts", policy.maxRestarts());
+            Limit.DRAIN_TIMEOUT.check("drain timeout", policy.drainTimeout());
+            Limit.DRAIN_TIMEOUT.check("unload grace", policy.unloadGrace());
+            if (!(policy.multiplier() <= 100)) {
+                throw new IllegalArgumentException("restart delay multiplier must be between 1 and 100, not "
+                        + policy.multiplier());
+            }
+            this.policy = policy;
             return this;
         }
 
-        /** @param timeout how long a stopping copy's connections get (default 5 s) @return this */
+        /**
+         * @param timeout how long a stopping copy's connections get, 0 to 1 h (default 5 s)
+         * @return this
+         */
         public Builder drainTimeout(Duration timeout) {
-            this.policy = policy.withDrainTimeout(timeout);
+            this.policy = policy.withDrainTimeout(Limit.DRAIN_TIMEOUT.check("drain timeout", timeout));
             return this;
         }
 

@@ -5,8 +5,6 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Where and how the copies' output and the runtime's own events are written to files.
@@ -31,8 +29,6 @@ public record LogSettings(Path dir, boolean merge, Format format, String dateFor
     /** Default files kept per log. */
     public static final int DEFAULT_KEEP = 5;
 
-    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmg]?)b?", Pattern.CASE_INSENSITIVE);
-
     /** How lines are written. */
     public enum Format {
         /** The line as the app wrote it (behind the time, with {@code dateFormat}). */
@@ -49,12 +45,8 @@ public record LogSettings(Path dir, boolean merge, Format format, String dateFor
     public LogSettings {
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(format, "format");
-        if (maxSize < 1024) {
-            throw new IllegalArgumentException("log max size must be at least 1KB, not " + maxSize + " bytes");
-        }
-        if (keep < 1) {
-            throw new IllegalArgumentException("log keep must be at least 1, not " + keep);
-        }
+        Limit.LOG_MAX_SIZE.check("log max size", maxSize);
+        Limit.LOG_KEEP.check("log keep", keep);
         if (dateFormat != null) {
             formatter(dateFormat);
         }
@@ -98,17 +90,7 @@ public record LogSettings(Path dir, boolean merge, Format format, String dateFor
      * @throws IllegalArgumentException when it is no size
      */
     public static long parseSize(String text) {
-        Matcher m = SIZE.matcher(text.trim());
-        if (!m.matches()) {
-            throw new IllegalArgumentException("'" + text + "' is not a size (use e.g. 10MB, 512KB)");
-        }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2).toLowerCase(Locale.ROOT)) {
-            case "k" -> n * 1024;
-            case "m" -> n * 1024 * 1024;
-            case "g" -> n * 1024 * 1024 * 1024;
-            default -> n;
-        };
+        return Limit.LOG_MAX_SIZE.parseSize("log max size", text);
     }
 
     /**

@@ -28,7 +28,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * Writes the copies' lines and the runtime's events to files, on one thread of its own, so that a slow
  * disk never holds up a copy that prints: a line is put on a bounded queue and the caller goes on. When
  * the queue is full the line is dropped and counted, and the writer says so (one line, at most once a
- * second). A failed write (a full disk) is counted and reported the same way; the runtime keeps going.
+ * second). A failed write (a full disk, a folder that went away or became read-only) degrades once and
+ * loudly: it is reported at once with the system's reason, the file is retried with a back-off (1 s,
+ * doubling up to 30 s; lines meant for it meanwhile are lost and counted), a failure that goes on is
+ * reported again at most every minute, doubling up to an hour, and the recovery is reported once. The
+ * runtime keeps going.
  */
 final class LogWriter implements ConsoleRouter.Lines, Consumer<ForklessEvent>, AutoCloseable {
 
@@ -36,6 +40,10 @@ final class LogWriter implements ConsoleRouter.Lines, Consumer<ForklessEvent>, A
     static final int DEFAULT_CAPACITY = 16_384;
     private static final Duration WARN_EVERY = Duration.ofSeconds(1);
     private static final int BATCH = 1024;
+    private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
+    private static final Duration LONGEST_RETRY = Duration.ofSeconds(30);
+    private static final Duration FIRST_REPEAT = Duration.ofMinutes(1);
+    private static final Duration LONGEST_REPEAT = Duration.ofHours(1);
 
     /** One file as the writer sees it. */
     interface Target extends AutoCloseable {
@@ -67,6 +75,13 @@ final class LogWriter implements ConsoleRouter.Lines, Consumer<ForklessEvent>, A
     private long failedReported;
     private long lastWarning;
     private String lastFailure;
+    /** Files that failed: when to try each again, and the wait after the next failure. Writer thread only. */
+    private final Map<String, long[]> retries = new HashMap<>();
+    /** Failure reports: since when it fails (0: it does not), when to report again, the next wait. */
+    private long failingSince;
+    private long nextFailureReport;
+    private long failureRepeat = FIRST_REPEAT.toNanos();
+    private long failedAtFirstReport;
 
     /**
      * @param settings where and how
@@ -91,14 +106,33 @@ final class LogWriter implements ConsoleRouter.Lines, Consumer<ForklessEvent>, A
      * @throws IllegalArgumentException when the folder cannot be created
      */
     static LogWriter toFiles(LogSettings settings, String app, Consumer<String> warnings) {
-        try {
-            Files.createDirectories(settings.dir());
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot create the log folder " + settings.dir() + ": " + e.getMessage());
-        }
+        checkFolder(settings.dir());
         return new LogWriter(settings, app,
                 name -> new RotatingFile(settings.dir().resolve(name), settings.maxSize(), settings.keep()),
                 DEFAULT_CAPACITY, warnings);
+    }
+
+    /**
+     * Makes sure the runtime can write in the log folder now, so that a folder it cannot use is refused at
+     * start with the system's reason rather than found out line by line.
+     *
+     * @throws IllegalArgumentException {@code --logs DIR: Permission denied}, {@code ... is a file, not a folder}
+     */
+    static void checkFolder(java.nio.file.Path dir) {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--logs " + dir + ": it is a file, not a folder");
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--logs " + dir + ": cannot create the folder: " + IoReason.of(e));
+        }
+        try {
+            java.nio.file.Path probe = Files.createTempFile(dir, ".forkless-", ".probe");
+            Files.delete(probe);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--logs " + dir + ": cannot write in the folder: " + IoReason.of(e));
+        }
     }
 
     /** A whole line of a copy, without its line end. Never blocks. */
@@ -158,7 +192,7 @@ final class LogWriter implements ConsoleRouter.Lines, Consumer<ForklessEvent>, A
                 try {
                     target.flush();
                 } catch (IOException e) {
-                    failed(target, e, 0);
+                    failed(null, target, e, 0);
                 }
             }
             touched.clear();
@@ -169,25 +203,48 @@ final class LogWriter implements ConsoleRouter.Lines, Consumer<ForklessEvent>, A
     }
 
     private void write(Line line, Set<Target> touched) {
+        write(line, touched, true);
+    }
+
+    /** Writes a line; with {@code count} false (the writer's own warnings) a failure is neither counted nor retried. */
+    private void write(Line line, Set<Target> touched, boolean count) {
         String name = settings.fileName(app, line.worker(), line.stream());
+        long[] retry = retries.get(name);
+        long now = System.nanoTime();
+        if (retry != null && now - retry[0] < 0) {
+            if (count) {
+                failed.incrementAndGet(); // backing off: lost, counted, reported with the rest
+            }
+            return;
+        }
         Target target;
         try {
             target = targets.computeIfAbsent(name, opener);
         } catch (UncheckedIOException | IllegalStateException e) {
-            failed(null, new IOException(e.getMessage(), e), 1);
+            if (count) {
+                failed(name, null, e.getCause() instanceof IOException io ? io : new IOException(e.getMessage(), e), 1);
+            }
             return;
         }
         try {
             target.write(format(line));
             touched.add(target);
+            retries.remove(name);
         } catch (IOException e) {
-            failed(target, e, 1);
+            if (count) {
+                failed(name, target, e, 1);
+            }
         }
     }
 
-    private void failed(Target target, IOException e, int lines) {
+    private void failed(String name, Target target, IOException e, int lines) {
         failed.addAndGet(lines);
-        lastFailure = "cannot write " + (target == null ? "a log file" : target) + ": " + e.getMessage();
+        lastFailure = "cannot write " + (target == null ? name : target) + ": " + IoReason.of(e);
+        if (name != null) {
+            long[] retry = retries.computeIfAbsent(name, k -> new long[] {0, FIRST_RETRY.toNanos()});
+            retry[0] = System.nanoTime() + retry[1];
+            retry[1] = Math.min(retry[1] * 2, LONGEST_RETRY.toNanos());
+        }
     }
 
     byte[] format(Line line) {
@@ -212,7 +269,10 @@ final class LogWriter implements ConsoleRouter.Lines, Consumer<ForklessEvent>, A
         if (settings.merge() && line.worker() != null) {
             text.append("[w").append(line.worker()).append(line.stream().equals("err") ? " err] " : "] ");
         }
-        return text.append(line.message()).append('\n').toString().getBytes(StandardCharsets.UTF_8);
+        // a copy's carriage returns and escape sequences would forge or hide lines for whoever reads the file
+        // in a terminal (tail, less -R, the logs command): escaped; the runtime's own event lines are already
+        String message = line.worker() == null ? line.message() : TerminalText.clean(line.message(), false);
+        return text.append(message).append('\n').toString().getBytes(StandardCharsets.UTF_8);
     }
 
     /** Says, at most once a second, how many lines were dropped or lost since it last said so. */
@@ -229,10 +289,27 @@ final class LogWriter implements ConsoleRouter.Lines, Consumer<ForklessEvent>, A
                     + " reason=\"the log writer is behind\"");
             droppedReported = d;
         }
-        if (f > failedReported) {
-            lines.add("forkless event=logs-failed lines=" + (f - failedReported) + " total=" + f
-                    + " reason=" + EventLog.quote(lastFailure));
+        boolean recovered = failingSince != 0 && retries.isEmpty() && f == failed.get();
+        if (f > failedReported && !recovered) {
+            if (failingSince == 0 || now - nextFailureReport >= 0 || last) {
+                boolean first = failingSince == 0;
+                lines.add("forkless event=logs-failed lines=" + (f - failedReported) + " total=" + f
+                        + " reason=" + EventLog.quote(lastFailure)
+                        + (last ? "" : " retry=\"with back-off; reported again in " + failureRepeat / 60_000_000_000L
+                        + " min if it goes on\""));
+                if (first) {
+                    failingSince = now;
+                    failedAtFirstReport = failedReported;
+                }
+                nextFailureReport = now + failureRepeat;
+                failureRepeat = Math.min(failureRepeat * 2, LONGEST_REPEAT.toNanos());
+                failedReported = f;
+            }
+        } else if (recovered) {
+            lines.add("forkless event=logs-recovered lost=" + (f - failedAtFirstReport));
             failedReported = f;
+            failingSince = 0;
+            failureRepeat = FIRST_REPEAT.toNanos();
         }
         if (lines.isEmpty()) {
             return;
@@ -241,7 +318,7 @@ final class LogWriter implements ConsoleRouter.Lines, Consumer<ForklessEvent>, A
         Set<Target> touched = new LinkedHashSet<>();
         for (String line : lines) {
             warnings.accept(line);
-            write(new Line(Instant.now(), null, "events", line), touched);
+            write(new Line(Instant.now(), null, "events", line), touched, false);
         }
         for (Target target : touched) {
             try {

@@ -79,6 +79,9 @@ final class Supervisor implements Copy.Events {
     private final CompletableFuture<Integer> terminated = new CompletableFuture<>();
     /** One operation (reload, restart, scale) at a time; held by the virtual thread running it. */
     private final java.util.concurrent.Semaphore operations = new java.util.concurrent.Semaphore(1, true);
+    /** A reload asked for that waits for its turn: later requests join it. */
+    private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<OperationResult>> queuedReload =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private final Duration readyTimeout;
     /** A serving copy with no progress for this long is hung; zero: no watchdog. */
     private final Duration hangTimeout;
@@ -182,7 +185,26 @@ final class Supervisor implements Copy.Events {
      * @return how it ended
      */
     CompletableFuture<OperationResult> reload(String trigger) {
-        return operation(() -> {
+        // Reloads that pile up coalesce (as PM2's and nginx's): a reload asked for while another waits to
+        // run joins the waiting one, which starts from the app as it is on disk then. 20 SIGHUPs during a
+        // reload make one more reload, not 20.
+        while (true) {
+            CompletableFuture<OperationResult> queued = queuedReload.get();
+            if (queued != null) {
+                return queued;
+            }
+            CompletableFuture<OperationResult> mine = new CompletableFuture<>();
+            if (queuedReload.compareAndSet(null, mine)) {
+                operation(() -> queuedReload.compareAndSet(mine, null), () -> rollingReload(trigger))
+                        .whenComplete((result, error) -> mine.complete(result != null ? result
+                                : OperationResult.failed(0, String.valueOf(error))));
+                return mine;
+            }
+        }
+    }
+
+    private OperationResult rollingReload(String trigger) {
+        {
             Instant start = Instant.now();
             post(() -> emit(new ForklessEvent.Reloading(start, trigger)));
             List<String> names = call(() -> concat(slots, standbys).stream()
@@ -201,7 +223,7 @@ final class Supervisor implements Copy.Events {
             int done = replaced;
             post(() -> emit(new ForklessEvent.Reloaded(Instant.now(), true, done, "", Duration.between(start, Instant.now()))));
             return OperationResult.done(replaced);
-        });
+        }
     }
 
     /**
@@ -277,10 +299,16 @@ final class Supervisor implements Copy.Events {
     }
 
     private CompletableFuture<OperationResult> operation(java.util.concurrent.Callable<OperationResult> work) {
+        return operation(() -> { }, work);
+    }
+
+    /** Runs {@code work} once no other operation runs; {@code onStart} first, once it is its turn. */
+    private CompletableFuture<OperationResult> operation(Runnable onStart, java.util.concurrent.Callable<OperationResult> work) {
         CompletableFuture<OperationResult> result = new CompletableFuture<>();
         runtimeThreads().name("forkless-operation").start(() -> {
             try {
                 operations.acquire();
+                onStart.run();
                 try {
                     result.complete(stopping() ? OperationResult.failed(0, "the runtime is stopping") : work.call());
                 } finally {

@@ -136,10 +136,37 @@ class LogWriterTest {
             await().atMost(Duration.ofSeconds(5)).until(() -> writer.failed() >= 10);
             await().atMost(Duration.ofSeconds(5)).until(() -> warnings.stream().anyMatch(w -> w.contains("event=logs-failed")));
             full.set(false);
-            writer.line("1", "out", "kept");
-            await().atMost(Duration.ofSeconds(5)).until(() -> written.contains("kept"));
+            // lines meant for the file while it backs off (a second after the first failure) are lost too
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                writer.line("1", "out", "kept");
+                return written.contains("kept");
+            });
+            await().atMost(Duration.ofSeconds(5)).until(() -> warnings.stream().anyMatch(w -> w.contains("event=logs-recovered")));
         }
         assertTrue(warnings.stream().anyMatch(w -> w.contains("No space left on device")), warnings.toString());
+        assertEquals(1, warnings.stream().filter(w -> w.contains("event=logs-failed")).count(),
+                "a failure is reported once, not every second: " + warnings);
+    }
+
+    /** A folder that breaks for good: one report, not an event a second for ever. */
+    @Test
+    void aFolderThatKeepsFailingIsReportedOnce() throws Exception {
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        try (LogWriter writer = new LogWriter(LogSettings.in(dir), "app", name -> {
+            throw new java.io.UncheckedIOException(new java.nio.file.AccessDeniedException(dir.resolve(name).toString()));
+        }, 1000, warnings::add)) {
+            long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+            while (System.nanoTime() < end) {
+                writer.line("1", "out", "lost");
+                writer.accept(new ForklessEvent.Scaled(Instant.now(), 1, 2));
+                Thread.sleep(50); // a copy that prints now and then, for 4 s
+            }
+            assertTrue(writer.failed() > 0);
+        }
+        List<String> failures = warnings.stream().filter(w -> w.contains("event=logs-failed")).toList();
+        // one while it ran, one final count at close
+        assertTrue(failures.size() <= 2, "reported once, not every second: " + warnings);
+        assertTrue(failures.getFirst().contains("Permission denied"), "the system's reason: " + failures);
     }
 
     /** A target in memory that runs {@code before} before each write. */

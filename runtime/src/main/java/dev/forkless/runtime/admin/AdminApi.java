@@ -31,16 +31,17 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 /**
- * The JSON API, the health checks and the metrics. Reads are open; every {@code POST} needs the bearer
- * token, checked before anything else, so a request without it learns nothing and changes nothing.
- * Malformed input gets a 4xx with {@code {"error": "..."}}.
+ * The JSON API, the health checks and the metrics. Every change ({@code POST}, {@code PUT}, {@code DELETE})
+ * needs the bearer token, checked before anything else, so a request without it learns nothing and
+ * changes nothing. Reads need it too, unless the admin listens on loopback and the request names a
+ * loopback host ({@link ReadAccess}: a web page the operator visits cannot read them through DNS
+ * rebinding); the health checks and metrics can be opened to scrapers. Every error is a 4xx or 5xx with
+ * {@code {"error": "..."}}.
  */
 final class AdminApi implements HttpService {
 
     /** The largest request body read: every body this API takes is a tiny JSON object. */
     static final int MAX_BODY = 16 * 1024;
-    /** Most serving copies {@code scale} accepts: a bound that stops a typo from starting thousands. */
-    static final int MAX_COPIES = 1024;
     private static final Duration OPERATION_TIMEOUT = Duration.ofMinutes(10);
     private static final String JSON = "application/json";
 
@@ -48,46 +49,58 @@ final class AdminApi implements HttpService {
     private final AdminToken token;
     private final AdminMetrics metrics;
     private final CopyResources resources;
+    private final ReadAccess access;
     private final ObjectMapper json = new ObjectMapper();
     private final long startedAt = System.currentTimeMillis();
 
-    AdminApi(Forkless forkless, AdminToken token, AdminMetrics metrics, CopyResources resources) {
+    AdminApi(Forkless forkless, AdminToken token, ReadAccess access, AdminMetrics metrics, CopyResources resources) {
         this.forkless = forkless;
         this.token = token;
+        this.access = access;
         this.metrics = metrics;
         this.resources = resources;
     }
 
     @Override
     public void routing(HttpRules rules) {
-        rules.get("/api/workers", this::workers)
-                .get("/api/runtime", this::runtime)
+        rules.get("/api/workers", readable(this::workers))
+                .get("/api/runtime", readable(this::runtime))
                 .post("/api/reload", authorized(this::reload))
                 .post("/api/scale", authorized(this::scale))
                 .post("/api/workers/{id}/restart", authorized(this::restart))
                 .post("/api/stop", authorized(this::stop))
-                .get("/api/shared", (req, res) -> reply(res, shared().list()))
-                .get("/api/shared/{key}", (req, res) -> reply(res, shared().get(key(req))))
+                .get("/api/shared", readable((req, res) -> reply(res, shared().list())))
+                .get("/api/shared/{key}", readable((req, res) -> reply(res, shared().get(key(req)))))
                 .put("/api/shared/{key}", tokenOnly((req, res) -> {
                     byte[] body;
-                    try (InputStream in = req.content().inputStream()) {
-                        body = in.readNBytes(SharedStateEndpoint.MAX_VALUE_BYTES + 1);
-                    } catch (IOException | RuntimeException e) {
-                        error(res, Status.BAD_REQUEST_400, "cannot read the body: " + e.getMessage());
+                    try {
+                        body = read(req, SharedStateEndpoint.MAX_VALUE_BYTES);
+                    } catch (BadRequest e) {
+                        error(res, e.status, e.getMessage());
                         return;
                     }
                     reply(res, shared().put(key(req), body));
                 }))
                 .delete("/api/shared/{key}", tokenOnly((req, res) -> reply(res, shared().delete(key(req)))))
-                .get("/health/live", this::live)
-                .get("/health/ready", this::ready)
-                .get("/metrics", this::metrics);
+                .get("/health/live", probe(this::live))
+                .get("/health/ready", probe(this::ready))
+                .get("/metrics", probe(this::metrics));
         for (String path : List.of("/api/workers", "/api/runtime", "/health/live", "/health/ready", "/metrics")) {
             rules.any(path, (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use GET"));
         }
         for (String path : List.of("/api/reload", "/api/scale", "/api/workers/{id}/restart", "/api/stop")) {
             rules.any(path, (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use POST"));
         }
+        rules.any("/api/shared/{key}", (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use GET, PUT or DELETE"));
+        rules.any("/api/shared", (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use GET"));
+    }
+
+    /** The answer to a path nothing serves: after every route of the API and the dashboard. */
+    static void notFound(ServerRequest req, ServerResponse res) {
+        byte[] body = ("{\"error\":\"no such resource\"}").getBytes(StandardCharsets.UTF_8);
+        res.status(Status.NOT_FOUND_404);
+        res.header(HeaderNames.CONTENT_TYPE, JSON);
+        res.send(body);
     }
 
     // ---- reads ----
@@ -151,8 +164,10 @@ final class AdminApi implements HttpService {
             error(res, Status.BAD_REQUEST_400, "n must be a whole number, not '" + abbreviate(n) + "'");
             return;
         }
-        if (copies < 1 || copies > MAX_COPIES) {
-            error(res, Status.BAD_REQUEST_400, "n must be between 1 and " + MAX_COPIES + ", not " + copies);
+        try {
+            dev.forkless.runtime.Limit.COPIES.check("n", copies);
+        } catch (IllegalArgumentException e) {
+            error(res, Status.BAD_REQUEST_400, e.getMessage());
             return;
         }
         operation(res, forkless.scale(copies));
@@ -165,7 +180,8 @@ final class AdminApi implements HttpService {
             error(res, Status.NOT_FOUND_404, "no copy with id '" + abbreviate(id) + "'");
             return;
         }
-        operation(res, forkless.restart(id));
+        operation(res, forkless.restart(id), result -> !result.ok()
+                && forkless.workers().stream().map(WorkerSnapshot::id).noneMatch(id::equals));
     }
 
     private void stop(ServerRequest req, ServerResponse res, JsonNode body) {
@@ -174,6 +190,16 @@ final class AdminApi implements HttpService {
     }
 
     private void operation(ServerResponse res, CompletableFuture<OperationResult> operation) {
+        operation(res, operation, result -> false);
+    }
+
+    /**
+     * Waits for an operation and answers with its result: 200, 409 when it failed, or 404 when
+     * {@code gone} says the copy it was for no longer exists (a restart queued behind a reload that
+     * replaced that copy).
+     */
+    private void operation(ServerResponse res, CompletableFuture<OperationResult> operation,
+                           java.util.function.Predicate<OperationResult> gone) {
         OperationResult result;
         try {
             result = operation.get(OPERATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -189,6 +215,11 @@ final class AdminApi implements HttpService {
         body.put("ok", result.ok());
         body.put("replaced", result.replaced());
         body.put("reason", result.reason());
+        if (gone.test(result)) {
+            body.put("error", "the copy is gone: " + result.reason());
+            send(res, Status.NOT_FOUND_404, body);
+            return;
+        }
         send(res, result.ok() ? Status.OK_200 : Status.CONFLICT_409, body);
     }
 
@@ -212,6 +243,31 @@ final class AdminApi implements HttpService {
         } else {
             res.send(reply.body());
         }
+    }
+
+    /** A read: needs the token unless the request is local ({@link ReadAccess}). */
+    private Handler readable(Handler handler) {
+        return (req, res) -> {
+            if (!access.mayRead(req.headers().first(HeaderNames.HOST), req.headers().first(HeaderNames.AUTHORIZATION))) {
+                res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"forkless\"");
+                error(res, Status.UNAUTHORIZED_401, "reading this needs the admin token (Authorization: Bearer <token>) "
+                        + "unless it is asked for on loopback, as localhost or 127.0.0.1");
+                return;
+            }
+            handler.handle(req, res);
+        };
+    }
+
+    /** A health check or the metrics: open with {@code --admin-open-probes}, else a read. */
+    private Handler probe(Handler handler) {
+        Handler read = readable(handler);
+        return (req, res) -> {
+            if (access.openProbes()) {
+                handler.handle(req, res);
+            } else {
+                read.handle(req, res);
+            }
+        };
     }
 
     /** A handler that needs the token and reads its body itself (raw, not JSON). */
@@ -249,22 +305,37 @@ final class AdminApi implements HttpService {
         };
     }
 
-    private JsonNode body(ServerRequest req) throws BadRequest {
+    /**
+     * Reads a request's body, at most {@code limit} bytes: a declared longer one is refused before a byte
+     * is read, a chunked one as soon as it grows past the limit.
+     */
+    private static byte[] read(ServerRequest req, int limit) throws BadRequest {
         if (!req.content().hasEntity()) {
-            return json.createObjectNode();
+            return new byte[0];
+        }
+        String tooLarge = "the body is larger than " + (limit % 1024 == 0 ? limit / 1024 + " KiB" : limit + " bytes");
+        var declared = req.headers().contentLength();
+        if (declared.isPresent() && declared.getAsLong() > limit) {
+            throw new BadRequest(Status.REQUEST_ENTITY_TOO_LARGE_413, tooLarge);
         }
         byte[] bytes;
         try (InputStream in = req.content().inputStream()) {
-            bytes = in.readNBytes(MAX_BODY + 1);
-            if (bytes.length > MAX_BODY) {
-                throw new BadRequest(Status.REQUEST_ENTITY_TOO_LARGE_413, "the body is larger than " + MAX_BODY + " bytes");
-            }
+            bytes = in.readNBytes(limit + 1);
         } catch (IOException | RuntimeException e) {
             if (e instanceof io.helidon.http.RequestException r && r.status().code() == 413) {
-                throw new BadRequest(Status.REQUEST_ENTITY_TOO_LARGE_413, "the body is larger than " + MAX_BODY + " bytes");
+                throw new BadRequest(Status.REQUEST_ENTITY_TOO_LARGE_413, tooLarge);
             }
-            throw new BadRequest(Status.BAD_REQUEST_400, "cannot read the body: " + e.getMessage());
+            String why = e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getSimpleName() : e.getMessage();
+            throw new BadRequest(Status.BAD_REQUEST_400, "cannot read the body: " + abbreviate(why));
         }
+        if (bytes.length > limit) {
+            throw new BadRequest(Status.REQUEST_ENTITY_TOO_LARGE_413, tooLarge);
+        }
+        return bytes;
+    }
+
+    private JsonNode body(ServerRequest req) throws BadRequest {
+        byte[] bytes = read(req, MAX_BODY);
         String text = new String(bytes, StandardCharsets.UTF_8);
         if (text.isBlank()) {
             return json.createObjectNode();

@@ -29,9 +29,11 @@ import io.helidon.webserver.WebServer;
  * }
  * }</pre>
  *
- * Mutating requests need a bearer token: the one given to {@link Builder#token}, or else a random one
- * written to a file only its owner can read ({@link #defaultTokenFile}). An address other than loopback
- * is refused without a given token.
+ * Every request but the dashboard's static files needs a bearer token: the one given to
+ * {@link Builder#token}, or else a random one written to a file only its owner can read
+ * ({@link #defaultTokenFile}). Reads are open to requests on loopback that name a loopback host, and the
+ * health checks and metrics to anyone with {@link Builder#openProbes}. An address other than loopback is
+ * refused without a given token.
  */
 public final class AdminServer implements AutoCloseable {
 
@@ -41,6 +43,8 @@ public final class AdminServer implements AutoCloseable {
     private final AdminAddress address;
     private final Optional<String> givenToken;
     private final Optional<Path> tokenFile;
+    private final boolean openProbes;
+    private final java.util.function.Consumer<String> warnings;
     private AdminToken token;
     private AdminMetrics metrics;
     private WebServer server;
@@ -50,6 +54,8 @@ public final class AdminServer implements AutoCloseable {
         this.address = builder.address;
         this.givenToken = builder.token;
         this.tokenFile = builder.tokenFile;
+        this.openProbes = builder.openProbes;
+        this.warnings = builder.warnings;
     }
 
     /** @return a builder */
@@ -89,14 +95,18 @@ public final class AdminServer implements AutoCloseable {
         keepHelidonOffTheJvmWideSerialFilter();
         AdminMetrics m = new AdminMetrics(new CopyResources());
         AdminToken t = givenToken.map(v -> new AdminToken(v, Optional.empty())).orElseGet(AdminToken::random);
-        AdminApi api = new AdminApi(forkless, t, m, new CopyResources());
+        ReadAccess access = new ReadAccess(t, bind.getAddress().isLoopbackAddress(), openProbes);
+        AdminApi api = new AdminApi(forkless, t, access, m, new CopyResources());
         WebServer s = QuietHelidonLog.run(() -> WebServer.builder()
                 .shutdownHook(false)
                 .address(bind.getAddress())
                 .port(bind.getPort())
-                .maxPayloadSize(AdminApi.MAX_BODY)
+                .maxPayloadSize(SharedStateEndpoint.MAX_VALUE_BYTES)
+                .directHandlers(JsonErrors::register)
                 .shutdownGracePeriod(Duration.ofMillis(200))
-                .routing(r -> r.register(api).register(new Dashboard()))
+                .routing(r -> r.addFilter(JsonErrors::rejectOddTargets).register(api).register(new Dashboard())
+                        .any(AdminApi::notFound)
+                        .error(Throwable.class, JsonErrors::unexpected))
                 .build()
                 .start());
         if (!s.isRunning()) {
@@ -106,11 +116,12 @@ public final class AdminServer implements AutoCloseable {
         if (givenToken.isEmpty()) {
             Path file = tokenFile.orElseGet(() -> AdminToken.defaultFile(s.port()));
             try {
-                t = t.writeTo(file);
+                t = t.writeTo(file, warnings);
             } catch (IOException e) {
                 s.stop();
                 m.close();
-                throw new ForklessException("cannot write the admin token to " + file + ": " + e, 2);
+                throw new ForklessException("cannot write the admin token to " + file + ": "
+                        + dev.forkless.runtime.IoReason.of(e), 2);
             }
         }
         forkless.addListener(m);
@@ -179,8 +190,33 @@ public final class AdminServer implements AutoCloseable {
         private AdminAddress address = AdminAddress.parse(AdminAddress.DEFAULT);
         private Optional<String> token = Optional.empty();
         private Optional<Path> tokenFile = Optional.empty();
+        private boolean openProbes;
+        private java.util.function.Consumer<String> warnings = w -> LOG.log(System.Logger.Level.WARNING, w);
 
         private Builder() {
+        }
+
+        /**
+         * Lets anyone read the health checks ({@code /health/live}, {@code /health/ready}) and the metrics
+         * ({@code /metrics}) without the token: for a kubelet's probes and a Prometheus scraper on an
+         * admin bound beyond loopback (default: they need the token there, as every read does).
+         *
+         * @param open whether they are open
+         * @return this
+         */
+        public Builder openProbes(boolean open) {
+            this.openProbes = open;
+            return this;
+        }
+
+        /**
+         * @param warnings receives a line for each thing the server fixed when it started (a token folder
+         *                 open to other users); default: the runtime's logger
+         * @return this
+         */
+        public Builder warnings(java.util.function.Consumer<String> warnings) {
+            this.warnings = Objects.requireNonNull(warnings);
+            return this;
         }
 
         /** @param forkless the runtime it controls @return this */
@@ -198,12 +234,22 @@ public final class AdminServer implements AutoCloseable {
         /**
          * The token mutating requests must carry; without one, a random token is written to a file.
          *
-         * @param token the token, not blank
+         * @param token the token, 16 to 4096 characters ({@link dev.forkless.runtime.Limit#ADMIN_TOKEN}):
+         *              a short one can be guessed
          * @return this
          */
         public Builder token(String token) {
             if (token.isBlank()) {
                 throw new IllegalArgumentException("the admin token must not be empty");
+            }
+            if (token.length() < dev.forkless.runtime.Limit.ADMIN_TOKEN.min()) {
+                throw new IllegalArgumentException("the admin token must be at least "
+                        + dev.forkless.runtime.Limit.ADMIN_TOKEN.min() + " characters long, not " + token.length()
+                        + " (a short one can be guessed; make one with openssl rand -hex 32)");
+            }
+            dev.forkless.runtime.Limit.ADMIN_TOKEN.check("the admin token's length", token.length());
+            if (!token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                throw new IllegalArgumentException("the admin token must be printable ASCII without spaces");
             }
             this.token = Optional.of(token);
             return this;

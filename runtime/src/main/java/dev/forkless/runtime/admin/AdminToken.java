@@ -24,6 +24,7 @@ record AdminToken(String value, Optional<Path> file) {
         if (value.isBlank()) {
             throw new IllegalArgumentException("the admin token must not be empty");
         }
+        dev.forkless.runtime.Limit.ADMIN_TOKEN.check("the admin token's length", value.length());
     }
 
     /** @return a random token of 256 bits, in no file yet */
@@ -34,12 +35,17 @@ record AdminToken(String value, Optional<Path> file) {
     }
 
     /**
-     * Writes the token to a file only its owner can read (its folder is made owner-only too when it is
-     * created here); an existing file is replaced.
+     * Writes the token to a file only its owner can read; an existing file is replaced. Its folder must be
+     * the user's own: one created here is made owner-only, and an existing one that others may read or
+     * write is made owner-only too, with a warning (another user could otherwise read the token, or swap
+     * the file for their own).
      *
+     * @param path     the file
+     * @param warnings receives one line per thing fixed
      * @return this token, with its file
+     * @throws IOException when it cannot be written, or the folder belongs to another user
      */
-    AdminToken writeTo(Path path) throws IOException {
+    AdminToken writeTo(Path path, java.util.function.Consumer<String> warnings) throws IOException {
         Path dir = path.toAbsolutePath().getParent();
         if (!Files.isDirectory(dir)) {
             try {
@@ -48,6 +54,7 @@ record AdminToken(String value, Optional<Path> file) {
                 Files.createDirectories(dir);
             }
         }
+        ownersOnly(dir, warnings);
         Files.deleteIfExists(path);
         try {
             Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -58,6 +65,34 @@ record AdminToken(String value, Optional<Path> file) {
         }
         Files.writeString(path, value + "\n", StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
         return new AdminToken(value, Optional.of(path));
+    }
+
+    /** Makes the token's folder its owner's only; refuses one that belongs to someone else. */
+    private static void ownersOnly(Path dir, java.util.function.Consumer<String> warnings) throws IOException {
+        java.nio.file.attribute.PosixFileAttributeView view =
+                Files.getFileAttributeView(dir, java.nio.file.attribute.PosixFileAttributeView.class);
+        if (view == null) {
+            return; // not a POSIX file system: its own access rules apply
+        }
+        java.nio.file.attribute.PosixFileAttributes attributes = view.readAttributes();
+        String me = System.getProperty("user.name");
+        java.nio.file.attribute.UserPrincipal owner = attributes.owner();
+        if (!owner.getName().equals(me) && !"root".equals(me)) {
+            throw new IOException("the folder " + dir + " belongs to " + owner.getName() + ", not to " + me
+                    + ": another user could read or replace the token");
+        }
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> permissions = attributes.permissions();
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> own = PosixFilePermissions.fromString("rwx------");
+        if (!own.containsAll(permissions)) {
+            view.setPermissions(own);
+            warnings.accept("the folder " + dir + " was open to other users ("
+                    + PosixFilePermissions.toString(permissions) + "): made it rwx------, the owner's only");
+        }
+    }
+
+    /** As {@link #writeTo(Path, java.util.function.Consumer)}, warnings dropped. */
+    AdminToken writeTo(Path path) throws IOException {
+        return writeTo(path, w -> { });
     }
 
     /** Deletes the token's file, if the runtime wrote one. */

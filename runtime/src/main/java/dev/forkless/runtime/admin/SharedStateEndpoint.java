@@ -11,7 +11,8 @@ import java.util.TreeMap;
 /**
  * The admin API's shared-state resource, independent of the HTTP server that routes to it (the caller
  * has checked the admin token): {@code GET /api/shared}, {@code GET|PUT|DELETE /api/shared/{key}}. A PUT
- * answers 204 once the change is persisted (with a state file) and pushed to every copy.
+ * answers 204 once the change is persisted (with a state file) and pushed to every copy. A value is
+ * answered as text; every error as JSON, {@code {"error": "..."}}.
  */
 public final class SharedStateEndpoint {
 
@@ -104,6 +105,9 @@ public final class SharedStateEndpoint {
     }
 
     private static Reply text(int status, String body) {
+        if (status >= 400) {
+            return new Reply(status, "application/json", quote(new StringBuilder("{\"error\":"), body).append('}').toString());
+        }
         return new Reply(status, "text/plain; charset=UTF-8", body);
     }
 
@@ -118,7 +122,7 @@ public final class SharedStateEndpoint {
                 case '\r' -> out.append("\\r");
                 case '\t' -> out.append("\\t");
                 default -> {
-                    if (c < 0x20) {
+                    if (c < 0x20 || c == 0x7f || c == 0x2028 || c == 0x2029) {
                         out.append(String.format("\\u%04x", (int) c));
                     } else {
                         out.append(c);

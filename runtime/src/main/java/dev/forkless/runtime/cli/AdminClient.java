@@ -65,31 +65,72 @@ final class AdminClient {
         return address.url();
     }
 
-    Response get(String path) throws Unreachable {
-        return send(HttpRequest.newBuilder(uri(path)).GET(), Duration.ofSeconds(10));
+    /** How long a read (list, monit, a health check) waits for its answer. */
+    static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
+    /** How long the check that the runtime answers at all waits, before an operation that may take minutes. */
+    static final Duration PING_TIMEOUT = Duration.ofSeconds(5);
+    /** The largest answer read: the API's answers are small JSON documents. */
+    private static final int MAX_ANSWER = 16 << 20;
+
+    Response get(String path) throws Unreachable, IOException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).GET();
+        token().ifPresent(t -> request.header("Authorization", "Bearer " + t));
+        return send(request, READ_TIMEOUT);
     }
 
-    /** POSTs with the token (when one can be read); operations can take minutes (a reload of many copies). */
-    Response post(String path) throws Unreachable, IOException {
+    /**
+     * Checks that a runtime answers at the address at all (any HTTP answer will do), so that an operation
+     * that may take minutes is not sent to a port that accepts and never answers.
+     *
+     * @throws Unreachable when nothing answers within {@link #PING_TIMEOUT}
+     */
+    void ping() throws Unreachable {
+        send(HttpRequest.newBuilder(uri("/health/live")).GET(), PING_TIMEOUT);
+    }
+
+    /**
+     * POSTs with the token (when one can be read), after a {@link #ping}; operations can take minutes (a
+     * reload of many copies).
+     *
+     * @param timeout how long to wait for the answer
+     */
+    Response post(String path, Duration timeout) throws Unreachable, IOException {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.noBody());
         token().ifPresent(t -> request.header("Authorization", "Bearer " + t));
-        return send(request, Duration.ofMinutes(15));
+        ping();
+        return send(request, timeout);
     }
 
     /**
      * @return the token from {@code --token-file}, or from the runtime's default file for this port
-     * @throws IOException when a token file given with {@code --token-file} cannot be read
+     * @throws IOException when a token file given with {@code --token-file} cannot be read, naming why
      */
     Optional<String> token() throws IOException {
         Path file = explicitTokenFile.orElseGet(() -> AdminServer.defaultTokenFile(address.port()));
         try {
+            java.nio.file.attribute.BasicFileAttributes attributes =
+                    Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+            if (!attributes.isRegularFile() || attributes.size() > 64 * 1024) {
+                throw new IOException("--token-file " + file + ": " + (attributes.isDirectory() ? "it is a directory"
+                        : attributes.isRegularFile() ? "larger than 64 KiB: not a token file" : "not a regular file"));
+            }
             String token = Files.readString(file, StandardCharsets.UTF_8).trim();
             return token.isEmpty() ? Optional.empty() : Optional.of(token);
         } catch (NoSuchFileException e) {
             if (explicitTokenFile.isPresent()) {
-                throw new IOException("no token file " + file);
+                throw new IOException("--token-file " + file + ": no such file");
             }
             return Optional.empty();
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new IOException("--token-file " + file + ": not UTF-8 text");
+        } catch (IOException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("--token-file")) {
+                throw e;
+            }
+            if (explicitTokenFile.isEmpty()) {
+                return Optional.empty(); // the default file is unreadable: try without, the runtime says if it needs it
+            }
+            throw new IOException("--token-file " + file + ": " + dev.forkless.runtime.IoReason.of(e));
         }
     }
 
@@ -102,12 +143,48 @@ final class AdminClient {
         return URI.create(address.url() + path);
     }
 
+    /**
+     * Sends a request and reads its answer, all within {@code timeout}: a runtime that accepts and never
+     * answers, or answers without end, cannot hold a client command for longer.
+     */
     private Response send(HttpRequest.Builder request, Duration timeout) throws Unreachable {
-        HttpResponse<String> response;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        java.util.concurrent.CompletableFuture<HttpResponse<java.io.InputStream>> sent =
+                http.sendAsync(request.timeout(timeout).build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<java.io.InputStream> response;
+        byte[] bytes;
         try {
-            response = http.send(request.timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
-        } catch (ConnectException | HttpConnectTimeoutException e) {
-            throw new Unreachable("no runtime reachable at " + address.url() + " (" + describe(e) + ")");
+            response = sent.get(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+            java.io.InputStream in = response.body();
+            java.util.concurrent.CompletableFuture<byte[]> body = new java.util.concurrent.CompletableFuture<>();
+            Thread.ofVirtual().start(() -> {
+                try (in) {
+                    body.complete(in.readNBytes(MAX_ANSWER));
+                } catch (IOException | RuntimeException e) {
+                    body.completeExceptionally(e);
+                }
+            });
+            try {
+                bytes = body.get(Math.max(1, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                in.close();
+                throw e;
+            }
+        } catch (java.util.concurrent.TimeoutException e) {
+            sent.cancel(true);
+            throw new Unreachable("no answer from " + address.url() + " within " + seconds(timeout)
+                    + " (is it a Forkless admin port?)");
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof ConnectException || cause instanceof HttpConnectTimeoutException) {
+                throw new Unreachable("no runtime reachable at " + address.url() + " (" + describe((Exception) cause) + ")");
+            }
+            if (cause instanceof java.net.http.HttpTimeoutException) {
+                throw new Unreachable("no answer from " + address.url() + " within " + seconds(timeout)
+                        + " (is it a Forkless admin port?)");
+            }
+            throw new Unreachable("no runtime answered at " + address.url() + " ("
+                    + (cause instanceof Exception ex ? describe(ex) : String.valueOf(cause)) + ")");
         } catch (IOException e) {
             throw new Unreachable("no runtime answered at " + address.url() + " (" + describe(e) + ")");
         } catch (InterruptedException e) {
@@ -116,11 +193,15 @@ final class AdminClient {
         }
         JsonNode body = null;
         try {
-            body = response.body().isEmpty() ? null : json.readTree(response.body());
+            body = bytes.length == 0 ? null : json.readTree(bytes);
         } catch (IOException notJson) {
             // not the admin API: the status says enough
         }
         return new Response(response.statusCode(), body);
+    }
+
+    private static String seconds(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 
     private static String describe(Exception e) {

@@ -1,10 +1,12 @@
 package dev.forkless.runtime.cli;
 
+import dev.forkless.runtime.Limit;
 import dev.forkless.runtime.admin.AdminAddress;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.util.HashMap;
@@ -51,6 +53,16 @@ final class ClientCommands {
                         + "~/.forkless/admin-PORT.token).")
         Path tokenFile;
 
+        @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m",
+                description = "How long to wait for the runtime to finish an operation (a reload of many copies "
+                        + "takes minutes); a runtime that does not answer at all is given up on after "
+                        + "5 s, a read after 10 s: exit 3 (default: ${DEFAULT-VALUE}).")
+        String timeout;
+
+        Duration operationTimeout() {
+            return Limit.CLIENT_TIMEOUT.parseDuration("--timeout", timeout);
+        }
+
         AdminClient client() {
             return new AdminClient(AdminAddress.parse(admin), Optional.ofNullable(tokenFile));
         }
@@ -77,6 +89,7 @@ final class ClientCommands {
             AdminClient client;
             try {
                 client = target.client();
+                target.operationTimeout();
             } catch (IllegalArgumentException e) {
                 err.println("forkless: " + e.getMessage());
                 return USAGE;
@@ -99,7 +112,7 @@ final class ClientCommands {
 
         /** Runs an operation: prints its outcome, returns its exit code. */
         int operation(AdminClient client, String path, String what) throws AdminClient.Unreachable, IOException {
-            AdminClient.Response response = client.post(path);
+            AdminClient.Response response = client.post(path, target.operationTimeout());
             if (response.status() == 401) {
                 err.println("forkless: the runtime refused the token for " + what + " (token file: "
                         + client.tokenFile() + ")");
@@ -127,7 +140,7 @@ final class ClientCommands {
         }
 
         @Override
-        int run(AdminClient client) throws AdminClient.Unreachable {
+        int run(AdminClient client) throws AdminClient.Unreachable, IOException {
             AdminClient.Response response = client.get("/api/workers");
             if (!response.ok() || response.body() == null || !response.body().isArray()) {
                 err.println("forkless: " + client.url() + " did not list its copies: " + response.reason());
@@ -161,7 +174,7 @@ final class ClientCommands {
 
         @Override
         int run(AdminClient client) throws AdminClient.Unreachable, IOException {
-            int n = Main.parseCount("scale", copies, 1);
+            int n = Limit.COPIES.parseCount("scale", copies);
             return operation(client, "/api/scale?n=" + n, "scale to " + n);
         }
     }
@@ -192,7 +205,7 @@ final class ClientCommands {
 
         @Override
         int run(AdminClient client) throws AdminClient.Unreachable, IOException {
-            AdminClient.Response response = client.post("/api/stop");
+            AdminClient.Response response = client.post("/api/stop", target.operationTimeout());
             if (response.status() == 401) {
                 err.println("forkless: the runtime refused the token for stop (token file: " + client.tokenFile() + ")");
                 return REFUSED;
@@ -233,7 +246,7 @@ final class ClientCommands {
         }
 
         @Override
-        int run(AdminClient client) throws AdminClient.Unreachable {
+        int run(AdminClient client) throws AdminClient.Unreachable, IOException {
             Map<String, long[]> last = new HashMap<>(); // id -> {nanos, requests}
             boolean first = true;
             DateTimeFormatter clock = DateTimeFormatter.ofPattern("HH:mm:ss");

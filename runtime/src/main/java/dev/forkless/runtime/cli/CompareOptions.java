@@ -47,7 +47,7 @@ final class CompareOptions {
             if (measure.toMillis() < 500) {
                 throw new IllegalArgumentException("--duration must be at least 500ms, not " + duration);
             }
-            int conns = Main.parseCount("--connections", connections, 1);
+            int conns = dev.forkless.runtime.Limit.CONNECTIONS.parseCount("--connections", connections);
             for (String p : new String[] {path, crashPath, exitPath}) {
                 if (!p.startsWith("/")) {
                     throw new IllegalArgumentException("paths must start with /, not '" + p + "'");

@@ -1,5 +1,7 @@
 package dev.forkless.runtime.cli;
 
+import dev.forkless.runtime.IoReason;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -15,12 +17,14 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import org.yaml.snakeyaml.LoaderOptions;
 
 /**
  * A config file ({@code forkless.yaml}, or JSON when its name ends in {@code .json}): every setting of
@@ -30,6 +34,13 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
  * and key: {@code forkless.yaml:7: isolates: expected a number or "max"}.
  */
 final class ConfigFile {
+
+    /** The largest config file read: settings are a few lines. */
+    static final int MAX_FILE_BYTES = 1 << 20;
+    /** The deepest nesting of mappings and lists (the file needs 2). */
+    static final int MAX_DEPTH = 16;
+    /** The longest key or value. */
+    static final int MAX_SCALAR = 64 * 1024;
 
     private static final String ENV = "env";
     private static final String ENV_PREFIX = "env_";
@@ -56,6 +67,11 @@ final class ConfigFile {
             if (value == null) {
                 throw error(e.getValue().line(), e.getKey(), "expected " + setting.type().expected());
             }
+            try {
+                setting.checkLimit(value);
+            } catch (IllegalArgumentException outOfRange) {
+                throw new IllegalArgumentException(shown + ":" + e.getValue().line() + ": " + outOfRange.getMessage());
+            }
             values.put(e.getKey(), value);
         }
     }
@@ -70,15 +86,42 @@ final class ConfigFile {
     static ConfigFile read(Path path) {
         String text;
         try {
-            text = Files.readString(path);
+            java.nio.file.attribute.BasicFileAttributes attributes =
+                    Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
+            if (attributes.isDirectory()) {
+                throw new IllegalArgumentException("cannot read the config file " + path + ": it is a directory");
+            }
+            if (!attributes.isRegularFile()) {
+                // a FIFO would block the start for ever, /dev/zero would never end
+                throw new IllegalArgumentException("cannot read the config file " + path + ": not a regular file");
+            }
+            if (attributes.size() > MAX_FILE_BYTES) {
+                throw tooLarge(path);
+            }
+            byte[] bytes;
+            try (java.io.InputStream in = Files.newInputStream(path)) {
+                bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+            }
+            if (bytes.length > MAX_FILE_BYTES) {
+                throw tooLarge(path);
+            }
+            text = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException("cannot read the config file " + path + ": no such file");
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException("cannot read the config file " + path + ": it is not UTF-8 text");
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read the config file " + path + ": " + e.getMessage());
+            throw new IllegalArgumentException("cannot read the config file " + path + ": " + IoReason.of(e));
         }
         Path absolute = path.toAbsolutePath();
         Path base = absolute.getParent() == null ? absolute : absolute.getParent();
         return parse(path.toString(), base, text, isJson(path));
+    }
+
+    private static IllegalArgumentException tooLarge(Path path) {
+        return new IllegalArgumentException("cannot read the config file " + path + ": it is larger than "
+                + MAX_FILE_BYTES / 1024 + " KiB (a config file is a few lines)");
     }
 
     static boolean isJson(Path path) {
@@ -95,7 +138,27 @@ final class ConfigFile {
      * @return the config
      */
     static ConfigFile parse(String shown, Path base, String text, boolean json) {
-        JsonFactory factory = json ? new JsonFactory() : new YAMLFactory();
+        if (text.length() > MAX_FILE_BYTES) {
+            throw new IllegalArgumentException(shown + ": larger than " + MAX_FILE_BYTES / 1024 + " KiB");
+        }
+        StreamReadConstraints constraints = StreamReadConstraints.builder()
+                .maxNestingDepth(MAX_DEPTH)
+                .maxStringLength(MAX_SCALAR)
+                .maxNameLength(MAX_SCALAR)
+                .maxNumberLength(64)
+                .maxDocumentLength(MAX_FILE_BYTES)
+                .build();
+        JsonFactory factory;
+        if (json) {
+            factory = JsonFactory.builder().streamReadConstraints(constraints).build();
+        } else {
+            LoaderOptions loader = new LoaderOptions();
+            loader.setCodePointLimit(MAX_FILE_BYTES);
+            loader.setNestingDepthLimit(MAX_DEPTH);
+            loader.setMaxAliasesForCollections(16);
+            loader.setAllowRecursiveKeys(false);
+            factory = YAMLFactory.builder().loaderOptions(loader).streamReadConstraints(constraints).build();
+        }
         factory.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         ObjectMapper mapper = new ObjectMapper(factory);
         Map<String, Entry> settings = new LinkedHashMap<>();
@@ -111,14 +174,17 @@ final class ConfigFile {
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String key = parser.currentName();
                 int line = line(parser);
+                checkScalar(shown, line, key);
                 parser.nextToken();
                 if (key.equals(ENV) || key.startsWith(ENV_PREFIX)) {
                     environments.put(key, readEnvironment(shown, key, line, parser, mapper));
                     continue;
                 }
                 JsonNode value = mapper.readTree(parser);
+                checkScalars(shown, line, key, value, 0);
                 if (Setting.of(key) == null) {
-                    throw new IllegalArgumentException(shown + ":" + line + ": " + key + ": unknown key" + suggestion(key));
+                    throw new IllegalArgumentException(shown + ":" + line + ": " + abbreviate(key, 40) + ": unknown key"
+                            + suggestion(key));
                 }
                 settings.put(key, new Entry(value, line));
             }
@@ -129,11 +195,49 @@ final class ConfigFile {
                 message = (yaml.getContext() == null ? "" : yaml.getContext() + ": ") + yaml.getProblem();
                 line = yaml.getProblemMark() == null ? line : yaml.getProblemMark().getLine() + 1;
             }
-            throw new IllegalArgumentException(shown + (line > 0 ? ":" + line : "") + ": " + message);
+            throw new IllegalArgumentException(shown + (line > 0 ? ":" + line : "") + ": " + abbreviate(message, 200));
         } catch (IOException e) {
-            throw new IllegalArgumentException(shown + ": " + e.getMessage());
+            throw new IllegalArgumentException(shown + ": " + IoReason.of(e));
+        } catch (IllegalArgumentException e) {
+            throw e; // this class's own one-line messages
+        } catch (RuntimeException e) {
+            // the YAML parser's own limits (nesting, size, aliases) and anything else it throws: one line
+            String message = String.valueOf(e.getMessage()).lines().findFirst().orElse(e.getClass().getSimpleName());
+            throw new IllegalArgumentException(shown + ": cannot parse: " + abbreviate(message, 200));
+        } catch (StackOverflowError e) {
+            throw new IllegalArgumentException(shown + ": cannot parse: nested too deeply");
         }
         return new ConfigFile(shown, base, settings, environments);
+    }
+
+    private static void checkScalar(String shown, int line, String text) {
+        if (text != null && text.length() > MAX_SCALAR) {
+            throw new IllegalArgumentException(shown + ":" + line + ": a key or value is longer than "
+                    + MAX_SCALAR / 1024 + " KiB");
+        }
+    }
+
+    private static void checkScalars(String shown, int line, String key, JsonNode value, int depth) {
+        if (depth > MAX_DEPTH) {
+            throw new IllegalArgumentException(shown + ":" + line + ": " + abbreviate(key, 40) + ": nested too deeply");
+        }
+        if (value.isTextual()) {
+            checkScalar(shown, line, value.textValue());
+        }
+        for (var it = value.fields(); it.hasNext(); ) {
+            var e = it.next();
+            checkScalar(shown, line, e.getKey());
+            checkScalars(shown, line, key, e.getValue(), depth + 1);
+        }
+        if (value.isArray()) {
+            for (JsonNode item : value) {
+                checkScalars(shown, line, key, item, depth + 1);
+            }
+        }
+    }
+
+    private static String abbreviate(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max) + "...";
     }
 
     private static Map<String, Entry> readEnvironment(String shown, String key, int line, JsonParser parser,
@@ -146,8 +250,10 @@ final class ConfigFile {
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
             String name = parser.currentName();
             int at = line(parser);
+            checkScalar(shown, at, name);
             parser.nextToken();
             JsonNode value = mapper.readTree(parser);
+            checkScalars(shown, at, key + "." + name, value, 0);
             if (!(value.isTextual() || value.isNumber() || value.isBoolean())) {
                 throw new IllegalArgumentException(shown + ":" + at + ": " + key + "." + name
                         + ": expected a string, number or boolean");
@@ -162,6 +268,9 @@ final class ConfigFile {
     }
 
     private static String suggestion(String key) {
+        if (key.length() > 40) {
+            return "";
+        }
         String best = null;
         int bestDistance = 3;
         for (Setting setting : Setting.ALL) {

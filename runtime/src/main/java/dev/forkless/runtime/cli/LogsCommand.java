@@ -72,8 +72,10 @@ final class LogsCommand implements Callable<Integer> {
             err.println("forkless: " + e.getMessage());
             return 2;
         }
-        if (lines < 0) {
-            err.println("forkless: --lines must be at least 0, not " + lines);
+        try {
+            dev.forkless.runtime.Limit.LOG_LINES.check("--lines", lines);
+        } catch (IllegalArgumentException e) {
+            err.println("forkless: " + e.getMessage());
             return 2;
         }
         if (!Files.isDirectory(folder)) {
@@ -88,7 +90,7 @@ final class LogsCommand implements Callable<Integer> {
         Map<Path, Long> positions = new HashMap<>();
         for (LogFile file : files) {
             out.println("==> " + file.path() + " <==");
-            tail(file).forEach(out::println);
+            tail(file).forEach(l -> out.println(dev.forkless.runtime.TerminalText.clean(l, false)));
             positions.put(file.path(), Files.size(file.path()));
         }
         out.flush();
@@ -115,7 +117,7 @@ final class LogsCommand implements Callable<Integer> {
                         out.println("==> " + file.path() + " <==");
                         last = file.path();
                     }
-                    mine.forEach(out::println);
+                    mine.forEach(l -> out.println(dev.forkless.runtime.TerminalText.clean(l, false)));
                     out.flush();
                 }
             }

@@ -7,6 +7,7 @@ import dev.forkless.runtime.Forkless;
 import dev.forkless.runtime.ForklessEvent;
 import dev.forkless.runtime.ForklessException;
 import dev.forkless.runtime.Handover;
+import dev.forkless.runtime.Limit;
 import dev.forkless.runtime.LogSettings;
 import dev.forkless.runtime.RestartPolicy;
 import dev.forkless.runtime.admin.AdminAddress;
@@ -126,9 +127,19 @@ public final class Main implements Callable<Integer> {
     String admin;
 
     @Option(names = "--admin-token", paramLabel = "TOKEN",
-            description = "The bearer token of mutating admin requests (default: a random one, written to "
-                    + "~/.forkless/admin-PORT.token, readable only by you). Needed to bind beyond loopback.")
+            description = "The bearer token of admin requests, 16 characters or more (default: a random one, "
+                    + "written to ~/.forkless/admin-PORT.token, readable only by you). Needed to bind beyond loopback.")
     String adminToken;
+
+    @Option(names = "--admin-open-probes", negatable = true,
+            description = "Let anyone read the health checks and /metrics without the token (for Kubernetes "
+                    + "probes and Prometheus on an admin bound beyond loopback).")
+    boolean adminOpenProbes;
+
+    @Option(names = "--console-escapes", negatable = true,
+            description = "Let the copies' escape sequences (colours) reach the console as they are (default: "
+                    + "off: shown as \\e, so no copy can redraw the operator's terminal).")
+    boolean consoleEscapes;
 
     @Option(names = "--logs", paramLabel = "DIR",
             description = "Also write each copy's output to files in DIR (<app>-<id>-out.log, <app>-<id>-err.log), "
@@ -230,7 +241,8 @@ public final class Main implements Callable<Integer> {
         cmd.setOut(new java.io.PrintWriter(out, true));
         cmd.setErr(new java.io.PrintWriter(err, true));
         cmd.setParameterExceptionHandler((e, argv) -> {
-            err.println("forkless: " + e.getMessage() + " (see --help)");
+            err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false)
+                    + " (see --help)");
             return 2;
         });
         return cmd.execute(args);
@@ -241,7 +253,7 @@ public final class Main implements Callable<Integer> {
         try {
             applyConfig();
         } catch (IllegalArgumentException e) {
-            err.println("forkless: " + e.getMessage());
+            err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false));
             return 2;
         }
         if (app == null) {
@@ -262,35 +274,43 @@ public final class Main implements Callable<Integer> {
         EventLog log = new EventLog(err, true).hold();
         try {
             copies = parseCopies(isolates);
-            int standbys = parseCount("--standby", standby, 0);
-            Duration drain = Durations.parse(drainTimeout);
+            int standbys = Limit.STANDBY.parseCount("--standby", standby);
+            Duration drain = Durations.parse(Limit.DRAIN_TIMEOUT, "--drain-timeout", drainTimeout);
             copyMode = parseMode(mode);
+            Duration firstDelay = Durations.parse(Limit.RESTART_DELAY, "--restart-delay", restartDelay);
+            Duration longestDelay = Durations.parse(Limit.MAX_RESTART_DELAY, "--max-restart-delay", maxRestartDelay);
+            if (longestDelay.compareTo(firstDelay) < 0) {
+                throw new IllegalArgumentException("--max-restart-delay (" + maxRestartDelay.trim()
+                        + ") must not be shorter than --restart-delay (" + restartDelay.trim() + ")");
+            }
             RestartPolicy policy = RestartPolicy.DEFAULT
                     .withDrainTimeout(drain)
-                    .withCrashLoopGuard(Durations.parse(minUptime), parseCount("--max-restarts", maxRestarts, 0))
-                    .withBackoff(Durations.parse(restartDelay), 1.5, Durations.parse(maxRestartDelay));
+                    .withCrashLoopGuard(Durations.parse(Limit.MIN_UPTIME, "--min-uptime", minUptime),
+                            Limit.MAX_RESTARTS.parseCount("--max-restarts", maxRestarts))
+                    .withBackoff(firstDelay, 1.5, longestDelay);
             Forkless.Builder builder = Forkless.builder()
                     .app(app)
                     .args(appArgs)
                     .copies(copies)
                     .standby(standbys)
                     .restartPolicy(policy)
-                    .readyTimeout(Durations.parse(readyTimeout))
+                    .readyTimeout(Durations.parse(Limit.READY_TIMEOUT, "--ready-timeout", readyTimeout))
                     .loopChecks(loopChecks)
-                    .hangTimeout(Durations.parse(hangTimeout))
+                    .hangTimeout(Durations.parse(Limit.HANG_TIMEOUT, "--hang-timeout", hangTimeout))
                     .mode(copyMode)
                     .jvmArgs(jvmArgs)
                     .environment(environment)
+                    .consoleEscapes(consoleEscapes)
                     .listener(log);
-            builder.inbox(parseCount("--inbox", inbox, 1), parseOverflow(inboxFull));
+            builder.inbox(Limit.INBOX.parseCount("--inbox", inbox), parseOverflow(inboxFull));
             if (sharedState != null) {
                 builder.sharedStateFile(sharedState);
             }
             if (watch) {
-                builder.watch(Durations.parse(watchDelay));
+                builder.watch(Durations.parse(Limit.WATCH_DELAY, "--watch-delay", watchDelay));
             }
             if (escalate) {
-                builder.escalate(Durations.parse(escalateWindow));
+                builder.escalate(Durations.parse(Limit.ESCALATE_WINDOW, "--escalate-window", escalateWindow));
             }
             if (logs != null) {
                 builder.logs(logSettings());
@@ -299,14 +319,16 @@ public final class Main implements Callable<Integer> {
             if (admin == null || !admin.trim().equalsIgnoreCase("off")) {
                 adminBuilder = AdminServer.builder()
                         .forkless(forkless)
-                        .address(AdminAddress.parse(admin == null ? AdminAddress.DEFAULT : admin));
+                        .address(AdminAddress.parse(admin == null ? AdminAddress.DEFAULT : admin))
+                        .openProbes(adminOpenProbes)
+                        .warnings(w -> err.println("forkless: warning: " + w));
                 if (adminToken != null) {
                     adminBuilder.token(adminToken);
                 }
                 adminBuilder.build(); // refuses an address beyond loopback without a token, before anything starts
             }
         } catch (BadAppException | IllegalArgumentException e) {
-            err.println("forkless: " + e.getMessage());
+            err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false));
             return 2;
         }
         Signals.onStop(forkless);
@@ -329,7 +351,7 @@ public final class Main implements Callable<Integer> {
             forkless.start();
         } catch (ForklessException e) {
             log.release(e.exitCode() != 2);
-            err.println("forkless: " + e.getMessage());
+            err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false));
             return e.exitCode();
         }
         log.release(true);
@@ -342,7 +364,7 @@ public final class Main implements Callable<Integer> {
                         + adminServer.tokenFile().map(f -> " token-file=" + f).orElse(""));
             } catch (ForklessException e) {
                 if (admin != null) {
-                    err.println("forkless: " + e.getMessage());
+                    err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false));
                     forkless.stopAsync("the admin API cannot start").join();
                     return 2;
                 }
@@ -460,7 +482,8 @@ public final class Main implements Callable<Integer> {
                     .withMerge(mergeLogs)
                     .withFormat(LogSettings.parseFormat(logFormat))
                     .withDateFormat(logDateFormat)
-                    .withRotation(LogSettings.parseSize(logMaxSize), parseCount("--log-keep", logKeep, 1));
+                    .withRotation(Limit.LOG_MAX_SIZE.parseSize("--log-max-size", logMaxSize),
+                            Limit.LOG_KEEP.parseCount("--log-keep", logKeep));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage().startsWith("--") ? e.getMessage() : "--logs: " + e.getMessage(), e);
         }
@@ -483,10 +506,14 @@ public final class Main implements Callable<Integer> {
     }
 
     static int parseCopies(String value) {
-        if (value.equalsIgnoreCase("max")) {
-            return Runtime.getRuntime().availableProcessors();
+        if (value.trim().equalsIgnoreCase("max")) {
+            return Math.min(Runtime.getRuntime().availableProcessors(), (int) Limit.COPIES.max());
         }
-        return parseCount("--isolates", value, 1);
+        if (!value.trim().matches("[+-]?\\d+")) {
+            throw new IllegalArgumentException("--isolates takes a whole number or max, not '"
+                    + (value.length() > 40 ? value.substring(0, 40) + "..." : value) + "'");
+        }
+        return Limit.COPIES.parseCount("--isolates", value);
     }
 
     static int parseCount(String option, String value, int min) {

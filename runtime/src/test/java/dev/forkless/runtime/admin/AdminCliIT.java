@@ -65,14 +65,14 @@ class AdminCliIT {
     void adminOffAndAGivenToken() throws Exception {
         try (RuntimeProcess off = RuntimeProcess.demo("--isolates", "1", "--standby", "0", "--admin", "off");
              RuntimeProcess given = RuntimeProcess.demo("--isolates", "1", "--standby", "0", "--admin", "127.0.0.1:0",
-                     "--admin-token", "s3cret-token")) {
+                     "--admin-token", "s3cret-token-of-24-chars")) {
             off.awaitReady();
             given.awaitReady();
             assertFalse(off.hasLine(l -> l.contains("event=admin")), off.output());
             Admin admin = Admin.of(given);
             assertEquals(null, admin.tokenFile(), "a given token is written nowhere");
             assertEquals(401, admin.post("/api/reload", "Bearer wrong", null).statusCode());
-            assertEquals(200, admin.post("/api/reload", "Bearer s3cret-token", null).statusCode());
+            assertEquals(200, admin.post("/api/reload", "Bearer s3cret-token-of-24-chars", null).statusCode());
         }
     }
 }

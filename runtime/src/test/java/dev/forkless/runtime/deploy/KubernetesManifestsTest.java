@@ -107,6 +107,8 @@ class KubernetesManifestsTest {
             assertEquals(probe.getValue(), get.path("path").asText(), probe.getKey());
             assertEquals(ADMIN_PORT, containerPort(get.path("port")), probe.getKey());
         }
+        assertTrue(args.contains("--admin-open-probes"),
+                "beyond loopback every read needs the token, and the kubelet sends none: " + args);
         JsonNode startup = container.path("startupProbe").path("httpGet");
         if (!startup.isMissingNode()) {
             assertEquals("/health/live", startup.path("path").asText());

@@ -148,13 +148,23 @@ function render(workers) {
   if (document.activeElement !== copies && !copies.dataset.touched) copies.value = serving;
 }
 
+// Reads need the token too unless the page is served on loopback as localhost or 127.0.0.1.
+function readHeaders() {
+  return token ? { Authorization: "Bearer " + token } : {};
+}
+
 async function poll() {
   try {
-    const [workers, runtime, ready] = await Promise.all([
-      fetch("/api/workers").then((r) => r.json()),
-      fetch("/api/runtime").then((r) => r.json()),
-      fetch("/health/ready"),
+    const read = (path) => fetch(path, { headers: readHeaders() });
+    const [workersResponse, runtimeResponse, ready] = await Promise.all([
+      read("/api/workers"), read("/api/runtime"), read("/health/ready"),
     ]);
+    if (workersResponse.status === 401) {
+      $("runtime").textContent = "enter the token to see the copies";
+      return;
+    }
+    const workers = await workersResponse.json();
+    const runtime = await runtimeResponse.json();
     render(workers);
     $("runtime").textContent = "pid " + runtime.pid + " · " + runtime.addresses.join(", ")
       + " · memory " + bytes(runtime.residentMemoryBytes) + " · heap " + bytes(runtime.heapUsedBytes)

@@ -191,10 +191,41 @@ public final class Isolate {
             reportCrash(Thread.currentThread(), t);
             return;
         }
-        if (views.isEmpty() && !threads.hasLiveNonDaemon(Thread.currentThread())) {
-            // main returned and nothing of the app is left running: a JVM would exit now.
+        // As the JVM's DestroyJavaVM thread does: the app runs on while it has a live non-daemon thread
+        // (a server's acceptor, say), and has ended, with status 0, once the last one ends.
+        if (awaitNonDaemonThreads()) {
             reportExit(0);
         }
+    }
+
+    /**
+     * Waits, on the thread whose {@code main} returned, until no other non-daemon thread of the copy is
+     * alive. Virtual threads are daemon threads, as in any JVM.
+     *
+     * @return true when the last one ended; false when the copy was unloaded first (its threads are
+     * interrupted then)
+     */
+    private boolean awaitNonDaemonThreads() {
+        Thread self = Thread.currentThread();
+        ClassLoader own = loader;
+        try {
+            while (!unloaded && own != null) {
+                Thread other = null;
+                for (Thread t : IsolateCleaner.threadsOf(threads, own)) {
+                    if (t != self && !t.isDaemon() && !exiting.contains(t)) {
+                        other = t;
+                        break;
+                    }
+                }
+                if (other == null) {
+                    return !unloaded;
+                }
+                other.join();
+            }
+        } catch (InterruptedException unloading) {
+            Thread.currentThread().interrupt();
+        }
+        return false;
     }
 
     // ---- what the app's calls reach, through the rewritten call sites ----

@@ -1,0 +1,95 @@
+package dev.forkless.isolate;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A copy lives as a JVM lives: while it has a live non-daemon thread, whether or not {@code main} returned. */
+class IsolateLifeTest {
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void dispatchUncaughtExceptions() {
+        UncaughtExceptionDispatcher.install();
+    }
+
+    private Isolate linger(TestApps.RecordingHost host) {
+        return Isolate.builder().id("1").app(AppJar.open(TestApps.jar(dir, "LingerApp"))).host(host).build();
+    }
+
+    @Test
+    void aCopyWhoseMainReturnedRunsUntilItsLastNonDaemonThreadEnds() throws Exception {
+        try (TestApps.RecordingHost host = new TestApps.RecordingHost()) {
+            Isolate isolate = linger(host);
+            isolate.start(List.of("0"));
+            host.ready.get(10, TimeUnit.SECONDS);
+            InetSocketAddress address = host.boundAddress();
+            assertEquals("hello from 1", talk(address, null));
+            assertThrows(TimeoutException.class, () -> host.exited.get(300, TimeUnit.MILLISECONDS),
+                    "main returned, but its server thread still runs: the copy runs");
+            assertEquals("hello from 1", talk(address, null));
+
+            assertEquals("stopping", talk(address, "stop"));
+            assertEquals(0, host.exited.get(10, TimeUnit.SECONDS), "the last non-daemon thread ended: exit 0");
+            assertTrue(isolate.unload(Duration.ofSeconds(2)).leftoverThreads().isEmpty());
+        }
+    }
+
+    @Test
+    void anUnloadedCopyWhoseMainReturnedServesNoMore() throws Exception {
+        try (TestApps.RecordingHost host = new TestApps.RecordingHost()) {
+            Isolate isolate = linger(host);
+            isolate.start(List.of("0"));
+            host.ready.get(10, TimeUnit.SECONDS);
+            InetSocketAddress address = host.boundAddress();
+            assertEquals("hello from 1", talk(address, null));
+
+            isolate.beginDrain();
+            Isolate.UnloadReport report = isolate.unload(Duration.ofSeconds(5));
+            assertEquals(List.of(), report.leftoverThreads(), "its server thread ended when its listener closed");
+            assertThrows(TimeoutException.class, () -> host.exited.get(200, TimeUnit.MILLISECONDS),
+                    "an unloaded copy does not report an exit of its own");
+            // the shared socket is still open (the runtime's), but no thread of the copy accepts on it
+            try (Socket socket = new Socket()) {
+                socket.connect(address, 2_000);
+                socket.setSoTimeout(500);
+                assertThrows(SocketTimeoutException.class, () -> socket.getInputStream().read());
+            }
+            assertFalse(Thread.getAllStackTraces().keySet().stream()
+                    .anyMatch(t -> t.getName().equals("linger-app-server")), "no thread of the copy is left");
+        }
+    }
+
+    private static String talk(InetSocketAddress address, String line) throws Exception {
+        try (Socket socket = new Socket()) {
+            socket.connect(address, 2_000);
+            socket.setSoTimeout(5_000);
+            if (line != null) {
+                OutputStream out = socket.getOutputStream();
+                out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            }
+            return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        }
+    }
+}

@@ -67,7 +67,7 @@ public final class Isolate {
         this.host = builder.host;
         this.accepting = builder.accepting;
         this.threads = new IsolateThreadGroup(this);
-        this.properties = copyOf(System.getProperties());
+        this.properties = CopyDefaults.apply(copyOf(System.getProperties()));
         this.loader = new IsolateClassLoader(this, app.classPath(), builder.hostLoader, builder.rewriter);
         this.inbox = new IsolateInbox(this, builder.inboxCapacity, builder.inboxBlocks);
     }
@@ -294,7 +294,7 @@ public final class Isolate {
     }
 
     void setProperties(java.util.Properties props) {
-        properties = props == null ? copyOf(System.getProperties()) : props;
+        properties = props == null ? CopyDefaults.apply(copyOf(System.getProperties())) : props;
     }
 
     /** @return the copy's deserialization filter, or {@code null} */

@@ -51,6 +51,7 @@ public final class Isolate {
     private volatile boolean draining;
     private volatile boolean unloaded;
     private volatile boolean halted;
+    private volatile boolean drainAdapter;
     private volatile Thread.UncaughtExceptionHandler defaultHandler;
     private final IsolateConsole console = new IsolateConsole();
     /** The copy's system properties: the JVM's as they were when it was built, then its own changes. */
@@ -598,7 +599,29 @@ public final class Isolate {
 
     /** A request started on the calling thread: called by the web server adapter inside the isolate. */
     public void requestStarted() {
-        inFlight.started();
+        inFlight.started(null);
+    }
+
+    /**
+     * A request started on the calling thread, whose response may become a long-lived stream: called by
+     * the web server adapter inside the isolate.
+     *
+     * @param responding says whether the response has started (headers sent, body streaming); asked by
+     *                   the hang watchdog, from another thread, only about a request older than the hang
+     *                   timeout
+     */
+    public void requestStarted(java.util.function.BooleanSupplier responding) {
+        inFlight.started(responding);
+    }
+
+    /** The copy's web server adapter was set up: it counts requests and ends connections while draining. */
+    public void drainAdapterInstalled() {
+        drainAdapter = true;
+    }
+
+    /** @return whether a web server adapter of the copy handles its drain */
+    public boolean hasDrainAdapter() {
+        return drainAdapter;
     }
 
     /** The calling thread's request ended: called by the web server adapter inside the isolate. */
@@ -618,9 +641,9 @@ public final class Isolate {
     public String hung(Duration timeout) {
         long now = System.nanoTime();
         long limit = timeout.toNanos();
-        long oldest = oldestRequestNanos(now);
+        long oldest = inFlight.oldestWithoutResponseNanos(now, limit);
         if (oldest > limit) {
-            return "a request has been in flight for " + oldest / 1_000_000 + " ms";
+            return "a request has been in flight for " + oldest / 1_000_000 + " ms without starting its response";
         }
         long away = acceptorAwayNanos(now);
         if (away > limit) {
@@ -629,9 +652,16 @@ public final class Isolate {
         return null;
     }
 
-    /** @return how long the oldest request in flight has been running, or 0 */
+    /**
+     * How long the oldest request in flight that has not started its response has been running: the
+     * watchdog's measure. A request whose response streams (server-sent events, a long download) is left
+     * out once it is older than {@code timeout}: its own writes are its progress.
+     *
+     * @param now     System.nanoTime()
+     * @return nanoseconds, or 0
+     */
     public long oldestRequestNanos(long now) {
-        return inFlight.oldestNanos(now);
+        return inFlight.oldestWithoutResponseNanos(now, 0);
     }
 
     /** @return how long an accepting view's acceptor has been away from {@code accept()}, or 0 */

@@ -13,7 +13,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * A server whose {@code main} returns at once, as the JDK's HttpServer apps do: a non-daemon thread it
  * started serves on. Each connection gets "hello from ID"; a connection that sends "stop" ends the
- * serving thread (and so the app). args[0]: port.
+ * serving thread (and so the app). args[0]: port; args[1], optional: a file its shutdown hook writes
+ * before closing the listener, as a server's graceful shutdown does.
  */
 public class LingerApp {
     public static void main(String[] args) throws Exception {
@@ -43,5 +44,16 @@ public class LingerApp {
         }, "linger-app-server");
         serving.setDaemon(false);
         serving.start();
+        if (args.length > 1) {
+            java.nio.file.Path marker = java.nio.file.Path.of(args[1]);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    java.nio.file.Files.writeString(marker, "graceful shutdown");
+                    server.close();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }));
+        }
     }
 }

@@ -26,7 +26,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Life: {@link #start} runs the app's {@code main} on a thread of the isolate; the host hears
  * {@link IsolateHost#ready}, {@link IsolateHost#exited} or {@link IsolateHost#crashed}. To stop it the
  * host calls {@link #stopAccepting()} and {@link #beginDrain()}, waits for {@link #openConnections()}
- * to reach zero or for its drain timeout, then {@link #unload}.
+ * to reach zero or for its drain timeout, then {@link #unload}. A copy runs as long as a JVM would: after
+ * {@code main} returns, while a non-daemon thread of it is alive. A copy whose web server has no adapter
+ * (only Helidon has one) runs its shutdown hooks when its drain begins, as a JVM does on SIGTERM.
  */
 public final class Isolate {
 
@@ -37,6 +39,10 @@ public final class Isolate {
     private final IsolateThreadGroup threads;
     private final Set<ListenerView> views = new CopyOnWriteArraySet<>();
     private final Set<Thread> shutdownHooks = new LinkedHashSet<>();
+    /** Hooks started when the drain began; guarded by {@link #shutdownHooks}. */
+    private final List<Thread> runningHooks = new ArrayList<>();
+    /** Whether the hooks have been started; guarded by {@link #shutdownHooks}. */
+    private boolean hooksStarted;
     private final Set<Thread> exiting = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final LongAdder requests = new LongAdder();
     private final LongAdder accepted = new LongAdder();
@@ -257,7 +263,7 @@ public final class Isolate {
     void addShutdownHook(Thread hook) {
         Objects.requireNonNull(hook, "hook");
         synchronized (shutdownHooks) {
-            if (unloaded) {
+            if (unloaded || hooksStarted) {
                 throw new IllegalStateException("Shutdown in progress");
             }
             if (hook.isAlive()) {
@@ -272,6 +278,9 @@ public final class Isolate {
     boolean removeShutdownHook(Thread hook) {
         Objects.requireNonNull(hook, "hook");
         synchronized (shutdownHooks) {
+            if (hooksStarted) {
+                throw new IllegalStateException("Shutdown in progress"); // as the JVM's, once its hooks run
+            }
             return shutdownHooks.remove(hook);
         }
     }
@@ -403,6 +412,32 @@ public final class Isolate {
     public void beginDrain() {
         draining = true;
         stopAccepting();
+        if (!drainAdapter) {
+            // No adapter ends this server's connections between requests: let it shut down the way it
+            // would on SIGTERM (Spring Boot, Micronaut, Quarkus, Vert.x, Jetty register JVM shutdown
+            // hooks, which in an isolate are the copy's own): it stops accepting, finishes its requests in
+            // flight and closes its idle connections while the runtime waits for them.
+            startShutdownHooks();
+        }
+    }
+
+    /** Starts the copy's shutdown hooks, once, unless it halted; {@link #unload} waits for them. */
+    private void startShutdownHooks() {
+        List<Thread> hooks;
+        synchronized (shutdownHooks) {
+            if (hooksStarted || halted || unloaded) {
+                return;
+            }
+            hooksStarted = true;
+            hooks = new ArrayList<>(shutdownHooks);
+            shutdownHooks.clear();
+            runningHooks.addAll(hooks);
+        }
+        ClassLoader own = loader;
+        for (Thread hook : hooks) {
+            hook.setContextClassLoader(own);
+            hook.start();
+        }
     }
 
     /** @return connections accepted by this isolate that are still open */
@@ -433,16 +468,19 @@ public final class Isolate {
 
     private UnloadReport unloadOnce(Duration grace) {
         List<Thread> hooks;
+        List<Thread> started;
         synchronized (shutdownHooks) {
             unloaded = true;
             hooks = new ArrayList<>(shutdownHooks);
             shutdownHooks.clear();
+            started = List.copyOf(runningHooks);
+            runningHooks.clear();
         }
         exiting.forEach(LockSupport::unpark);
         long deadline = System.nanoTime() + grace.toNanos();
-        // The app's own shutdown first: a Helidon server stops its listeners itself. Closing a view
-        // under a running Helidon listener would make the listener stop itself on its own thread,
-        // which never returns.
+        // The app's own shutdown first (unless it ran from the drain's start): a Helidon server stops its
+        // listeners itself. Closing a view under a running Helidon listener would make the listener stop
+        // itself on its own thread, which never returns.
         if (!halted) {
             for (Thread hook : hooks) {
                 hook.setContextClassLoader(loader);
@@ -451,6 +489,9 @@ public final class Isolate {
             for (Thread hook : hooks) {
                 joinUntil(hook, deadline);
             }
+        }
+        for (Thread hook : started) {
+            joinUntil(hook, deadline);
         }
         int forced = 0;
         for (ListenerView view : List.copyOf(views)) {

@@ -80,6 +80,27 @@ class IsolateLifeTest {
         }
     }
 
+    @Test
+    void aDrainWithoutAServerAdapterRunsTheCopysShutdownHooksAtOnce() throws Exception {
+        Path marker = dir.resolve("hook");
+        try (TestApps.RecordingHost host = new TestApps.RecordingHost()) {
+            Isolate isolate = linger(host);
+            isolate.start(List.of("0", marker.toString()));
+            host.ready.get(10, TimeUnit.SECONDS);
+            assertEquals("hello from 1", talk(host.boundAddress(), null));
+            assertFalse(java.nio.file.Files.exists(marker));
+
+            isolate.beginDrain();
+            // the hook ran when the drain began, not at unload: the server stopped as on SIGTERM
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> java.nio.file.Files.exists(marker));
+            assertEquals(0, host.exited.get(10, TimeUnit.SECONDS), "its server thread ended: the copy ended");
+            assertThrows(IllegalStateException.class, () -> isolate.addShutdownHook(new Thread(() -> { })),
+                    "no hook can be added once they run, as in a JVM");
+            assertEquals(List.of(), isolate.unload(Duration.ofSeconds(5)).leftoverThreads());
+            assertEquals("graceful shutdown", java.nio.file.Files.readString(marker), "the hook ran once");
+        }
+    }
+
     private static String talk(InetSocketAddress address, String line) throws Exception {
         try (Socket socket = new Socket()) {
             socket.connect(address, 2_000);

@@ -101,6 +101,33 @@ class IsolateLifeTest {
         }
     }
 
+    @Test
+    void aJdkHttpServerWhoseMainReturnedRunsOnAndIsStoppedAtUnload() throws Exception {
+        Path portFile = dir.resolve("port");
+        try (TestApps.RecordingHost host = new TestApps.RecordingHost()) {
+            Isolate isolate = Isolate.builder().id("1").app(AppJar.open(TestApps.jar(dir, "JdkHttpApp"))).host(host).build();
+            isolate.start(List.of(portFile.toString()));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> java.nio.file.Files.exists(portFile)
+                    && !java.nio.file.Files.readString(portFile).isEmpty());
+            int port = Integer.parseInt(java.nio.file.Files.readString(portFile));
+            java.net.URI uri = java.net.URI.create("http://127.0.0.1:" + port + "/");
+            try (java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient()) {
+                assertEquals("hello", client.send(java.net.http.HttpRequest.newBuilder(uri).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).body());
+            }
+            assertThrows(TimeoutException.class, () -> host.exited.get(300, TimeUnit.MILLISECONDS),
+                    "main returned; the server's dispatcher thread runs on: the copy runs");
+
+            isolate.beginDrain();
+            Isolate.UnloadReport report = isolate.unload(Duration.ofSeconds(5));
+            assertEquals(List.of(), report.leftoverThreads(), "the server was stopped, its dispatcher ended");
+            try (Socket socket = new Socket()) {
+                assertThrows(java.net.ConnectException.class, () -> socket.connect(new InetSocketAddress("127.0.0.1", port), 2_000),
+                        "no thread of the unloaded copy serves");
+            }
+        }
+    }
+
     private static String talk(InetSocketAddress address, String line) throws Exception {
         try (Socket socket = new Socket()) {
             socket.connect(address, 2_000);

@@ -31,7 +31,7 @@ class LongRequestsIT {
             List<String> events = new ArrayList<>();
             try (Socket socket = new Socket()) {
                 socket.connect(address, 5_000);
-                socket.setSoTimeout(10_000);
+                socket.setSoTimeout(30_000); // generous: a busy machine delays a copy's first bytes
                 OutputStream out = socket.getOutputStream();
                 out.write(("GET /sse?seconds=" + seconds + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));

@@ -42,7 +42,7 @@ public class LingerApp {
                 // the listener was closed under it: the copy is being unloaded
             }
         }, "linger-app-server");
-        serving.setDaemon(false);
+        // no setDaemon: a new thread inherits its creator's flag, non-daemon under a JVM's main thread
         serving.start();
         if (args.length > 1) {
             java.nio.file.Path marker = java.nio.file.Path.of(args[1]);

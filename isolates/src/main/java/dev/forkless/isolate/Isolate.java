@@ -117,8 +117,11 @@ public final class Isolate {
     public void start(List<String> args) {
         MethodHandle main = findMain();
         String[] argv = args.toArray(String[]::new);
+        // non-daemon, as a JVM's main thread: the threads the app starts inherit it, whatever thread of
+        // the host (often a daemon) starts the copy
         Thread thread = Thread.ofPlatform()
                 .group(threads)
+                .daemon(false)
                 .name("isolate-" + id + "-main")
                 .unstarted(() -> runMain(main, argv));
         thread.setContextClassLoader(loader);

@@ -41,7 +41,10 @@ class IsolateLifeTest {
     void aCopyWhoseMainReturnedRunsUntilItsLastNonDaemonThreadEnds() throws Exception {
         try (TestApps.RecordingHost host = new TestApps.RecordingHost()) {
             Isolate isolate = linger(host);
-            isolate.start(List.of("0"));
+            // started from a daemon thread, as the runtime's own threads are: the copy's main thread is a
+            // non-daemon thread all the same, as a JVM's is, and so is the server thread it starts
+            Thread starter = Thread.ofPlatform().daemon(true).start(() -> isolate.start(List.of("0")));
+            starter.join();
             host.ready.get(10, TimeUnit.SECONDS);
             InetSocketAddress address = host.boundAddress();
             assertEquals("hello from 1", talk(address, null));

@@ -46,6 +46,7 @@ public final class DemoMain {
                 .get("/exit", DemoMain::exit)
                 .get("/work", DemoMain::work)
                 .get("/hang", DemoMain::hang)
+                .get("/sse", DemoMain::sse)
                 .get("/halt", (req, res) -> {
                     res.status(Status.ACCEPTED_202).send("halting with status 4");
                     new Thread(() -> Runtime.getRuntime().halt(4), "demo-halt").start();
@@ -168,6 +169,24 @@ public final class DemoMain {
                 stream.print(" thread=" + thread.replace(' ', '_') + " seq=" + i);
                 stream.println(" stream=" + (stream == System.out ? "out" : "err") + " " + padding);
             }
+        }
+    }
+
+    /**
+     * A server-sent-events stream: one event a second for {@code ?seconds=N} seconds (default 60), written
+     * as plain chunks (the demo has no SSE module). A long stream, not a hang.
+     */
+    private static void sse(ServerRequest req, ServerResponse res) throws java.io.IOException, InterruptedException {
+        int seconds = req.query().first("seconds").asInt().orElse(60);
+        res.header("Content-Type", "text/event-stream");
+        res.header("Cache-Control", "no-cache");
+        try (java.io.OutputStream out = res.outputStream()) {
+            for (int i = 1; i <= seconds; i++) {
+                out.write(("data: tick " + i + " from " + Worker.id() + "\n\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                out.flush();
+                Thread.sleep(1000);
+            }
+            out.write("event: end\ndata: done\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
     }
 

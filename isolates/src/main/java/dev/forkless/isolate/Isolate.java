@@ -26,7 +26,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Life: {@link #start} runs the app's {@code main} on a thread of the isolate; the host hears
  * {@link IsolateHost#ready}, {@link IsolateHost#exited} or {@link IsolateHost#crashed}. To stop it the
  * host calls {@link #stopAccepting()} and {@link #beginDrain()}, waits for {@link #openConnections()}
- * to reach zero or for its drain timeout, then {@link #unload}.
+ * to reach zero or for its drain timeout, then {@link #unload}. A copy runs as long as a JVM would: after
+ * {@code main} returns, while a non-daemon thread of it is alive. A copy whose web server has no adapter
+ * (only Helidon has one) runs its shutdown hooks when its drain begins, as a JVM does on SIGTERM.
  */
 public final class Isolate {
 
@@ -37,6 +39,10 @@ public final class Isolate {
     private final IsolateThreadGroup threads;
     private final Set<ListenerView> views = new CopyOnWriteArraySet<>();
     private final Set<Thread> shutdownHooks = new LinkedHashSet<>();
+    /** Hooks started when the drain began; guarded by {@link #shutdownHooks}. */
+    private final List<Thread> runningHooks = new ArrayList<>();
+    /** Whether the hooks have been started; guarded by {@link #shutdownHooks}. */
+    private boolean hooksStarted;
     private final Set<Thread> exiting = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final LongAdder requests = new LongAdder();
     private final LongAdder accepted = new LongAdder();
@@ -51,6 +57,7 @@ public final class Isolate {
     private volatile boolean draining;
     private volatile boolean unloaded;
     private volatile boolean halted;
+    private volatile boolean drainAdapter;
     private volatile Thread.UncaughtExceptionHandler defaultHandler;
     private final IsolateConsole console = new IsolateConsole();
     /** The copy's system properties: the JVM's as they were when it was built, then its own changes. */
@@ -67,7 +74,7 @@ public final class Isolate {
         this.host = builder.host;
         this.accepting = builder.accepting;
         this.threads = new IsolateThreadGroup(this);
-        this.properties = copyOf(System.getProperties());
+        this.properties = CopyDefaults.apply(copyOf(System.getProperties()));
         this.loader = new IsolateClassLoader(this, app.classPath(), builder.hostLoader, builder.rewriter);
         this.inbox = new IsolateInbox(this, builder.inboxCapacity, builder.inboxBlocks);
     }
@@ -110,8 +117,11 @@ public final class Isolate {
     public void start(List<String> args) {
         MethodHandle main = findMain();
         String[] argv = args.toArray(String[]::new);
+        // non-daemon, as a JVM's main thread: the threads the app starts inherit it, whatever thread of
+        // the host (often a daemon) starts the copy
         Thread thread = Thread.ofPlatform()
                 .group(threads)
+                .daemon(false)
                 .name("isolate-" + id + "-main")
                 .unstarted(() -> runMain(main, argv));
         thread.setContextClassLoader(loader);
@@ -191,10 +201,41 @@ public final class Isolate {
             reportCrash(Thread.currentThread(), t);
             return;
         }
-        if (views.isEmpty() && !threads.hasLiveNonDaemon(Thread.currentThread())) {
-            // main returned and nothing of the app is left running: a JVM would exit now.
+        // As the JVM's DestroyJavaVM thread does: the app runs on while it has a live non-daemon thread
+        // (a server's acceptor, say), and has ended, with status 0, once the last one ends.
+        if (awaitNonDaemonThreads()) {
             reportExit(0);
         }
+    }
+
+    /**
+     * Waits, on the thread whose {@code main} returned, until no other non-daemon thread of the copy is
+     * alive. Virtual threads are daemon threads, as in any JVM.
+     *
+     * @return true when the last one ended; false when the copy was unloaded first (its threads are
+     * interrupted then)
+     */
+    private boolean awaitNonDaemonThreads() {
+        Thread self = Thread.currentThread();
+        ClassLoader own = loader;
+        try {
+            while (!unloaded && own != null) {
+                Thread other = null;
+                for (Thread t : IsolateCleaner.threadsOf(threads, own)) {
+                    if (t != self && !t.isDaemon() && !exiting.contains(t)) {
+                        other = t;
+                        break;
+                    }
+                }
+                if (other == null) {
+                    return !unloaded;
+                }
+                other.join();
+            }
+        } catch (InterruptedException unloading) {
+            Thread.currentThread().interrupt();
+        }
+        return false;
     }
 
     // ---- what the app's calls reach, through the rewritten call sites ----
@@ -225,7 +266,7 @@ public final class Isolate {
     void addShutdownHook(Thread hook) {
         Objects.requireNonNull(hook, "hook");
         synchronized (shutdownHooks) {
-            if (unloaded) {
+            if (unloaded || hooksStarted) {
                 throw new IllegalStateException("Shutdown in progress");
             }
             if (hook.isAlive()) {
@@ -240,6 +281,9 @@ public final class Isolate {
     boolean removeShutdownHook(Thread hook) {
         Objects.requireNonNull(hook, "hook");
         synchronized (shutdownHooks) {
+            if (hooksStarted) {
+                throw new IllegalStateException("Shutdown in progress"); // as the JVM's, once its hooks run
+            }
             return shutdownHooks.remove(hook);
         }
     }
@@ -263,7 +307,7 @@ public final class Isolate {
     }
 
     void setProperties(java.util.Properties props) {
-        properties = props == null ? copyOf(System.getProperties()) : props;
+        properties = props == null ? CopyDefaults.apply(copyOf(System.getProperties())) : props;
     }
 
     /** @return the copy's deserialization filter, or {@code null} */
@@ -371,6 +415,32 @@ public final class Isolate {
     public void beginDrain() {
         draining = true;
         stopAccepting();
+        if (!drainAdapter) {
+            // No adapter ends this server's connections between requests: let it shut down the way it
+            // would on SIGTERM (Spring Boot, Micronaut, Quarkus, Vert.x, Jetty register JVM shutdown
+            // hooks, which in an isolate are the copy's own): it stops accepting, finishes its requests in
+            // flight and closes its idle connections while the runtime waits for them.
+            startShutdownHooks();
+        }
+    }
+
+    /** Starts the copy's shutdown hooks, once, unless it halted; {@link #unload} waits for them. */
+    private void startShutdownHooks() {
+        List<Thread> hooks;
+        synchronized (shutdownHooks) {
+            if (hooksStarted || halted || unloaded) {
+                return;
+            }
+            hooksStarted = true;
+            hooks = new ArrayList<>(shutdownHooks);
+            shutdownHooks.clear();
+            runningHooks.addAll(hooks);
+        }
+        ClassLoader own = loader;
+        for (Thread hook : hooks) {
+            hook.setContextClassLoader(own);
+            hook.start();
+        }
     }
 
     /** @return connections accepted by this isolate that are still open */
@@ -401,16 +471,19 @@ public final class Isolate {
 
     private UnloadReport unloadOnce(Duration grace) {
         List<Thread> hooks;
+        List<Thread> started;
         synchronized (shutdownHooks) {
             unloaded = true;
             hooks = new ArrayList<>(shutdownHooks);
             shutdownHooks.clear();
+            started = List.copyOf(runningHooks);
+            runningHooks.clear();
         }
         exiting.forEach(LockSupport::unpark);
         long deadline = System.nanoTime() + grace.toNanos();
-        // The app's own shutdown first: a Helidon server stops its listeners itself. Closing a view
-        // under a running Helidon listener would make the listener stop itself on its own thread,
-        // which never returns.
+        // The app's own shutdown first (unless it ran from the drain's start): a Helidon server stops its
+        // listeners itself. Closing a view under a running Helidon listener would make the listener stop
+        // itself on its own thread, which never returns.
         if (!halted) {
             for (Thread hook : hooks) {
                 hook.setContextClassLoader(loader);
@@ -419,6 +492,9 @@ public final class Isolate {
             for (Thread hook : hooks) {
                 joinUntil(hook, deadline);
             }
+        }
+        for (Thread hook : started) {
+            joinUntil(hook, deadline);
         }
         int forced = 0;
         for (ListenerView view : List.copyOf(views)) {
@@ -567,7 +643,29 @@ public final class Isolate {
 
     /** A request started on the calling thread: called by the web server adapter inside the isolate. */
     public void requestStarted() {
-        inFlight.started();
+        inFlight.started(null);
+    }
+
+    /**
+     * A request started on the calling thread, whose response may become a long-lived stream: called by
+     * the web server adapter inside the isolate.
+     *
+     * @param responding says whether the response has started (headers sent, body streaming); asked by
+     *                   the hang watchdog, from another thread, only about a request older than the hang
+     *                   timeout
+     */
+    public void requestStarted(java.util.function.BooleanSupplier responding) {
+        inFlight.started(responding);
+    }
+
+    /** The copy's web server adapter was set up: it counts requests and ends connections while draining. */
+    public void drainAdapterInstalled() {
+        drainAdapter = true;
+    }
+
+    /** @return whether a web server adapter of the copy handles its drain */
+    public boolean hasDrainAdapter() {
+        return drainAdapter;
     }
 
     /** The calling thread's request ended: called by the web server adapter inside the isolate. */
@@ -587,9 +685,9 @@ public final class Isolate {
     public String hung(Duration timeout) {
         long now = System.nanoTime();
         long limit = timeout.toNanos();
-        long oldest = oldestRequestNanos(now);
+        long oldest = inFlight.oldestWithoutResponseNanos(now, limit);
         if (oldest > limit) {
-            return "a request has been in flight for " + oldest / 1_000_000 + " ms";
+            return "a request has been in flight for " + oldest / 1_000_000 + " ms without starting its response";
         }
         long away = acceptorAwayNanos(now);
         if (away > limit) {
@@ -598,9 +696,16 @@ public final class Isolate {
         return null;
     }
 
-    /** @return how long the oldest request in flight has been running, or 0 */
+    /**
+     * How long the oldest request in flight that has not started its response has been running: the
+     * watchdog's measure. A request whose response streams (server-sent events, a long download) is left
+     * out once it is older than {@code timeout}: its own writes are its progress.
+     *
+     * @param now     System.nanoTime()
+     * @return nanoseconds, or 0
+     */
     public long oldestRequestNanos(long now) {
-        return inFlight.oldestNanos(now);
+        return inFlight.oldestWithoutResponseNanos(now, 0);
     }
 
     /** @return how long an accepting view's acceptor has been away from {@code accept()}, or 0 */

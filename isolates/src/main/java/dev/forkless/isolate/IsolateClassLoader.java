@@ -3,8 +3,13 @@ package dev.forkless.isolate;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassHierarchyResolver;
+import java.lang.classfile.ClassModel;
+import java.lang.classfile.ClassTransform;
+import java.lang.classfile.MethodModel;
 import java.lang.constant.ClassDesc;
+import java.lang.constant.MethodTypeDesc;
 import java.net.URL;
 import java.nio.file.Path;
 import java.security.CodeSigner;
@@ -50,8 +55,23 @@ public final class IsolateClassLoader extends SecureClassLoader implements AutoC
     private static final String ADAPTER_SERVICES = "dev/forkless/isolate/helidon/services/";
     private static final String SERVICES = "META-INF/services/";
 
+    private static final String HELIDON_FEATURES = "io.helidon.webserver.spi.ServerFeatureProvider";
+    /** What the Helidon adapter links against: present in every Helidon 4 from 4.0 to 4.5. */
+    private static final List<String> ADAPTER_NEEDS = List.of(
+            HELIDON_FEATURES,
+            "io.helidon.webserver.spi.ServerFeature",
+            "io.helidon.webserver.http.HttpFeature",
+            "io.helidon.webserver.http.FilterChain",
+            "io.helidon.webserver.http.RoutingResponse",
+            "io.helidon.webserver.CloseConnectionException",
+            "io.helidon.http.HeaderValues",
+            "io.helidon.common.config.Config");
+    private static final System.Logger LOG = System.getLogger("forkless.isolate");
+
     private final Isolate isolate;
     private final ClassLoader host;
+    /** Whether the app's Helidon has what the adapter needs; {@code null} until first asked. */
+    private volatile Boolean adapterLinks;
     private final List<Jar> jars;
     private final CallSiteRewriter rewriter;
     private volatile boolean closed;
@@ -134,11 +154,94 @@ public final class IsolateClassLoader extends SecureClassLoader implements AutoC
             if (in == null) {
                 throw new ClassNotFoundException(name);
             }
-            byte[] bytes = in.readAllBytes();
+            byte[] bytes = dropUnlinkableBridges(in.readAllBytes());
             return defineClass(name, bytes, 0, bytes.length);
         } catch (IOException e) {
             throw new ClassNotFoundException(name, e);
         }
+    }
+
+    /**
+     * The adapter is compiled against the newest Helidon 4; the compiler adds bridge methods for types
+     * that older 4.x releases lack (4.5's {@code io.helidon.config.NamedService}), which would fail the
+     * class's verification there. Bridges naming a type this isolate cannot see are dropped: the older
+     * Helidon never calls them.
+     */
+    private byte[] dropUnlinkableBridges(byte[] bytes) {
+        ClassFile cf = ClassFile.of();
+        ClassModel model = cf.parse(bytes);
+        boolean any = model.methods().stream().anyMatch(this::unlinkableBridge);
+        return any ? cf.transformClass(model, ClassTransform.dropping(
+                e -> e instanceof MethodModel m && unlinkableBridge(m))) : bytes;
+    }
+
+    private boolean unlinkableBridge(MethodModel method) {
+        if ((method.flags().flagsMask() & ClassFile.ACC_BRIDGE) == 0) {
+            return false;
+        }
+        MethodTypeDesc type = method.methodTypeSymbol();
+        if (!visible(type.returnType())) {
+            return true;
+        }
+        for (ClassDesc parameter : type.parameterList()) {
+            if (!visible(parameter)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean visible(ClassDesc type) {
+        ClassDesc element = type;
+        while (element.isArray()) {
+            element = element.componentType();
+        }
+        if (element.isPrimitive()) {
+            return true;
+        }
+        String internal = element.descriptorString();
+        String entryName = internal.substring(1, internal.length() - 1) + ".class";
+        String className = entryName.substring(0, entryName.length() - 6).replace('/', '.');
+        if (isJdk(className)) {
+            return getParent().getResource(entryName) != null;
+        }
+        if (isHostShared(className)) {
+            return true;
+        }
+        // the app's own jars only: the runtime's jar may carry another Helidon of its own
+        for (Jar jar : jars) {
+            if (jar.file.getJarEntry(entryName) != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether the app's own Helidon has every type the Helidon adapter links against (any 4.x does);
+     * when it does not, the adapter is not offered, and the log says so once.
+     */
+    private boolean adapterLinks(String service) {
+        if (!service.equals(HELIDON_FEATURES)) {
+            return true;
+        }
+        Boolean links = adapterLinks;
+        if (links == null) {
+            List<String> missing = new ArrayList<>();
+            for (String type : ADAPTER_NEEDS) {
+                if (!visible(ClassDesc.of(type))) {
+                    missing.add(type);
+                }
+            }
+            links = missing.isEmpty();
+            adapterLinks = links;
+            if (!links) {
+                LOG.log(System.Logger.Level.WARNING, "isolate " + isolate.id() + ": the app's Helidon lacks "
+                        + String.join(", ", missing) + "; the copy runs without Forkless's Helidon drain adapter"
+                        + " (its drain is the generic one: its own shutdown, then its connections close)");
+            }
+        }
+        return links;
     }
 
     private void definePackageOf(String className, Jar jar) {
@@ -206,8 +309,9 @@ public final class IsolateClassLoader extends SecureClassLoader implements AutoC
         }
         if (name.startsWith(SERVICES)) {
             // Forkless's adapters announce themselves to the app's own service discovery.
-            URL adapter = host.getResource(ADAPTER_SERVICES + name.substring(SERVICES.length()));
-            if (adapter != null) {
+            String service = name.substring(SERVICES.length());
+            URL adapter = host.getResource(ADAPTER_SERVICES + service);
+            if (adapter != null && adapterLinks(service)) {
                 urls.add(adapter);
             }
         }

@@ -35,6 +35,7 @@ final class IsolateCleaner {
     static List<String> stopThreads(IsolateThreadGroup group, ClassLoader loader, long deadline) {
         Thread self = Thread.currentThread();
         List<Thread> live = threadsOf(group, loader);
+        stopJdkHttpServers(live);
         for (Thread thread : live) {
             if (thread == self) {
                 continue;
@@ -84,6 +85,42 @@ final class IsolateCleaner {
             }
         }
         return found;
+    }
+
+    /**
+     * Stops the JDK HttpServers ({@code com.sun.net.httpserver}) of the copy, as {@code HttpServer.stop(0)}
+     * would: their dispatcher thread ignores interrupts (it would go on selecting, at full speed once its
+     * interrupt status is set), and an app's {@code main} usually returns right after {@code start()},
+     * leaving no other way to reach the server. Needs {@code --add-opens java.base/java.lang} and
+     * {@code --add-opens jdk.httpserver/sun.net.httpserver} (the runtime jar's manifest has both).
+     */
+    private static void stopJdkHttpServers(List<Thread> live) {
+        for (Thread thread : live) {
+            if (!thread.getName().startsWith("HTTP-Dispatcher")) {
+                continue;
+            }
+            try {
+                Field holderField = Thread.class.getDeclaredField("holder");
+                holderField.setAccessible(true);
+                Object holder = holderField.get(thread);
+                Field taskField = holder.getClass().getDeclaredField("task");
+                taskField.setAccessible(true);
+                Object task = taskField.get(holder);
+                if (task == null || !task.getClass().getName().equals("sun.net.httpserver.ServerImpl$Dispatcher")) {
+                    continue;
+                }
+                Field outer = task.getClass().getDeclaredField("this$0");
+                outer.setAccessible(true);
+                Object server = outer.get(task);
+                Method stop = server.getClass().getMethod("stop", int.class);
+                stop.setAccessible(true);
+                stop.invoke(server, 0);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, () -> "cannot stop the JDK HttpServer of thread " + thread.getName()
+                        + " (start the JVM with --add-opens java.base/java.lang=ALL-UNNAMED"
+                        + " --add-opens jdk.httpserver/sun.net.httpserver=ALL-UNNAMED): " + e);
+            }
+        }
     }
 
     /** Cancels a {@code java.util.Timer} from its thread, as {@code Timer.cancel()} would. */

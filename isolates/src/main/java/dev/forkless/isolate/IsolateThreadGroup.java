@@ -38,13 +38,4 @@ final class IsolateThreadGroup extends ThreadGroup {
         }
         return live;
     }
-
-    boolean hasLiveNonDaemon(Thread except) {
-        for (Thread t : liveThreads()) {
-            if (t != except && !t.isDaemon()) {
-                return true;
-            }
-        }
-        return false;
-    }
 }

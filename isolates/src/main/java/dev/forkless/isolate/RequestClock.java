@@ -3,6 +3,7 @@ package dev.forkless.isolate;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 
 /**
  * When each request in flight in one isolate started, for the hang watchdog, at the cost of a thread-local
@@ -18,14 +19,20 @@ final class RequestClock {
     private final ThreadLocal<Slot> slots = new ThreadLocal<>();
     private final Set<Slot> registered = ConcurrentHashMap.newKeySet();
 
-    /** A request starts on the calling thread. */
-    void started() {
+    /**
+     * A request starts on the calling thread.
+     *
+     * @param responding whether its response has started (a stream: SSE, a chunked download, an upgrade),
+     *                   asked only of a request older than the hang timeout; {@code null}: never
+     */
+    void started(BooleanSupplier responding) {
         Slot slot = slots.get();
         if (slot == null) {
             slot = new Slot(Thread.currentThread());
             slots.set(slot);
             registered.add(slot);
         }
+        slot.responding = responding;
         slot.since = System.nanoTime();
     }
 
@@ -39,11 +46,29 @@ final class RequestClock {
 
     /** @return how long the oldest request in flight has been running, or 0 */
     long oldestNanos(long now) {
+        return oldestNanos(now, Long.MAX_VALUE);
+    }
+
+    /**
+     * How long the oldest request in flight that has not started its response has been running: a
+     * request older than {@code patience} whose response is streaming is making progress of its own and
+     * is left out.
+     *
+     * @return nanoseconds, or 0
+     */
+    long oldestWithoutResponseNanos(long now, long patience) {
+        return oldestNanos(now, patience);
+    }
+
+    private long oldestNanos(long now, long patience) {
         long oldest = 0;
         for (Slot slot : registered) {
             long since = slot.since;
             if (since != 0) {
-                oldest = Math.max(oldest, now - since);
+                long age = now - since;
+                if (age > oldest && !(age > patience && slot.isResponding())) {
+                    oldest = age;
+                }
             } else if (!slot.thread.isAlive()) {
                 registered.remove(slot);
             }
@@ -74,6 +99,16 @@ final class RequestClock {
     private static final class Slot {
         final Thread thread;
         volatile long since;
+        volatile BooleanSupplier responding;
+
+        boolean isResponding() {
+            BooleanSupplier r = responding;
+            try {
+                return r != null && r.getAsBoolean();
+            } catch (RuntimeException | LinkageError e) {
+                return false;
+            }
+        }
 
         Slot(Thread thread) {
             this.thread = thread;

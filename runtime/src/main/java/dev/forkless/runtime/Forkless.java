@@ -100,7 +100,7 @@ public final class Forkless implements AutoCloseable {
                         ? new ProcessCopy(id, builder.currentApp(), builder.args, builder.childJvmArgs(),
                                 accepting, builder.policy.drainTimeout(), listeners, console, exchange, events,
                                 builder.environmentOf(id, false))
-                        : new IsolateCopy(id, builder.currentApp(), builder.args, accepting, listeners,
+                        : new IsolateCopy(id, noteNativeTransports(builder.currentApp()), builder.args, accepting, listeners,
                                 rewriter, exchange, events, builder.environmentOf(id, true)),
                 builder.policy, builder.readyTimeout, builder.hangTimeout, publish);
         if (builder.escalateWindow != null && builder.mode == Worker.Mode.ISOLATE) {
@@ -109,6 +109,24 @@ public final class Forkless implements AutoCloseable {
         } else {
             this.escalation = null;
         }
+    }
+
+    /** The app's class path was looked at for Netty native transports (said once in the log). */
+    private final java.util.concurrent.atomic.AtomicBoolean nativeTransportsNoted =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Says once, when the app carries Netty native transports, that its copies run Netty on NIO. */
+    private dev.forkless.isolate.AppJar noteNativeTransports(dev.forkless.isolate.AppJar app) {
+        if (!nativeTransportsNoted.getAndSet(true)) {
+            List<String> natives = dev.forkless.isolate.CopyDefaults.nativeTransports(app.classPath());
+            if (!natives.isEmpty() && System.getProperty(dev.forkless.isolate.CopyDefaults.NETTY_NO_NATIVE) == null) {
+                System.getLogger("forkless").log(System.Logger.Level.INFO, "the app carries Netty native transports ("
+                        + String.join(", ", natives) + "); each copy runs with "
+                        + dev.forkless.isolate.CopyDefaults.NETTY_NO_NATIVE + "=true, so Netty uses NIO on the"
+                        + " shared socket");
+            }
+        }
+        return app;
     }
 
     /** @return how copies run now: the configured mode, or process once {@code --escalate} escalated */

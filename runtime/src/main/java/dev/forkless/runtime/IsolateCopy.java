@@ -150,7 +150,9 @@ final class IsolateCopy implements Copy, IsolateHost {
 
     @Override
     public void crashed(Isolate from, Thread thread, Throwable cause) {
-        events.crashed(this, cause);
+        // a Netty native transport the app insists on fails with Netty's own words: say why it is off
+        String why = dev.forkless.isolate.CopyDefaults.explain(cause);
+        events.crashed(this, why == null ? cause : new IllegalStateException(why, cause));
     }
 
     @Override

@@ -91,17 +91,44 @@ public final class Http implements AutoCloseable {
         if (line == null) {
             throw new IOException("connection closed in the headers");
         }
-        int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
-        byte[] payload = in.readNBytes(length);
-        if (payload.length < length) {
-            throw new IOException("connection closed in the body");
-        }
+        byte[] payload = "chunked".equalsIgnoreCase(headers.get("transfer-encoding")) ? readChunked()
+                : readBody(Integer.parseInt(headers.getOrDefault("content-length", "0")));
         int code = Integer.parseInt(status.split(" ")[1]);
         boolean closing = close || "close".equalsIgnoreCase(headers.get("connection"));
         if (closing) {
             close();
         }
         return new Response(code, headers, new String(payload, StandardCharsets.UTF_8), closing);
+    }
+
+    private byte[] readBody(int length) throws IOException {
+        byte[] payload = in.readNBytes(length);
+        if (payload.length < length) {
+            throw new IOException("connection closed in the body");
+        }
+        return payload;
+    }
+
+    /** A chunked body (servers that stream, e.g. Jetty and Spring answering JSON): its chunks, joined. */
+    private byte[] readChunked() throws IOException {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        while (true) {
+            String size = readLine();
+            if (size == null) {
+                throw new IOException("connection closed in a chunked body");
+            }
+            int semicolon = size.indexOf(';');
+            int length = Integer.parseInt((semicolon < 0 ? size : size.substring(0, semicolon)).trim(), 16);
+            if (length == 0) {
+                String trailer;
+                while ((trailer = readLine()) != null && !trailer.isEmpty()) {
+                    // trailers are not used
+                }
+                return body.toByteArray();
+            }
+            body.write(readBody(length));
+            readLine();
+        }
     }
 
     private String readLine() throws IOException {

@@ -103,7 +103,7 @@ public final class RuntimeProcess implements AutoCloseable {
 
     /** Waits until the runtime says it is ready, then returns the address it listens on. */
     public InetSocketAddress awaitReady() {
-        await().atMost(Duration.ofSeconds(30)).until(() -> hasLine(l -> l.startsWith("forkless ready")) || !process.isAlive());
+        await().atMost(Duration.ofSeconds(90)).until(() -> hasLine(l -> l.startsWith("forkless ready")) || !process.isAlive());
         if (!process.isAlive()) {
             throw new AssertionError("runtime exited with " + process.exitValue() + ":\n" + output());
         }

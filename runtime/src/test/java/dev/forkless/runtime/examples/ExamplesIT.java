@@ -1,0 +1,169 @@
+package dev.forkless.runtime.examples;
+
+import dev.forkless.runtime.examples.CompatibilityMatrix.Entry;
+import dev.forkless.runtime.examples.Expectation.KnownFailure;
+import dev.forkless.runtime.examples.Expectation.Serves;
+import dev.forkless.runtime.testing.Http;
+import dev.forkless.runtime.testing.KeepAliveLoad;
+import dev.forkless.runtime.testing.RuntimeProcess;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+
+import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Each example app (examples/, and the demo), in each mode, run by the real runtime.jar as a user runs it:
+ * {@code java -jar runtime.jar --isolates 2 [--mode process] app.jar --port P}. What each combination must do
+ * comes from {@link CompatibilityMatrix}, the code of docs/compatibility.md. One runtime per combination runs
+ * every scenario in turn: serves from 2 copies, a crash and an exit under 16 keep-alive connections, a rolling
+ * reload, SIGTERM.
+ */
+class ExamplesIT {
+
+    private static final Duration DRAIN = Duration.ofSeconds(2);
+    private static final int CONNECTIONS = 16;
+
+    static Stream<Entry> matrix() {
+        return CompatibilityMatrix.entries().stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("matrix")
+    void behavesAsTheMatrixSays(Entry entry) throws Exception {
+        int port = freePort();
+        InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
+        List<String> args = new ArrayList<>(List.of("--mode", entry.mode(), "--isolates", "2", "--standby", "0",
+                "--admin", "off", "--ready-timeout", "60s", "--drain-timeout", DRAIN.toSeconds() + "s",
+                entry.app().path().toString(), "--port", String.valueOf(port)));
+        args.addAll(entry.app().args());
+        try (RuntimeProcess runtime = RuntimeProcess.start(args.toArray(String[]::new))) {
+            switch (entry.expected()) {
+                case Serves serves -> serves(entry, serves, runtime, address);
+                case KnownFailure known -> failsAsKnown(entry, known, runtime, address);
+            }
+        }
+    }
+
+    private static void serves(Entry entry, Serves serves, RuntimeProcess runtime, InetSocketAddress address)
+            throws Exception {
+        await().atMost(Duration.ofSeconds(120))
+                .until(() -> runtime.hasLine(l -> l.startsWith("forkless ready")) || !runtime.process().isAlive());
+        assertTrue(runtime.process().isAlive(), () -> "runtime ended:\n" + runtime.output());
+        Set<String> before = copiesServing(entry.app(), address, Duration.ofSeconds(60));
+        assertEquals(2, before.size(), before::toString);
+
+        faultUnderLoad(entry, runtime, address, "/crash", "event=crashed", serves.crashMayFail());
+        faultUnderLoad(entry, runtime, address, "/exit", "event=exited status=3", serves.exitMayFail());
+
+        long reloads = runtime.count(l -> l.contains("event=reloaded"));
+        try (KeepAliveLoad load = loaded(address)) {
+            assertEquals(0, new ProcessBuilder("kill", "-HUP", String.valueOf(runtime.pid())).start().waitFor());
+            await().atMost(Duration.ofSeconds(120)).until(() -> runtime.count(l -> l.contains("event=reloaded")) > reloads);
+            load.close();
+            assertTrue(runtime.hasLine(l -> l.contains("event=reloaded ok=true")), runtime::output);
+            assertTrue(load.failed() <= serves.reloadMayFail(), () -> "reload: " + load.summary());
+        }
+        Set<String> after = copiesServing(entry.app(), address, Duration.ofSeconds(60));
+        assertTrue(after.stream().noneMatch(before::contains), () -> "new copies serve: before " + before + " after " + after);
+
+        List<ProcessHandle> children = runtime.process().descendants().toList();
+        runtime.terminate();
+        int status = runtime.awaitExit(DRAIN.plusSeconds(30));
+        assertEquals(0, status, runtime::output);
+        for (ProcessHandle child : children) {
+            assertFalse(child.isAlive(), () -> "left behind: " + child.pid() + " " + child.info());
+        }
+    }
+
+    /** One copy crashes or exits while 16 keep-alive connections send requests; the replacement serves. */
+    private static void faultUnderLoad(Entry entry, RuntimeProcess runtime, InetSocketAddress address, String path,
+                                       String event, int mayFail) throws Exception {
+        long events = runtime.count(l -> l.contains(event));
+        long ready = runtime.count(isReady());
+        try (KeepAliveLoad load = loaded(address)) {
+            assertEquals(entry.app().faultCode(), Http.get(address, path).status());
+            await().atMost(Duration.ofSeconds(20)).until(() -> runtime.count(l -> l.contains(event)) > events);
+            await().atMost(Duration.ofSeconds(90)).until(() -> runtime.count(isReady()) > ready);
+            load.close();
+            assertTrue(load.failed() <= mayFail, () -> path + ": " + load.summary());
+        }
+        assertTrue(runtime.process().isAlive(), "the runtime survives");
+        assertEquals(2, copiesServing(entry.app(), address, Duration.ofSeconds(60)).size());
+    }
+
+    private static Predicate<String> isReady() {
+        return l -> l.matches("forkless (isolate|process)=\\d+ event=ready.*");
+    }
+
+    private static KeepAliveLoad loaded(InetSocketAddress address) {
+        KeepAliveLoad load = KeepAliveLoad.start(address, "/", CONNECTIONS, Duration.ofSeconds(180));
+        await().atMost(Duration.ofSeconds(20)).until(() -> load.ok() > 100);
+        return load;
+    }
+
+    /** The known failure still shows, and the app does not serve from 2 copies. */
+    private static void failsAsKnown(Entry entry, KnownFailure known, RuntimeProcess runtime, InetSocketAddress address) {
+        try {
+            await().atMost(Duration.ofSeconds(60)).until(() -> runtime.hasLine(l -> l.contains(known.signature()))
+                    || !runtime.process().isAlive());
+        } catch (ConditionTimeoutException e) {
+            // judged below
+        }
+        boolean servesFromTwo = servesFromTwo(entry.app(), address);
+        if (servesFromTwo) {
+            fail(entry + " serves from 2 copies now: make its entry Serves in CompatibilityMatrix and "
+                    + "docs/compatibility.md (it was a known failure: " + known.because() + ")");
+        }
+        assertTrue(runtime.hasLine(l -> l.contains(known.signature())), () -> entry + " fails, but not as known ("
+                + known.signature() + ": " + known.because() + "); the runtime said:\n" + tail(runtime));
+    }
+
+    private static boolean servesFromTwo(ExampleApp app, InetSocketAddress address) {
+        try {
+            return copiesServing(app, address, Duration.ofSeconds(5)).size() >= 2;
+        } catch (ConditionTimeoutException e) {
+            return false;
+        }
+    }
+
+    /** The per-copy ids answered on fresh connections, until 2 distinct ones answered. */
+    private static Set<String> copiesServing(ExampleApp app, InetSocketAddress address, Duration atMost) {
+        Set<String> ids = new HashSet<>();
+        await().atMost(atMost).pollInterval(Duration.ofMillis(20)).ignoreExceptions().until(() -> {
+            Http.Response response = Http.get(address, app.whoPath());
+            if (response.status() == 200) {
+                ids.add(response.body().trim());
+            }
+            return ids.size() >= 2;
+        });
+        return ids;
+    }
+
+    private static String tail(RuntimeProcess runtime) {
+        List<String> lines = runtime.lines();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

@@ -362,6 +362,16 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         return acceptorStarted;
     }
 
+    /** @return threads waiting in a blocking accept */
+    int waitingAcceptors() {
+        queueLock.lock();
+        try {
+            return queueLock.getWaitQueueLength(notEmpty);
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
     /** @return the shared socket, or {@code null} while unbound or once closed */
     SharedSocket shared() {
         return shared;

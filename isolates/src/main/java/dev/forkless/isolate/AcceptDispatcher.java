@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.LongAdder;
  * attached view takes connections; otherwise it leaves them in the kernel's backlog, where they wait
  * (neither refused nor lost) until a view takes connections again. A view that stops taking connections
  * while others still do gives back what was queued to it and not yet taken by the app: the dispatcher
- * hands those on first, in their order. A view that stops while no other view takes connections keeps
+ * hands those on first, in their order. A view whose app has left a connection waiting for a second (a
+ * stuck acceptor) is skipped while another view keeps up. A view that stops while no other view takes connections keeps
  * its queue (a draining copy serves what it was given). A view that closes gives its queue back; the
  * connections wait in the dispatcher until a view takes them, and are closed only when the dispatcher
  * closes.
@@ -39,6 +40,8 @@ public final class AcceptDispatcher implements AutoCloseable {
     /** How long to wait after accept failed (for instance out of file descriptors) before trying again. */
     private static final long BACKOFF_MILLIS = 100;
     private static final ListenerView[] NO_VIEWS = new ListenerView[0];
+    /** A view whose oldest queued connection waited this long gets new ones only when every view is so. */
+    static final long BACKED_UP_NANOS = 1_000_000_000L;
 
     private final ServerSocketChannel channel;
     private final String name;
@@ -241,13 +244,20 @@ public final class AcceptDispatcher implements AutoCloseable {
         return 0;
     }
 
-    /** Gives a connection to the next view that takes it. */
+    /**
+     * Gives a connection to the next view that takes it, skipping views whose app has left a connection
+     * waiting for {@link #BACKED_UP_NANOS} (a stuck acceptor) while another view keeps up.
+     */
     private boolean handOut(ListenerView[] all, SocketChannel connection) {
         int n = all.length;
-        for (int i = 0; i < n; i++) {
-            ListenerView view = all[Math.floorMod(next++, n)];
-            if (view.isAccepting() && view.offer(connection)) {
-                return true;
+        long now = System.nanoTime();
+        for (int pass = 0; pass < 2; pass++) {
+            for (int i = 0; i < n; i++) {
+                ListenerView view = all[Math.floorMod(next++, n)];
+                if (view.isAccepting() && (pass == 1 || view.acceptorAwayNanos(now) < BACKED_UP_NANOS)
+                        && view.offer(connection)) {
+                    return true;
+                }
             }
         }
         return false;

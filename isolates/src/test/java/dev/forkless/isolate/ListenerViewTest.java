@@ -252,6 +252,27 @@ class ListenerViewTest {
     }
 
     @Test
+    void aViewWhoseAppStopsTakingConnectionsIsSkippedWhileAnotherKeepsUp() throws Exception {
+        ListenerView stuck = view(true);
+        ListenerView healthy = view(true);
+        connect(0);
+        connect(1);
+        await().atMost(Duration.ofSeconds(20)).until(() -> stuck.queued() == 1 && healthy.queued() == 1);
+        healthy.accept().close();
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> stuck.acceptorAwayNanos(System.nanoTime()) >= AcceptDispatcher.BACKED_UP_NANOS);
+        for (int i = 2; i < 12; i++) {
+            connect(i);
+        }
+        List<Integer> numbers = new ArrayList<>();
+        for (int i = 2; i < 12; i++) {
+            numbers.add(numberOf(healthy.accept()));
+        }
+        assertEquals(List.of(2, 3, 4, 5, 6, 7, 8, 9, 10, 11), numbers, "every new connection went to the view that keeps up");
+        assertEquals(1, stuck.queued());
+    }
+
+    @Test
     void aStandbyGetsNothingAndConnectionsWaitInTheBacklogUntilItTakesThem() throws Exception {
         ListenerView standby = view(false);
         for (int i = 0; i < 5; i++) {

@@ -96,17 +96,17 @@ final class ChildHost implements IsolateHost {
     public SharedSocket bind(Isolate from, SocketAddress requested, int backlog, Map<SocketOption<?>, Object> options)
             throws IOException {
         InetSocketAddress key = key(requested);
-        AcceptDispatcher channel;
+        AcceptDispatcher dispatcher;
         synchronized (sockets) {
-            channel = sockets.get(key);
-            if (channel == null) {
+            dispatcher = sockets.get(key);
+            if (dispatcher == null) {
                 ServerSocketChannel received = requestSocket(key, backlog, options);
-                channel = new AcceptDispatcher(received, key.getHostString() + ":" + key.getPort());
-                sockets.put(key, channel);
+                dispatcher = new AcceptDispatcher(received, key.getHostString() + ":" + key.getPort());
+                sockets.put(key, dispatcher);
             }
         }
         // the runtime owns the socket; the child's descriptor and its dispatcher go with the child
-        return SharedSocket.of(channel);
+        return SharedSocket.of(dispatcher);
     }
 
     private ServerSocketChannel requestSocket(InetSocketAddress key, int backlog, Map<SocketOption<?>, Object> options)

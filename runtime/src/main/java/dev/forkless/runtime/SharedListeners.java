@@ -1,5 +1,6 @@
 package dev.forkless.runtime;
 
+import dev.forkless.isolate.AcceptDispatcher;
 import dev.forkless.isolate.SharedSocket;
 
 import java.io.IOException;
@@ -99,16 +100,21 @@ final class SharedListeners implements AutoCloseable {
         throw new UnsupportedOperationException("cannot share a listener on " + requested);
     }
 
-    /** One runtime-owned listening socket and the count of isolate views on it. */
+    /**
+     * One runtime-owned listening socket, its dispatcher (which accepts for the isolates' views, and
+     * only while one of them takes connections) and the count of copies on it.
+     */
     static final class SharedListener {
 
         private final ServerSocketChannel channel;
         private final InetSocketAddress localAddress;
+        private final AcceptDispatcher dispatcher;
         private int views;
 
-        private SharedListener(ServerSocketChannel channel, InetSocketAddress localAddress) {
+        private SharedListener(ServerSocketChannel channel, InetSocketAddress localAddress) throws IOException {
             this.channel = channel;
             this.localAddress = localAddress;
+            this.dispatcher = new AcceptDispatcher(channel, localAddress.getHostString() + ":" + localAddress.getPort());
         }
 
         @SuppressWarnings({"unchecked", "rawtypes"})
@@ -142,8 +148,8 @@ final class SharedListeners implements AutoCloseable {
                 private boolean released;
 
                 @Override
-                public ServerSocketChannel channel() {
-                    return channel;
+                public AcceptDispatcher dispatcher() {
+                    return dispatcher;
                 }
 
                 @Override
@@ -176,6 +182,7 @@ final class SharedListeners implements AutoCloseable {
         }
 
         void close() {
+            dispatcher.close();
             try {
                 channel.close();
             } catch (IOException ignored) {

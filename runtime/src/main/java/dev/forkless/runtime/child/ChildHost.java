@@ -1,5 +1,6 @@
 package dev.forkless.runtime.child;
 
+import dev.forkless.isolate.AcceptDispatcher;
 import dev.forkless.isolate.Isolate;
 import dev.forkless.isolate.IsolateHost;
 import dev.forkless.isolate.SharedSocket;
@@ -43,7 +44,8 @@ final class ChildHost implements IsolateHost {
     private final AtomicInteger requestIds = new AtomicInteger();
     private final Map<String, CompletableFuture<Integer>> pendingBinds = new ConcurrentHashMap<>();
     private final BlockingQueue<Integer> receivedFds = new LinkedBlockingQueue<>();
-    private final Map<InetSocketAddress, ServerSocketChannel> sockets = new HashMap<>();
+    /** The received sockets, each with the dispatcher that feeds the isolate's views from it. */
+    private final Map<InetSocketAddress, AcceptDispatcher> sockets = new HashMap<>();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private volatile Isolate isolate;
     private volatile boolean inheritedUsed;
@@ -94,26 +96,17 @@ final class ChildHost implements IsolateHost {
     public SharedSocket bind(Isolate from, SocketAddress requested, int backlog, Map<SocketOption<?>, Object> options)
             throws IOException {
         InetSocketAddress key = key(requested);
-        ServerSocketChannel channel;
+        AcceptDispatcher dispatcher;
         synchronized (sockets) {
-            channel = sockets.get(key);
-            if (channel == null) {
-                channel = requestSocket(key, backlog, options);
-                sockets.put(key, channel);
+            dispatcher = sockets.get(key);
+            if (dispatcher == null) {
+                ServerSocketChannel received = requestSocket(key, backlog, options);
+                dispatcher = new AcceptDispatcher(received, key.getHostString() + ":" + key.getPort());
+                sockets.put(key, dispatcher);
             }
         }
-        ServerSocketChannel shared = channel;
-        return new SharedSocket() {
-            @Override
-            public ServerSocketChannel channel() {
-                return shared;
-            }
-
-            @Override
-            public void release() {
-                // the runtime owns the socket; the child's descriptor goes with the child
-            }
-        };
+        // the runtime owns the socket; the child's descriptor and its dispatcher go with the child
+        return SharedSocket.of(dispatcher);
     }
 
     private ServerSocketChannel requestSocket(InetSocketAddress key, int backlog, Map<SocketOption<?>, Object> options)

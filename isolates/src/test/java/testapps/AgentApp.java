@@ -1,0 +1,112 @@
+package testapps;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.net.InetSocketAddress;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * What the agent must contain, one case per run: args are the report file, the case, and its argument.
+ * Every exit below is one the isolate loader's own rewriting cannot see: no direct call site.
+ */
+public class AgentApp {
+
+    public static void main(String[] args) throws Throwable {
+        Path report = Path.of(args[0]);
+        String arg = args.length > 2 ? args[2] : "";
+        switch (args[1]) {
+            case "reflect" -> Runtime.class.getMethod("exit", int.class).invoke(Runtime.getRuntime(), 3);
+            case "handle" -> {
+                MethodHandle exit = MethodHandles.publicLookup()
+                        .findVirtual(Runtime.class, "exit", MethodType.methodType(void.class, int.class));
+                exit.invoke(Runtime.getRuntime(), 4);
+            }
+            case "halt" -> Runtime.class.getMethod("halt", int.class).invoke(Runtime.getRuntime(), 5);
+            case "pool" -> {
+                // a JDK pool thread, outside the copy's thread group, exits for the copy
+                CompletableFuture.runAsync(() -> reflectExit(6)).join();
+            }
+            case "plugin" -> {
+                System.setProperty("agentapp.copy", arg);
+                write(report, "appSystemLoaderIsApps=" + (ClassLoader.getSystemClassLoader() == AgentApp.class.getClassLoader()));
+                // a loader the app makes below its own, as Spring Boot's launcher does
+                try (URLClassLoader plugins = new URLClassLoader(new URL[]{Path.of(args[3]).toUri().toURL()},
+                        AgentApp.class.getClassLoader())) {
+                    Class<?> plugin = plugins.loadClass("testplugin.Plugin");
+                    plugin.getMethod("run", Path.class, ClassLoader.class).invoke(null, report, AgentApp.class.getClassLoader());
+                }
+            }
+            case "protocol" -> {
+                // as Spring Boot's launcher registers nested: (Handlers.register)
+                System.setProperty("java.protocol.handler.pkgs", "testapps.proto");
+                try {
+                    URL.setURLStreamHandlerFactory(null);
+                } catch (Error ignored) {
+                    // as Spring Boot: only a reset
+                }
+                try (InputStream in = new URL("forkless:copy").openStream()) {
+                    write(report, "opened=" + new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                }
+                new CountDownLatch(1).await(); // stays up while the other copy tries
+            }
+            case "wait" -> {
+                write(report, "waiting");
+                new CountDownLatch(1).await();
+            }
+            case "noprotocol" -> {
+                try {
+                    new URL("forkless:copy");
+                    write(report, "known");
+                } catch (MalformedURLException e) {
+                    write(report, "unknown: " + e.getMessage());
+                }
+            }
+            case "httpserver" -> {
+                try {
+                    var server = com.sun.net.httpserver.HttpServer.create(
+                            new InetSocketAddress("127.0.0.1", Integer.parseInt(arg)), 0);
+                    server.createContext("/", exchange -> {
+                        byte[] body = "copy".getBytes(StandardCharsets.UTF_8);
+                        exchange.sendResponseHeaders(200, body.length);
+                        exchange.getResponseBody().write(body);
+                        exchange.close();
+                    });
+                    server.start();
+                    write(report, "started");
+                } catch (IOException | RuntimeException e) {
+                    write(report, "failed: " + e);
+                }
+                new CountDownLatch(1).await();
+            }
+            default -> throw new IllegalArgumentException(args[1]);
+        }
+        write(report, "returned");
+    }
+
+    static void reflectExit(int status) {
+        try {
+            Runtime.class.getMethod("exit", int.class).invoke(Runtime.getRuntime(), status);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void write(Path report, String line) {
+        try {
+            Files.writeString(report, line + "\n", java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

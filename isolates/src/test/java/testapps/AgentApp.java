@@ -63,6 +63,24 @@ public class AgentApp {
                 write(report, "waiting");
                 new CountDownLatch(1).await();
             }
+            case "zipfs" -> {
+                // a zip file system of the app's own jar, by URI (as Micronaut opens its jars)
+                java.net.URI jar = java.net.URI.create("jar:" + AgentApp.class.getProtectionDomain().getCodeSource()
+                        .getLocation().toURI() + "!/");
+                var fs = java.nio.file.FileSystems.newFileSystem(jar, java.util.Map.of());
+                write(report, "opened same=" + (java.nio.file.FileSystems.getFileSystem(jar) == fs));
+                if (arg.equals("close")) {
+                    fs.close();
+                    write(report, "closed");
+                } else {
+                    Path go = Path.of(arg);
+                    while (!Files.exists(go)) {
+                        Thread.sleep(10);
+                    }
+                    Path entry = Path.of(java.net.URI.create(jar + "testapps/AgentApp.class"));
+                    write(report, "read " + (Files.size(entry) > 0) + " same=" + (entry.getFileSystem() == fs));
+                }
+            }
             case "noprotocol" -> {
                 try {
                     new URL("forkless:copy");

@@ -131,6 +131,15 @@ public final class CallSiteRewriter {
                 // URL protocol handlers: each copy its own factory (Spring Boot's launcher resets it with null)
                 new Redirect("java/net/URL", "setURLStreamHandlerFactory", "(Ljava/net/URLStreamHandlerFactory;)V", true,
                         "setURLStreamHandlerFactory"),
+                // zip file systems by URI: each copy its own (the JDK keeps one per archive for the JVM)
+                new Redirect("java/nio/file/FileSystems", "newFileSystem",
+                        "(Ljava/net/URI;Ljava/util/Map;)Ljava/nio/file/FileSystem;", true, "newFileSystem"),
+                new Redirect("java/nio/file/FileSystems", "newFileSystem",
+                        "(Ljava/net/URI;Ljava/util/Map;Ljava/lang/ClassLoader;)Ljava/nio/file/FileSystem;", true, "newFileSystem"),
+                new Redirect("java/nio/file/FileSystems", "getFileSystem", "(Ljava/net/URI;)Ljava/nio/file/FileSystem;", true,
+                        "getFileSystem"),
+                new Redirect("java/nio/file/Path", "of", "(Ljava/net/URI;)Ljava/nio/file/Path;", true, "pathOf"),
+                new Redirect("java/nio/file/Paths", "get", "(Ljava/net/URI;)Ljava/nio/file/Path;", true, "pathOf"),
                 // the JVM-wide deserialization filter: each copy sets its own (Helidon sets one at start)
                 new Redirect("java/io/ObjectInputFilter$Config", "setSerialFilter", "(Ljava/io/ObjectInputFilter;)V", true,
                         "setSerialFilter"),

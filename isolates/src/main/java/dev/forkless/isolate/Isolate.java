@@ -59,6 +59,7 @@ public final class Isolate {
     private final java.util.Map<String, String> environment;
     private final IsolateInbox inbox;
     private final IsolateUrlHandlers urlHandlers = new IsolateUrlHandlers(this);
+    private final IsolateFileSystems fileSystems = new IsolateFileSystems();
 
     private Isolate(Builder builder) {
         this.environment = builder.environment;
@@ -269,6 +270,11 @@ public final class Isolate {
         return console;
     }
 
+    /** @return the zip file systems the copy opened by URI */
+    IsolateFileSystems fileSystems() {
+        return fileSystems;
+    }
+
     /** @return the URL protocol handlers the copy registered */
     IsolateUrlHandlers urlHandlers() {
         return urlHandlers;
@@ -466,6 +472,7 @@ public final class Isolate {
         }
         inFlight.clear();
         IsolateCleaner.clearJvmWideReferences(loader);
+        fileSystems.closeAll();
         loader.close();
         defaultHandler = null;
         serialFilter = null;

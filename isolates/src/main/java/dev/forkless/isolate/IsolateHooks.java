@@ -25,6 +25,43 @@ public final class IsolateHooks {
         return isolate != null ? isolate : Isolate.of(Thread.currentThread());
     }
 
+    /** {@code FileSystems.newFileSystem(uri, env)}: a {@code jar:} file system of the copy's own. */
+    public static java.nio.file.FileSystem newFileSystem(java.net.URI uri, java.util.Map<String, ?> env, Class<?> caller)
+            throws IOException {
+        return newFileSystem(uri, env, null, caller);
+    }
+
+    /** {@code FileSystems.newFileSystem(uri, env, loader)}: a {@code jar:} file system of the copy's own. */
+    public static java.nio.file.FileSystem newFileSystem(java.net.URI uri, java.util.Map<String, ?> env, ClassLoader loader,
+                                                         Class<?> caller) throws IOException {
+        Isolate isolate = owner(caller);
+        if (isolate == null || !IsolateFileSystems.isZip(uri)) {
+            return java.nio.file.FileSystems.newFileSystem(uri, env, loader);
+        }
+        return isolate.fileSystems().newFileSystem(uri, env, loader);
+    }
+
+    /** {@code FileSystems.getFileSystem(uri)}: for {@code jar:}, the copy's own. */
+    public static java.nio.file.FileSystem getFileSystem(java.net.URI uri, Class<?> caller) {
+        Isolate isolate = owner(caller);
+        if (isolate == null || !IsolateFileSystems.isZip(uri)) {
+            return java.nio.file.FileSystems.getFileSystem(uri);
+        }
+        return isolate.fileSystems().getFileSystem(uri);
+    }
+
+    /** {@code Path.of(uri)} and {@code Paths.get(uri)}: for {@code jar:}, in the copy's own file system. */
+    public static java.nio.file.Path pathOf(java.net.URI uri, Class<?> caller) {
+        Isolate isolate = owner(caller);
+        if (isolate != null && IsolateFileSystems.isZip(uri)) {
+            java.nio.file.Path path = isolate.fileSystems().path(uri);
+            if (path != null) {
+                return path;
+            }
+        }
+        return java.nio.file.Path.of(uri);
+    }
+
     /** {@code ClassLoader.getSystemClassLoader()}: the copy's loader, as the app's own JVM would give its class path's. */
     public static ClassLoader getSystemClassLoader(Class<?> caller) {
         Isolate isolate = owner(caller);

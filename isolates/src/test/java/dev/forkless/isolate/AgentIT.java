@@ -1,8 +1,6 @@
 package dev.forkless.isolate;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -16,11 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.Attributes;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -79,7 +72,7 @@ class AgentIT {
 
     @Test
     void classesOfALoaderTheAppMadeAreRewritten() throws Exception {
-        Path plugin = jar(dir.resolve("plugin.jar"), null, "testplugin/Plugin");
+        Path plugin = AgentAppJar.jar(dir.resolve("plugin.jar"), null, "testplugin/Plugin");
         Copy copy = start("a", "plugin", "copy-a", plugin.toString());
         assertEquals(7, copy.host.exited.get(WAIT.toSeconds(), TimeUnit.SECONDS), "System.exit in the plugin ended the copy");
         assertEquals("""
@@ -145,7 +138,7 @@ class AgentIT {
     private Copy start(String id, String... args) throws IOException {
         Path app = dir.resolve("agentapp.jar");
         if (!Files.exists(app)) {
-            jar(app, "testapps.AgentApp", "testapps/AgentApp", "testapps/proto/forkless/Handler");
+            AgentAppJar.write(app);
         }
         Path report = dir.resolve(id + ".txt");
         TestApps.RecordingHost host = new TestApps.RecordingHost(sockets.sockets());
@@ -156,39 +149,5 @@ class AgentIT {
         argv.addAll(List.of(args));
         isolate.start(argv);
         return new Copy(isolate, host, report);
-    }
-
-    /** A jar of the named test classes and their nested classes. */
-    private static Path jar(Path jar, String mainClass, String... classes) throws IOException {
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        if (mainClass != null) {
-            manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, mainClass);
-        }
-        Path root;
-        try {
-            root = Path.of(AgentIT.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        } catch (java.net.URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
-            for (String name : classes) {
-                Path file = root.resolve(name + ".class");
-                String simple = file.getFileName().toString().replace(".class", "");
-                try (Stream<Path> siblings = Files.list(file.getParent())) {
-                    for (Path c : siblings.filter(p -> p.getFileName().toString().equals(simple + ".class")
-                            || p.getFileName().toString().startsWith(simple + "$")).toList()) {
-                        out.putNextEntry(new JarEntry(root.relativize(c).toString().replace('\\', '/')));
-                        try (InputStream in = Files.newInputStream(c)) {
-                            in.transferTo(out);
-                        } catch (IOException e) {
-                            throw new UncheckedIOException(e);
-                        }
-                        out.closeEntry();
-                    }
-                }
-            }
-        }
-        return jar;
     }
 }

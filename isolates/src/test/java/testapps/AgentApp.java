@@ -81,6 +81,14 @@ public class AgentApp {
                     write(report, "read " + (Files.size(entry) > 0) + " same=" + (entry.getFileSystem() == fs));
                 }
             }
+            case "logging" -> {
+                // a logging configuration naming the app's own handler, as Helidon's logging.properties does
+                CopyHandler.report = report;
+                String config = "agentapp.handlers = testapps.AgentApp$CopyHandler\nagentapp.useParentHandlers = false\n";
+                java.util.logging.LogManager.getLogManager().readConfiguration(
+                        new java.io.ByteArrayInputStream(config.getBytes(StandardCharsets.UTF_8)));
+                java.util.logging.Logger.getLogger("agentapp").info("hello from " + arg);
+            }
             case "noprotocol" -> {
                 try {
                     new URL("forkless:copy");
@@ -109,6 +117,24 @@ public class AgentApp {
             default -> throw new IllegalArgumentException(args[1]);
         }
         write(report, "returned");
+    }
+
+    /** A log handler of the app's own, named by its logging configuration. */
+    public static class CopyHandler extends java.util.logging.Handler {
+        static volatile Path report;
+
+        @Override
+        public void publish(java.util.logging.LogRecord record) {
+            write(report, "handled " + record.getMessage());
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
     }
 
     static void reflectExit(int status) {

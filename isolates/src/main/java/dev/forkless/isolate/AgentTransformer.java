@@ -25,6 +25,8 @@ import java.util.function.Predicate;
  *       calling copy and never returns when the call belongs to one.</li>
  *   <li>{@code java.net.URL}: {@code getURLStreamHandler(protocol)} first asks the bridge for the calling
  *       copy's handler.</li>
+ *   <li>{@code java.util.logging.LogManager}: its {@code ClassLoader.getSystemClassLoader()} calls give the
+ *       calling copy's loader, so the handlers a copy's logging configuration names can be loaded.</li>
  * </ul>
  * A failure never breaks class loading: the class is left as it was and the failure is kept for the log.
  */
@@ -51,6 +53,9 @@ final class AgentTransformer implements ClassFileTransformer {
                     return prepend(bytes, m -> m.methodName().equalsString("getURLStreamHandler")
                                     && m.methodType().equalsString("(Ljava/lang/String;)Ljava/net/URLStreamHandler;"),
                             m -> AgentTransformer::askBridgeForHandler);
+                }
+                if ("java/util/logging/LogManager".equals(className)) {
+                    return systemLoaderForCopies(bytes);
                 }
                 return null;
             }
@@ -89,6 +94,24 @@ final class AgentTransformer implements ClassFileTransformer {
     private static InputStream resource(ClassLoader loader, ClassDesc desc) {
         String descriptor = desc.descriptorString();
         return loader.getResourceAsStream(descriptor.substring(1, descriptor.length() - 1) + ".class");
+    }
+
+    /**
+     * JUL's {@code LogManager} loads the handlers, formatters and filters a logging configuration names
+     * through {@code ClassLoader.getSystemClassLoader()}: for a copy, that is the copy's loader.
+     */
+    private static byte[] systemLoaderForCopies(byte[] bytes) {
+        ClassFile classFile = ClassFile.of();
+        return classFile.transformClass(classFile.parse(bytes), ClassTransform.transformingMethodBodies((code, element) -> {
+            if (element instanceof java.lang.classfile.instruction.InvokeInstruction call
+                    && call.opcode() == java.lang.classfile.Opcode.INVOKESTATIC
+                    && call.owner().asInternalName().equals("java/lang/ClassLoader")
+                    && call.name().equalsString("getSystemClassLoader")) {
+                code.invokestatic(BRIDGE, "systemClassLoader", JvmBridge.LOADER_TYPE);
+            } else {
+                code.with(element);
+            }
+        }));
     }
 
     /** {@code h = JvmBridge.urlHandler(protocol); if (h != null) return h;} then the JDK's lookup. */

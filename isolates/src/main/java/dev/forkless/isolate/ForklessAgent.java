@@ -68,7 +68,7 @@ public final class ForklessAgent {
         AgentTransformer transformer = new AgentTransformer();
         instrumentation.addTransformer(transformer, true);
         try {
-            instrumentation.retransformClasses(Runtime.class, java.net.URL.class);
+            instrumentation.retransformClasses(Runtime.class, java.net.URL.class, java.util.logging.LogManager.class);
         } catch (java.lang.instrument.UnmodifiableClassException | RuntimeException | LinkageError e) {
             LOG.log(System.Logger.Level.WARNING, "Forkless agent: cannot rewrite Runtime.exit/halt and URL handlers; "
                     + "an exit by reflection may end the whole JVM: " + e);

@@ -10,6 +10,7 @@ import java.lang.reflect.AccessFlag;
 import java.net.URLStreamHandler;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
+import java.util.function.Supplier;
 
 /**
  * The one place {@code java.base} calls into Forkless: the class {@value #NAME}, which the agent defines in
@@ -20,7 +21,7 @@ import java.util.function.IntConsumer;
  * jar to the boot class path keeps class data sharing on (an appended boot class path turns it off for
  * every class outside the boot loader, with a JVM warning on every start).
  *
- * <p>Its three hooks, set once by {@link #install}, are THE exception to "no mutable static state in the
+ * <p>Its four hooks, set once by {@link #install}, are THE exception to "no mutable static state in the
  * runtime": the JDK methods they serve are JVM-wide, so the only way for them to reach the isolates is a
  * JVM-wide reference. Without the agent, nothing defines the class and nothing calls it.
  */
@@ -32,6 +33,9 @@ final class JvmBridge {
     private static final ClassDesc INT_CONSUMER = ClassDesc.of(IntConsumer.class.getName());
     private static final ClassDesc FUNCTION = ClassDesc.of(Function.class.getName());
     private static final ClassDesc URL_STREAM_HANDLER = ClassDesc.of(URLStreamHandler.class.getName());
+    private static final ClassDesc SUPPLIER = ClassDesc.of(Supplier.class.getName());
+    private static final ClassDesc CLASS_LOADER = ClassDesc.of(ClassLoader.class.getName());
+    static final MethodTypeDesc LOADER_TYPE = MethodTypeDesc.of(CLASS_LOADER);
     static final MethodTypeDesc EXIT_TYPE = MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_int);
     static final MethodTypeDesc URL_TYPE = MethodTypeDesc.of(URL_STREAM_HANDLER, ConstantDescs.CD_String);
 
@@ -44,17 +48,19 @@ final class JvmBridge {
      * @param exit      {@code Runtime.exit(status)}: returns when the call belongs to no isolate
      * @param halt      {@code Runtime.halt(status)}: likewise
      * @param urlHandler the calling copy's handler for a protocol, or {@code null}
+     * @param systemLoader the system class loader as the calling copy sees it (its loader), or {@code null}
      * @throws ReflectiveOperationException when java.base/java.lang is not open to Forkless
      */
-    static void define(IntConsumer exit, IntConsumer halt, Function<String, URLStreamHandler> urlHandler)
-            throws ReflectiveOperationException {
+    static void define(IntConsumer exit, IntConsumer halt, Function<String, URLStreamHandler> urlHandler,
+                       Supplier<ClassLoader> systemLoader) throws ReflectiveOperationException {
         Class<?> bridge;
         try {
             bridge = Class.forName(NAME, false, null);
         } catch (ClassNotFoundException notYet) {
             bridge = MethodHandles.privateLookupIn(Runtime.class, MethodHandles.lookup()).defineClass(bytes());
         }
-        bridge.getMethod("install", IntConsumer.class, IntConsumer.class, Function.class).invoke(null, exit, halt, urlHandler);
+        bridge.getMethod("install", IntConsumer.class, IntConsumer.class, Function.class, Supplier.class)
+                .invoke(null, exit, halt, urlHandler, systemLoader);
     }
 
     /** @return whether the bridge is defined and has its hooks */
@@ -76,12 +82,26 @@ final class JvmBridge {
             cb.withField("exit", INT_CONSUMER, hookFlags);
             cb.withField("halt", INT_CONSUMER, hookFlags);
             cb.withField("url", FUNCTION, hookFlags);
-            cb.withMethodBody("install", MethodTypeDesc.of(ConstantDescs.CD_void, INT_CONSUMER, INT_CONSUMER, FUNCTION),
+            cb.withField("loader", SUPPLIER, hookFlags);
+            cb.withMethodBody("install", MethodTypeDesc.of(ConstantDescs.CD_void, INT_CONSUMER, INT_CONSUMER, FUNCTION, SUPPLIER),
                     ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC, code -> code
                             .aload(0).putstatic(DESC, "exit", INT_CONSUMER)
                             .aload(1).putstatic(DESC, "halt", INT_CONSUMER)
                             .aload(2).putstatic(DESC, "url", FUNCTION)
+                            .aload(3).putstatic(DESC, "loader", SUPPLIER)
                             .return_());
+            // ClassLoader.getSystemClassLoader() as JDK code acting for a copy should see it (JUL's handlers)
+            cb.withMethodBody("systemClassLoader", LOADER_TYPE, ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC, code -> {
+                Label jvm = code.newLabel();
+                code.getstatic(DESC, "loader", SUPPLIER).dup().ifnull(jvm)
+                        .invokeinterface(SUPPLIER, "get", MethodTypeDesc.of(ConstantDescs.CD_Object))
+                        .dup().ifnull(jvm)
+                        .checkcast(CLASS_LOADER)
+                        .areturn()
+                        .labelBinding(jvm).pop()
+                        .invokestatic(CLASS_LOADER, "getSystemClassLoader", LOADER_TYPE)
+                        .areturn();
+            });
             cb.withMethodBody("installed", MethodTypeDesc.of(ConstantDescs.CD_boolean),
                     ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC, code -> {
                         Label no = code.newLabel();

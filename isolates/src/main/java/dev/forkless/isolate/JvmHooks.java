@@ -20,7 +20,8 @@ final class JvmHooks {
     /** Defines the bridge the JDK methods call, with these hooks. */
     static void install() throws ReflectiveOperationException {
         JvmHooks hooks = new JvmHooks();
-        JvmBridge.define(status -> hooks.exit(status, false), status -> hooks.exit(status, true), hooks::urlHandler);
+        JvmBridge.define(status -> hooks.exit(status, false), status -> hooks.exit(status, true), hooks::urlHandler,
+                hooks::systemClassLoader);
     }
 
     /**
@@ -32,6 +33,16 @@ final class JvmHooks {
         if (isolate != null) {
             isolate.exit(status, halt); // ends the copy alone; does not return
         }
+    }
+
+    /**
+     * {@code ClassLoader.getSystemClassLoader()} where JDK code the agent rewrites calls it for a copy
+     * ({@code java.util.logging.LogManager} loading the handlers an app's logging configuration names):
+     * the copy's loader, or {@code null} for the JVM's.
+     */
+    ClassLoader systemClassLoader() {
+        Isolate isolate = Callers.isolate();
+        return isolate == null ? null : isolate.loader();
     }
 
     /** {@code URL.getURLStreamHandler(protocol)}: the calling copy's handler, or {@code null} for the JDK's lookup. */

@@ -106,6 +106,14 @@ class AgentIT {
     }
 
     @Test
+    void theLogHandlerACopysLoggingConfigurationNamesIsLoaded() throws Exception {
+        Copy copy = start("a", "logging", "copy-a");
+        await().atMost(WAIT).until(() -> copy.report().contains("returned"));
+        assertEquals("handled hello from copy-a\nreturned\n", copy.report(),
+                "JUL's LogManager loaded the copy's handler through the copy's loader");
+    }
+
+    @Test
     void theJdkHttpServerListensThroughTheCopysView() throws Exception {
         int port;
         try (ServerSocket free = new ServerSocket(0)) {

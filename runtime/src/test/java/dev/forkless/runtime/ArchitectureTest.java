@@ -53,6 +53,6 @@ class ArchitectureTest {
                 .because("static state is exactly what isolates exist to contain")
                 .check(classes);
         // THE exception: the agent's bridge in java.base (dev.forkless.isolate.JvmBridge) is generated, not
-        // compiled, so this rule does not see it; JvmBridgeTest checks that its three hooks are all it holds.
+        // compiled, so this rule does not see it; JvmBridgeTest checks that its four hooks are all it holds.
     }
 }

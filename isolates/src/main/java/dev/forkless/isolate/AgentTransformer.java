@@ -33,6 +33,8 @@ import java.util.function.Predicate;
 final class AgentTransformer implements ClassFileTransformer {
 
     private static final ClassDesc BRIDGE = JvmBridge.DESC;
+    private static final System.Logger LOG = System.getLogger(AgentTransformer.class.getName());
+    private final java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile String failure;
 
     /** @return the first failure to transform a class, or {@code null} */
@@ -69,8 +71,12 @@ final class AgentTransformer implements ClassFileTransformer {
             byte[] rewritten = owner.rewriter().rewrite(bytes, desc -> resource(loader, desc));
             return rewritten == bytes ? null : rewritten;
         } catch (Throwable t) {
-            if (failure == null) {
+            if (failed.compareAndSet(false, true)) {
                 failure = "cannot rewrite " + className + " (left as it is): " + t;
+                if (redefined == null && loader != null) {
+                    // a class of an app's own loader, after the agent started: say it once
+                    LOG.log(System.Logger.Level.WARNING, "Forkless agent: " + failure);
+                }
             }
             return null;
         }

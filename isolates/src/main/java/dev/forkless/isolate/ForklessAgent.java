@@ -18,7 +18,9 @@ import java.util.Set;
  *   <li>{@code URL.getURLStreamHandler} asks the calling copy first, so each copy has its own protocol
  *       handlers ({@link IsolateUrlHandlers});</li>
  *   <li>a listening channel the JDK opens for a copy is the copy's listener view
- *       ({@link ForklessSelectorProvider}).</li>
+ *       ({@link ForklessSelectorProvider});</li>
+ *   <li>JUL's {@code LogManager} loads the handlers a copy's logging configuration names through the
+ *       copy's loader.</li>
  * </ul>
  */
 public final class ForklessAgent {

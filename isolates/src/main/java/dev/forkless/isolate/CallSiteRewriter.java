@@ -18,7 +18,8 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * Rewrites, in each class an isolate defines, the calls that would reach past the isolate, into calls to
+ * Rewrites, in each class an isolate defines (and, with {@link ForklessAgent}, each class a loader
+ * below an isolate's loader defines), the calls that would reach past the isolate, into calls to
  * {@link dev.forkless.isolate.IsolateHooks}, which answer them for the isolate alone.
  *
  * <p>Each rewritten call passes the calling class as one extra, last argument, so a hook finds its
@@ -118,6 +119,27 @@ public final class CallSiteRewriter {
                 new Redirect("java/lang/Integer", "getInteger", "(Ljava/lang/String;I)Ljava/lang/Integer;", true, "getInteger"),
                 new Redirect("java/lang/Long", "getLong", "(Ljava/lang/String;)Ljava/lang/Long;", true, "getLong"),
                 new Redirect("java/lang/Long", "getLong", "(Ljava/lang/String;J)Ljava/lang/Long;", true, "getLong"),
+                // the system class loader as the app sees it: its copy's loader (Quarkus' runner loader's parent)
+                new Redirect("java/lang/ClassLoader", "getSystemClassLoader", "()Ljava/lang/ClassLoader;", true,
+                        "getSystemClassLoader"),
+                new Redirect("java/lang/ClassLoader", "getSystemResource", "(Ljava/lang/String;)Ljava/net/URL;", true,
+                        "getSystemResource"),
+                new Redirect("java/lang/ClassLoader", "getSystemResources", "(Ljava/lang/String;)Ljava/util/Enumeration;",
+                        true, "getSystemResources"),
+                new Redirect("java/lang/ClassLoader", "getSystemResourceAsStream",
+                        "(Ljava/lang/String;)Ljava/io/InputStream;", true, "getSystemResourceAsStream"),
+                // URL protocol handlers: each copy its own factory (Spring Boot's launcher resets it with null)
+                new Redirect("java/net/URL", "setURLStreamHandlerFactory", "(Ljava/net/URLStreamHandlerFactory;)V", true,
+                        "setURLStreamHandlerFactory"),
+                // zip file systems by URI: each copy its own (the JDK keeps one per archive for the JVM)
+                new Redirect("java/nio/file/FileSystems", "newFileSystem",
+                        "(Ljava/net/URI;Ljava/util/Map;)Ljava/nio/file/FileSystem;", true, "newFileSystem"),
+                new Redirect("java/nio/file/FileSystems", "newFileSystem",
+                        "(Ljava/net/URI;Ljava/util/Map;Ljava/lang/ClassLoader;)Ljava/nio/file/FileSystem;", true, "newFileSystem"),
+                new Redirect("java/nio/file/FileSystems", "getFileSystem", "(Ljava/net/URI;)Ljava/nio/file/FileSystem;", true,
+                        "getFileSystem"),
+                new Redirect("java/nio/file/Path", "of", "(Ljava/net/URI;)Ljava/nio/file/Path;", true, "pathOf"),
+                new Redirect("java/nio/file/Paths", "get", "(Ljava/net/URI;)Ljava/nio/file/Path;", true, "pathOf"),
                 // the JVM-wide deserialization filter: each copy sets its own (Helidon sets one at start)
                 new Redirect("java/io/ObjectInputFilter$Config", "setSerialFilter", "(Ljava/io/ObjectInputFilter;)V", true,
                         "setSerialFilter"),

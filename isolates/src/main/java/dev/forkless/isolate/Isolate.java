@@ -66,6 +66,8 @@ public final class Isolate {
     private final java.util.Map<String, String> environment;
     private final IsolateInbox inbox;
     private final ListenerOwner listenerOwner = new Listeners();
+    private final IsolateUrlHandlers urlHandlers = new IsolateUrlHandlers(this);
+    private final IsolateFileSystems fileSystems = new IsolateFileSystems();
 
     private Isolate(Builder builder) {
         this.environment = builder.environment;
@@ -89,10 +91,21 @@ public final class Isolate {
      * The isolate a class belongs to.
      *
      * @param type a class
-     * @return its isolate, or {@code null} when an isolate's loader did not define it
+     * @return its isolate, or {@code null} when neither an isolate's loader nor a loader below one (a
+     *         loader the app made, such as Spring Boot's launcher's) defined it
      */
     public static Isolate of(Class<?> type) {
-        return type != null && type.getClassLoader() instanceof IsolateClassLoader l ? l.isolate() : null;
+        return type == null ? null : of(type.getClassLoader());
+    }
+
+    /** @return the isolate whose loader is {@code loader} or one of its ancestors, or {@code null} */
+    static Isolate of(ClassLoader loader) {
+        for (ClassLoader l = loader; l != null; l = l.getParent()) {
+            if (l instanceof IsolateClassLoader isolateLoader) {
+                return isolateLoader.isolate();
+            }
+        }
+        return null;
     }
 
     /**
@@ -106,7 +119,7 @@ public final class Isolate {
         if (thread.getThreadGroup() instanceof IsolateThreadGroup group) {
             return group.isolate();
         }
-        return thread.getContextClassLoader() instanceof IsolateClassLoader l ? l.isolate() : null;
+        return of(thread.getContextClassLoader());
     }
 
     /**
@@ -341,6 +354,16 @@ public final class Isolate {
         return console;
     }
 
+    /** @return the zip file systems the copy opened by URI */
+    IsolateFileSystems fileSystems() {
+        return fileSystems;
+    }
+
+    /** @return the URL protocol handlers the copy registered */
+    IsolateUrlHandlers urlHandlers() {
+        return urlHandlers;
+    }
+
     /** @return the copy's system properties */
     public java.util.Properties properties() {
         return properties;
@@ -549,6 +572,7 @@ public final class Isolate {
         }
         inFlight.clear();
         IsolateCleaner.clearJvmWideReferences(loader);
+        fileSystems.closeAll();
         loader.close();
         defaultHandler = null;
         serialFilter = null;

@@ -93,6 +93,11 @@ public final class IsolateClassLoader extends SecureClassLoader implements AutoC
         this.jars = List.copyOf(opened);
     }
 
+    /** @return the rewriter of the classes this loader defines (the agent uses it for loaders below this one) */
+    CallSiteRewriter rewriter() {
+        return rewriter;
+    }
+
     /** @return the isolate this loader belongs to */
     public Isolate isolate() {
         return isolate;

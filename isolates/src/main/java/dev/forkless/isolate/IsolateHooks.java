@@ -16,9 +16,91 @@ public final class IsolateHooks {
     private IsolateHooks() {
     }
 
+    /**
+     * The isolate a rewritten call belongs to: the caller's (its loader is an isolate's loader or below
+     * one), else the current thread's (a class of a loader the app made outside that descent).
+     */
+    private static Isolate owner(Class<?> caller) {
+        Isolate isolate = Isolate.of(caller);
+        return isolate != null ? isolate : Isolate.of(Thread.currentThread());
+    }
+
+    /** {@code FileSystems.newFileSystem(uri, env)}: a {@code jar:} file system of the copy's own. */
+    public static java.nio.file.FileSystem newFileSystem(java.net.URI uri, java.util.Map<String, ?> env, Class<?> caller)
+            throws IOException {
+        return newFileSystem(uri, env, null, caller);
+    }
+
+    /** {@code FileSystems.newFileSystem(uri, env, loader)}: a {@code jar:} file system of the copy's own. */
+    public static java.nio.file.FileSystem newFileSystem(java.net.URI uri, java.util.Map<String, ?> env, ClassLoader loader,
+                                                         Class<?> caller) throws IOException {
+        Isolate isolate = owner(caller);
+        if (isolate == null || !IsolateFileSystems.isZip(uri)) {
+            return java.nio.file.FileSystems.newFileSystem(uri, env, loader);
+        }
+        return isolate.fileSystems().newFileSystem(uri, env, loader);
+    }
+
+    /** {@code FileSystems.getFileSystem(uri)}: for {@code jar:}, the copy's own. */
+    public static java.nio.file.FileSystem getFileSystem(java.net.URI uri, Class<?> caller) {
+        Isolate isolate = owner(caller);
+        if (isolate == null || !IsolateFileSystems.isZip(uri)) {
+            return java.nio.file.FileSystems.getFileSystem(uri);
+        }
+        return isolate.fileSystems().getFileSystem(uri);
+    }
+
+    /** {@code Path.of(uri)} and {@code Paths.get(uri)}: for {@code jar:}, in the copy's own file system. */
+    public static java.nio.file.Path pathOf(java.net.URI uri, Class<?> caller) {
+        Isolate isolate = owner(caller);
+        if (isolate != null && IsolateFileSystems.isZip(uri)) {
+            java.nio.file.Path path = isolate.fileSystems().path(uri);
+            if (path != null) {
+                return path;
+            }
+        }
+        return java.nio.file.Path.of(uri);
+    }
+
+    /** {@code ClassLoader.getSystemClassLoader()}: the copy's loader, as the app's own JVM would give its class path's. */
+    public static ClassLoader getSystemClassLoader(Class<?> caller) {
+        Isolate isolate = owner(caller);
+        ClassLoader loader = isolate == null ? null : isolate.loader();
+        return loader == null ? ClassLoader.getSystemClassLoader() : loader;
+    }
+
+    /** {@code ClassLoader.getSystemResource(name)}: from the copy's loader. */
+    public static java.net.URL getSystemResource(String name, Class<?> caller) {
+        return getSystemClassLoader(caller).getResource(name);
+    }
+
+    /** {@code ClassLoader.getSystemResources(name)}: from the copy's loader. */
+    public static java.util.Enumeration<java.net.URL> getSystemResources(String name, Class<?> caller)
+            throws IOException {
+        return getSystemClassLoader(caller).getResources(name);
+    }
+
+    /** {@code ClassLoader.getSystemResourceAsStream(name)}: from the copy's loader. */
+    public static java.io.InputStream getSystemResourceAsStream(String name, Class<?> caller) {
+        return getSystemClassLoader(caller).getResourceAsStream(name);
+    }
+
+    /**
+     * {@code URL.setURLStreamHandlerFactory(factory)}: the copy's own factory, once per copy; {@code null}
+     * only clears the copy's cached handlers (what Spring Boot's launcher does).
+     */
+    public static void setURLStreamHandlerFactory(java.net.URLStreamHandlerFactory factory, Class<?> caller) {
+        Isolate isolate = owner(caller);
+        if (isolate == null) {
+            java.net.URL.setURLStreamHandlerFactory(factory);
+        } else {
+            isolate.urlHandlers().setFactory(factory);
+        }
+    }
+
     /** {@code System.exit(status)}. */
     public static void exit(int status, Class<?> caller) {
-        Isolate isolate = Isolate.of(caller);
+        Isolate isolate = owner(caller);
         if (isolate == null) {
             System.exit(status);
         } else {
@@ -28,7 +110,7 @@ public final class IsolateHooks {
 
     /** {@code System.getenv(name)}: the isolate's own environment. */
     public static String getenv(String name, Class<?> caller) {
-        Isolate isolate = Isolate.of(caller);
+        Isolate isolate = owner(caller);
         if (isolate == null) {
             return System.getenv(name);
         }
@@ -38,13 +120,13 @@ public final class IsolateHooks {
 
     /** {@code System.getenv()}: the isolate's own environment, unmodifiable. */
     public static java.util.Map<String, String> getenv(Class<?> caller) {
-        Isolate isolate = Isolate.of(caller);
+        Isolate isolate = owner(caller);
         return isolate == null ? System.getenv() : isolate.environment();
     }
 
     /** {@code Runtime.exit(status)}. */
     public static void runtimeExit(Runtime runtime, int status, Class<?> caller) {
-        Isolate isolate = Isolate.of(caller);
+        Isolate isolate = owner(caller);
         if (isolate == null) {
             runtime.exit(status);
         } else {
@@ -54,7 +136,7 @@ public final class IsolateHooks {
 
     /** {@code Runtime.halt(status)}: ends the isolate without running its shutdown hooks. */
     public static void runtimeHalt(Runtime runtime, int status, Class<?> caller) {
-        Isolate isolate = Isolate.of(caller);
+        Isolate isolate = owner(caller);
         if (isolate == null) {
             runtime.halt(status);
         } else {
@@ -64,7 +146,7 @@ public final class IsolateHooks {
 
     /** {@code Runtime.addShutdownHook(hook)}: the hook runs when the isolate is unloaded. */
     public static void addShutdownHook(Runtime runtime, Thread hook, Class<?> caller) {
-        Isolate isolate = Isolate.of(caller);
+        Isolate isolate = owner(caller);
         if (isolate == null) {
             runtime.addShutdownHook(hook);
         } else {
@@ -74,7 +156,7 @@ public final class IsolateHooks {
 
     /** {@code Runtime.removeShutdownHook(hook)}. */
     public static boolean removeShutdownHook(Runtime runtime, Thread hook, Class<?> caller) {
-        Isolate isolate = Isolate.of(caller);
+        Isolate isolate = owner(caller);
         return isolate == null ? runtime.removeShutdownHook(hook) : isolate.removeShutdownHook(hook);
     }
 
@@ -92,18 +174,23 @@ public final class IsolateHooks {
     /** {@code SelectorProvider.openServerSocketChannel()}. */
     public static ServerSocketChannel openServerSocketChannel(SelectorProvider provider, Class<?> caller)
             throws IOException {
-        Isolate isolate = Isolate.of(caller);
-        return isolate == null ? provider.openServerSocketChannel() : isolate.openListener(provider);
+        Isolate isolate = owner(caller);
+        return isolate == null ? provider.openServerSocketChannel() : isolate.openListener(jdk(provider));
     }
 
     /** {@code SelectorProvider.openServerSocketChannel(family)}. */
     public static ServerSocketChannel openServerSocketChannel(SelectorProvider provider, ProtocolFamily family,
                                                               Class<?> caller) throws IOException {
-        Isolate isolate = Isolate.of(caller);
+        Isolate isolate = owner(caller);
         if (isolate == null || family == StandardProtocolFamily.UNIX) {
             return provider.openServerSocketChannel(family);
         }
-        return isolate.openListener(provider);
+        return isolate.openListener(jdk(provider));
+    }
+
+    /** The JDK's own provider under the agent's ({@link ForklessSelectorProvider}), else the provider itself. */
+    private static SelectorProvider jdk(SelectorProvider provider) {
+        return provider instanceof ForklessSelectorProvider forkless ? forkless.jdk() : provider;
     }
 
     /**
@@ -117,7 +204,7 @@ public final class IsolateHooks {
 
     /** The loop check of classes too old for dynamic constants (class files before Java 11). */
     public static void poll(Class<?> caller) {
-        Isolate isolate = Isolate.of(caller);
+        Isolate isolate = owner(caller);
         if (isolate != null) {
             isolate.cancellation().poll();
         }
@@ -128,7 +215,7 @@ public final class IsolateHooks {
 
     /** {@code System.setOut(out)}: the copy's own standard output from now on. */
     public static void setOut(java.io.PrintStream out, Class<?> caller) {
-        Isolate isolate = Isolate.of(caller);
+        Isolate isolate = owner(caller);
         if (isolate == null) {
             System.setOut(out);
         } else {
@@ -138,7 +225,7 @@ public final class IsolateHooks {
 
     /** {@code System.setErr(err)}: the copy's own standard error from now on. */
     public static void setErr(java.io.PrintStream err, Class<?> caller) {
-        Isolate isolate = Isolate.of(caller);
+        Isolate isolate = owner(caller);
         if (isolate == null) {
             System.setErr(err);
         } else {
@@ -147,7 +234,7 @@ public final class IsolateHooks {
     }
 
     private static java.util.Properties properties(Class<?> caller) {
-        Isolate isolate = Isolate.of(caller);
+        Isolate isolate = owner(caller);
         return isolate == null ? System.getProperties() : isolate.properties();
     }
 
@@ -183,7 +270,7 @@ public final class IsolateHooks {
 
     /** {@code System.setProperties(props)}. */
     public static void setProperties(java.util.Properties props, Class<?> caller) {
-        Isolate isolate = Isolate.of(caller);
+        Isolate isolate = owner(caller);
         if (isolate == null) {
             System.setProperties(props);
         } else {
@@ -253,7 +340,7 @@ public final class IsolateHooks {
 
     /** {@code ObjectInputFilter.Config.setSerialFilter(filter)}: the copy's own filter, set once. */
     public static void setSerialFilter(java.io.ObjectInputFilter filter, Class<?> caller) {
-        Isolate isolate = Isolate.of(caller);
+        Isolate isolate = owner(caller);
         if (isolate == null) {
             java.io.ObjectInputFilter.Config.setSerialFilter(filter);
         } else {
@@ -263,13 +350,13 @@ public final class IsolateHooks {
 
     /** {@code ObjectInputFilter.Config.getSerialFilter()}. */
     public static java.io.ObjectInputFilter getSerialFilter(Class<?> caller) {
-        Isolate isolate = Isolate.of(caller);
+        Isolate isolate = owner(caller);
         return isolate == null ? java.io.ObjectInputFilter.Config.getSerialFilter() : isolate.serialFilter();
     }
 
     /** {@code Thread.setDefaultUncaughtExceptionHandler(handler)}: one handler per isolate. */
     public static void setDefaultUncaughtExceptionHandler(Thread.UncaughtExceptionHandler handler, Class<?> caller) {
-        Isolate isolate = Isolate.of(caller);
+        Isolate isolate = owner(caller);
         if (isolate == null) {
             Thread.setDefaultUncaughtExceptionHandler(handler);
         } else {
@@ -279,7 +366,7 @@ public final class IsolateHooks {
 
     /** {@code Thread.getDefaultUncaughtExceptionHandler()}. */
     public static Thread.UncaughtExceptionHandler getDefaultUncaughtExceptionHandler(Class<?> caller) {
-        Isolate isolate = Isolate.of(caller);
+        Isolate isolate = owner(caller);
         return isolate == null ? Thread.getDefaultUncaughtExceptionHandler() : isolate.defaultUncaughtExceptionHandler();
     }
 }

@@ -46,10 +46,13 @@ class ArchitectureTest {
 
     @Test
     void theRuntimeHasNoMutableStaticState() {
-        fields().that().areDeclaredInClassesThat().resideInAPackage("dev.forkless.runtime..")
+        fields().that().areDeclaredInClassesThat().resideInAnyPackage("dev.forkless.runtime..", "dev.forkless.isolate..",
+                        "dev.forkless.api..")
                 .and().areStatic()
                 .should().beFinal()
                 .because("static state is exactly what isolates exist to contain")
                 .check(classes);
+        // THE exception: the agent's bridge in java.base (dev.forkless.isolate.JvmBridge) is generated, not
+        // compiled, so this rule does not see it; JvmBridgeTest checks that its four hooks are all it holds.
     }
 }

@@ -37,10 +37,6 @@ import java.util.function.Consumer;
  */
 public final class Forkless implements AutoCloseable {
 
-    /** Netty's switch for its native transports, off in child JVMs (they would bind a socket of their own). */
-    static final String NETTY_NO_NATIVE = "io.netty.transport.noNative";
-
-
     private final Builder config;
     private final SharedListeners listeners;
     private final Supervisor supervisor;
@@ -104,12 +100,6 @@ public final class Forkless implements AutoCloseable {
                         : new IsolateCopy(id, builder.currentApp(), builder.args, accepting, listeners,
                                 rewriter, exchange, events, builder.environmentOf(id, true)),
                 builder.policy, builder.readyTimeout, builder.hangTimeout, publish);
-        if ((builder.mode == Worker.Mode.PROCESS || builder.escalateWindow != null)
-                && builder.jvmArgs.stream().noneMatch(a -> a.startsWith("-D" + NETTY_NO_NATIVE))) {
-            System.getLogger("forkless.process").log(System.Logger.Level.INFO, "child JVMs run with -D"
-                    + NETTY_NO_NATIVE + "=true: Netty's native transports (epoll, io_uring) would bind a socket of "
-                    + "their own; they use NIO on the shared socket instead");
-        }
         if (builder.escalateWindow != null && builder.mode == Worker.Mode.ISOLATE) {
             this.escalation = new Escalation(mode, builder.escalateWindow, publish, () -> supervisor.reload("escalate"));
             eventListeners.add(escalation);
@@ -467,9 +457,6 @@ public final class Forkless implements AutoCloseable {
         /** The child JVMs' options: the user's, and what the runtime's settings mean for a child. */
         List<String> childJvmArgs() {
             List<String> all = new ArrayList<>(jvmArgs);
-            if (jvmArgs.stream().noneMatch(a -> a.startsWith("-D" + NETTY_NO_NATIVE))) {
-                all.add("-D" + NETTY_NO_NATIVE + "=true");
-            }
             all.add("-D" + dev.forkless.child.ChildAgent.INBOX_PROPERTY + "=" + inboxCapacity + ":"
                     + (overflow == Overflow.BLOCK ? "block" : "drop"));
             return List.copyOf(all);

@@ -54,6 +54,7 @@ final class ProcessCopy implements Copy {
     private static final Duration EXIT_MARGIN = Duration.ofSeconds(3);
     /** The agent passes descriptors over the control socket through java.lang.foreign. */
     private static final List<String> CHILD_JVM_FLAGS = List.of("--enable-native-access=ALL-UNNAMED");
+    private static final String NETTY_NO_NATIVE = "io.netty.transport.noNative";
     private static final String CHILD_SELECTOR_PROVIDER = "dev.forkless.child.ChildSelectorProvider";
 
     private final String id;
@@ -128,6 +129,10 @@ final class ProcessCopy implements Copy {
         command.add(javaCommand());
         command.addAll(jvmArgs);
         command.addAll(CHILD_JVM_FLAGS);
+        if (jvmArgs.stream().noneMatch(a -> a.startsWith("-D" + NETTY_NO_NATIVE + "="))) {
+            // Netty's native transports would bind a socket of their own: NIO runs on the shared socket
+            command.add("-D" + NETTY_NO_NATIVE + "=true");
+        }
         String options = String.join(",", java.util.stream.Stream.of(controlPath.toString(), token, id,
                 String.valueOf(accepting), String.valueOf(drainTimeout.toMillis()), app.mainClass())
                 .map(w -> java.net.URLEncoder.encode(w, java.nio.charset.StandardCharsets.UTF_8)).toList());

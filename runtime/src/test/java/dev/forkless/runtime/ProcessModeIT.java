@@ -169,4 +169,35 @@ class ProcessModeIT {
             throw new AssertionError(e);
         }
     }
+
+    /**
+     * An app that needs a JVM of its own (the system class loader must have loaded it; it sets the JVM's
+     * one URL stream handler factory) serves from 2 copies, each a {@code java -jar}-like child whose
+     * class path is the app's jar and the child agent, nothing of the runtime.
+     */
+    @Test
+    void anAppNeedingItsOwnJvmServesFromTwoJavaJarLikeChildren(@TempDir Path dir) throws Exception {
+        Path jar = dev.forkless.runtime.testing.TestJars.testApp(dir.resolve("own-jvm.jar"), testapps.SystemLoaderApp.class);
+        try (RuntimeProcess runtime = RuntimeProcess.start("--mode", "process", "--isolates", "2", "--standby", "0",
+                jar.toString(), "--port", "0", "--host", "127.0.0.1")) {
+            InetSocketAddress address = runtime.awaitReady();
+            Pattern line = Pattern.compile("id=(\\d+) mode=process system=true url=handled /x cp=(.*)\n");
+            Map<String, String> classPaths = new HashMap<>();
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5)).until(() -> {
+                Http.Response response = Http.get(address, "/");
+                assertEquals(200, response.status(), response.body());
+                Matcher m = line.matcher(response.body());
+                assertTrue(m.matches(), response.body());
+                classPaths.put(m.group(1), m.group(2));
+                return classPaths.size() >= 2;
+            });
+            for (String classPath : classPaths.values()) {
+                List<String> entries = List.of(classPath.split(java.io.File.pathSeparator));
+                assertEquals(2, entries.size(), classPath);
+                assertEquals(jar.toRealPath(), Path.of(entries.get(0)).toRealPath(), classPath);
+                assertTrue(Path.of(entries.get(1)).getFileName().toString().matches("forkless-child-[0-9a-f]+\\.jar"), classPath);
+            }
+            assertFalse(runtime.output().contains("event=crashed"), runtime.output());
+        }
+    }
 }

@@ -58,6 +58,7 @@ public final class Isolate {
     private volatile java.io.ObjectInputFilter serialFilter;
     private final java.util.Map<String, String> environment;
     private final IsolateInbox inbox;
+    private final ListenerOwner listenerOwner = new Listeners();
 
     private Isolate(Builder builder) {
         this.environment = builder.environment;
@@ -200,7 +201,46 @@ public final class Isolate {
     // ---- what the app's calls reach, through the rewritten call sites ----
 
     ListenerView openListener(SelectorProvider provider) {
-        return new ListenerView(this, provider);
+        return new ListenerView(listenerOwner, provider);
+    }
+
+    /** What this isolate's listener views ask of it. */
+    private final class Listeners implements ListenerOwner {
+        @Override
+        public SharedSocket bind(java.net.SocketAddress requested, int backlog,
+                                 java.util.Map<java.net.SocketOption<?>, Object> options) throws java.io.IOException {
+            return host.bind(Isolate.this, requested, backlog, options);
+        }
+
+        @Override
+        public boolean isAccepting() {
+            return accepting;
+        }
+
+        @Override
+        public void bound(ListenerView view) {
+            views.add(view);
+        }
+
+        @Override
+        public void acceptorStarted(ListenerView view) {
+            signalReady();
+        }
+
+        @Override
+        public void accepted(ListenerView view, java.nio.channels.SocketChannel connection) {
+            accepted.increment();
+        }
+
+        @Override
+        public void closed(ListenerView view) {
+            // kept in views: its accepted connections still count until the isolate is unloaded
+        }
+
+        @Override
+        public String toString() {
+            return "isolate " + id;
+        }
     }
 
     /** The app asked to exit: report it once, then block the caller until the isolate is unloaded. */
@@ -325,22 +365,6 @@ public final class Isolate {
         if (!unloaded && endReported.compareAndSet(false, true)) {
             host.exited(this, status);
         }
-    }
-
-    void viewBound(ListenerView view) {
-        views.add(view);
-    }
-
-    void viewClosed(ListenerView view) {
-        // kept in views: its accepted connections still count until the isolate is unloaded
-    }
-
-    void acceptorStarted() {
-        signalReady();
-    }
-
-    void accepted() {
-        accepted.increment();
     }
 
     /** The app is ready: the first time, tell the host. */

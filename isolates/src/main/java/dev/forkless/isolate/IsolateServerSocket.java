@@ -90,11 +90,10 @@ public final class IsolateServerSocket extends ServerSocket {
         if (!isBound()) {
             throw new SocketException("Socket is not bound yet");
         }
-        SharedSocket socket = view.shared();
-        if (socket == null) {
+        if (view.shared() == null) {
             throw new SocketException("Socket is closed");
         }
-        SocketChannel channel = view.acceptBlocking(socket, soTimeout);
+        SocketChannel channel = view.acceptBlocking(soTimeout);
         if (channel == null) {
             throw new SocketTimeoutException("Accept timed out");
         }

@@ -1,66 +1,124 @@
 package dev.forkless.isolate;
 
+import java.io.FileDescriptor;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.SocketAddress;
 import java.net.SocketOption;
 import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
 import java.nio.channels.AlreadyBoundException;
 import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.NotYetBoundException;
+import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.spi.SelectorProvider;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import sun.nio.ch.Net;
+import sun.nio.ch.SelChImpl;
+import sun.nio.ch.SelectionKeyImpl;
 
 /**
- * One isolate's view of a shared listening socket: what the app gets when it opens a
- * {@link ServerSocketChannel}.
+ * One copy's listening socket: what the app gets when it opens a {@link ServerSocketChannel}. It looks
+ * and behaves like the JDK's own: blocking or non-blocking {@link #accept()}, and registration with any
+ * JDK {@link java.nio.channels.Selector} for {@link SelectionKey#OP_ACCEPT} (Netty NIO, XNIO, the JDK's
+ * HttpServer do that), in any number.
  *
- * <p>{@link #bind} joins the host's {@link SharedSocket} for the address instead of binding a socket of
- * its own. {@link #accept} is this isolate's own acceptor: it waits on its own {@link Selector},
- * registered on the shared non-blocking channel, and competes with the other isolates' views for each
- * connection, as Node.js workers do on a shared handle. Closing the view wakes its acceptor, which then
- * throws {@link AsynchronousCloseException} (the signal Helidon's listener takes as its stop); the
- * shared socket and the other views are left alone.
+ * <p><b>How.</b> {@link #bind} joins the {@link SharedSocket} of the address (through the
+ * {@link ListenerOwner}) instead of binding a socket of its own, and attaches the view to the socket's
+ * {@link AcceptDispatcher}, which accepts every connection and queues each to one view. {@link #accept()}
+ * returns the next connection queued to this view: a real {@link SocketChannel} of the JDK. The view is a
+ * {@code sun.nio.ch.SelChImpl} whose file descriptor is the read end of a pipe that is readable exactly
+ * while connections are queued to the view (one byte is written when the queue fills, read when it
+ * empties), so selectors see {@code OP_ACCEPT} as they would on a real socket.
  *
- * <p>A view can be paused ({@link Isolate#stopAccepting()}): its acceptor stays blocked in
- * {@code accept()} but takes no connection. A warm standby is an isolate whose views are paused.
+ * <p><b>API</b> (stable; a child JVM's agent uses it as the runtime does):
+ * <ul>
+ *   <li>{@link #ListenerView(ListenerOwner, SelectorProvider)}: a view for an owner; no isolate needed.</li>
+ *   <li>{@link #setAccepting(boolean)} / {@link #isAccepting()}: whether the dispatcher gives the view
+ *       connections (a standby or a draining copy gets none). The app's acceptor keeps running.</li>
+ *   <li>{@link #openConnections()}, {@link #closeConnections()}: connections the app took, still open.</li>
+ *   <li>{@link #queued()}, {@link #acceptorStarted()}, {@link #acceptorAwayNanos(long)}: what the
+ *       supervisor watches.</li>
+ * </ul>
+ *
+ * <p>Closing the view wakes a blocked acceptor with {@link AsynchronousCloseException} (Helidon's stop
+ * signal) and gives the connections queued to it back to the dispatcher; the shared socket and the other
+ * views are left alone.
  */
-public final class ListenerView extends ServerSocketChannel {
+public final class ListenerView extends ServerSocketChannel implements SelChImpl {
 
     private static final Set<SocketOption<?>> OPTIONS = Set.of(
             StandardSocketOptions.SO_RCVBUF, StandardSocketOptions.SO_REUSEADDR, StandardSocketOptions.SO_REUSEPORT);
     private static final int PRUNE_EVERY = 32;
 
-    private final Isolate isolate;
+    private final ListenerOwner owner;
     private final Object stateLock = new Object();
     private final Map<SocketOption<?>, Object> options = new LinkedHashMap<>();
     private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
+
+    /** Guards the queue and the readiness pipe. */
+    private final ReentrantLock queueLock = new ReentrantLock();
+    private final Condition notEmpty = queueLock.newCondition();
+    private final ArrayDeque<Queued> queue = new ArrayDeque<>();
+    private final ByteBuffer signalByte = ByteBuffer.allocate(1);
+    private final ByteBuffer drainBuffer = ByteBuffer.allocate(16);
+    private final Pipe readiness;
+    private final FileDescriptor fd;
+    private final int fdVal;
+    /** Whether the pipe holds its byte (the queue is not empty); guarded by queueLock. */
+    private boolean signalled;
+    private boolean readinessClosed;
+
     private volatile SharedSocket shared;
-    private volatile Selector selector;
-    private volatile SelectionKey key;
     private volatile boolean accepting;
     private volatile boolean acceptorStarted;
-    /** When the acceptor last left {@code accept()} (System.nanoTime), or 0 while it is inside. */
-    private volatile long acceptorLeftAt;
     private int acceptedSincePrune;
     private ServerSocket adaptor;
 
-    ListenerView(Isolate isolate, SelectorProvider provider) {
+    private record Queued(SocketChannel connection, long at) {
+    }
+
+    /**
+     * A view; it binds nothing until the app calls {@link #bind}.
+     *
+     * @param owner    who binds the view and hears of it
+     * @param provider the provider the app asked (reported by {@link #provider()})
+     * @throws java.io.UncheckedIOException when the readiness pipe cannot be opened (out of descriptors)
+     */
+    public ListenerView(ListenerOwner owner, SelectorProvider provider) {
         super(provider);
-        this.isolate = isolate;
+        this.owner = Objects.requireNonNull(owner, "owner");
+        try {
+            this.readiness = Pipe.open();
+            readiness.source().configureBlocking(false);
+            readiness.sink().configureBlocking(false);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        SelChImpl source = (SelChImpl) readiness.source();
+        this.fd = source.getFD();
+        this.fdVal = source.getFDVal();
     }
 
     @Override
     public ServerSocketChannel bind(SocketAddress local, int backlog) throws IOException {
+        SharedSocket socket;
         synchronized (stateLock) {
             if (!isOpen()) {
                 throw new ClosedChannelException();
@@ -68,24 +126,36 @@ public final class ListenerView extends ServerSocketChannel {
             if (shared != null) {
                 throw new AlreadyBoundException();
             }
-            SharedSocket socket = isolate.host().bind(isolate, local, backlog, Map.copyOf(options));
+            socket = owner.bind(local, backlog, Map.copyOf(options));
             try {
-                Selector sel = socket.channel().provider().openSelector();
-                this.accepting = isolate.isAccepting();
-                this.key = socket.channel().register(sel, accepting ? SelectionKey.OP_ACCEPT : 0);
-                this.selector = sel;
+                this.accepting = owner.isAccepting();
+                socket.dispatcher().attach(this);
                 this.shared = socket;
             } catch (IOException | RuntimeException e) {
                 socket.release();
                 throw e;
             }
         }
-        isolate.viewBound(this);
+        owner.bound(this);
         return this;
     }
 
     @Override
     public SocketChannel accept() throws IOException {
+        ensureBound();
+        markAcceptorStarted();
+        if (!isBlocking()) {
+            queueLock.lock();
+            try {
+                return track(take());
+            } finally {
+                queueLock.unlock();
+            }
+        }
+        return acceptBlocking(0);
+    }
+
+    private SharedSocket ensureBound() throws IOException {
         SharedSocket socket = shared;
         if (!isOpen()) {
             throw new ClosedChannelException();
@@ -93,122 +163,185 @@ public final class ListenerView extends ServerSocketChannel {
         if (socket == null) {
             throw new NotYetBoundException();
         }
-        markAcceptorStarted();
-        if (!isBlocking()) {
-            return accepting ? track(socket.channel().accept()) : null;
-        }
-        return acceptBlocking(socket, 0);
+        return socket;
     }
 
     /**
-     * Waits for a connection.
+     * Waits for a connection, whatever the blocking mode: from a platform or a virtual thread. Closing
+     * the view ends the wait with {@link AsynchronousCloseException}; interrupting the thread closes the
+     * view and ends it with {@link ClosedByInterruptException}, as the JDK's channels do.
      *
      * @param timeoutMillis at most this long, {@code 0} for no limit
      * @return the connection, or {@code null} when the timeout passed
      */
-    SocketChannel acceptBlocking(SharedSocket socket, long timeoutMillis) throws IOException {
+    SocketChannel acceptBlocking(long timeoutMillis) throws IOException {
+        ensureBound();
         markAcceptorStarted();
-        acceptorLeftAt = 0;
+        long nanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        boolean completed = false;
+        boolean interrupted = false;
         try {
-            return awaitConnection(socket, timeoutMillis);
+            begin();
+            queueLock.lock();
+            try {
+                while (isOpen()) {
+                    SocketChannel connection = take();
+                    if (connection != null) {
+                        completed = true;
+                        return track(connection);
+                    }
+                    try {
+                        if (timeoutMillis <= 0) {
+                            notEmpty.await();
+                        } else if (nanos <= 0) {
+                            completed = true;
+                            return null;
+                        } else {
+                            nanos = notEmpty.awaitNanos(nanos);
+                        }
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                        break;
+                    }
+                }
+            } finally {
+                queueLock.unlock();
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+                close(); // an interrupted channel operation closes the channel
+            }
         } finally {
-            acceptorLeftAt = System.nanoTime();
+            end(completed);
+        }
+        throw interrupted ? new ClosedByInterruptException() : new AsynchronousCloseException();
+    }
+
+    /** Takes the next queued connection; queueLock held. */
+    private SocketChannel take() throws IOException {
+        Queued next = queue.pollFirst();
+        if (queue.isEmpty()) {
+            unsignal();
+        }
+        return next == null ? null : next.connection();
+    }
+
+    private void unsignal() throws IOException {
+        if (signalled && !readinessClosed) {
+            drainBuffer.clear();
+            while (readiness.source().read(drainBuffer) > 0) {
+                drainBuffer.clear();
+            }
+            signalled = false;
+        }
+    }
+
+    // ---- what the dispatcher does ----
+
+    /**
+     * Queues a connection for the app (dispatcher thread).
+     *
+     * @return whether the view took it ({@code false} once closed)
+     */
+    boolean offer(SocketChannel connection) {
+        queueLock.lock();
+        try {
+            if (!isOpen() || readinessClosed) {
+                return false;
+            }
+            queue.addLast(new Queued(connection, System.nanoTime()));
+            if (!signalled) {
+                signalByte.clear();
+                readiness.sink().write(signalByte);
+                signalled = true;
+            }
+            notEmpty.signal();
+            return true;
+        } catch (IOException e) {
+            queue.pollLast();
+            return false;
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    /** @return what is queued to the view, taken away from it, in order */
+    List<SocketChannel> reclaim() {
+        queueLock.lock();
+        try {
+            List<SocketChannel> taken = new ArrayList<>(queue.size());
+            queue.forEach(q -> taken.add(q.connection()));
+            queue.clear();
+            try {
+                unsignal();
+            } catch (IOException ignored) {
+                // the pipe is broken: the view is closing
+            }
+            return taken;
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    // ---- what the owner controls and watches ----
+
+    /**
+     * Starts or stops giving this view connections; the app's acceptor keeps waiting either way.
+     *
+     * @param on whether the view takes connections
+     */
+    public void setAccepting(boolean on) {
+        accepting = on;
+        SharedSocket socket = shared;
+        if (socket != null) {
+            socket.dispatcher().changed();
+        }
+    }
+
+    /** @return whether the dispatcher gives this view connections */
+    public boolean isAccepting() {
+        return accepting && isOpen();
+    }
+
+    /** @return connections queued to this view that the app has not taken yet */
+    public int queued() {
+        queueLock.lock();
+        try {
+            return queue.size();
+        } finally {
+            queueLock.unlock();
         }
     }
 
     /**
-     * How long the app's acceptor has been away from {@code accept()} (handing a connection over, or
-     * stuck), for the hang watchdog.
+     * How long the oldest connection queued to this view has waited for the app's acceptor: a hung
+     * acceptor shows here.
+     *
+     * @param now {@link System#nanoTime()}
+     * @return nanoseconds, or 0 when nothing waits
      */
-    long acceptorAwayNanos(long now) {
-        long left = acceptorLeftAt;
-        return !isOpen() || !acceptorStarted || left == 0 ? 0 : now - left;
-    }
-
-    private SocketChannel awaitConnection(SharedSocket socket, long timeoutMillis) throws IOException {
-        long deadline = timeoutMillis > 0 ? System.nanoTime() + timeoutMillis * 1_000_000 : 0;
-        boolean completed = false;
+    public long acceptorAwayNanos(long now) {
+        queueLock.lock();
         try {
-            begin();
-            while (isOpen()) {
-                if (accepting) {
-                    SocketChannel channel = socket.channel().accept();
-                    if (channel != null) {
-                        completed = true;
-                        return track(channel);
-                    }
-                }
-                Selector sel = selector;
-                if (deadline == 0) {
-                    sel.select();
-                } else {
-                    long left = (deadline - System.nanoTime()) / 1_000_000;
-                    if (left <= 0) {
-                        completed = true;
-                        return null;
-                    }
-                    sel.select(left);
-                }
-                sel.selectedKeys().clear();
-            }
-        } catch (ClosedSelectorException closedConcurrently) {
-            // the view was closed while this acceptor waited: end() below reports it
+            Queued oldest = queue.peekFirst();
+            return oldest == null || !isOpen() ? 0 : Math.max(0, now - oldest.at());
         } finally {
-            end(completed);
-        }
-        throw new AsynchronousCloseException();
-    }
-
-    /** The app's acceptor is running: the isolate is ready. */
-    private void markAcceptorStarted() {
-        if (!acceptorStarted) {
-            acceptorStarted = true;
-            isolate.acceptorStarted();
+            queueLock.unlock();
         }
     }
 
-    /** @return the shared socket, or {@code null} while unbound or once closed */
-    SharedSocket shared() {
-        return shared;
-    }
-
-    private SocketChannel track(SocketChannel channel) {
-        if (channel == null) {
-            return null;
-        }
-        connections.add(channel);
-        if (++acceptedSincePrune >= PRUNE_EVERY) {
-            acceptedSincePrune = 0;
-            connections.removeIf(c -> !c.isOpen());
-        }
-        isolate.accepted();
-        return channel;
-    }
-
-    /** Starts or stops taking connections; the acceptor stays in {@code accept()} either way. */
-    void setAccepting(boolean on) {
-        synchronized (stateLock) {
-            accepting = on;
-            SelectionKey k = key;
-            if (k != null && k.isValid()) {
-                try {
-                    k.interestOps(on ? SelectionKey.OP_ACCEPT : 0);
-                } catch (java.nio.channels.CancelledKeyException ignored) {
-                    // closing
-                }
-                selector.wakeup();
-            }
-        }
-    }
-
-    /** @return connections this view accepted that are still open */
-    int openConnections() {
+    /** @return connections the app took from this view that are still open */
+    public int openConnections() {
         connections.removeIf(c -> !c.isOpen());
         return connections.size();
     }
 
-    /** Closes every connection this view accepted that is still open. */
-    int closeConnections() {
+    /**
+     * Closes every connection the app took from this view that is still open.
+     *
+     * @return how many were open
+     */
+    public int closeConnections() {
         int closed = 0;
         for (SocketChannel channel : connections) {
             if (channel.isOpen()) {
@@ -225,9 +358,47 @@ public final class ListenerView extends ServerSocketChannel {
     }
 
     /** @return whether the app's acceptor has called {@code accept()} on this view */
-    boolean acceptorStarted() {
+    public boolean acceptorStarted() {
         return acceptorStarted;
     }
+
+    /** @return threads waiting in a blocking accept */
+    int waitingAcceptors() {
+        queueLock.lock();
+        try {
+            return queueLock.getWaitQueueLength(notEmpty);
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    /** @return the shared socket, or {@code null} while unbound or once closed */
+    SharedSocket shared() {
+        return shared;
+    }
+
+    /** The app's acceptor is running: the copy is ready. */
+    private void markAcceptorStarted() {
+        if (!acceptorStarted) {
+            acceptorStarted = true;
+            owner.acceptorStarted(this);
+        }
+    }
+
+    private SocketChannel track(SocketChannel channel) {
+        if (channel == null) {
+            return null;
+        }
+        connections.add(channel);
+        if (++acceptedSincePrune >= PRUNE_EVERY) {
+            acceptedSincePrune = 0;
+            connections.removeIf(c -> !c.isOpen());
+        }
+        owner.accepted(this, channel);
+        return channel;
+    }
+
+    // ---- ServerSocketChannel ----
 
     @Override
     public ServerSocket socket() {
@@ -261,7 +432,7 @@ public final class ListenerView extends ServerSocketChannel {
             throw new ClosedChannelException();
         }
         synchronized (stateLock) {
-            // Options apply when the shared socket is created; later ones would change it for every isolate.
+            // Options apply when the shared socket is created; later ones would change it for every copy.
             options.put(name, value);
         }
         return this;
@@ -297,23 +468,128 @@ public final class ListenerView extends ServerSocketChannel {
             socket = shared;
             shared = null;
         }
-        Selector sel = selector;
-        if (sel != null) {
-            sel.close(); // wakes the acceptor, which then throws AsynchronousCloseException
+        List<SocketChannel> left;
+        queueLock.lock();
+        try {
+            left = new ArrayList<>(queue.size());
+            queue.forEach(q -> left.add(q.connection()));
+            queue.clear();
+            notEmpty.signalAll(); // a blocked acceptor throws AsynchronousCloseException
+            if (!isRegistered()) {
+                closeReadiness();
+            }
+        } finally {
+            queueLock.unlock();
         }
         if (socket != null) {
+            socket.dispatcher().detach(this, left);
             socket.release();
         }
-        isolate.viewClosed(this);
+        owner.closed(this);
     }
 
     @Override
     protected void implConfigureBlocking(boolean block) {
-        // accept() reads isBlocking() each call
+        // accept() reads isBlocking() each call; the readiness pipe stays non-blocking
+    }
+
+    // ---- SelChImpl: what JDK selectors need ----
+
+    @Override
+    public FileDescriptor getFD() {
+        return fd;
+    }
+
+    @Override
+    public int getFDVal() {
+        return fdVal;
+    }
+
+    @Override
+    public boolean translateAndUpdateReadyOps(int ops, SelectionKeyImpl ski) {
+        return translateReadyOps(ops, ski.nioReadyOps(), ski);
+    }
+
+    @Override
+    public boolean translateAndSetReadyOps(int ops, SelectionKeyImpl ski) {
+        return translateReadyOps(ops, 0, ski);
+    }
+
+    /** As the JDK's ServerSocketChannelImpl does. */
+    private boolean translateReadyOps(int ops, int initialOps, SelectionKeyImpl ski) {
+        int intOps = ski.nioInterestOps();
+        int oldOps = ski.nioReadyOps();
+        int newOps = initialOps;
+        if ((ops & Net.POLLNVAL) != 0) {
+            return false;
+        }
+        if ((ops & (Net.POLLERR | Net.POLLHUP)) != 0) {
+            newOps = intOps;
+            ski.nioReadyOps(newOps);
+            return (newOps & ~oldOps) != 0;
+        }
+        if ((ops & Net.POLLIN) != 0 && (intOps & SelectionKey.OP_ACCEPT) != 0) {
+            newOps |= SelectionKey.OP_ACCEPT;
+        }
+        ski.nioReadyOps(newOps);
+        return (newOps & ~oldOps) != 0;
+    }
+
+    @Override
+    public int translateInterestOps(int ops) {
+        return (ops & SelectionKey.OP_ACCEPT) != 0 ? Net.POLLIN : 0;
+    }
+
+    /** Every selector let go of the closed view: its descriptor can close now (its number is reused). */
+    @Override
+    public void kill() {
+        queueLock.lock();
+        try {
+            if (!isOpen() && !isRegistered()) {
+                closeReadiness();
+            }
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    /**
+     * Parks until a connection is queued (the JDK calls this for its own channels; kept for any caller).
+     */
+    @Override
+    public void park(int event, long nanos) throws IOException {
+        queueLock.lock();
+        try {
+            if (isOpen() && queue.isEmpty()) {
+                notEmpty.awaitNanos(nanos <= 0 ? Long.MAX_VALUE : nanos);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    private void closeReadiness() {
+        if (readinessClosed) {
+            return;
+        }
+        readinessClosed = true;
+        signalled = false;
+        try {
+            readiness.sink().close();
+        } catch (IOException ignored) {
+            // closing
+        }
+        try {
+            readiness.source().close();
+        } catch (IOException ignored) {
+            // closing
+        }
     }
 
     @Override
     public String toString() {
-        return "ListenerView[isolate=" + isolate.id() + ", shared=" + shared + "]";
+        return "ListenerView[" + owner + ", shared=" + shared + ", accepting=" + accepting + "]";
     }
 }

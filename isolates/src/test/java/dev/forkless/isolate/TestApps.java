@@ -50,6 +50,8 @@ final class TestApps {
         final CompletableFuture<Integer> exited = new CompletableFuture<>();
         final CompletableFuture<String> crashed = new CompletableFuture<>();
         final CompletableFuture<Void> ready = new CompletableFuture<>();
+        /** Dispatchers by socket, across hosts that share sockets (test-only bookkeeping). */
+        private static final Map<ServerSocketChannel, AcceptDispatcher> DISPATCHERS = new java.util.WeakHashMap<>();
         private final Map<InetSocketAddress, ServerSocketChannel> sockets;
         final Map<InetSocketAddress, Integer> binds = new ConcurrentHashMap<>();
 
@@ -60,6 +62,18 @@ final class TestApps {
         /** A host sharing its sockets with another host's, as isolates of one runtime do. */
         RecordingHost(Map<InetSocketAddress, ServerSocketChannel> sockets) {
             this.sockets = sockets;
+        }
+
+        /** One dispatcher per socket, as the runtime has; shared between hosts that share their sockets. */
+        private AcceptDispatcher dispatcherOf(ServerSocketChannel channel) throws IOException {
+            synchronized (DISPATCHERS) {
+                AcceptDispatcher dispatcher = DISPATCHERS.get(channel);
+                if (dispatcher == null) {
+                    dispatcher = new AcceptDispatcher(channel, String.valueOf(channel.getLocalAddress()));
+                    DISPATCHERS.put(channel, dispatcher);
+                }
+                return dispatcher;
+            }
         }
 
         Map<InetSocketAddress, ServerSocketChannel> sockets() {
@@ -81,11 +95,11 @@ final class TestApps {
                 }
             }
             binds.merge(key, 1, Integer::sum);
-            ServerSocketChannel shared = channel;
+            AcceptDispatcher dispatcher = dispatcherOf(channel);
             return new SharedSocket() {
                 @Override
-                public ServerSocketChannel channel() {
-                    return shared;
+                public AcceptDispatcher dispatcher() {
+                    return dispatcher;
                 }
 
                 @Override
@@ -120,6 +134,13 @@ final class TestApps {
         public void close() throws IOException {
             synchronized (sockets) {
                 for (ServerSocketChannel channel : sockets.values()) {
+                    AcceptDispatcher dispatcher;
+                    synchronized (DISPATCHERS) {
+                        dispatcher = DISPATCHERS.remove(channel);
+                    }
+                    if (dispatcher != null) {
+                        dispatcher.close();
+                    }
                     channel.close();
                 }
                 sockets.clear();

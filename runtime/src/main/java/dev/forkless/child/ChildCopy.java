@@ -1,5 +1,9 @@
 package dev.forkless.child;
 
+import dev.forkless.isolate.AcceptDispatcher;
+import dev.forkless.isolate.ListenerOwner;
+import dev.forkless.isolate.ListenerView;
+import dev.forkless.isolate.SharedSocket;
 import dev.forkless.runtime.child.ControlMessage;
 import dev.forkless.runtime.child.Unix;
 
@@ -38,7 +42,7 @@ import java.util.stream.Collectors;
  * {@link #current()}, the one piece of static state, set once by the agent before the app's
  * {@code main} (a JVM-wide hook, as the agent itself is).
  */
-public final class ChildCopy {
+public final class ChildCopy implements ListenerOwner {
 
     private static final Duration BIND_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration PUT_TIMEOUT = Duration.ofSeconds(30);
@@ -51,8 +55,8 @@ public final class ChildCopy {
     private final AtomicInteger requestIds = new AtomicInteger();
     private final Map<String, CompletableFuture<Integer>> pendingBinds = new ConcurrentHashMap<>();
     private final BlockingQueue<Integer> receivedFds = new LinkedBlockingQueue<>();
-    private final Map<InetSocketAddress, ServerSocketChannel> sockets = new HashMap<>();
-    private final List<ChildListener> listeners = new CopyOnWriteArrayList<>();
+    private final Map<InetSocketAddress, AcceptDispatcher> sockets = new HashMap<>();
+    private final List<ListenerView> listeners = new CopyOnWriteArrayList<>();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicBoolean readyReported = new AtomicBoolean();
     private final Map<String, String> state = new ConcurrentHashMap<>();
@@ -126,8 +130,9 @@ public final class ChildCopy {
 
     // ---- listeners ----
 
-    /** Whether a listener should take connections now. */
-    boolean accepting() {
+    /** Whether a listener takes connections now: not before the runtime says so, never while draining. */
+    @Override
+    public boolean isAccepting() {
         return accepting && !draining;
     }
 
@@ -136,17 +141,20 @@ public final class ChildCopy {
         return draining;
     }
 
-    void listenerBound(ChildListener listener) {
-        listeners.add(listener);
-        listener.setAccepting(accepting());
+    @Override
+    public void bound(ListenerView view) {
+        listeners.add(view);
+        view.setAccepting(isAccepting());
     }
 
-    void listenerClosed(ChildListener listener) {
-        listeners.remove(listener);
+    @Override
+    public void closed(ListenerView view) {
+        listeners.remove(view);
     }
 
-    /** The app's acceptor runs: the copy is ready, unless the app says so itself. */
-    void acceptorStarted() {
+    /** The app's acceptor runs: the copy is ready. */
+    @Override
+    public void acceptorStarted(ListenerView view) {
         ready();
     }
 
@@ -159,15 +167,15 @@ public final class ChildCopy {
 
     private void setAccepting(boolean on) {
         accepting = on;
-        for (ChildListener listener : listeners) {
-            listener.setAccepting(accepting());
+        for (ListenerView listener : listeners) {
+            listener.setAccepting(isAccepting());
         }
     }
 
     /** Stops taking connections at once; keep-alive connections close after their current response. */
     private void beginDrain() {
         draining = true;
-        for (ChildListener listener : listeners) {
+        for (ListenerView listener : listeners) {
             listener.setAccepting(false);
         }
         send(ControlMessage.of(ControlMessage.DRAINING));
@@ -176,26 +184,30 @@ public final class ChildCopy {
 
     int openConnections() {
         int open = 0;
-        for (ChildListener listener : listeners) {
+        for (ListenerView listener : listeners) {
             open += listener.openConnections();
         }
         return open;
     }
 
     /**
-     * The runtime's listening socket for an address: asked for once per address, then shared by every
-     * listener of the app on it.
+     * The runtime's listening socket for an address, with this JVM's dispatcher on it: asked for once per
+     * address, then shared by every listener of the app on it. A dispatcher accepts only while a view
+     * takes connections, so a standby or draining child leaves connections in the kernel's backlog for
+     * the other children.
      */
-    ServerSocketChannel listeningSocket(SocketAddress requested, int backlog, Map<SocketOption<?>, Object> options)
+    @Override
+    public SharedSocket bind(SocketAddress requested, int backlog, Map<SocketOption<?>, Object> options)
             throws IOException {
         InetSocketAddress key = key(requested);
         synchronized (sockets) {
-            ServerSocketChannel channel = sockets.get(key);
-            if (channel == null || !channel.isOpen()) {
-                channel = requestSocket(key, backlog, options);
-                sockets.put(key, channel);
+            AcceptDispatcher dispatcher = sockets.get(key);
+            if (dispatcher == null) {
+                ServerSocketChannel received = requestSocket(key, backlog, options);
+                dispatcher = new AcceptDispatcher(received, key.getHostString() + ":" + key.getPort());
+                sockets.put(key, dispatcher);
             }
-            return channel;
+            return SharedSocket.of(dispatcher);
         }
     }
 
@@ -506,7 +518,7 @@ public final class ChildCopy {
 
     private long acceptorAwayNanos(long now) {
         long away = 0;
-        for (ChildListener listener : listeners) {
+        for (ListenerView listener : listeners) {
             away = Math.max(away, listener.acceptorAwayNanos(now));
         }
         return away;

@@ -14,7 +14,7 @@ import java.nio.channels.spi.SelectorProvider;
 /**
  * The selector provider of a child JVM ({@code -Djava.nio.channels.spi.SelectorProvider=} this class):
  * the JDK's own provider for everything, except that an app's TCP listening channel is a
- * {@link ChildListener}, whose bind takes the runtime's listening socket for the address. Netty opens its
+ * {@link dev.forkless.isolate.ListenerView} owned by the {@link ChildCopy}, whose bind takes the runtime's listening socket for the address. Netty opens its
  * server channels through {@code SelectorProvider.provider()}; Tomcat, Jetty, XNIO and the JDK's
  * {@code HttpServer} through {@code ServerSocketChannel.open()}: both come here. ({@code new
  * java.net.ServerSocket(...)} does not: such an app binds a port of its own.)
@@ -74,7 +74,7 @@ public final class ChildSelectorProvider extends SelectorProvider {
         if (copy == null) {
             return family == null ? jdk.openServerSocketChannel() : jdk.openServerSocketChannel(family);
         }
-        return new ChildListener(this, copy);
+        return new dev.forkless.isolate.ListenerView(copy, this);
     }
 
     @Override

@@ -23,13 +23,31 @@ final class ChildAgentJar {
     private ChildAgentJar() {
     }
 
+    /**
+     * Run from a build's class folder (tests that embed the runtime): the agent jar the build wrote next
+     * to it, {@code target/forkless-child.jar}.
+     */
+    private static Path besideClasses() {
+        try {
+            Path classes = Path.of(ChildAgentJar.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path jar = classes.resolveSibling("forkless-child.jar");
+            return Files.isDirectory(classes) && Files.isRegularFile(jar) ? jar : null;
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            return null;
+        }
+    }
+
     /** @return the agent jar on disk, written if it is not there yet */
     static Path path() {
         byte[] bytes;
         try (InputStream in = ChildAgentJar.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
-                throw new IllegalStateException("this build of Forkless has no child agent (" + RESOURCE
-                        + "): process mode needs runtime.jar as packaged");
+                Path built = besideClasses();
+                if (built == null) {
+                    throw new IllegalStateException("this build of Forkless has no child agent (" + RESOURCE
+                            + "): process mode needs runtime.jar as packaged");
+                }
+                return built;
             }
             bytes = in.readAllBytes();
         } catch (IOException e) {

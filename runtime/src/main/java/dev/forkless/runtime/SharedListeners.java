@@ -1,5 +1,6 @@
 package dev.forkless.runtime;
 
+import dev.forkless.isolate.AcceptDispatcher;
 import dev.forkless.isolate.SharedSocket;
 
 import java.io.IOException;
@@ -61,6 +62,10 @@ final class SharedListeners implements AutoCloseable {
     synchronized void adopt(InetSocketAddress requested, ServerSocketChannel channel) throws IOException {
         channel.configureBlocking(false);
         SharedListener listener = new SharedListener(channel, (InetSocketAddress) channel.getLocalAddress());
+        SharedListener previous = byRequest.get(key(requested));
+        if (previous != null) {
+            previous.close();
+        }
         byRequest.put(key(requested), listener);
         onListening.accept(listener.localAddress());
     }
@@ -99,16 +104,21 @@ final class SharedListeners implements AutoCloseable {
         throw new UnsupportedOperationException("cannot share a listener on " + requested);
     }
 
-    /** One runtime-owned listening socket and the count of isolate views on it. */
+    /**
+     * One runtime-owned listening socket, its dispatcher (which accepts for the isolates' views, and
+     * only while one of them takes connections) and the count of copies on it.
+     */
     static final class SharedListener {
 
         private final ServerSocketChannel channel;
         private final InetSocketAddress localAddress;
+        private final AcceptDispatcher dispatcher;
         private int views;
 
-        private SharedListener(ServerSocketChannel channel, InetSocketAddress localAddress) {
+        private SharedListener(ServerSocketChannel channel, InetSocketAddress localAddress) throws IOException {
             this.channel = channel;
             this.localAddress = localAddress;
+            this.dispatcher = new AcceptDispatcher(channel, localAddress.getHostString() + ":" + localAddress.getPort());
         }
 
         @SuppressWarnings({"unchecked", "rawtypes"})
@@ -142,8 +152,8 @@ final class SharedListeners implements AutoCloseable {
                 private boolean released;
 
                 @Override
-                public ServerSocketChannel channel() {
-                    return channel;
+                public AcceptDispatcher dispatcher() {
+                    return dispatcher;
                 }
 
                 @Override
@@ -176,6 +186,7 @@ final class SharedListeners implements AutoCloseable {
         }
 
         void close() {
+            dispatcher.close();
             try {
                 channel.close();
             } catch (IOException ignored) {

@@ -1,0 +1,301 @@
+package dev.forkless.isolate;
+
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Accepts every connection of one listening socket and hands each to the next {@link ListenerView} that
+ * takes connections, round-robin: Node.js cluster's round-robin mode, inside one JVM.
+ *
+ * <p>One platform thread per socket, started when the first view attaches. It accepts only while some
+ * attached view takes connections; otherwise it leaves them in the kernel's backlog, where they wait
+ * (neither refused nor lost) until a view takes connections again. A view that stops taking connections
+ * while others still do gives back what was queued to it and not yet taken by the app: the dispatcher
+ * hands those on first, in their order. A view that stops while no other view takes connections keeps
+ * its queue (a draining copy serves what it was given). A view that closes gives its queue back; the
+ * connections wait in the dispatcher until a view takes them, and are closed only when the dispatcher
+ * closes.
+ *
+ * <p>The dispatcher never closes the listening channel: its owner does, after {@link #close()}.
+ */
+public final class AcceptDispatcher implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger("forkless.listener");
+    /** Accepts per wake-up at most, so the thread also sees view changes under a flood. */
+    private static final int BATCH = 64;
+    /** How long to wait after accept failed (for instance out of file descriptors) before trying again. */
+    private static final long BACKOFF_MILLIS = 100;
+    private static final ListenerView[] NO_VIEWS = new ListenerView[0];
+
+    private final ServerSocketChannel channel;
+    private final String name;
+    private final Selector selector;
+    private final List<ListenerView> views = new CopyOnWriteArrayList<>();
+    /** Connections accepted (or given back) that no view has taken yet; guarded by itself. */
+    private final ArrayDeque<SocketChannel> pending = new ArrayDeque<>();
+    private final AtomicBoolean changed = new AtomicBoolean();
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final LongAdder accepted = new LongAdder();
+    private volatile boolean closed;
+    private volatile Thread thread;
+    /** Round-robin position; dispatcher thread only. */
+    private int next;
+
+    /**
+     * A dispatcher for a bound listening channel; it switches the channel to non-blocking mode.
+     *
+     * @param channel the listening channel (bound)
+     * @param name    what the thread and the log call it (the address)
+     * @throws IOException when no selector can be opened
+     */
+    public AcceptDispatcher(ServerSocketChannel channel, String name) throws IOException {
+        this.channel = Objects.requireNonNull(channel, "channel");
+        this.name = Objects.requireNonNull(name, "name");
+        if (channel.isBlocking()) {
+            channel.configureBlocking(false);
+        }
+        this.selector = channel.provider().openSelector();
+    }
+
+    /** @return the listening channel */
+    public ServerSocketChannel channel() {
+        return channel;
+    }
+
+    /** @return connections accepted from the socket so far */
+    public long acceptedConnections() {
+        return accepted.sum();
+    }
+
+    /** @return connections accepted (or given back by a closed view) that no view holds yet */
+    public int pending() {
+        synchronized (pending) {
+            return pending.size();
+        }
+    }
+
+    /** @return views attached now */
+    public int views() {
+        return views.size();
+    }
+
+    /**
+     * Stops accepting and ends the thread. Connections no view holds are closed; views keep what is
+     * queued to them. The listening channel stays open.
+     */
+    @Override
+    public void close() {
+        closed = true;
+        selector.wakeup();
+        Thread t = thread;
+        if (t != null && t != Thread.currentThread()) {
+            boolean interrupted = false;
+            while (t.isAlive()) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        try {
+            selector.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+        synchronized (pending) {
+            pending.forEach(AcceptDispatcher::closeQuietly);
+            pending.clear();
+        }
+    }
+
+    // ---- what views tell their dispatcher ----
+
+    /** A view bound: it gets connections from now on, while it takes them. */
+    void attach(ListenerView view) throws IOException {
+        if (closed) {
+            throw new ClosedChannelException();
+        }
+        views.add(view);
+        if (started.compareAndSet(false, true)) {
+            thread = Thread.ofPlatform().daemon(true).name("forkless-accept " + name).start(this::run);
+        }
+        changed();
+    }
+
+    /** A view closed; what was queued to it and not taken by the app goes to the next views, in order. */
+    void detach(ListenerView view, List<SocketChannel> queued) {
+        views.remove(view);
+        if (!queued.isEmpty()) {
+            synchronized (pending) {
+                for (int i = queued.size() - 1; i >= 0; i--) {
+                    pending.addFirst(queued.get(i));
+                }
+            }
+            if (closed) {
+                queued.forEach(AcceptDispatcher::closeQuietly);
+            }
+        }
+        changed();
+    }
+
+    /** A view started or stopped taking connections. */
+    void changed() {
+        changed.set(true);
+        selector.wakeup();
+    }
+
+    // ---- the dispatcher thread ----
+
+    private void run() {
+        SelectionKey key;
+        try {
+            key = channel.register(selector, 0);
+        } catch (ClosedChannelException | ClosedSelectorException e) {
+            return;
+        }
+        int interest = 0;
+        long backoffUntil = 0;
+        try {
+            while (!closed) {
+                ListenerView[] all = views.toArray(NO_VIEWS);
+                boolean anyAccepting = anyAccepting(all);
+                if (changed.getAndSet(false) && anyAccepting) {
+                    reclaim(all);
+                }
+                boolean nothingPending = handOutPending(all);
+                boolean backingOff = backoffUntil != 0 && System.nanoTime() - backoffUntil < 0;
+                int want = anyAccepting && nothingPending && !backingOff ? SelectionKey.OP_ACCEPT : 0;
+                if (want != interest) {
+                    key.interestOps(want);
+                    interest = want;
+                }
+                if (backingOff) {
+                    selector.select(Math.max(1, (backoffUntil - System.nanoTime()) / 1_000_000));
+                } else {
+                    backoffUntil = 0;
+                    selector.select();
+                }
+                boolean ready = selector.selectedKeys().remove(key);
+                if (ready && want != 0 && !closed) {
+                    backoffUntil = acceptSome();
+                }
+            }
+        } catch (ClosedSelectorException | java.nio.channels.CancelledKeyException e) {
+            // closed
+        } catch (IOException | RuntimeException e) {
+            if (!closed) {
+                LOG.log(System.Logger.Level.ERROR, "accepting on " + name + " failed; no more connections are "
+                        + "accepted on it", e);
+            }
+        }
+    }
+
+    /** @return 0, or when to try again (System.nanoTime) after accept failed */
+    private long acceptSome() {
+        for (int i = 0; i < BATCH; i++) {
+            SocketChannel connection;
+            try {
+                connection = channel.accept();
+            } catch (ClosedChannelException e) {
+                closed = true;
+                return 0;
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "accept on " + name + " failed: " + e.getMessage()
+                        + "; trying again in " + BACKOFF_MILLIS + " ms");
+                return System.nanoTime() + BACKOFF_MILLIS * 1_000_000;
+            }
+            if (connection == null) {
+                return 0;
+            }
+            accepted.increment();
+            if (!handOut(views.toArray(NO_VIEWS), connection)) {
+                synchronized (pending) {
+                    pending.addLast(connection);
+                }
+                return 0;
+            }
+        }
+        return 0;
+    }
+
+    /** Gives a connection to the next view that takes it. */
+    private boolean handOut(ListenerView[] all, SocketChannel connection) {
+        int n = all.length;
+        for (int i = 0; i < n; i++) {
+            ListenerView view = all[Math.floorMod(next++, n)];
+            if (view.isAccepting() && view.offer(connection)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** @return whether nothing is left pending */
+    private boolean handOutPending(ListenerView[] all) {
+        synchronized (pending) {
+            SocketChannel first;
+            while ((first = pending.peekFirst()) != null) {
+                if (first.isOpen() && !handOut(all, first)) {
+                    return false;
+                }
+                pending.pollFirst();
+            }
+            return true;
+        }
+    }
+
+    /** Takes back what views that stopped taking connections still hold, to hand it to the others first. */
+    private void reclaim(ListenerView[] all) {
+        List<SocketChannel> back = new ArrayList<>();
+        for (ListenerView view : all) {
+            if (!view.isAccepting()) {
+                back.addAll(view.reclaim());
+            }
+        }
+        if (!back.isEmpty()) {
+            synchronized (pending) {
+                for (int i = back.size() - 1; i >= 0; i--) {
+                    pending.addFirst(back.get(i));
+                }
+            }
+        }
+    }
+
+    private static boolean anyAccepting(ListenerView[] all) {
+        for (ListenerView view : all) {
+            if (view.isAccepting()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void closeQuietly(SocketChannel connection) {
+        try {
+            connection.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AcceptDispatcher[" + name + ", views=" + views.size() + "]";
+    }
+}

@@ -24,14 +24,14 @@ final class ChildAgentJar {
     }
 
     /**
-     * Run from a build's class folder (tests that embed the runtime): the agent jar the build wrote next
-     * to it, {@code target/forkless-child.jar}.
+     * Run from a build's class folder or its thin jar (tests, programs that embed the runtime from the
+     * build): the agent jar the build wrote next to it, {@code target/forkless-child.jar}.
      */
     private static Path besideClasses() {
         try {
             Path classes = Path.of(ChildAgentJar.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             Path jar = classes.resolveSibling("forkless-child.jar");
-            return Files.isDirectory(classes) && Files.isRegularFile(jar) ? jar : null;
+            return Files.isRegularFile(jar) ? jar : null;
         } catch (java.net.URISyntaxException | RuntimeException e) {
             return null;
         }

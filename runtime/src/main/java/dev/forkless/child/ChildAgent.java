@@ -33,7 +33,7 @@ public final class ChildAgent {
      * Runs before the app's {@code main}.
      *
      * @param options see the class comment
-     * @param inst    the instrumentation, used only to open {@code sun.nio.ch} to this agent
+     * @param inst    the instrumentation: opens {@code sun.nio.ch} to this agent, and lets {@link ExitHook} see exits
      */
     public static void premain(String options, Instrumentation inst) {
         String[] words = options == null ? new String[0] : options.split(",", -1);
@@ -50,6 +50,7 @@ public final class ChildAgent {
                 Long.parseLong(words[4]));
         System.setProperty(ID_PROPERTY, words[2]);
         System.setProperty(MODE_PROPERTY, "process");
+        ExitHook.install(inst, copy::beforeExit);
         copy.start(words[5]);
     }
 
@@ -61,6 +62,6 @@ public final class ChildAgent {
         Module base = Object.class.getModule();
         Module me = ChildAgent.class.getModule();
         inst.redefineModule(base, Set.of(), Map.of("sun.nio.ch", Set.of(me)),
-                Map.of("sun.nio.ch", Set.of(me), "java.io", Set.of(me)), Set.of(), Map.of());
+                Map.of("sun.nio.ch", Set.of(me), "java.io", Set.of(me), "java.lang", Set.of(me)), Set.of(), Map.of());
     }
 }

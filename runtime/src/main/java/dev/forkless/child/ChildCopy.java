@@ -59,6 +59,9 @@ public final class ChildCopy implements ListenerOwner {
     private final List<ListenerView> listeners = new CopyOnWriteArrayList<>();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicBoolean readyReported = new AtomicBoolean();
+    private final AtomicBoolean exitReported = new AtomicBoolean();
+    /** The child itself ends the JVM (stop, halt when the runtime is gone): no drain before it. */
+    private volatile boolean ownExit;
     private final Map<String, String> state = new ConcurrentHashMap<>();
     private final CompletableFuture<Void> snapshotReceived = new CompletableFuture<>();
     private final Map<String, CompletableFuture<String>> pendingPuts = new ConcurrentHashMap<>();
@@ -102,7 +105,7 @@ public final class ChildCopy implements ListenerOwner {
             copy.snapshotReceived.get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException | ExecutionException | TimeoutException e) {
             System.err.println("forkless: child " + id + ": the runtime did not send the shared state");
-            Runtime.getRuntime().halt(1);
+            copy.exitNow(1);
         }
         CURRENT.complete(copy);
         return copy;
@@ -380,6 +383,7 @@ public final class ChildCopy implements ListenerOwner {
         }
         // No child outlives its runtime: the channel closed, so the runtime is gone (or gave up on us).
         if (!stopping.get()) {
+            ownExit = true;
             System.err.flush();
             Runtime.getRuntime().halt(1);
         }
@@ -445,6 +449,26 @@ public final class ChildCopy implements ListenerOwner {
 
     // ---- how the copy ends ----
 
+    /**
+     * The app calls {@code Runtime.exit} or {@code halt} (any path): the copy reports its exit, stops
+     * taking connections and, for at most the drain timeout, lets its open connections close between
+     * requests; then the JVM goes on exiting (shutdown hooks for {@code exit}, none for {@code halt}).
+     */
+    void beforeExit(int status) {
+        if (ownExit || stopping.get() || !exitReported.compareAndSet(false, true)) {
+            return;
+        }
+        sendStats();
+        send(ControlMessage.of(ControlMessage.EXITED, status));
+        if (!draining) {
+            beginDrain();
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainMillis);
+        while (openConnections() > 0 && System.nanoTime() < deadline && !ownExit) {
+            sleep(10);
+        }
+    }
+
     private void uncaught(Thread thread, Throwable cause) {
         StringWriter trace = new StringWriter();
         cause.printStackTrace(new PrintWriter(trace));
@@ -473,6 +497,7 @@ public final class ChildCopy implements ListenerOwner {
         if (!stopping.compareAndSet(false, true)) {
             return;
         }
+        ownExit = true;
         if (!draining) {
             beginDrain();
         }
@@ -488,6 +513,7 @@ public final class ChildCopy implements ListenerOwner {
     }
 
     private void exitNow(int status) {
+        ownExit = true;
         System.out.flush();
         System.err.flush();
         Runtime.getRuntime().halt(status);

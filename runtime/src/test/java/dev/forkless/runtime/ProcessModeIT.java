@@ -150,7 +150,8 @@ class ProcessModeIT {
         try (RuntimeProcess runtime = RuntimeProcess.start("--compare", "--isolates", "1", "--duration", "1s",
                 "--connections", "4", "--report", report.toString(),
                 RuntimeProcess.demoJar().toString(), "--port", "0", "--host", "127.0.0.1")) {
-            assertEquals(0, runtime.awaitExit(Duration.ofSeconds(150)), runtime.output());
+            // both modes, each started, loaded, crashed and reloaded: minutes on a busy 2-core machine
+            assertEquals(0, runtime.awaitExit(Duration.ofSeconds(300)), runtime.output());
             String json = Files.readString(report.resolve("compare.json"));
             Matcher rows = Pattern.compile("\\{\"metric\": \"([^\"]+)\", \"unit\": \"[^\"]+\", \"isolate\": ([^,]+), "
                     + "\"process\": ([^}]+)}").matcher(json);

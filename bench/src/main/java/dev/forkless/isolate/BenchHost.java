@@ -11,13 +11,14 @@ import java.util.Map;
 
 /**
  * The least an {@link Isolate} needs to run outside the runtime: a host that binds one real shared
- * socket per address (non-blocking, as the runtime's {@code SharedListeners} do) and ignores reports.
+ * socket per address with its dispatcher (as the runtime's {@code SharedListeners} do) and ignores reports.
  * The benchmarks live in the isolate package to reach {@link Isolate#openListener}, which the rewritten
  * {@code ServerSocketChannel.open()} calls in an app.
  */
 final class BenchHost implements IsolateHost, AutoCloseable {
 
     private ServerSocketChannel channel;
+    private AcceptDispatcher dispatcher;
 
     /** An isolate of the demo that is never started (its loader over the demo's jars is built but loads nothing). */
     static Isolate isolate(BenchHost host) {
@@ -32,18 +33,9 @@ final class BenchHost implements IsolateHost, AutoCloseable {
             channel = ServerSocketChannel.open();
             channel.bind(requested, backlog);
             channel.configureBlocking(false);
+            dispatcher = new AcceptDispatcher(channel, "bench");
         }
-        ServerSocketChannel shared = channel;
-        return new SharedSocket() {
-            @Override
-            public ServerSocketChannel channel() {
-                return shared;
-            }
-
-            @Override
-            public void release() {
-            }
-        };
+        return SharedSocket.of(dispatcher);
     }
 
     @Override
@@ -61,6 +53,7 @@ final class BenchHost implements IsolateHost, AutoCloseable {
     @Override
     public synchronized void close() throws IOException {
         if (channel != null) {
+            dispatcher.close();
             channel.close();
         }
     }

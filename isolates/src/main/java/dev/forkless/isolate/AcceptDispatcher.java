@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.LongAdder;
  * Accepts every connection of one listening socket and hands each to the next {@link ListenerView} that
  * takes connections, round-robin: Node.js cluster's round-robin mode, inside one JVM.
  *
- * <p>One platform thread per socket, started when the first view attaches. It accepts only while some
+ * <p>One platform thread per socket (the runtime's own work runs on platform threads), in the JVM's root
+ * thread group, started when the first view attaches. It accepts only while some
  * attached view takes connections; otherwise it leaves them in the kernel's backlog, where they wait
  * (neither refused nor lost) until a view takes connections again. A view that stops taking connections
  * while others still do gives back what was queued to it and not yet taken by the app: the dispatcher
@@ -133,7 +134,13 @@ public final class AcceptDispatcher implements AutoCloseable {
         }
         views.add(view);
         if (started.compareAndSet(false, true)) {
-            thread = Thread.ofPlatform().daemon(true).name("forkless-accept " + name).start(this::run);
+            // The first bind comes on an app's thread: the dispatcher must not join its isolate's thread
+            // group, nor keep its loader as context loader (it outlives the isolate).
+            Thread t = Thread.ofPlatform().daemon(true).name("forkless-accept " + name).group(rootGroup())
+                    .inheritInheritableThreadLocals(false).unstarted(this::run);
+            t.setContextClassLoader(AcceptDispatcher.class.getClassLoader());
+            thread = t;
+            t.start();
         }
         changed();
     }
@@ -275,6 +282,14 @@ public final class AcceptDispatcher implements AutoCloseable {
                 }
             }
         }
+    }
+
+    private static ThreadGroup rootGroup() {
+        ThreadGroup group = Thread.currentThread().getThreadGroup();
+        while (group.getParent() != null) {
+            group = group.getParent();
+        }
+        return group;
     }
 
     private static boolean anyAccepting(ListenerView[] all) {

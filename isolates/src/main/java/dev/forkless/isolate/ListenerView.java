@@ -105,7 +105,8 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         super(provider);
         this.owner = Objects.requireNonNull(owner, "owner");
         try {
-            this.readiness = Pipe.open();
+            // the JDK's own pipe, whatever provider the JVM was given: its source must be a SelChImpl
+            this.readiness = sun.nio.ch.DefaultSelectorProvider.get().openPipe();
             readiness.source().configureBlocking(false);
             readiness.sink().configureBlocking(false);
         } catch (IOException e) {
@@ -145,12 +146,14 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         ensureBound();
         markAcceptorStarted();
         if (!isBlocking()) {
+            SocketChannel connection;
             queueLock.lock();
             try {
-                return track(take());
+                connection = take();
             } finally {
                 queueLock.unlock();
             }
+            return track(connection);
         }
         return acceptBlocking(0);
     }
@@ -175,20 +178,21 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
      * @return the connection, or {@code null} when the timeout passed
      */
     SocketChannel acceptBlocking(long timeoutMillis) throws IOException {
-        ensureBound();
+        SharedSocket socket = ensureBound();
         markAcceptorStarted();
         long nanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         boolean completed = false;
         boolean interrupted = false;
+        SocketChannel taken = null;
         try {
             begin();
             queueLock.lock();
             try {
                 while (isOpen()) {
-                    SocketChannel connection = take();
-                    if (connection != null) {
+                    taken = take();
+                    if (taken != null) {
                         completed = true;
-                        return track(connection);
+                        break;
                     }
                     try {
                         if (timeoutMillis <= 0) {
@@ -212,7 +216,18 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
                 close(); // an interrupted channel operation closes the channel
             }
         } finally {
-            end(completed);
+            try {
+                end(completed);
+            } catch (IOException closedMeanwhile) {
+                if (taken != null) {
+                    // interrupted or closed as the connection was taken: it goes to another view, not lost
+                    socket.dispatcher().detach(this, List.of(taken));
+                }
+                throw closedMeanwhile;
+            }
+        }
+        if (completed) {
+            return track(taken); // null when the timeout passed
         }
         throw interrupted ? new ClosedByInterruptException() : new AsynchronousCloseException();
     }

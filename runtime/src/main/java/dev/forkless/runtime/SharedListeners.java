@@ -62,10 +62,6 @@ final class SharedListeners implements AutoCloseable {
     synchronized void adopt(InetSocketAddress requested, ServerSocketChannel channel) throws IOException {
         channel.configureBlocking(false);
         SharedListener listener = new SharedListener(channel, (InetSocketAddress) channel.getLocalAddress());
-        SharedListener previous = byRequest.get(key(requested));
-        if (previous != null) {
-            previous.close();
-        }
         byRequest.put(key(requested), listener);
         onListening.accept(listener.localAddress());
     }

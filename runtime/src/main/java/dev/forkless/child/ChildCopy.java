@@ -441,7 +441,8 @@ public final class ChildCopy implements ListenerOwner {
             }
             case ControlMessage.UNLOAD -> {
                 long grace = Long.parseLong(message.arg(0));
-                Thread.ofPlatform().name("forkless-unload").start(() -> stop(0, Duration.ofMillis(grace)));
+                // the runtime has drained this copy for the drain timeout: what is still open is closed now
+                Thread.ofPlatform().name("forkless-unload").start(() -> stop(0, Duration.ofMillis(grace), true));
             }
             default -> System.err.println("forkless: unknown control message " + message.type());
         }
@@ -482,7 +483,7 @@ public final class ChildCopy implements ListenerOwner {
         try {
             sun.misc.Signal.handle(new sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN);
             sun.misc.Signal.handle(new sun.misc.Signal("TERM"),
-                    s -> Thread.ofPlatform().name("forkless-sigterm").start(() -> stop(143, Duration.ofMillis(drainMillis))));
+                    s -> Thread.ofPlatform().name("forkless-sigterm").start(() -> stop(143, Duration.ofMillis(drainMillis), false)));
         } catch (IllegalArgumentException unsupported) {
             // keep the JVM's defaults
         }
@@ -491,15 +492,21 @@ public final class ChildCopy implements ListenerOwner {
     /**
      * Stops the copy as the app would stop alone on SIGTERM: no new connection at once, then
      * {@code System.exit}, which runs the app's shutdown hooks (its servers' graceful shutdown); halted
-     * if that takes longer than {@code grace}.
+     * if that takes longer than {@code grace}. With {@code closeConnections} (an unload, after the
+     * runtime's drain timeout) the connections still open are closed first, as an isolate's are.
      */
-    private void stop(int status, Duration grace) {
+    private void stop(int status, Duration grace, boolean closeConnections) {
         if (!stopping.compareAndSet(false, true)) {
             return;
         }
         ownExit = true;
         if (!draining) {
             beginDrain();
+        }
+        if (closeConnections) {
+            for (ListenerView listener : listeners) {
+                listener.closeConnections();
+            }
         }
         Thread.ofPlatform().daemon(true).name("forkless-stop-timeout").start(() -> {
             sleep(Math.max(1, grace.toMillis()));

@@ -30,12 +30,18 @@ public final class SharedState {
      */
     public static String get(String key) {
         Objects.requireNonNull(key, "key");
+        if (ChildBridge.ACTIVE) {
+            return ChildBridge.get(key);
+        }
         Isolate isolate = Isolate.of(WALKER.getCallerClass());
         return isolate == null ? ALONE.get(key) : isolate.inbox().get(key);
     }
 
     /** @return an immutable snapshot of every key and value this copy sees */
     public static Map<String, String> all() {
+        if (ChildBridge.ACTIVE) {
+            return ChildBridge.all();
+        }
         Isolate isolate = Isolate.of(WALKER.getCallerClass());
         return Map.copyOf(isolate == null ? ALONE : isolate.inbox().all());
     }
@@ -51,6 +57,10 @@ public final class SharedState {
     public static void put(String key, String value) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(value, "value");
+        if (ChildBridge.ACTIVE) {
+            ChildBridge.put(key, value);
+            return;
+        }
         Isolate isolate = Isolate.of(WALKER.getCallerClass());
         if (isolate == null) {
             ALONE.put(key, value);
@@ -66,6 +76,10 @@ public final class SharedState {
      */
     public static void remove(String key) {
         Objects.requireNonNull(key, "key");
+        if (ChildBridge.ACTIVE) {
+            ChildBridge.put(key, null);
+            return;
+        }
         Isolate isolate = Isolate.of(WALKER.getCallerClass());
         if (isolate == null) {
             ALONE.remove(key);
@@ -83,6 +97,10 @@ public final class SharedState {
      */
     public static void onChange(BiConsumer<String, String> listener) {
         Objects.requireNonNull(listener, "listener");
+        if (ChildBridge.ACTIVE) {
+            ChildBridge.onChange(listener);
+            return;
+        }
         Isolate isolate = Isolate.of(WALKER.getCallerClass());
         if (isolate != null) {
             isolate.inbox().onChange(listener);

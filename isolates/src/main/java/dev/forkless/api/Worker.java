@@ -24,6 +24,9 @@ public final class Worker {
      * @return the copy's id, or {@code "none"} when the app runs alone
      */
     public static String id() {
+        if (ChildBridge.ACTIVE) {
+            return ChildBridge.id();
+        }
         Isolate isolate = Isolate.of(WALKER.getCallerClass());
         return isolate == null ? "none" : isolate.id();
     }
@@ -34,6 +37,9 @@ public final class Worker {
      * @return the mode
      */
     public static Mode mode() {
+        if (ChildBridge.ACTIVE) {
+            return Mode.PROCESS;
+        }
         Isolate isolate = Isolate.of(WALKER.getCallerClass());
         return isolate == null ? Mode.NONE : isolate.mode();
     }
@@ -43,6 +49,10 @@ public final class Worker {
      * started to accept connections. Without this call a copy is ready once it accepts on its listener.
      */
     public static void ready() {
+        if (ChildBridge.ACTIVE) {
+            ChildBridge.ready();
+            return;
+        }
         Isolate isolate = Isolate.of(WALKER.getCallerClass());
         if (isolate != null) {
             isolate.signalReady();

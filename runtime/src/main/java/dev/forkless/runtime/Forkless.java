@@ -97,7 +97,7 @@ public final class Forkless implements AutoCloseable {
         this.mode = new java.util.concurrent.atomic.AtomicReference<>(builder.mode);
         this.supervisor = new Supervisor(
                 (id, accepting, events) -> mode.get() == Worker.Mode.PROCESS
-                        ? new ProcessCopy(id, builder.currentApp(), builder.args, builder.childJvmArgs(),
+                        ? new ProcessCopy(id, noteNativeTransports(builder.currentApp()), builder.args, builder.childJvmArgs(),
                                 accepting, builder.policy.drainTimeout(), listeners, console, exchange, events,
                                 builder.environmentOf(id, false))
                         : new IsolateCopy(id, noteNativeTransports(builder.currentApp()), builder.args, accepting, listeners,
@@ -487,8 +487,7 @@ public final class Forkless implements AutoCloseable {
         /** The child JVMs' options: the user's, and what the runtime's settings mean for a child. */
         List<String> childJvmArgs() {
             List<String> all = new ArrayList<>(jvmArgs);
-            all.add("-D" + dev.forkless.runtime.child.ChildMain.LOOP_CHECKS + "=" + loopChecks);
-            all.add("-D" + dev.forkless.runtime.child.ChildMain.INBOX + "=" + inboxCapacity + ":"
+            all.add("-D" + dev.forkless.child.ChildAgent.INBOX_PROPERTY + "=" + inboxCapacity + ":"
                     + (overflow == Overflow.BLOCK ? "block" : "drop"));
             return List.copyOf(all);
         }

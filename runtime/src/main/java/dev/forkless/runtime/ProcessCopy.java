@@ -4,7 +4,6 @@ import dev.forkless.isolate.AppJar;
 import dev.forkless.isolate.BadAppException;
 import dev.forkless.isolate.Isolate;
 import dev.forkless.isolate.SharedSocket;
-import dev.forkless.runtime.child.ChildMain;
 import dev.forkless.runtime.child.ControlMessage;
 import dev.forkless.runtime.child.Unix;
 
@@ -38,11 +37,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A copy that runs as a child JVM: the same {@code java} as the runtime, running {@link ChildMain} over
- * the app. The child runs the app in one isolate of mode {@code process}, so the same exit and listen
- * interception works in it; its binds come to this object over the control channel (a Unix domain
- * socket), which answers with the runtime's own listening socket, passed as a descriptor
- * ({@code SCM_RIGHTS}). Every child accepts from that one socket.
+ * A copy that runs as a child JVM: the same {@code java} as the runtime, running the app as
+ * {@code java -jar app.jar} would (its own main class and class path, the system class loader, no
+ * isolate loader, no rewriting), with the child agent ({@code forkless-child.jar}, see
+ * {@link ChildAgentJar}) before its {@code main}. The app's binds come to this object over the control
+ * channel (a Unix domain socket), which answers with the runtime's own listening socket, passed as a
+ * descriptor ({@code SCM_RIGHTS}). Every child accepts from that one socket.
  *
  * <p>The child's standard output and error come here through pipes and are printed line by line behind
  * the copy's tag. When the control channel closes, the child halts: no child outlives the runtime.
@@ -52,13 +52,10 @@ final class ProcessCopy implements Copy {
     private static final System.Logger LOG = System.getLogger("forkless.process");
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration EXIT_MARGIN = Duration.ofSeconds(3);
-    private static final List<String> CHILD_JVM_FLAGS = List.of(
-            "--add-opens=java.base/java.util=ALL-UNNAMED",
-            "--add-opens=java.base/java.lang=ALL-UNNAMED",
-            "--add-opens=java.logging/java.util.logging=ALL-UNNAMED",
-            "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-            "--add-opens=java.base/java.io=ALL-UNNAMED",
-            "--enable-native-access=ALL-UNNAMED");
+    /** The agent passes descriptors over the control socket through java.lang.foreign. */
+    private static final List<String> CHILD_JVM_FLAGS = List.of("--enable-native-access=ALL-UNNAMED");
+    private static final String NETTY_NO_NATIVE = "io.netty.transport.noNative";
+    private static final String CHILD_SELECTOR_PROVIDER = "dev.forkless.child.ChildSelectorProvider";
 
     private final String id;
     private final AppJar app;
@@ -122,24 +119,51 @@ final class ProcessCopy implements Copy {
         return p == null ? 0 : p.pid();
     }
 
-    /** The child's command line. */
+    /**
+     * The child's command line: the app as {@code java -jar app.jar args} runs it (or {@code -cp CLASS_PATH
+     * MAIN_CLASS args} for an app given as a class path), plus the child agent and the selector provider
+     * that hands the app the runtime's listening socket.
+     */
     List<String> command(Path controlPath, String token) {
         List<String> command = new ArrayList<>();
         command.add(javaCommand());
         command.addAll(jvmArgs);
         command.addAll(CHILD_JVM_FLAGS);
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(ChildMain.class.getName());
-        command.add(controlPath.toString());
-        command.add(token);
-        command.add(id);
-        command.add(String.valueOf(accepting));
-        command.add(String.valueOf(drainTimeout.toMillis()));
-        command.add(app.mainClass());
-        command.add(String.join(File.pathSeparator, app.classPath().stream().map(Path::toString).toList()));
+        if (jvmArgs.stream().noneMatch(a -> a.startsWith("-D" + NETTY_NO_NATIVE + "="))) {
+            // Netty's native transports would bind a socket of their own: NIO runs on the shared socket
+            command.add("-D" + NETTY_NO_NATIVE + "=true");
+        }
+        String options = String.join(",", java.util.stream.Stream.of(controlPath.toString(), token, id,
+                String.valueOf(accepting), String.valueOf(drainTimeout.toMillis()), app.mainClass())
+                .map(w -> java.net.URLEncoder.encode(w, java.nio.charset.StandardCharsets.UTF_8)).toList());
+        command.add("-javaagent:" + ChildAgentJar.path() + "=" + options);
+        command.add("-Djava.nio.channels.spi.SelectorProvider=" + CHILD_SELECTOR_PROVIDER);
+        if (runsAsJar(app)) {
+            command.add("-jar");
+            command.add(app.jar().toString());
+        } else {
+            command.add("-cp");
+            command.add(String.join(File.pathSeparator, app.classPath().stream().map(Path::toString).toList()));
+            command.add(app.mainClass());
+        }
         command.addAll(args);
         return command;
+    }
+
+    /** Whether the app is a jar whose manifest names its main class: then the child runs {@code -jar} it. */
+    static boolean runsAsJar(AppJar app) {
+        Path jar = app.jar();
+        if (!Files.isRegularFile(jar)) {
+            return false;
+        }
+        try (java.util.jar.JarFile file = new java.util.jar.JarFile(jar.toFile())) {
+            java.util.jar.Manifest manifest = file.getManifest();
+            String main = manifest == null ? null
+                    : manifest.getMainAttributes().getValue(java.util.jar.Attributes.Name.MAIN_CLASS);
+            return main != null && main.trim().equals(app.mainClass());
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     static String javaCommand() {
@@ -174,7 +198,7 @@ final class ProcessCopy implements Copy {
             controlFd = Unix.fdOf(channel);
             Supervisor.runtimeThreads().name("forkless-control-" + id).start(() -> readControl(channel));
             exchange.attach(this); // the child waits for the shared state before it starts the app
-        } catch (IOException e) {
+        } catch (IOException | IllegalStateException | java.io.UncheckedIOException e) {
             Process p = process;
             if (p != null) {
                 p.destroyForcibly();

@@ -150,7 +150,8 @@ class ProcessModeIT {
         try (RuntimeProcess runtime = RuntimeProcess.start("--compare", "--isolates", "1", "--duration", "1s",
                 "--connections", "4", "--report", report.toString(),
                 RuntimeProcess.demoJar().toString(), "--port", "0", "--host", "127.0.0.1")) {
-            assertEquals(0, runtime.awaitExit(Duration.ofSeconds(150)), runtime.output());
+            // both modes, each started, loaded, crashed and reloaded: minutes on a busy 2-core machine
+            assertEquals(0, runtime.awaitExit(Duration.ofSeconds(300)), runtime.output());
             String json = Files.readString(report.resolve("compare.json"));
             Matcher rows = Pattern.compile("\\{\"metric\": \"([^\"]+)\", \"unit\": \"[^\"]+\", \"isolate\": ([^,]+), "
                     + "\"process\": ([^}]+)}").matcher(json);
@@ -167,6 +168,35 @@ class ProcessModeIT {
             assertTrue(runtime.output().contains("crash -> replacement serving, cold"), runtime.output());
         } catch (IOException e) {
             throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * An app that needs a JVM of its own (the system class loader must have loaded it; it sets the JVM's
+     * one URL stream handler factory) serves from 2 copies, each a {@code java -jar}-like child whose
+     * {@code java.class.path} is the app's jar alone, nothing of the runtime.
+     */
+    @Test
+    void anAppNeedingItsOwnJvmServesFromTwoJavaJarLikeChildren(@TempDir Path dir) throws Exception {
+        Path jar = dev.forkless.runtime.testing.TestJars.testApp(dir.resolve("own-jvm.jar"), testapps.SystemLoaderApp.class);
+        try (RuntimeProcess runtime = RuntimeProcess.start("--mode", "process", "--isolates", "2", "--standby", "0",
+                jar.toString(), "--port", "0", "--host", "127.0.0.1")) {
+            InetSocketAddress address = runtime.awaitReady();
+            Pattern line = Pattern.compile("id=(\\d+) mode=process system=true url=handled /x cp=(.*)\n");
+            Map<String, String> classPaths = new HashMap<>();
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5)).until(() -> {
+                Http.Response response = Http.get(address, "/");
+                assertEquals(200, response.status(), response.body());
+                Matcher m = line.matcher(response.body());
+                assertTrue(m.matches(), response.body());
+                classPaths.put(m.group(1), m.group(2));
+                return classPaths.size() >= 2;
+            });
+            for (String classPath : classPaths.values()) {
+                // exactly what java -jar gives: the agent jar is on the system loader's path, not in the property
+                assertEquals(jar.toRealPath(), Path.of(classPath).toRealPath(), classPath);
+            }
+            assertFalse(runtime.output().contains("event=crashed"), runtime.output());
         }
     }
 }

@@ -1,0 +1,573 @@
+package dev.forkless.child;
+
+import dev.forkless.isolate.AcceptDispatcher;
+import dev.forkless.isolate.ListenerOwner;
+import dev.forkless.isolate.ListenerView;
+import dev.forkless.isolate.SharedSocket;
+import dev.forkless.runtime.child.ControlMessage;
+import dev.forkless.runtime.child.Unix;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.SocketOption;
+import java.nio.channels.ServerSocketChannel;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
+import java.util.stream.Collectors;
+
+/**
+ * The one copy of the app a child JVM runs, as the runtime sees it: the control channel (a Unix domain
+ * socket to the runtime), the listening sockets the runtime hands over, whether the copy takes
+ * connections, its drain, its messages and shared state, and how it ends.
+ *
+ * <p>One per JVM: the selector provider, the Helidon drain adapter and the app API find it through
+ * {@link #current()}, the one piece of static state, set once by the agent before the app's
+ * {@code main} (a JVM-wide hook, as the agent itself is).
+ */
+public final class ChildCopy implements ListenerOwner {
+
+    private static final Duration BIND_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration PUT_TIMEOUT = Duration.ofSeconds(30);
+    private static final CompletableFuture<ChildCopy> CURRENT = new CompletableFuture<>();
+
+    private final int control;
+    private final String id;
+    private final long drainMillis;
+    private final Object sendLock = new Object();
+    private final AtomicInteger requestIds = new AtomicInteger();
+    private final Map<String, CompletableFuture<Integer>> pendingBinds = new ConcurrentHashMap<>();
+    private final BlockingQueue<Integer> receivedFds = new LinkedBlockingQueue<>();
+    private final Map<InetSocketAddress, AcceptDispatcher> sockets = new HashMap<>();
+    private final List<ListenerView> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    private final AtomicBoolean readyReported = new AtomicBoolean();
+    private final AtomicBoolean exitReported = new AtomicBoolean();
+    /** The child itself ends the JVM (stop, halt when the runtime is gone): no drain before it. */
+    private volatile boolean ownExit;
+    private final Map<String, String> state = new ConcurrentHashMap<>();
+    private final CompletableFuture<Void> snapshotReceived = new CompletableFuture<>();
+    private final Map<String, CompletableFuture<String>> pendingPuts = new ConcurrentHashMap<>();
+    private final BlockingQueue<Runnable> inbox;
+    private final boolean inboxBlocks;
+    private final List<BiConsumer<String, String>> messageHandlers = new CopyOnWriteArrayList<>();
+    private final List<BiConsumer<String, String>> stateListeners = new CopyOnWriteArrayList<>();
+    private final LongAdder requests = new LongAdder();
+    private final RequestClock clock = new RequestClock();
+    private volatile boolean accepting;
+    private volatile boolean draining;
+
+    private ChildCopy(int control, String id, boolean accepting, long drainMillis) {
+        this.control = control;
+        this.id = id;
+        this.accepting = accepting;
+        this.drainMillis = drainMillis;
+        String[] inboxSetting = System.getProperty(ChildAgent.INBOX_PROPERTY, "1024:block").split(":");
+        this.inbox = new LinkedBlockingQueue<>(Math.max(1, Integer.parseInt(inboxSetting[0])));
+        this.inboxBlocks = inboxSetting.length < 2 || !"drop".equals(inboxSetting[1]);
+    }
+
+    /** @return this JVM's copy, or {@code null} outside a child JVM */
+    public static ChildCopy current() {
+        return CURRENT.getNow(null);
+    }
+
+    /** Connects to the runtime, proves who started it, and waits for the shared state. Halts on failure. */
+    static ChildCopy connect(String controlPath, String token, String id, boolean accepting, long drainMillis) {
+        ChildCopy copy;
+        try {
+            copy = new ChildCopy(Unix.connect(controlPath), id, accepting, drainMillis);
+        } catch (IOException e) {
+            System.err.println("forkless: child " + id + " cannot reach the runtime: " + e.getMessage());
+            Runtime.getRuntime().halt(1);
+            throw new IllegalStateException(e);
+        }
+        Thread.ofPlatform().name("forkless-control").daemon(true).start(copy::readControl);
+        copy.send(ControlMessage.of(ControlMessage.HELLO, token, ProcessHandle.current().pid()));
+        try {
+            copy.snapshotReceived.get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            System.err.println("forkless: child " + id + ": the runtime did not send the shared state");
+            copy.exitNow(1);
+        }
+        CURRENT.complete(copy);
+        return copy;
+    }
+
+    /** Checks that the app's main class is there, installs the crash and signal handlers, and reports. */
+    void start(String mainClass) {
+        try {
+            Class.forName(mainClass, false, ClassLoader.getSystemClassLoader());
+        } catch (ClassNotFoundException | LinkageError e) {
+            send(ControlMessage.of(ControlMessage.BAD_APP, "cannot load the main class " + mainClass + ": " + e));
+            exitNow(2);
+        }
+        Thread.setDefaultUncaughtExceptionHandler(this::uncaught);
+        installSignals();
+        Thread.ofPlatform().name("forkless-inbox").daemon(true).start(this::runInbox);
+        Thread.ofPlatform().name("forkless-stats").daemon(true).start(this::reportStats);
+        send(ControlMessage.of(ControlMessage.STARTED));
+    }
+
+    /** @return the copy's id */
+    public String id() {
+        return id;
+    }
+
+    // ---- listeners ----
+
+    /** Whether a listener takes connections now: not before the runtime says so, never while draining. */
+    @Override
+    public boolean isAccepting() {
+        return accepting && !draining;
+    }
+
+    /** @return whether the copy drains: it takes no new connection, and closes idle ones */
+    public boolean isDraining() {
+        return draining;
+    }
+
+    @Override
+    public void bound(ListenerView view) {
+        listeners.add(view);
+        view.setAccepting(isAccepting());
+    }
+
+    @Override
+    public void closed(ListenerView view) {
+        listeners.remove(view);
+    }
+
+    /** The app's acceptor runs: the copy is ready. */
+    @Override
+    public void acceptorStarted(ListenerView view) {
+        ready();
+    }
+
+    /** The copy is ready to serve (its acceptor runs, or the app said so). */
+    public void ready() {
+        if (readyReported.compareAndSet(false, true)) {
+            send(ControlMessage.of(ControlMessage.READY));
+        }
+    }
+
+    private void setAccepting(boolean on) {
+        accepting = on;
+        for (ListenerView listener : listeners) {
+            listener.setAccepting(isAccepting());
+        }
+    }
+
+    /** Stops taking connections at once; keep-alive connections close after their current response. */
+    private void beginDrain() {
+        draining = true;
+        for (ListenerView listener : listeners) {
+            listener.setAccepting(false);
+        }
+        send(ControlMessage.of(ControlMessage.DRAINING));
+        sendStats();
+    }
+
+    int openConnections() {
+        int open = 0;
+        for (ListenerView listener : listeners) {
+            open += listener.openConnections();
+        }
+        return open;
+    }
+
+    /**
+     * The runtime's listening socket for an address, with this JVM's dispatcher on it: asked for once per
+     * address, then shared by every listener of the app on it. A dispatcher accepts only while a view
+     * takes connections, so a standby or draining child leaves connections in the kernel's backlog for
+     * the other children.
+     */
+    @Override
+    public SharedSocket bind(SocketAddress requested, int backlog, Map<SocketOption<?>, Object> options)
+            throws IOException {
+        InetSocketAddress key = key(requested);
+        synchronized (sockets) {
+            AcceptDispatcher dispatcher = sockets.get(key);
+            if (dispatcher == null) {
+                ServerSocketChannel received = requestSocket(key, backlog, options);
+                dispatcher = new AcceptDispatcher(received, key.getHostString() + ":" + key.getPort());
+                sockets.put(key, dispatcher);
+            }
+            return SharedSocket.of(dispatcher);
+        }
+    }
+
+    private ServerSocketChannel requestSocket(InetSocketAddress key, int backlog, Map<SocketOption<?>, Object> options)
+            throws IOException {
+        String req = String.valueOf(requestIds.incrementAndGet());
+        CompletableFuture<Integer> reply = new CompletableFuture<>();
+        pendingBinds.put(req, reply);
+        String host = key.getAddress() != null ? key.getAddress().getHostAddress() : key.getHostString();
+        String opts = options.entrySet().stream().map(e -> e.getKey().name() + "=" + e.getValue())
+                .collect(Collectors.joining(","));
+        send(ControlMessage.of(ControlMessage.BIND, req, host, key.getPort(), backlog, opts));
+        int fd;
+        try {
+            fd = reply.get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (TimeoutException e) {
+            throw new IOException("the runtime did not answer the bind of " + key);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while binding " + key);
+        } finally {
+            pendingBinds.remove(req);
+        }
+        ServerSocketChannel channel = Unix.listeningChannel(fd, false);
+        channel.configureBlocking(false);
+        return channel;
+    }
+
+    private static InetSocketAddress key(SocketAddress requested) {
+        if (requested == null) {
+            return new InetSocketAddress(0);
+        }
+        if (requested instanceof InetSocketAddress inet) {
+            return inet.isUnresolved() ? new InetSocketAddress(inet.getHostString(), inet.getPort()) : inet;
+        }
+        throw new UnsupportedOperationException("cannot share a listener on " + requested);
+    }
+
+    // ---- requests (the Helidon adapter reports them) ----
+
+    /** A request starts on the calling thread. */
+    public void requestStarted() {
+        requests.increment();
+        clock.started();
+    }
+
+    /** The calling thread's request ended. */
+    public void requestFinished() {
+        clock.finished();
+    }
+
+    // ---- messages and shared state (the app API) ----
+
+    /**
+     * Sends an app message to the runtime.
+     *
+     * @param kind    {@code t} (text) or {@code b} (base64 bytes)
+     * @param payload the text or the base64 bytes
+     * @param relay   pass it on to every copy
+     * @return whether it was sent
+     */
+    public boolean sendMessage(String kind, String payload, boolean relay) {
+        return send(ControlMessage.of(ControlMessage.MSG, kind, payload, relay ? "1" : "0"));
+    }
+
+    /** @param handler receives (kind, payload) of each message from the runtime, on the inbox thread */
+    public void onMessage(BiConsumer<String, String> handler) {
+        messageHandlers.add(handler);
+    }
+
+    /** @param listener receives (key, value or null) of each change, on the inbox thread */
+    public void onChange(BiConsumer<String, String> listener) {
+        stateListeners.add(listener);
+    }
+
+    /** @return the value of a key of the shared state */
+    public String get(String key) {
+        return state.get(key);
+    }
+
+    /** @return the shared state as this copy sees it */
+    public Map<String, String> all() {
+        return Map.copyOf(state);
+    }
+
+    /**
+     * Changes a key for every copy; returns once the runtime took the change.
+     *
+     * @param key   the key
+     * @param value the value, or {@code null} to remove it
+     */
+    public void put(String key, String value) {
+        String req = String.valueOf(requestIds.incrementAndGet());
+        CompletableFuture<String> reply = new CompletableFuture<>();
+        pendingPuts.put(req, reply);
+        try {
+            send(ControlMessage.of(ControlMessage.PUT, req, key, value == null ? "" : value, value == null ? "0" : "1"));
+            String error = reply.get(PUT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            if (!error.isEmpty()) {
+                throw new IllegalStateException(error);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while changing the shared state");
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("the runtime did not take the shared state change of " + key);
+        } finally {
+            pendingPuts.remove(req);
+        }
+    }
+
+    private void enqueue(Runnable task) {
+        if (inboxBlocks) {
+            try {
+                inbox.put(task);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        } else {
+            inbox.offer(task);
+        }
+    }
+
+    private void runInbox() {
+        while (true) {
+            Runnable task;
+            try {
+                task = inbox.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                task.run();
+            } catch (Throwable t) {
+                uncaught(Thread.currentThread(), t);
+            }
+        }
+    }
+
+    // ---- the control channel ----
+
+    boolean send(ControlMessage message) {
+        synchronized (sendLock) {
+            try {
+                Unix.send(control, message.encode(), -1);
+                return true;
+            } catch (IOException e) {
+                return false; // the runtime is gone: the reader sees the end and halts
+            }
+        }
+    }
+
+    private void readControl() {
+        ControlMessage.LineSplitter lines = new ControlMessage.LineSplitter();
+        try {
+            while (true) {
+                Unix.Received received = Unix.receive(control, 16384);
+                if (received.fd() >= 0) {
+                    receivedFds.add(received.fd());
+                }
+                if (received.data().length == 0) {
+                    break;
+                }
+                lines.feed(received.data(), line -> onCommand(ControlMessage.decode(line)));
+            }
+        } catch (IOException e) {
+            // the channel failed: as if it closed
+        }
+        // No child outlives its runtime: the channel closed, so the runtime is gone (or gave up on us).
+        if (!stopping.get()) {
+            ownExit = true;
+            System.err.flush();
+            Runtime.getRuntime().halt(1);
+        }
+    }
+
+    private void onCommand(ControlMessage message) {
+        switch (message.type()) {
+            case ControlMessage.BOUND -> {
+                CompletableFuture<Integer> reply = pendingBinds.get(message.arg(0));
+                Integer fd = receivedFds.poll();
+                if (reply == null || fd == null) {
+                    if (fd != null) {
+                        Unix.close(fd);
+                    }
+                    return;
+                }
+                reply.complete(fd);
+            }
+            case ControlMessage.BIND_FAILED -> {
+                CompletableFuture<Integer> reply = pendingBinds.get(message.arg(0));
+                if (reply != null) {
+                    reply.completeExceptionally(new BindException(message.arg(1)));
+                }
+            }
+            case ControlMessage.ACCEPT -> setAccepting(true);
+            case ControlMessage.DRAIN -> beginDrain();
+            case ControlMessage.MSG -> {
+                String kind = message.arg(0);
+                String payload = message.arg(1);
+                enqueue(() -> messageHandlers.forEach(h -> h.accept(kind, payload)));
+            }
+            case ControlMessage.SNAPSHOT -> {
+                for (int i = 0; i + 1 < message.args().size(); i += 2) {
+                    state.put(message.arg(i), message.arg(i + 1));
+                }
+                snapshotReceived.complete(null);
+            }
+            case ControlMessage.STATE -> {
+                String key = message.arg(0);
+                String value = message.arg(2).equals("1") ? message.arg(1) : null;
+                if (value == null) {
+                    state.remove(key);
+                } else {
+                    state.put(key, value);
+                }
+                if (!stateListeners.isEmpty()) {
+                    enqueue(() -> stateListeners.forEach(l -> l.accept(key, state.get(key))));
+                }
+            }
+            case ControlMessage.PUT_DONE -> {
+                CompletableFuture<String> reply = pendingPuts.get(message.arg(0));
+                if (reply != null) {
+                    reply.complete(message.arg(1));
+                }
+            }
+            case ControlMessage.UNLOAD -> {
+                long grace = Long.parseLong(message.arg(0));
+                // the runtime has drained this copy for the drain timeout: what is still open is closed now
+                Thread.ofPlatform().name("forkless-unload").start(() -> stop(0, Duration.ofMillis(grace), true));
+            }
+            default -> System.err.println("forkless: unknown control message " + message.type());
+        }
+    }
+
+    // ---- how the copy ends ----
+
+    /**
+     * The app calls {@code Runtime.exit} or {@code halt} (any path): the copy reports its exit, stops
+     * taking connections and, for at most the drain timeout, lets its open connections close between
+     * requests; then the JVM goes on exiting (shutdown hooks for {@code exit}, none for {@code halt}).
+     */
+    void beforeExit(int status) {
+        if (ownExit || stopping.get() || !exitReported.compareAndSet(false, true)) {
+            return;
+        }
+        sendStats();
+        send(ControlMessage.of(ControlMessage.EXITED, status));
+        if (!draining) {
+            beginDrain();
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainMillis);
+        while (openConnections() > 0 && System.nanoTime() < deadline && !ownExit) {
+            sleep(10);
+        }
+    }
+
+    private void uncaught(Thread thread, Throwable cause) {
+        StringWriter trace = new StringWriter();
+        cause.printStackTrace(new PrintWriter(trace));
+        System.err.print("Exception in thread \"" + thread.getName() + "\" " + trace);
+        sendStats();
+        send(ControlMessage.of(ControlMessage.CRASHED, String.valueOf(cause), trace.toString()));
+    }
+
+    /** INT is the runtime's to handle (a terminal's Ctrl-C reaches the whole process group); TERM drains. */
+    private void installSignals() {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN);
+            sun.misc.Signal.handle(new sun.misc.Signal("TERM"),
+                    s -> Thread.ofPlatform().name("forkless-sigterm").start(() -> stop(143, Duration.ofMillis(drainMillis), false)));
+        } catch (IllegalArgumentException unsupported) {
+            // keep the JVM's defaults
+        }
+    }
+
+    /**
+     * Stops the copy as the app would stop alone on SIGTERM: no new connection at once, then
+     * {@code System.exit}, which runs the app's shutdown hooks (its servers' graceful shutdown); halted
+     * if that takes longer than {@code grace}. With {@code closeConnections} (an unload, after the
+     * runtime's drain timeout) the connections still open are closed first, as an isolate's are.
+     */
+    private void stop(int status, Duration grace, boolean closeConnections) {
+        if (!stopping.compareAndSet(false, true)) {
+            return;
+        }
+        ownExit = true;
+        if (!draining) {
+            beginDrain();
+        }
+        if (closeConnections) {
+            for (ListenerView listener : listeners) {
+                listener.closeConnections();
+            }
+        }
+        Thread.ofPlatform().daemon(true).name("forkless-stop-timeout").start(() -> {
+            sleep(Math.max(1, grace.toMillis()));
+            send(ControlMessage.of(ControlMessage.UNLOADED, openConnections(), ""));
+            exitNow(status);
+        });
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            send(ControlMessage.of(ControlMessage.UNLOADED, 0, ""));
+        }, "forkless-unloaded"));
+        System.exit(status);
+    }
+
+    private void exitNow(int status) {
+        ownExit = true;
+        System.out.flush();
+        System.err.flush();
+        Runtime.getRuntime().halt(status);
+    }
+
+    // ---- stats for the runtime's watchdog and drain ----
+
+    private void reportStats() {
+        int lastOpen = -1;
+        long lastRequests = -1;
+        long lastSent = 0;
+        while (true) {
+            int open = openConnections();
+            long served = requests.sum();
+            long now = System.nanoTime();
+            long oldest = clock.oldestNanos(now);
+            long away = acceptorAwayNanos(now);
+            boolean stuck = oldest > 500_000_000L || away > 500_000_000L;
+            if (open != lastOpen || ((served != lastRequests || stuck) && now - lastSent > 250_000_000L)) {
+                send(ControlMessage.of(ControlMessage.STATS, open, served, oldest / 1_000_000, away / 1_000_000));
+                lastOpen = open;
+                lastRequests = served;
+                lastSent = now;
+            }
+            sleep(draining ? 5 : 50);
+        }
+    }
+
+    private long acceptorAwayNanos(long now) {
+        long away = 0;
+        for (ListenerView listener : listeners) {
+            away = Math.max(away, listener.acceptorAwayNanos(now));
+        }
+        return away;
+    }
+
+    private void sendStats() {
+        long now = System.nanoTime();
+        send(ControlMessage.of(ControlMessage.STATS, openConnections(), requests.sum(),
+                clock.oldestNanos(now) / 1_000_000, acceptorAwayNanos(now) / 1_000_000));
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

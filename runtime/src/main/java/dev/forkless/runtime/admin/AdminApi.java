@@ -106,7 +106,7 @@ final class AdminApi implements HttpService {
     // ---- reads ----
 
     private void workers(ServerRequest req, ServerResponse res) {
-        send(res, Status.OK_200, forkless.workers().stream().map(w -> WorkerJson.of(w, resources)).toList());
+        send(res, Status.OK_200, forkless.workers().stream().map(w -> WorkerJson.of(w, resources, forkless.usage(w.id()))).toList());
     }
 
     private void runtime(ServerRequest req, ServerResponse res) {
@@ -138,7 +138,7 @@ final class AdminApi implements HttpService {
 
     private void metrics(ServerRequest req, ServerResponse res) {
         res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
-        res.send(metrics.scrape(forkless.workers()));
+        res.send(metrics.scrape(forkless.workers(), forkless::usage));
     }
 
     // ---- operations ----

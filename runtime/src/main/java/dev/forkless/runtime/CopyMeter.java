@@ -28,7 +28,7 @@ final class CopyMeter implements AutoCloseable {
 
     /** The isolate class loaders' names: {@code isolate-ID}. */
     private static final String LOADER_PREFIX = "isolate-";
-    static final Duration SAMPLE_PERIOD = Duration.ofMillis(20);
+    static final Duration SAMPLE_PERIOD = Duration.ofMillis(100);
     static final Duration WINDOW = Duration.ofSeconds(10);
     private static final long TICK_MS = 1000;
 
@@ -44,7 +44,7 @@ final class CopyMeter implements AutoCloseable {
 
     CopyMeter() {
         stream.enable("jdk.ExecutionSample").withPeriod(SAMPLE_PERIOD).withStackTrace();
-        stream.enable("jdk.ObjectAllocationSample").with("throttle", "300/s").withStackTrace();
+        stream.enable("jdk.ObjectAllocationSample").with("throttle", "50/s").withStackTrace();
         stream.enable("jdk.ClassLoaderStatistics").withPeriod(Duration.ofSeconds(5));
         stream.onEvent("jdk.ExecutionSample", this::executionSample);
         stream.onEvent("jdk.ObjectAllocationSample", this::allocationSample);

@@ -64,6 +64,11 @@ final class CopyMeter implements AutoCloseable {
         return usage;
     }
 
+    /** Starts metering a copy, so that one that never runs shows zero rather than nothing. */
+    void track(String copyId) {
+        copies.computeIfAbsent(copyId, k -> new Counters());
+    }
+
     /** Forgets a copy that is gone. */
     void forget(String copyId) {
         copies.remove(copyId);

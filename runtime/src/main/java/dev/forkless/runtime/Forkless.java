@@ -150,7 +150,9 @@ public final class Forkless implements AutoCloseable {
             CopyMeter m = new CopyMeter();
             meter = m;
             eventListeners.add(event -> {
-                if (event instanceof ForklessEvent.Unloaded u) {
+                if (event instanceof ForklessEvent.Started st && st.mode().equals("isolate")) {
+                    m.track(st.workerId());
+                } else if (event instanceof ForklessEvent.Unloaded u) {
                     m.forget(u.workerId());
                 }
             });

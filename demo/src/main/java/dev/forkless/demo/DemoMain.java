@@ -54,6 +54,7 @@ public final class DemoMain {
                 .get("/hang-in-jdk", DemoMain::hangInJdk)
                 .get("/deadlock", DemoMain::deadlock)
                 .get("/oom", DemoMain::oom)
+                .get("/leak", DemoMain::leak)
                 .get("/property/{name}", (req, res) -> res.send(String.valueOf(System.getProperty(req.path().pathParameters().get("name")))))
                 .put("/property/{name}", (req, res) -> {
                     String name = req.path().pathParameters().get("name");
@@ -235,6 +236,24 @@ public final class DemoMain {
     }
 
     /** 202, then an app thread allocates until the heap is exhausted. */
+    /** What {@code /leak} keeps: a growing map, as a cache that never evicts. */
+    private static final java.util.Map<Integer, byte[]> LEAKED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Keeps {@code mb} more MiB (default 1) for good, in a static map: a leak. */
+    private static void leak(ServerRequest req, ServerResponse res) {
+        int mb = req.query().first("mb").asInt().orElse(1);
+        if (mb < 0 || mb > 256) {
+            res.status(Status.BAD_REQUEST_400).send("mb must be between 0 and 256");
+            return;
+        }
+        for (int i = 0; i < mb; i++) {
+            byte[] block = new byte[1 << 20];
+            java.util.Arrays.fill(block, (byte) 1);
+            LEAKED.put(LEAKED.size(), block);
+        }
+        res.send("leaked " + LEAKED.size() + " MiB in all");
+    }
+
     private static void oom(ServerRequest req, ServerResponse res) {
         res.status(Status.ACCEPTED_202).send("allocating until OutOfMemoryError");
         Thread hog = new Thread(() -> {

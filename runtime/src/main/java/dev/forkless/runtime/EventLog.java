@@ -112,6 +112,8 @@ public final class EventLog implements Consumer<ForklessEvent> {
                     + " ms=" + e.took().toMillis() + (e.ok() ? "" : " reason=" + quote(e.reason()));
             case ForklessEvent.Scaled e -> "forkless event=scaled from=" + e.from() + " to=" + e.to();
             case ForklessEvent.Escalated e -> "forkless event=escalated to=process reason=" + quote(e.reason());
+            case ForklessEvent.MemoryRestart e -> worker(e) + " event=memory-restart measure=" + e.measure()
+                    + " bytes=" + e.bytes() + " limit=" + e.limit();
             case ForklessEvent.CpuLeak e -> "forkless event=cpu-leak cores=" + String.format(java.util.Locale.ROOT, "%.2f", e.cores());
         };
     }

@@ -49,6 +49,10 @@ public final class Forkless implements AutoCloseable {
     private volatile JarWatcher watcher;
     private final java.util.concurrent.atomic.AtomicReference<Worker.Mode> mode;
     private final Escalation escalation;
+    /** Meters each isolate's CPU and memory (isolate mode only); null until started. */
+    private volatile CopyMeter meter;
+    private volatile MemoryGuard memoryGuard;
+    private final Consumer<ForklessEvent> publish;
 
     private Forkless(Builder builder, SharedStore store) {
         this.config = builder;
@@ -91,6 +95,7 @@ public final class Forkless implements AutoCloseable {
             routeConsole.accept(event);
             eventListeners.forEach(l -> l.accept(event));
         };
+        this.publish = publish;
         this.listeners = new SharedListeners(address ->
                 publish.accept(new ForklessEvent.Listening(java.time.Instant.now(), address)));
         CallSiteRewriter rewriter = new CallSiteRewriter(builder.loopChecks);
@@ -159,6 +164,18 @@ public final class Forkless implements AutoCloseable {
     public Forkless start() {
         UncaughtExceptionDispatcher.install();
         dev.forkless.isolate.SerialFilters.install();
+        if (config.mode == Worker.Mode.ISOLATE && config.metering) {
+            CopyMeter m = new CopyMeter();
+            meter = m;
+            eventListeners.add(event -> {
+                if (event instanceof ForklessEvent.Started st && st.mode().equals("isolate")) {
+                    m.track(st.workerId());
+                } else if (event instanceof ForklessEvent.Unloaded u) {
+                    m.forget(u.workerId());
+                }
+            });
+            supervisor.terminated().whenComplete((code, error) -> m.close());
+        }
         try {
             supervisor.start(config.copies, config.standby);
         } catch (ForklessException e) {
@@ -167,6 +184,12 @@ public final class Forkless implements AutoCloseable {
             closeLogs();
             exchange.close();
             throw e;
+        }
+        if (config.maxMemory > 0) {
+            MemoryGuard guard = new MemoryGuard(config.maxMemory, supervisor::workers, this::usage,
+                    supervisor::restart, publish);
+            memoryGuard = guard;
+            supervisor.terminated().whenComplete((code, error) -> guard.close());
         }
         if (config.watchDelay != null) {
             try {
@@ -223,6 +246,17 @@ public final class Forkless implements AutoCloseable {
     /** @return the addresses the app listens on, through the runtime's shared sockets */
     public List<InetSocketAddress> addresses() {
         return listeners.addresses();
+    }
+
+    /**
+     * What an isolate costs: its share of the JVM's CPU, what it allocates, its classes and metaspace.
+     *
+     * @param workerId the copy's id
+     * @return its usage; empty for a copy that is not an isolate, or not metered yet
+     */
+    public java.util.Optional<CopyUsage> usage(String workerId) {
+        CopyMeter m = meter;
+        return m == null ? java.util.Optional.empty() : m.usage(workerId);
     }
 
     /** @return a snapshot of every copy, serving, standby and draining */
@@ -370,6 +404,8 @@ public final class Forkless implements AutoCloseable {
         private boolean loopChecks = true;
         private Duration escalateWindow;
         private Duration hangTimeout = Duration.ofSeconds(10);
+        private boolean metering = true;
+        private long maxMemory;
         private boolean appFromJar;
         private Worker.Mode mode = Worker.Mode.ISOLATE;
         private List<String> jvmArgs = List.of();
@@ -468,6 +504,31 @@ public final class Forkless implements AutoCloseable {
          */
         public Builder loopChecks(boolean on) {
             this.loopChecks = on;
+            return this;
+        }
+
+        /**
+         * Meters each isolate's CPU and memory with a JFR stream (default on; see docs/operations.md).
+         *
+         * @param on whether to meter
+         * @return this
+         */
+        public Builder metering(boolean on) {
+            this.metering = on;
+            return this;
+        }
+
+        /**
+         * Replaces a copy, without downtime, that uses too much memory (as PM2's {@code max_memory_restart}):
+         * in process mode a child whose resident memory passes {@code bytes}; in isolate mode, when the
+         * JVM's heap after a GC passes {@code bytes}, the isolate that allocated the most over the last
+         * seconds. Logged as {@code event=memory-restart}.
+         *
+         * @param bytes the limit ({@link Limit#MAX_MEMORY}); 0: no guard (the default)
+         * @return this
+         */
+        public Builder maxMemory(long bytes) {
+            this.maxMemory = bytes == 0 ? 0 : Limit.MAX_MEMORY.check("max memory", bytes);
             return this;
         }
 

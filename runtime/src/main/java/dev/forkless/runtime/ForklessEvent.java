@@ -98,6 +98,18 @@ public sealed interface ForklessEvent {
     record CpuLeak(Instant time, double cores) implements ForklessEvent {
     }
 
+    /**
+     * The memory guard ({@code --max-memory}) replaces a copy, without downtime.
+     *
+     * @param measure what passed the limit: {@code rss} (a child's resident memory) or {@code heap-after-gc}
+     *                (the runtime JVM's heap after its last GC; the copy is the one that allocated the most)
+     * @param bytes   that figure
+     * @param limit   the limit
+     */
+    record MemoryRestart(Instant time, String workerId, String mode, String measure, long bytes, long limit)
+            implements WorkerEvent {
+    }
+
     /** The runtime started stopping. */
     record Stopping(Instant time, String reason, int exitCode) implements ForklessEvent {
     }

@@ -28,6 +28,8 @@ public enum Limit {
     LOG_LINES(Kind.COUNT, 0, 1_000_000),
     /** Connections of {@code --compare}'s load. */
     CONNECTIONS(Kind.COUNT, 1, 10_000),
+    /** The memory guard's limit ({@code --max-memory}): 16 MiB to 1 TiB. */
+    MAX_MEMORY(Kind.SIZE, 16L << 20, 1L << 40),
     /** Bytes before a log file is rotated: 1 KiB to 1 TiB. */
     LOG_MAX_SIZE(Kind.SIZE, 1024, 1L << 40),
     /** Characters of an admin token: short ones can be guessed. */

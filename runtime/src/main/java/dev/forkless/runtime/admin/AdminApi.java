@@ -53,8 +53,11 @@ final class AdminApi implements HttpService {
     private final ObjectMapper json = new ObjectMapper();
     private final long startedAt = System.currentTimeMillis();
 
+    private final EventTimeline timeline = new EventTimeline();
+
     AdminApi(Forkless forkless, AdminToken token, ReadAccess access, AdminMetrics metrics, CopyResources resources) {
         this.forkless = forkless;
+        forkless.addListener(timeline);
         this.token = token;
         this.access = access;
         this.metrics = metrics;
@@ -64,6 +67,7 @@ final class AdminApi implements HttpService {
     @Override
     public void routing(HttpRules rules) {
         rules.get("/api/workers", readable(this::workers))
+                .get("/api/events", readable((req, res) -> send(res, Status.OK_200, timeline.entries())))
                 .get("/api/runtime", readable(this::runtime))
                 .post("/api/reload", authorized(this::reload))
                 .post("/api/scale", authorized(this::scale))
@@ -85,7 +89,7 @@ final class AdminApi implements HttpService {
                 .get("/health/live", probe(this::live))
                 .get("/health/ready", probe(this::ready))
                 .get("/metrics", probe(this::metrics));
-        for (String path : List.of("/api/workers", "/api/runtime", "/health/live", "/health/ready", "/metrics")) {
+        for (String path : List.of("/api/workers", "/api/events", "/api/runtime", "/health/live", "/health/ready", "/metrics")) {
             rules.any(path, (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use GET"));
         }
         for (String path : List.of("/api/reload", "/api/scale", "/api/workers/{id}/restart", "/api/stop")) {
@@ -106,7 +110,7 @@ final class AdminApi implements HttpService {
     // ---- reads ----
 
     private void workers(ServerRequest req, ServerResponse res) {
-        send(res, Status.OK_200, forkless.workers().stream().map(w -> WorkerJson.of(w, resources)).toList());
+        send(res, Status.OK_200, forkless.workers().stream().map(w -> WorkerJson.of(w, resources, forkless.usage(w.id()))).toList());
     }
 
     private void runtime(ServerRequest req, ServerResponse res) {
@@ -138,7 +142,7 @@ final class AdminApi implements HttpService {
 
     private void metrics(ServerRequest req, ServerResponse res) {
         res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
-        res.send(metrics.scrape(forkless.workers()));
+        res.send(metrics.scrape(forkless.workers(), forkless::usage));
     }
 
     // ---- operations ----

@@ -95,6 +95,16 @@ final class AdminMetrics implements Consumer<ForklessEvent>, AutoCloseable {
      * @return the exposition, text format 0.0.4
      */
     synchronized String scrape(List<WorkerSnapshot> workers) {
+        return scrape(workers, id -> java.util.Optional.empty());
+    }
+
+    /**
+     * @param workers every copy now
+     * @param usage   what each isolate costs, by id
+     * @return the exposition, text format 0.0.4
+     */
+    synchronized String scrape(List<WorkerSnapshot> workers,
+                               java.util.function.Function<String, java.util.Optional<dev.forkless.runtime.CopyUsage>> usage) {
         Set<Series> now = new HashSet<>();
         Map<String, Integer> restartsBySlot = new HashMap<>();
         Map<WorkerState, Integer> byState = new HashMap<>();
@@ -121,6 +131,20 @@ final class AdminMetrics implements Consumer<ForklessEvent>, AutoCloseable {
             if (cpu.isPresent()) {
                 set(now, Kind.COUNTER, "forkless.worker.cpu.seconds", "CPU time of the copy's own process", tags,
                         cpu.getAsLong() / 1000.0);
+            }
+            var u = usage.apply(w.id());
+            if (u.isPresent()) {
+                var cu = u.get();
+                set(now, Kind.GAUGE, "forkless.worker.cpu.share",
+                        "Share of the runtime JVM's CPU samples in the isolate's code, last 10 s (JFR)", tags, cu.cpuShare());
+                set(now, Kind.GAUGE, "forkless.worker.cpu.cores",
+                        "The isolate's CPU share times the JVM's CPU use, in cores", tags, cu.cpuCores());
+                set(now, Kind.COUNTER, "forkless.worker.allocated.bytes",
+                        "Bytes the isolate's code allocated (JFR allocation samples)", tags, cu.allocatedBytes());
+                set(now, Kind.GAUGE, "forkless.worker.classes", "Classes the isolate's class loader holds", tags,
+                        cu.classes());
+                set(now, Kind.GAUGE, "forkless.worker.metaspace.bytes", "Metaspace the isolate's class loader holds",
+                        tags, cu.metaspaceBytes());
             }
             var memory = resources.memoryBytes(w.pid());
             if (memory.isPresent()) {

@@ -17,17 +17,35 @@ import dev.forkless.runtime.WorkerSnapshot;
  * @param cpuMs             CPU time of its process; {@code null} for an isolate (see docs/operations.md)
  * @param memoryBytes       resident memory of its process; {@code null} for an isolate
  * @param lastExit          how the previous copy of its slot ended, or {@code null}
+ * @param cpuShare          an isolate's share of the runtime JVM's CPU over the last 10 s (0..1, JFR samples
+ *                          by class loader); {@code null} for a process
+ * @param cpuCores          that share times the JVM's CPU, in cores; {@code null} for a process
+ * @param allocatedBytesPerSecond what an isolate's code allocated per second over the last 10 s
+ * @param allocatedBytes    what it allocated since it started (JFR's sampled estimate)
+ * @param classes           classes its class loader holds
+ * @param metaspaceBytes    metaspace its class loader holds
  */
 record WorkerJson(String id, String slot, String mode, long pid, String state, long uptimeMs, int restarts,
-                  long requests, int activeConnections, Long cpuMs, Long memoryBytes, String lastExit) {
+                  long requests, int activeConnections, Long cpuMs, Long memoryBytes, String lastExit,
+                  Double cpuShare, Double cpuCores, Double allocatedBytesPerSecond, Long allocatedBytes,
+                  Long classes, Long metaspaceBytes) {
 
-    static WorkerJson of(WorkerSnapshot w, CopyResources resources) {
+    static WorkerJson of(WorkerSnapshot w, CopyResources resources,
+                         java.util.Optional<dev.forkless.runtime.CopyUsage> usage) {
+        var u = usage.orElse(null);
         var cpu = resources.cpuMs(w.pid());
         var memory = resources.memoryBytes(w.pid());
         return new WorkerJson(w.id(), w.slot(), w.mode(), w.pid(), w.state().toString(), w.uptime().toMillis(),
                 w.restarts(), w.requests(), w.activeConnections(),
                 cpu.isPresent() ? cpu.getAsLong() : null,
                 memory.isPresent() ? memory.getAsLong() : null,
-                w.lastExit().orElse(null));
+                w.lastExit().orElse(null),
+                u == null ? null : round(u.cpuShare()), u == null ? null : round(u.cpuCores()),
+                u == null ? null : (double) Math.round(u.allocatedBytesPerSecond()), u == null ? null : u.allocatedBytes(),
+                u == null ? null : u.classes(), u == null ? null : u.metaspaceBytes());
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 10_000) / 10_000.0;
     }
 }

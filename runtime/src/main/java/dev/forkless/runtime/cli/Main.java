@@ -86,6 +86,16 @@ public final class Main implements Callable<Integer> {
             description = "Quiet time after a change before --watch reloads (default: ${DEFAULT-VALUE}).")
     String watchDelay;
 
+    @Option(names = "--no-metering",
+            description = "Do not meter each isolate's CPU and memory (a JFR stream; see docs/operations.md).")
+    boolean noMetering;
+
+    @Option(names = "--max-memory", paramLabel = "SIZE",
+            description = "Replace, without downtime, a copy that uses more memory than this (process mode: its "
+                    + "resident memory; isolate mode: when the JVM's heap after a GC passes it, the isolate that "
+                    + "allocates the most). Logged as event=memory-restart. Default: no limit.")
+    String maxMemory;
+
     @Option(names = "--hang-timeout", paramLabel = "DURATION", defaultValue = "10s",
             description = "A copy with a request in flight (or its acceptor stuck) this long is hung: replaced "
                     + "and drained; 0 turns the watchdog off (default: ${DEFAULT-VALUE}).")
@@ -297,6 +307,8 @@ public final class Main implements Callable<Integer> {
                     .readyTimeout(Durations.parse(Limit.READY_TIMEOUT, "--ready-timeout", readyTimeout))
                     .loopChecks(loopChecks)
                     .hangTimeout(Durations.parse(Limit.HANG_TIMEOUT, "--hang-timeout", hangTimeout))
+                    .metering(!noMetering)
+                    .maxMemory(maxMemory == null ? 0 : Limit.MAX_MEMORY.parseSize("--max-memory", maxMemory))
                     .mode(copyMode)
                     .jvmArgs(jvmArgs)
                     .environment(environment)

@@ -65,6 +65,7 @@ record Setting(String key, String flag, Type type, Limit limit) {
             new Setting("watch", "--watch", Type.BOOLEAN),
             new Setting("watchDelay", "--watch-delay", Type.DURATION, Limit.WATCH_DELAY),
             new Setting("hangTimeout", "--hang-timeout", Type.DURATION, Limit.HANG_TIMEOUT),
+            new Setting("maxMemory", "--max-memory", Type.SIZE, Limit.MAX_MEMORY),
             new Setting("loopChecks", "--loop-checks", Type.BOOLEAN),
             new Setting("escalate", "--escalate", Type.BOOLEAN),
             new Setting("escalateWindow", "--escalate-window", Type.DURATION, Limit.ESCALATE_WINDOW),

@@ -38,8 +38,8 @@ final class WorkerTable {
                     w.path("requests").asText(),
                     rate == null ? "-" : String.format(java.util.Locale.ROOT, "%.1f", rate),
                     w.path("activeConnections").asText(),
-                    w.hasNonNull("cpuMs") ? String.format(java.util.Locale.ROOT, "%.1fs", w.get("cpuMs").asLong() / 1000.0) : "-",
-                    w.hasNonNull("memoryBytes") ? bytes(w.get("memoryBytes").asLong()) : "-",
+                    cpu(w),
+                    memory(w),
                     abbreviate(w.path("lastExit").isNull() ? "" : w.path("lastExit").asText())));
         }
         int[] widths = new int[HEADER.size()];
@@ -59,6 +59,28 @@ final class WorkerTable {
             lines.add(line.toString().stripTrailing());
         }
         return lines;
+    }
+
+    /** A process's CPU time, or an isolate's share of the JVM's CPU (not comparable: named apart). */
+    private static String cpu(JsonNode w) {
+        if (w.hasNonNull("cpuMs")) {
+            return String.format(java.util.Locale.ROOT, "%.1fs", w.get("cpuMs").asLong() / 1000.0);
+        }
+        if (w.hasNonNull("cpuShare")) {
+            return String.format(java.util.Locale.ROOT, "%.0f%% of jvm", w.get("cpuShare").asDouble() * 100);
+        }
+        return "-";
+    }
+
+    /** A process's resident memory, or what an isolate allocates per second (never presented as resident). */
+    private static String memory(JsonNode w) {
+        if (w.hasNonNull("memoryBytes")) {
+            return bytes(w.get("memoryBytes").asLong()) + " rss";
+        }
+        if (w.hasNonNull("allocatedBytesPerSecond")) {
+            return "alloc " + bytes(w.get("allocatedBytesPerSecond").asLong()) + "/s";
+        }
+        return "-";
     }
 
     static String duration(long ms) {

@@ -77,6 +77,10 @@ class DashboardIT {
                 wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
                 wait.until(b -> readyRows(b).size() == 2);
                 assertEquals("", browser.getCurrentUrl().contains("token=") ? "token left in the URL" : "");
+                // each isolate's CPU share and allocation rate, metered by the runtime, not null
+                wait.until(b -> readyRows(b).stream().allMatch(r ->
+                        r.findElement(By.cssSelector("td.cpu")).getText().contains("% of jvm")
+                                && r.findElement(By.cssSelector("td.memory")).getText().contains("alloc")));
                 String slot1 = restartsOfSlot(browser, "1");
                 String slot2 = restartsOfSlot(browser, "2");
                 String expected = String.valueOf(Integer.parseInt(slot1) + 1);
@@ -91,6 +95,8 @@ class DashboardIT {
                 assertTrue(!oldId.equals(rowOfSlot(browser, "1").getAttribute("data-id")), "slot 1 has a new copy");
                 wait.until(b -> b.findElement(By.id("message")).getText().contains("done"));
                 assertEquals(slot2, restartsOfSlot(browser, "2"), "the other copy was left alone");
+                String oldCopy = oldId.substring(0, oldId.indexOf('/'));
+                wait.until(b -> b.findElement(By.id("events")).getText().contains("isolate=" + oldCopy + " event=drained"));
             } finally {
                 browser.quit();
                 service.stop();

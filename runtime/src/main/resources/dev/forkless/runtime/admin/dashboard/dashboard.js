@@ -4,8 +4,8 @@
 "use strict";
 
 const POLL_MS = 1000;
-const POINTS = 30;
-const series = new Map(); // copy id -> { last: {t, requests}, rates: [] }
+const POINTS = 300; // five minutes at one poll a second
+const series = new Map(); // copy id -> { last: {t, requests}, rates: [], cpu: [], memory: [] }
 let token = sessionStorage.getItem("forkless-token") || "";
 
 const $ = (id) => document.getElementById(id);
@@ -44,16 +44,48 @@ function bytes(n) {
 function rate(w, now) {
   let h = series.get(w.id);
   if (!h) {
-    h = { last: null, rates: [] };
+    h = { last: null, rates: [], cpu: [], memory: [] };
     series.set(w.id, h);
   }
   if (h.last && now > h.last.t) {
     const r = Math.max(0, (w.requests - h.last.requests) * 1000 / (now - h.last.t));
     h.rates.push(r);
-    if (h.rates.length > POINTS) h.rates.shift();
+    h.cpu.push(cpuValue(w));
+    h.memory.push(memoryValue(w));
+    for (const a of [h.rates, h.cpu, h.memory]) if (a.length > POINTS) a.shift();
   }
   h.last = { t: now, requests: w.requests };
   return h;
+}
+
+// An isolate's share of the JVM's CPU (percent), or a process's CPU time (seconds, charted as its rate).
+function cpuValue(w) {
+  return w.cpuShare !== null && w.cpuShare !== undefined ? w.cpuShare * 100 : (w.cpuMs === null ? 0 : w.cpuMs / 1000);
+}
+
+// What an isolate allocates per second, or a process's resident memory: never mixed in one figure.
+function memoryValue(w) {
+  return w.allocatedBytesPerSecond !== null && w.allocatedBytesPerSecond !== undefined
+    ? w.allocatedBytesPerSecond : (w.memoryBytes || 0);
+}
+
+function cpuText(w) {
+  if (w.cpuShare !== null && w.cpuShare !== undefined) return (w.cpuShare * 100).toFixed(0) + "% of jvm";
+  return w.cpuMs === null || w.cpuMs === undefined ? "–" : (w.cpuMs / 1000).toFixed(1) + "s";
+}
+
+function memoryText(w) {
+  if (w.allocatedBytesPerSecond !== null && w.allocatedBytesPerSecond !== undefined) {
+    return "alloc " + bytes(w.allocatedBytesPerSecond) + "/s · " + w.classes + " classes";
+  }
+  return w.memoryBytes === null || w.memoryBytes === undefined ? "–" : bytes(w.memoryBytes) + " rss";
+}
+
+function chart(td) {
+  const canvas = document.createElement("canvas");
+  canvas.width = 150;
+  canvas.height = 28;
+  td.append(canvas, document.createElement("span"));
 }
 
 function draw(canvas, rates) {
@@ -66,7 +98,7 @@ function draw(canvas, rates) {
   ctx.lineWidth = 1.5;
   ctx.beginPath();
   rates.forEach((r, i) => {
-    const x = (i + POINTS - rates.length) * (w - 1) / (POINTS - 1);
+    const x = (i + POINTS - rates.length) * (w - 1) / (POINTS - 1); // newest at the right
     const y = hgt - 1 - r * (hgt - 3) / max;
     i === 0 ? ctx.moveTo(x, y) : ctx.lineTo(x, y);
   });
@@ -88,10 +120,7 @@ function rowFor(w) {
     td.className = c;
     tr.appendChild(td);
   }
-  const canvas = document.createElement("canvas");
-  canvas.width = 120;
-  canvas.height = 24;
-  tr.querySelector(".rate").append(canvas, document.createElement("span"));
+  for (const c of ["rate", "cpu", "memory"]) chart(tr.querySelector("." + c));
   if (w.id !== "-") {
     const b = document.createElement("button");
     b.type = "button";
@@ -129,14 +158,18 @@ function render(workers) {
     set(tr, "restarts", w.restarts, true);
     set(tr, "requests", w.requests, true);
     tr.querySelector(".rate span").textContent = " " + current.toFixed(1);
+    tr.querySelector(".cpu span").textContent = " " + cpuText(w);
+    tr.querySelector(".memory span").textContent = " " + memoryText(w);
     set(tr, "conns", w.activeConnections, true);
-    set(tr, "cpu", w.cpuMs === null ? "–" : (w.cpuMs / 1000).toFixed(1) + "s", true);
-    set(tr, "memory", bytes(w.memoryBytes), true);
+    tr.querySelector(".cpu").classList.add("num");
+    tr.querySelector(".memory").classList.add("num");
     set(tr, "exit", w.lastExit || "");
     tr.querySelector(".exit").title = w.lastExit || "";
     const button = tr.querySelector("button.restart");
     if (button) button.hidden = !(w.state === "ready" || w.state === "standby");
-    draw(tr.querySelector("canvas"), h.rates);
+    draw(tr.querySelector(".rate canvas"), h.rates);
+    if (h.cpu) draw(tr.querySelector(".cpu canvas"), h.cpu);
+    if (h.memory) draw(tr.querySelector(".memory canvas"), h.memory);
     rows.push(tr);
   }
   for (const id of series.keys()) if (!seen.has(id)) series.delete(id);
@@ -156,8 +189,8 @@ function readHeaders() {
 async function poll() {
   try {
     const read = (path) => fetch(path, { headers: readHeaders() });
-    const [workersResponse, runtimeResponse, ready] = await Promise.all([
-      read("/api/workers"), read("/api/runtime"), read("/health/ready"),
+    const [workersResponse, runtimeResponse, ready, eventsResponse] = await Promise.all([
+      read("/api/workers"), read("/api/runtime"), read("/health/ready"), read("/api/events"),
     ]);
     if (workersResponse.status === 401) {
       $("runtime").textContent = "enter the token to see the copies";
@@ -166,6 +199,7 @@ async function poll() {
     const workers = await workersResponse.json();
     const runtime = await runtimeResponse.json();
     render(workers);
+    if (eventsResponse.ok) timeline(await eventsResponse.json());
     $("runtime").textContent = "pid " + runtime.pid + " · " + runtime.addresses.join(", ")
       + " · memory " + bytes(runtime.residentMemoryBytes) + " · heap " + bytes(runtime.heapUsedBytes)
       + " · up " + duration(runtime.uptimeMs);
@@ -176,6 +210,25 @@ async function poll() {
     $("health").textContent = "down";
     $("health").className = "badge down";
   }
+}
+
+// The event timeline, newest first: starts, crashes, drains, reloads, memory restarts.
+let lastEvent = -1;
+function timeline(events) {
+  const newest = events.length ? events[events.length - 1].timeMs * 1000 + events.length : -1;
+  if (newest === lastEvent) return;
+  lastEvent = newest;
+  const items = events.slice().reverse().map((e) => {
+    const li = document.createElement("li");
+    const time = document.createElement("time");
+    time.textContent = new Date(e.timeMs).toLocaleTimeString();
+    const text = document.createElement("span");
+    text.textContent = " " + e.line.replace(/^forkless /, "");
+    if (/event=(crashed|exited|hung|errored|memory-restart|cpu-leak)/.test(e.line)) li.className = "bad";
+    li.append(time, text);
+    return li;
+  });
+  $("events").replaceChildren(...items);
 }
 
 async function act(path, what) {

@@ -1,0 +1,155 @@
+package dev.forkless.runtime;
+
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+import javax.management.Notification;
+import javax.management.NotificationEmitter;
+import javax.management.NotificationListener;
+import javax.management.openmbean.CompositeData;
+
+import com.sun.management.GarbageCollectionNotificationInfo;
+
+/**
+ * {@code --max-memory}: replaces, with the supervisor's drained restart, a copy that uses too much memory.
+ * A child process: when its resident memory passes the limit. Isolates: when the JVM's heap after a GC
+ * passes the limit, the serving isolate that allocated the most over the meter's window goes first (the
+ * JVM cannot tell which isolate keeps which bytes; see docs/operations.md). One replacement at a time;
+ * after one, the heap is judged again only after a GC that followed it.
+ */
+final class MemoryGuard implements AutoCloseable {
+
+    private static final long PERIOD_MS = 1000;
+
+    private final long limit;
+    private final Supplier<List<WorkerSnapshot>> workers;
+    private final Function<String, java.util.Optional<CopyUsage>> usage;
+    private final Function<String, CompletableFuture<OperationResult>> restart;
+    private final Consumer<ForklessEvent> publish;
+    private final long self = ProcessHandle.current().pid();
+    private final AtomicLong heapAfterGc = new AtomicLong(-1);
+    private final AtomicLong gcs = new AtomicLong();
+    private final NotificationListener onGc = this::gcEnded;
+    private final Thread thread;
+    private volatile CompletableFuture<OperationResult> pending = CompletableFuture.completedFuture(null);
+    private volatile long gcsWhenDone = -1;
+
+    MemoryGuard(long limit, Supplier<List<WorkerSnapshot>> workers,
+                Function<String, java.util.Optional<CopyUsage>> usage,
+                Function<String, CompletableFuture<OperationResult>> restart, Consumer<ForklessEvent> publish) {
+        this.limit = limit;
+        this.workers = workers;
+        this.usage = usage;
+        this.restart = restart;
+        this.publish = publish;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (gc instanceof NotificationEmitter emitter) {
+                emitter.addNotificationListener(onGc, null, null);
+            }
+        }
+        this.thread = Supervisor.runtimeThreads().name("forkless-memory-guard").start(this::loop);
+    }
+
+    private void gcEnded(Notification n, Object handback) {
+        if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(n.getType())) {
+            return;
+        }
+        var info = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
+        long used = 0;
+        for (MemoryUsage u : info.getGcInfo().getMemoryUsageAfterGc().values()) {
+            used += u.getUsed();
+        }
+        // non-heap pools (metaspace, code cache) are in the map too: keep only the heap's
+        long nonHeap = ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(p -> p.getType() == java.lang.management.MemoryType.NON_HEAP)
+                .mapToLong(p -> {
+                    MemoryUsage u = info.getGcInfo().getMemoryUsageAfterGc().get(p.getName());
+                    return u == null ? 0 : u.getUsed();
+                }).sum();
+        heapAfterGc.set(used - nonHeap);
+        gcs.incrementAndGet();
+    }
+
+    /** @return the heap in use after the JVM's last GC, or -1 before the first */
+    long heapAfterGc() {
+        return heapAfterGc.get();
+    }
+
+    private void loop() {
+        try {
+            while (!Thread.currentThread().isInterrupted()) {
+                Thread.sleep(PERIOD_MS);
+                try {
+                    check();
+                } catch (RuntimeException e) {
+                    System.getLogger("forkless").log(System.Logger.Level.WARNING, "memory guard check failed", e);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void check() {
+        if (!pending.isDone()) {
+            return;
+        }
+        List<WorkerSnapshot> serving = workers.get().stream().filter(w -> w.state() == WorkerState.READY).toList();
+        for (WorkerSnapshot w : serving) {
+            if (w.pid() > 0 && w.pid() != self) {
+                long rss = rss(w.pid());
+                if (rss > limit) {
+                    replace(w, "rss", rss);
+                    return;
+                }
+            }
+        }
+        long heap = heapAfterGc.get();
+        if (heap > limit && gcs.get() > gcsWhenDone) {
+            serving.stream()
+                    .filter(w -> w.pid() == self)
+                    .max(Comparator.comparingDouble(w -> usage.apply(w.id())
+                            .map(CopyUsage::allocatedBytesPerSecond).orElse(0.0)))
+                    .ifPresent(w -> replace(w, "heap-after-gc", heap));
+        }
+    }
+
+    private void replace(WorkerSnapshot w, String measure, long bytes) {
+        publish.accept(new ForklessEvent.MemoryRestart(Instant.now(), w.id(), w.mode(), measure, bytes, limit));
+        gcsWhenDone = Long.MAX_VALUE;
+        pending = restart.apply(w.id()).whenComplete((r, e) -> gcsWhenDone = gcs.get());
+    }
+
+    private static long rss(long pid) {
+        java.nio.file.Path status = java.nio.file.Path.of("/proc", String.valueOf(pid), "status");
+        try (var lines = java.nio.file.Files.lines(status)) {
+            return lines.filter(l -> l.startsWith("VmRSS:")).findFirst()
+                    .map(l -> Long.parseLong(l.substring(6).trim().split("\\s+")[0]) * 1024).orElse(-1L);
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public void close() {
+        thread.interrupt();
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (gc instanceof NotificationEmitter emitter) {
+                try {
+                    emitter.removeNotificationListener(onGc);
+                } catch (javax.management.ListenerNotFoundException ignored) {
+                    // never added
+                }
+            }
+        }
+    }
+}

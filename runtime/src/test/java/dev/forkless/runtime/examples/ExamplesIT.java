@@ -40,8 +40,12 @@ class ExamplesIT {
     private static final Duration DRAIN = Duration.ofSeconds(2);
     private static final int CONNECTIONS = 16;
 
+    /** The matrix; {@code -Dforkless.examples=vertx,javalin:process} runs only those apps (or app:mode). */
     static Stream<Entry> matrix() {
-        return CompatibilityMatrix.entries().stream();
+        String only = System.getProperty("forkless.examples", "");
+        Set<String> names = only.isBlank() ? Set.of() : Set.of(only.split(","));
+        return CompatibilityMatrix.entries().stream().filter(e -> names.isEmpty()
+                || names.contains(e.app().name()) || names.contains(e.app().name() + ":" + e.mode()));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -121,7 +125,7 @@ class ExamplesIT {
     /** The known failure still shows, and the app does not serve from 2 copies. */
     private static void failsAsKnown(Entry entry, KnownFailure known, RuntimeProcess runtime, InetSocketAddress address) {
         try {
-            await().atMost(Duration.ofSeconds(60)).until(() -> runtime.hasLine(l -> l.contains(known.signature()))
+            await().atMost(Duration.ofSeconds(90)).until(() -> runtime.hasLine(l -> l.contains(known.signature()))
                     || !runtime.process().isAlive());
         } catch (ConditionTimeoutException e) {
             // judged below

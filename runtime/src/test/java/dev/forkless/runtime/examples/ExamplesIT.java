@@ -57,11 +57,15 @@ class ExamplesIT {
                 "--admin", "off", "--ready-timeout", "60s", "--drain-timeout", DRAIN.toSeconds() + "s",
                 entry.app().path().toString(), "--port", String.valueOf(port)));
         args.addAll(entry.app().args());
+        long start = System.nanoTime();
         try (RuntimeProcess runtime = RuntimeProcess.start(args.toArray(String[]::new))) {
             switch (entry.expected()) {
                 case Serves serves -> serves(entry, serves, runtime, address);
                 case KnownFailure known -> failsAsKnown(entry, known, runtime, address);
             }
+        } finally {
+            // what docs/compatibility.md reports: read it in the test's output
+            System.out.printf("examples: %s took %d s%n", entry, Duration.ofNanos(System.nanoTime() - start).toSeconds());
         }
     }
 
@@ -81,6 +85,7 @@ class ExamplesIT {
             assertEquals(0, new ProcessBuilder("kill", "-HUP", String.valueOf(runtime.pid())).start().waitFor());
             await().atMost(Duration.ofSeconds(120)).until(() -> runtime.count(l -> l.contains("event=reloaded")) > reloads);
             load.close();
+            System.out.printf("examples: %s reload: %s%n", entry, load.summary());
             assertTrue(runtime.hasLine(l -> l.contains("event=reloaded ok=true")), runtime::output);
             assertTrue(load.failed() <= serves.reloadMayFail(), () -> "reload: " + load.summary());
         }
@@ -106,6 +111,7 @@ class ExamplesIT {
             await().atMost(Duration.ofSeconds(20)).until(() -> runtime.count(l -> l.contains(event)) > events);
             await().atMost(Duration.ofSeconds(90)).until(() -> runtime.count(isReady()) > ready);
             load.close();
+            System.out.printf("examples: %s %s: %s%n", entry, path, load.summary());
             assertTrue(load.failed() <= mayFail, () -> path + ": " + load.summary());
         }
         assertTrue(runtime.process().isAlive(), "the runtime survives");

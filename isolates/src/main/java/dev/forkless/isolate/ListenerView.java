@@ -552,7 +552,14 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
 
     @Override
     public int translateInterestOps(int ops) {
-        return (ops & SelectionKey.OP_ACCEPT) != 0 ? Net.POLLIN : 0;
+        if ((ops & SelectionKey.OP_ACCEPT) == 0) {
+            return 0;
+        }
+        // A selector now waits for connections on this view: a selector-based server (Netty, XNIO, the
+        // JDK HttpServer) calls accept() only once a connection is signalled, so this is its acceptor
+        // starting, and the copy is ready.
+        markAcceptorStarted();
+        return Net.POLLIN;
     }
 
     /** Every selector let go of the closed view: its descriptor can close now (its number is reused). */

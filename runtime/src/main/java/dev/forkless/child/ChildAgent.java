@@ -51,6 +51,7 @@ public final class ChildAgent {
         System.setProperty(ID_PROPERTY, words[2]);
         System.setProperty(MODE_PROPERTY, "process");
         ExitHook.install(inst, copy::beforeExit);
+        AdapterBridges.install(inst);
         copy.start(words[5]);
     }
 

@@ -59,7 +59,7 @@ class ConfigIT {
             assertEquals(System.getenv("PATH"), Http.get(address, "/env/PATH").body(), "the runtime's own environment");
             // each copy sees its own id: the ids the app reports are those of the copies that became ready
             java.util.Set<String> ids = new java.util.HashSet<>();
-            await().atMost(Duration.ofSeconds(20)).until(() -> {
+            await().atMost(Duration.ofSeconds(90)).until(() -> {
                 Http.Response who = Http.get(address, "/whoami");
                 Matcher m = WHOAMI.matcher(who.body());
                 assertTrue(m.matches(), who.body());

@@ -43,7 +43,7 @@ class RestartCyclesIT {
         AtomicInteger unloaded = new AtomicInteger();
         AtomicInteger ready = new AtomicInteger();
         RestartPolicy fast = RestartPolicy.DEFAULT.withBackoff(Duration.ZERO, 1.0, Duration.ZERO)
-                .withCrashLoopGuard(Duration.ZERO, Integer.MAX_VALUE);
+                .withCrashLoopGuard(Duration.ZERO, 1_000_000);
         try (Forkless forkless = Forkless.builder()
                 .app(RuntimeProcess.demoJar())
                 .args(List.of("--port", "0", "--host", "127.0.0.1"))

@@ -57,21 +57,44 @@ public final class ChildDrainFeature implements ServerFeature {
         return TYPE;
     }
 
-    private record Filter(ChildCopy copy) implements HttpFeature {
+    /** Whether the app's Helidon has {@code ServerResponse.beforeSend} (4.4 and later). */
+    private static boolean hasBeforeSend() {
+        try {
+            io.helidon.webserver.http.ServerResponse.class.getMethod("beforeSend", Runnable.class);
+            return true;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
+
+    private record Filter(ChildCopy copy, boolean beforeSend) implements HttpFeature {
+
+        Filter(ChildCopy copy) {
+            this(copy, hasBeforeSend());
+        }
 
         @Override
         public void setup(HttpRouting.Builder routing) {
             routing.addFilter(this::filter);
         }
 
+        @Override
+        public HttpFeature get() {
+            return this;
+        }
+
         private void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
             copy.requestStarted();
             try {
-                res.beforeSend(() -> {
-                    if (copy.isDraining()) {
-                        res.header(HeaderValues.CONNECTION_CLOSE);
-                    }
-                });
+                if (beforeSend) {
+                    res.beforeSend(() -> {
+                        if (copy.isDraining()) {
+                            res.header(HeaderValues.CONNECTION_CLOSE);
+                        }
+                    });
+                } else if (copy.isDraining()) {
+                    res.header(HeaderValues.CONNECTION_CLOSE);
+                }
                 chain.proceed();
             } finally {
                 copy.requestFinished();

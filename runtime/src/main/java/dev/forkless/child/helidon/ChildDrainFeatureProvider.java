@@ -25,4 +25,12 @@ public final class ChildDrainFeatureProvider implements ServerFeatureProvider<Ch
     public ChildDrainFeature create(io.helidon.config.Config config, String name) {
         return new ChildDrainFeature(name, ChildCopy.current());
     }
+
+    // Helidon 4.0 to 4.2 ask for a feature with this form; the bridges the compiler adds for 4.5's
+    // io.helidon.config.NamedService are dropped by the child agent when the app's Helidon lacks that type.
+    @Override
+    @SuppressWarnings({"removal", "deprecation"})
+    public ChildDrainFeature create(io.helidon.common.config.Config config, String name) {
+        return new ChildDrainFeature(name, ChildCopy.current());
+    }
 }

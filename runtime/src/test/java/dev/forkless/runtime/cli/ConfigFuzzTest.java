@@ -75,7 +75,7 @@ class ConfigFuzzTest {
             boolean json = random.nextBoolean();
             String text = mutate(json ? JSON : YAML, random);
             Path file = dir.resolve(runs + (json ? ".json" : ".yaml"));
-            Files.writeString(file, text);
+            Files.write(file, text.getBytes(StandardCharsets.UTF_8)); // a lone surrogate a mutation made becomes ?
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             ByteArrayOutputStream err = new ByteArrayOutputStream();
             int run = runs;

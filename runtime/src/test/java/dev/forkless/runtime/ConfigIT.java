@@ -59,11 +59,18 @@ class ConfigIT {
             assertEquals(System.getenv("PATH"), Http.get(address, "/env/PATH").body(), "the runtime's own environment");
             // each copy sees its own id: the ids the app reports are those of the copies that became ready
             java.util.Set<String> ids = new java.util.HashSet<>();
+            // one request per round: the runtime hands fresh connections to the copies in turn, so two
+            // requests a round would always ask the same copy for its id
+            java.util.Set<String> whoami = new java.util.HashSet<>();
             await().atMost(Duration.ofSeconds(90)).until(() -> {
                 Http.Response who = Http.get(address, "/whoami");
                 Matcher m = WHOAMI.matcher(who.body());
                 assertTrue(m.matches(), who.body());
                 assertEquals(mode, m.group(3));
+                whoami.add(m.group(1));
+                return whoami.size() >= 2;
+            });
+            await().atMost(Duration.ofSeconds(90)).until(() -> {
                 ids.add(Http.get(address, "/env/FORKLESS_WORKER_ID").body());
                 return ids.size() >= 2;
             });

@@ -59,6 +59,33 @@ public class AgentApp {
                 }
                 new CountDownLatch(1).await(); // stays up while the other copy tries
             }
+            case "bridge" -> {
+                // as Spring Boot with jul-to-slf4j: a handler of a loader below the copy's, on the JVM's root
+                // logger, left there (the copy's shutdown never removes it)
+                URLClassLoader launched = new URLClassLoader(new URL[]{Path.of(arg).toUri().toURL()},
+                        AgentApp.class.getClassLoader());
+                java.util.logging.Handler bridge = (java.util.logging.Handler) launched.loadClass("testplugin.BridgeHandler")
+                        .getConstructor().newInstance();
+                java.util.logging.Logger.getLogger("").addHandler(bridge);
+                java.util.logging.Logger.getLogger("agentapp.bridge").info("installed");
+                write(report, "installed");
+                new CountDownLatch(1).await();
+            }
+            case "log" -> {
+                // logs through the JVM's root logger once the file arg names exists
+                Path go = Path.of(arg);
+                while (!Files.exists(go)) {
+                    Thread.sleep(10);
+                }
+                try {
+                    for (int i = 0; i < 20; i++) {
+                        java.util.logging.Logger.getLogger("agentapp.log").info("record " + i);
+                    }
+                    write(report, "logged");
+                } catch (Throwable t) {
+                    write(report, "failed: " + t);
+                }
+            }
             case "wait" -> {
                 write(report, "waiting");
                 new CountDownLatch(1).await();

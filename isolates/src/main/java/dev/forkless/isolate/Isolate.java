@@ -50,7 +50,7 @@ public final class Isolate {
     private final RequestClock inFlight = new RequestClock();
     private final AtomicBoolean readyReported = new AtomicBoolean();
     private final AtomicBoolean endReported = new AtomicBoolean();
-    private final Cancellation cancellation = new Cancellation();
+    private final Cancellation cancellation = new Cancellation(this);
     private final Object unloadLock = new Object();
     private volatile IsolateClassLoader loader;
     private volatile boolean accepting;
@@ -552,6 +552,10 @@ public final class Isolate {
                 // closing is best effort
             }
         }
+        // the JUL handlers the copy left on JVM-wide loggers go before its token is cancelled: other copies'
+        // log records run through them (Spring Boot's SLF4JBridgeHandler on the root logger, when its
+        // shutdown hook did not get to remove it)
+        IsolateCleaner.clearLoggingHandlers(loader);
         // loops of app code that are still running end at their next back edge
         cancellation.cancel();
         Thread messageThread = inbox.close();

@@ -222,8 +222,13 @@ final class IsolateCleaner {
         return element;
     }
 
-    /** Removes the isolate's logging handlers and filters from every JUL logger. */
-    private static void clearLoggingHandlers(ClassLoader loader) {
+    /**
+     * Removes the isolate's logging handlers and filters from every JUL logger: those whose class its loader
+     * defined, or a loader below it (Spring Boot's launcher defines the app's classes, its
+     * {@code SLF4JBridgeHandler} included). Left on the JVM's root logger, an unloaded copy's handler would
+     * run for every other copy's log record.
+     */
+    static void clearLoggingHandlers(ClassLoader loader) {
         LogManager manager = LogManager.getLogManager();
         for (String name : Collections.list(manager.getLoggerNames())) {
             Logger logger = manager.getLogger(name);
@@ -231,9 +236,9 @@ final class IsolateCleaner {
                 continue;
             }
             for (Handler handler : logger.getHandlers()) {
-                if (definedBy(handler.getClass(), loader)
-                        || (handler.getFormatter() != null && definedBy(handler.getFormatter().getClass(), loader))
-                        || (handler.getFilter() != null && definedBy(handler.getFilter().getClass(), loader))) {
+                if (definedAtOrBelow(handler.getClass(), loader)
+                        || (handler.getFormatter() != null && definedAtOrBelow(handler.getFormatter().getClass(), loader))
+                        || (handler.getFilter() != null && definedAtOrBelow(handler.getFilter().getClass(), loader))) {
                     logger.removeHandler(handler);
                     try {
                         handler.close();
@@ -242,7 +247,7 @@ final class IsolateCleaner {
                     }
                 }
             }
-            if (logger.getFilter() != null && definedBy(logger.getFilter().getClass(), loader)) {
+            if (logger.getFilter() != null && definedAtOrBelow(logger.getFilter().getClass(), loader)) {
                 logger.setFilter(null);
             }
         }
@@ -250,5 +255,15 @@ final class IsolateCleaner {
 
     private static boolean definedBy(Class<?> type, ClassLoader loader) {
         return type.getClassLoader() == loader;
+    }
+
+    /** Whether {@code loader} or a loader below it (one whose parent chain reaches it) defined {@code type}. */
+    static boolean definedAtOrBelow(Class<?> type, ClassLoader loader) {
+        for (ClassLoader l = type.getClassLoader(); l != null; l = l.getParent()) {
+            if (l == loader) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -211,7 +211,7 @@ public final class IsolateHooks {
     }
 
     /** The token of code that runs in no isolate: never cancelled. */
-    private static final Cancellation NEVER = new Cancellation();
+    private static final Cancellation NEVER = new Cancellation(null);
 
     /** {@code System.setOut(out)}: the copy's own standard output from now on. */
     public static void setOut(java.io.PrintStream out, Class<?> caller) {

@@ -114,6 +114,28 @@ class AgentIT {
     }
 
     @Test
+    void aLogHandlerAnUnloadedCopyLeftOnTheRootLoggerNeitherStaysNorStopsAnotherCopy() throws Exception {
+        // Spring Boot on Tomcat: the copy's SLF4JBridgeHandler (defined by the launcher's loader, below the
+        // copy's) stayed on the root logger after a crash; its loop check then unwound every other copy's
+        // thread that logged through JUL (the replacement's Tomcat start, the other copy's requests)
+        Path launched = AgentAppJar.jar(dir.resolve("launched.jar"), null, "testplugin/BridgeHandler");
+        Path go = dir.resolve("go");
+        Copy unloaded = start("a", new CallSiteRewriter(true), "bridge", launched.toString());
+        await().atMost(WAIT).until(() -> unloaded.report().contains("installed"));
+        Copy other = start("b", new CallSiteRewriter(true), "log", go.toString());
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+        assertTrue(java.util.Arrays.stream(root.getHandlers()).anyMatch(h -> h.getClass().getName().equals("testplugin.BridgeHandler")),
+                "the copy's handler is on the JVM's root logger");
+
+        unloaded.isolate().unload(Duration.ofMillis(500));
+        assertFalse(java.util.Arrays.stream(root.getHandlers()).anyMatch(h -> h.getClass().getName().equals("testplugin.BridgeHandler")),
+                "the unload removed the handler a loader below the copy's defined");
+        Files.createFile(go);
+        await().atMost(WAIT).until(() -> !other.report().isEmpty());
+        assertEquals("logged\nreturned\n", other.report(), "the other copy logs on");
+    }
+
+    @Test
     void theJdkHttpServerListensThroughTheCopysView() throws Exception {
         int port;
         try (ServerSocket free = new ServerSocket(0)) {
@@ -144,13 +166,17 @@ class AgentIT {
     }
 
     private Copy start(String id, String... args) throws IOException {
+        return start(id, new CallSiteRewriter(), args);
+    }
+
+    private Copy start(String id, CallSiteRewriter rewriter, String... args) throws IOException {
         Path app = dir.resolve("agentapp.jar");
         if (!Files.exists(app)) {
             AgentAppJar.write(app);
         }
         Path report = dir.resolve(id + ".txt");
         TestApps.RecordingHost host = new TestApps.RecordingHost(sockets.sockets());
-        Isolate isolate = Isolate.builder().id(id).app(AppJar.open(app)).host(host).build();
+        Isolate isolate = Isolate.builder().id(id).app(AppJar.open(app)).host(host).rewriter(rewriter).build();
         started.add(isolate);
         List<String> argv = new ArrayList<>();
         argv.add(report.toString());

@@ -2,7 +2,6 @@ package dev.forkless.runtime.examples;
 
 import dev.forkless.runtime.examples.Expectation.KnownFailure;
 import dev.forkless.runtime.examples.Expectation.Serves;
-import dev.forkless.runtime.examples.Expectation.ServesUntilAReplacement;
 
 import java.util.List;
 
@@ -52,10 +51,7 @@ final class CompatibilityMatrix {
                 new Entry(helidon41, "process", new KnownFailure("Address already in use",
                         "Helidon 4.1 listens through java.net.ServerSocket, which the child's selector provider "
                                 + "does not reach: every child binds the port itself")),
-                new Entry(springTomcat, "isolate", new ServesUntilAReplacement("the isolate was unloaded",
-                        "a copy that replaces a crashed or exited one may fail to start Tomcat (a loop check of the new "
-                                + "copy polls the cancelled token of an unloaded one), and the other copy may stop "
-                                + "serving too: run Spring Boot on Tomcat with --mode process until this is fixed")),
+                new Entry(springTomcat, "isolate", new Serves(16, 16, 32, cut)),
                 new Entry(springTomcat, "process", new Serves(16, 16, 32, cut)),
                 new Entry(springWebflux, "isolate", new Serves(16, 16, 32, cut)),
                 new Entry(springWebflux, "process", new Serves(16, 16, 32, cut)),

@@ -3,7 +3,6 @@ package dev.forkless.runtime.examples;
 import dev.forkless.runtime.examples.CompatibilityMatrix.Entry;
 import dev.forkless.runtime.examples.Expectation.KnownFailure;
 import dev.forkless.runtime.examples.Expectation.Serves;
-import dev.forkless.runtime.examples.Expectation.ServesUntilAReplacement;
 import dev.forkless.runtime.testing.Http;
 import dev.forkless.runtime.testing.KeepAliveLoad;
 import dev.forkless.runtime.testing.RuntimeProcess;
@@ -66,7 +65,6 @@ class ExamplesIT {
             switch (entry.expected()) {
                 case Serves serves -> serves(entry, serves, runtime, address);
                 case KnownFailure known -> failsAsKnown(entry, known, runtime, address);
-                case ServesUntilAReplacement defect -> servesUntilAReplacement(entry, defect, runtime, address);
             }
         } finally {
             // what docs/compatibility.md reports: read it in the test's output
@@ -104,36 +102,6 @@ class ExamplesIT {
         for (ProcessHandle child : children) {
             assertFalse(child.isAlive(), () -> "left behind: " + child.pid() + " " + child.info());
         }
-    }
-
-    /**
-     * A known defect: the app serves from 2 copies, but the copy that replaces a crashed or exited one fails
-     * to start, with the defect's signature. Asserts the defect still shows after a crash or, failing that,
-     * after an exit.
-     */
-    private static void servesUntilAReplacement(Entry entry, ServesUntilAReplacement defect, RuntimeProcess runtime,
-                                                InetSocketAddress address) throws Exception {
-        await().atMost(Duration.ofSeconds(120))
-                .until(() -> runtime.hasLine(l -> l.startsWith("forkless ready")) || !runtime.process().isAlive());
-        assertTrue(runtime.process().isAlive(), () -> "runtime ended:\n" + runtime.output());
-        assertEquals(2, copiesServing(entry.app(), address, Duration.ofSeconds(60)).size());
-        for (String fault : List.of("/crash", "/exit")) {
-            long ready = runtime.count(isReady());
-            assertEquals(entry.app().faultCode(), Http.get(address, fault).status());
-            await().atMost(Duration.ofSeconds(120)).until(() -> runtime.hasLine(l -> l.contains(defect.signature()))
-                    || runtime.count(isReady()) > ready);
-            if (runtime.hasLine(l -> l.contains(defect.signature()))) {
-                break;
-            }
-        }
-        assertTrue(runtime.hasLine(l -> l.contains(defect.signature())), () -> entry + ": the copies that replaced "
-                + "a crashed and an exited one became ready: flip its entry in CompatibilityMatrix to Serves\n"
-                + runtime.output());
-        assertTrue(runtime.process().isAlive(), "the runtime survives");
-        // not asserted: whether the other copy serves on (with Spring Boot on Tomcat it did not, in the runs
-        // of 2026-12-02: docs/compatibility.md says so)
-        runtime.terminate();
-        runtime.awaitExit(DRAIN.plusSeconds(30));
     }
 
     /** One copy crashes or exits while 16 keep-alive connections send requests; the replacement serves. */

@@ -23,15 +23,4 @@ sealed interface Expectation {
      */
     record KnownFailure(String signature, String because) implements Expectation {
     }
-
-    /**
-     * A known defect after a start that works: it serves from 2 copies, but a copy that replaces a crashed
-     * or an exited one fails to start, with {@code signature}. When the replacements serve, the test fails
-     * so that the entry is flipped to {@link Serves}.
-     *
-     * @param signature a fragment of a line of the runtime's output that shows the failure
-     * @param because   the reason, in the words of docs/compatibility.md
-     */
-    record ServesUntilAReplacement(String signature, String because) implements Expectation {
-    }
 }

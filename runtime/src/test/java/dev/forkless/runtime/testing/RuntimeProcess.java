@@ -90,6 +90,40 @@ public final class RuntimeProcess implements AutoCloseable {
         return ticks / 100.0;
     }
 
+    /**
+     * CPU ticks (1/100 s, user + system) each live thread of the runtime has used so far, from /proc, by
+     * {@code name/tid} (the name as the kernel has it: a Java thread's, cut to 15 characters).
+     */
+    public java.util.Map<String, Long> threadCpuTicks() {
+        java.util.Map<String, Long> ticks = new java.util.HashMap<>();
+        try (var tasks = java.nio.file.Files.list(Path.of("/proc/" + process.pid() + "/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String stat = java.nio.file.Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks.put(name + "/" + task.getFileName(), Long.parseLong(fields[11]) + Long.parseLong(fields[12]));
+                } catch (IOException ended) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException ended) {
+            // the process ended
+        }
+        return ticks;
+    }
+
+    /** The threads that used the most CPU between two {@link #threadCpuTicks()}, with their ticks, busiest first. */
+    public static String busiest(java.util.Map<String, Long> before, java.util.Map<String, Long> after, int limit) {
+        return after.entrySet().stream()
+                .map(e -> java.util.Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() > 0)
+                .sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed())
+                .limit(limit)
+                .map(e -> e.getKey() + "=" + e.getValue())
+                .collect(java.util.stream.Collectors.joining(", "));
+    }
+
     private void pump(java.io.InputStream in) {
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             String line;

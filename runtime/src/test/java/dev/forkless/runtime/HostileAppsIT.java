@@ -39,6 +39,11 @@ class HostileAppsIT {
             }
             load.await();
             assertEquals(0, load.failed(), load.summary());
+            // the runtime's own work is over: the standby it started when it promoted the old one is ready (a
+            // copy's start is seconds of one busy core, which a 2 s window right after the load may catch)
+            await().atMost(Duration.ofSeconds(60)).until(() ->
+                    runtime.count(l -> l.matches("forkless isolate=\\d+ event=started.*"))
+                            == runtime.count(l -> l.matches("forkless isolate=\\d+ event=ready.*")));
             // the JVM gives the CPU back: a thread still spinning would burn a whole core (2 CPU seconds in
             // 2 seconds); after the load, the JIT and GC settle well below half of that
             double before = runtime.cpuSeconds();

@@ -242,8 +242,8 @@ final class IsolateCleaner {
                     logger.removeHandler(handler);
                     try {
                         handler.close();
-                    } catch (RuntimeException ignored) {
-                        // the handler belonged to an app that is gone
+                    } catch (RuntimeException | LinkageError | Cancellation.IsolateCancelled ignored) {
+                        // the handler belonged to an app that is gone (its loader closed, its loops cancelled)
                     }
                 }
             }

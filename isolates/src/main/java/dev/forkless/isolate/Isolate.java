@@ -554,8 +554,9 @@ public final class Isolate {
         }
         // the JUL handlers the copy left on JVM-wide loggers go before its token is cancelled: other copies'
         // log records run through them (Spring Boot's SLF4JBridgeHandler on the root logger, when its
-        // shutdown hook did not get to remove it)
-        IsolateCleaner.clearLoggingHandlers(loader);
+        // shutdown hook did not get to remove it); they are closed once the threads stopped (closing
+        // flushes, which may wait for the console, and the threads' grace runs meanwhile)
+        List<java.util.logging.Handler> logHandlers = IsolateCleaner.detachLoggingHandlers(loader);
         // loops of app code that are still running end at their next back edge
         cancellation.cancel();
         Thread messageThread = inbox.close();
@@ -575,6 +576,7 @@ public final class Isolate {
             }
         }
         inFlight.clear();
+        IsolateCleaner.closeHandlers(logHandlers);
         IsolateCleaner.clearJvmWideReferences(loader);
         fileSystems.closeAll();
         loader.close();

@@ -222,13 +222,21 @@ final class IsolateCleaner {
         return element;
     }
 
+    /** Removes the isolate's logging handlers and filters from every JUL logger, and closes the handlers. */
+    private static void clearLoggingHandlers(ClassLoader loader) {
+        closeHandlers(detachLoggingHandlers(loader));
+    }
+
     /**
-     * Removes the isolate's logging handlers and filters from every JUL logger: those whose class its loader
-     * defined, or a loader below it (Spring Boot's launcher defines the app's classes, its
-     * {@code SLF4JBridgeHandler} included). Left on the JVM's root logger, an unloaded copy's handler would
-     * run for every other copy's log record.
+     * Removes the isolate's logging handlers and filters from every JUL logger, without closing the handlers
+     * (closing flushes, which may wait for the console): those whose class its loader defined, or a loader
+     * below it (Spring Boot's launcher defines the app's classes, its {@code SLF4JBridgeHandler} included).
+     * Left on the JVM's root logger, an unloaded copy's handler would run for every other copy's log record.
+     *
+     * @return the handlers removed, for {@link #closeHandlers}
      */
-    static void clearLoggingHandlers(ClassLoader loader) {
+    static List<Handler> detachLoggingHandlers(ClassLoader loader) {
+        List<Handler> detached = new ArrayList<>();
         LogManager manager = LogManager.getLogManager();
         for (String name : Collections.list(manager.getLoggerNames())) {
             Logger logger = manager.getLogger(name);
@@ -240,15 +248,23 @@ final class IsolateCleaner {
                         || (handler.getFormatter() != null && definedAtOrBelow(handler.getFormatter().getClass(), loader))
                         || (handler.getFilter() != null && definedAtOrBelow(handler.getFilter().getClass(), loader))) {
                     logger.removeHandler(handler);
-                    try {
-                        handler.close();
-                    } catch (RuntimeException | LinkageError | Cancellation.IsolateCancelled ignored) {
-                        // the handler belonged to an app that is gone (its loader closed, its loops cancelled)
-                    }
+                    detached.add(handler);
                 }
             }
             if (logger.getFilter() != null && definedAtOrBelow(logger.getFilter().getClass(), loader)) {
                 logger.setFilter(null);
+            }
+        }
+        return detached;
+    }
+
+    /** Closes handlers a gone copy left, each at most once. */
+    static void closeHandlers(List<Handler> handlers) {
+        for (Handler handler : new java.util.LinkedHashSet<>(handlers)) {
+            try {
+                handler.close();
+            } catch (RuntimeException | LinkageError | Cancellation.IsolateCancelled ignored) {
+                // the handler belonged to an app that is gone (its loader closed, its loops cancelled)
             }
         }
     }

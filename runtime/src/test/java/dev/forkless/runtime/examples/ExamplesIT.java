@@ -39,6 +39,14 @@ class ExamplesIT {
 
     private static final Duration DRAIN = Duration.ofSeconds(2);
     private static final int CONNECTIONS = 16;
+    /**
+     * The JVM options of the runtime and (in process mode) of each child: C1 only and the serial collector
+     * cut the CPU that cold starts of these frameworks cost on 2 cores (nothing here measures throughput or
+     * GC). {@code -Dforkless.examples.defaultJvm=true} runs both with the JVM's defaults instead, as a user
+     * would, for the start times of docs/compatibility.md.
+     */
+    private static final List<String> CHEAP_JVM = Boolean.getBoolean("forkless.examples.defaultJvm") ? List.of()
+            : List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto");
 
     /** The matrix; {@code -Dforkless.examples=vertx,javalin:process} runs only those apps (or app:mode). */
     static Stream<Entry> matrix() {
@@ -60,8 +68,11 @@ class ExamplesIT {
                 "--max-restarts", "3", "--drain-timeout", DRAIN.toSeconds() + "s",
                 entry.app().path().toString(), "--port", String.valueOf(port)));
         args.addAll(entry.app().args());
+        if (entry.mode().equals("process")) {
+            CHEAP_JVM.forEach(option -> args.addFirst("--jvm-arg=" + option));
+        }
         long start = System.nanoTime();
-        try (RuntimeProcess runtime = RuntimeProcess.start(args.toArray(String[]::new))) {
+        try (RuntimeProcess runtime = RuntimeProcess.startWithJvmArgs(CHEAP_JVM, args.toArray(String[]::new))) {
             switch (entry.expected()) {
                 case Serves serves -> serves(entry, serves, runtime, address);
                 case KnownFailure known -> failsAsKnown(entry, known, runtime, address);
@@ -74,21 +85,24 @@ class ExamplesIT {
 
     private static void serves(Entry entry, Serves serves, RuntimeProcess runtime, InetSocketAddress address)
             throws Exception {
+        long start = System.nanoTime();
         await().atMost(Duration.ofSeconds(120))
                 .until(() -> runtime.hasLine(l -> l.startsWith("forkless ready")) || !runtime.process().isAlive());
         assertTrue(runtime.process().isAlive(), () -> "runtime ended:\n" + runtime.output());
         Set<String> before = copiesServing(entry.app(), address, Duration.ofSeconds(60));
         assertEquals(2, before.size(), before::toString);
+        System.out.printf("examples: %s ready: %d ms%n", entry, millisSince(start));
 
         faultUnderLoad(entry, runtime, address, "/crash", "event=crashed", serves.crashMayFail());
         faultUnderLoad(entry, runtime, address, "/exit", "event=exited status=3", serves.exitMayFail());
 
         long reloads = runtime.count(l -> l.contains("event=reloaded"));
+        long reloadStart = System.nanoTime();
         try (KeepAliveLoad load = loaded(address)) {
             assertEquals(0, new ProcessBuilder("kill", "-HUP", String.valueOf(runtime.pid())).start().waitFor());
             await().atMost(Duration.ofSeconds(120)).until(() -> runtime.count(l -> l.contains("event=reloaded")) > reloads);
             load.close();
-            System.out.printf("examples: %s reload: %s%n", entry, load.summary());
+            System.out.printf("examples: %s reload: %s (%d ms)%n", entry, load.summary(), millisSince(reloadStart));
             assertTrue(runtime.hasLine(l -> l.contains("event=reloaded ok=true")), runtime::output);
             assertTrue(load.failed() <= serves.reloadMayFail(), () -> "reload: " + load.summary());
         }
@@ -96,8 +110,10 @@ class ExamplesIT {
         assertTrue(after.stream().noneMatch(before::contains), () -> "new copies serve: before " + before + " after " + after);
 
         List<ProcessHandle> children = runtime.process().descendants().toList();
+        long stopStart = System.nanoTime();
         runtime.terminate();
         int status = runtime.awaitExit(DRAIN.plusSeconds(30));
+        System.out.printf("examples: %s stop: %d ms%n", entry, millisSince(stopStart));
         assertEquals(0, status, runtime::output);
         for (ProcessHandle child : children) {
             assertFalse(child.isAlive(), () -> "left behind: " + child.pid() + " " + child.info());
@@ -109,12 +125,13 @@ class ExamplesIT {
                                        String event, int mayFail) throws Exception {
         long events = runtime.count(l -> l.contains(event));
         long ready = runtime.count(isReady());
+        long start = System.nanoTime();
         try (KeepAliveLoad load = loaded(address)) {
             assertEquals(entry.app().faultCode(), Http.get(address, path).status());
             await().atMost(Duration.ofSeconds(20)).until(() -> runtime.count(l -> l.contains(event)) > events);
             await().atMost(Duration.ofSeconds(90)).until(() -> runtime.count(isReady()) > ready);
             load.close();
-            System.out.printf("examples: %s %s: %s%n", entry, path, load.summary());
+            System.out.printf("examples: %s %s: %s (%d ms)%n", entry, path, load.summary(), millisSince(start));
             assertTrue(load.failed() <= mayFail, () -> path + ": " + load.summary());
         }
         assertTrue(runtime.process().isAlive(), "the runtime survives");
@@ -181,6 +198,10 @@ class ExamplesIT {
     private static String tail(RuntimeProcess runtime) {
         List<String> lines = runtime.lines();
         return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+    }
+
+    private static long millisSince(long nanos) {
+        return Duration.ofNanos(System.nanoTime() - nanos).toMillis();
     }
 
     private static int freePort() throws IOException {

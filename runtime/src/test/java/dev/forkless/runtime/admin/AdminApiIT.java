@@ -115,12 +115,22 @@ class AdminApiIT {
         String printed = dev.forkless.runtime.testing.Http.get(app, "/log?lines=3&threads=0").body();
         String id = printed.replaceAll(".* by ", "").trim();
         await().atMost(Duration.ofSeconds(10)).until(() -> text(log(id, "?lines=200")).contains("seq=2 stream=err"));
+        JsonNode all = log(id, "?lines=200");
+        int err = -1;
+        for (int i = 0; i < all.size(); i++) {
+            if (all.get(i).get("text").asText().matches("log worker=" + id + " thread=\\S+ seq=2 stream=err x+")) {
+                err = i;
+            }
+        }
+        assertTrue(err > 0, all.toString());
+        assertEquals("err", all.get(err).get("stream").asText(), all.toString());
+        assertTrue(all.get(err).get("timeMs").asLong() > System.currentTimeMillis() - 60_000, all.toString());
+        assertEquals("out", all.get(err - 1).get("stream").asText(), all.toString());
+        assertTrue(all.get(err - 1).get("text").asText().contains(" seq=2 stream=out"), all.toString());
         JsonNode last = log(id, "?lines=2");
         assertEquals(2, last.size(), last.toString());
-        assertEquals("err", last.get(1).get("stream").asText(), last.toString());
-        assertTrue(last.get(1).get("text").asText().startsWith("log worker=" + id + " thread=request seq=2 stream=err"), last.toString());
-        assertTrue(last.get(1).get("timeMs").asLong() > System.currentTimeMillis() - 60_000, last.toString());
-        assertEquals("out", last.get(0).get("stream").asText(), last.toString());
+        assertEquals(all.get(all.size() - 1), last.get(1), "the last lines, oldest first");
+        assertEquals(all.get(all.size() - 2), last.get(0));
         for (String bad : List.of("?lines=0", "?lines=201", "?lines=abc", "?lines=-1", "?lines=")) {
             HttpResponse<String> response = admin.get("/api/workers/" + id + "/log" + bad);
             assertEquals(400, response.statusCode(), bad + ": " + response.body());

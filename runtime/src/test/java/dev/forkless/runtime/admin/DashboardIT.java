@@ -88,9 +88,10 @@ class DashboardIT {
                 }));
                 String logged = dev.forkless.runtime.testing.Http.get(address, "/log?lines=1&threads=0").body();
                 String printer = logged.replaceAll(".* by ", "").trim();
-                wait.until(b -> logOf(b, printer).contains("log worker=" + printer + " thread=request seq=0 stream=out"));
-                assertTrue(browser.findElement(By.cssSelector(".log[data-copy=\"" + printer + "\"] pre span.err"))
-                        .getText().contains("stream=err"), "a line of standard error is marked as one");
+                wait.until(b -> logOf(b, printer).matches("(?s).*log worker=" + printer + " thread=\\S+ seq=0 stream=out.*"));
+                assertTrue(browser.findElements(By.cssSelector(".log[data-copy=\"" + printer + "\"] pre span.err")).stream()
+                        .anyMatch(e -> e.getDomProperty("textContent").contains(" seq=0 stream=err")),
+                        "a line of standard error is marked as one");
                 String slot1 = restartsOfSlot(browser, "1");
                 String slot2 = restartsOfSlot(browser, "2");
                 String expected = String.valueOf(Integer.parseInt(slot1) + 1);
@@ -119,7 +120,7 @@ class DashboardIT {
     /** The log panel's text of one copy, or "" while it is not shown. */
     private static String logOf(WebDriver browser, String copy) {
         return browser.findElements(By.cssSelector(".log[data-copy=\"" + copy + "\"] pre")).stream()
-                .map(WebElement::getText).findFirst().orElse("");
+                .map(e -> e.getDomProperty("textContent")).findFirst().orElse(""); // scrolled-out lines too
     }
 
     private static List<WebElement> readyRows(WebDriver browser) {

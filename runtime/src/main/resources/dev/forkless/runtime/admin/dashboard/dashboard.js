@@ -65,10 +65,9 @@ function cpuValue(w) {
   return w.cpuShare !== null && w.cpuShare !== undefined ? w.cpuShare * 100 : (w.cpuMs === null ? 0 : w.cpuMs / 1000);
 }
 
-// What an isolate allocates per second, or a process's resident memory: never mixed in one figure.
+// The heap an isolate's objects keep (an estimate), or a process's resident memory: never mixed in one figure.
 function memoryValue(w) {
-  return w.allocatedBytesPerSecond !== null && w.allocatedBytesPerSecond !== undefined
-    ? w.allocatedBytesPerSecond : (w.memoryBytes || 0);
+  return w.keptHeapBytes !== null && w.keptHeapBytes !== undefined ? w.keptHeapBytes : (w.memoryBytes || 0);
 }
 
 function cpuText(w) {
@@ -78,7 +77,8 @@ function cpuText(w) {
 
 function memoryText(w) {
   if (w.allocatedBytesPerSecond !== null && w.allocatedBytesPerSecond !== undefined) {
-    return "alloc " + bytes(w.allocatedBytesPerSecond) + "/s · " + w.classes + " classes";
+    const kept = w.keptHeapBytes !== null && w.keptHeapBytes !== undefined ? "kept ~" + bytes(w.keptHeapBytes) + " · " : "";
+    return kept + "alloc " + bytes(w.allocatedBytesPerSecond) + "/s · " + w.classes + " classes";
   }
   return w.memoryBytes === null || w.memoryBytes === undefined ? "–" : bytes(w.memoryBytes) + " rss";
 }

@@ -30,7 +30,6 @@ final class ConsoleRouter {
 
     private final RoutingStream out;
     private final RoutingStream err;
-    private Lines lines;
 
     /** Receives every whole line of every copy, held or not, as it is written: the log files. */
     interface Lines {
@@ -82,27 +81,20 @@ final class ConsoleRouter {
     }
 
     /**
-     * Sends every whole line of every copy to {@code lines} too, from now on.
+     * Sends every whole line of every copy to {@code lines} too, from now on (besides any receiver given
+     * before, another runtime's sharing the console included).
      *
-     * @param lines the receiver, typically the log files
+     * @param lines the receiver: the log files, the tail the admin API shows
      */
-    synchronized void logTo(Lines lines) {
-        this.lines = lines;
-        out.lines = lines;
-        err.lines = lines;
+    void logTo(Lines lines) {
+        out.lines.add(lines);
+        err.lines.add(lines);
     }
 
-    /** Stops sending lines to what {@link #logTo} gave, unless another runtime sharing the console replaced it. */
-    synchronized void stopLogging() {
-        if (lines != null) {
-            if (out.lines == lines) {
-                out.lines = null;
-            }
-            if (err.lines == lines) {
-                err.lines = null;
-            }
-            lines = null;
-        }
+    /** Stops sending lines to a receiver {@link #logTo} gave. */
+    void stopLogging(Lines lines) {
+        out.lines.remove(lines);
+        err.lines.remove(lines);
     }
 
     /**
@@ -173,7 +165,7 @@ final class ConsoleRouter {
         private final String stream;
         private final Map<String, Sink> sinks = new ConcurrentHashMap<>();
         private volatile boolean discarding;
-        private volatile Lines lines;
+        private final java.util.List<Lines> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
         private volatile boolean keepEscapes;
 
         RoutingStream(PrintStream target, String stream) {
@@ -325,8 +317,7 @@ final class ConsoleRouter {
                 end--; // a CRLF line end
             }
             String text = new String(bytes, 0, end, StandardCharsets.UTF_8);
-            Lines lines = owner.lines;
-            if (lines != null) {
+            for (Lines lines : owner.lines) {
                 lines.line(id, owner.stream, text);
             }
             if (owner.discarding) {

@@ -11,7 +11,11 @@ package dev.forkless.runtime;
  * @param allocatedBytesPerSecond the same over the last 10 s, per second
  * @param classes                classes its class loader defined and still holds
  * @param metaspaceBytes         metaspace its class loader holds (chunks reserved for its classes)
+ * @param keptHeapShare          share of the JVM's sampled objects that are still alive (JFR's leak profiler,
+ *                               up to 256 samples, read every 5 s) whose allocating code is this copy's (0..1)
+ * @param keptHeapBytes          that share times the heap in use after the last GC: an estimate of the heap
+ *                               its objects keep
  */
 public record CopyUsage(double cpuShare, double cpuCores, long allocatedBytes, double allocatedBytesPerSecond,
-                        long classes, long metaspaceBytes) {
+                        long classes, long metaspaceBytes, double keptHeapShare, long keptHeapBytes) {
 }

@@ -45,6 +45,7 @@ public final class Forkless implements AutoCloseable {
     private final List<Consumer<ForklessEvent>> eventListeners;
     private final ConsoleRouter console;
     private final LogWriter logs;
+    private final LogTail tail = new LogTail();
     private final Exchange exchange;
     private volatile JarWatcher watcher;
     private final java.util.concurrent.atomic.AtomicReference<Worker.Mode> mode;
@@ -67,6 +68,7 @@ public final class Forkless implements AutoCloseable {
         if (logs != null) {
             console.logTo(logs);
         }
+        console.logTo(tail);
         Consumer<ForklessEvent> routeConsole = new Consumer<>() {
             private boolean startFailed;
 
@@ -93,6 +95,7 @@ public final class Forkless implements AutoCloseable {
                 logs.accept(event);
             }
             routeConsole.accept(event);
+            tail.accept(event);
             eventListeners.forEach(l -> l.accept(event));
         };
         this.publish = publish;
@@ -259,6 +262,19 @@ public final class Forkless implements AutoCloseable {
         return m == null ? java.util.Optional.empty() : m.usage(workerId);
     }
 
+    /**
+     * The last lines a copy printed (standard output and error, whether or not {@code --logs} writes them
+     * to files), kept in memory: at most 200 per copy, each cut after 2000 characters, escaped as the
+     * console shows them; also for the 16 copies that went most recently.
+     *
+     * @param workerId the copy's id
+     * @param lines    how many of the last lines, at most
+     * @return its last lines, oldest first; empty when the runtime holds none for that id
+     */
+    public java.util.Optional<List<CopyLogLine>> logTail(String workerId, int lines) {
+        return tail.tail(workerId, lines);
+    }
+
     /** @return a snapshot of every copy, serving, standby and draining */
     public List<WorkerSnapshot> workers() {
         return supervisor.workers();
@@ -367,8 +383,9 @@ public final class Forkless implements AutoCloseable {
 
     /** Writes what the log files still have queued, and closes them. */
     private void closeLogs() {
+        console.stopLogging(tail);
         if (logs != null) {
-            console.stopLogging();
+            console.stopLogging(logs);
             logs.close();
         }
     }

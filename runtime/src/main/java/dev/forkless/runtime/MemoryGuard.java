@@ -1,29 +1,19 @@
 package dev.forkless.runtime;
 
-import java.lang.management.GarbageCollectorMXBean;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryUsage;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
-import javax.management.Notification;
-import javax.management.NotificationEmitter;
-import javax.management.NotificationListener;
-import javax.management.openmbean.CompositeData;
-
-import com.sun.management.GarbageCollectionNotificationInfo;
-
 /**
  * {@code --max-memory}: replaces, with the supervisor's drained restart, a copy that uses too much memory.
  * A child process: when its resident memory passes the limit. Isolates: when the JVM's heap after a GC
- * passes the limit, the serving isolate that allocated the most over the meter's window goes first (the
- * JVM cannot tell which isolate keeps which bytes; see docs/operations.md). One replacement at a time;
+ * passes the limit, the serving isolate that keeps the most by the meter's estimate goes first (else the
+ * one that allocated the most; the JVM cannot tell exactly which isolate keeps which bytes, see
+ * docs/operations.md). One replacement at a time;
  * after one, the heap is judged again only after a GC that followed it.
  */
 final class MemoryGuard implements AutoCloseable {
@@ -36,9 +26,7 @@ final class MemoryGuard implements AutoCloseable {
     private final Function<String, CompletableFuture<OperationResult>> restart;
     private final Consumer<ForklessEvent> publish;
     private final long self = ProcessHandle.current().pid();
-    private final AtomicLong heapAfterGc = new AtomicLong(-1);
-    private final AtomicLong gcs = new AtomicLong();
-    private final NotificationListener onGc = this::gcEnded;
+    private final HeapAfterGc heap = new HeapAfterGc();
     private final Thread thread;
     private volatile CompletableFuture<OperationResult> pending = CompletableFuture.completedFuture(null);
     private volatile long gcsWhenDone = -1;
@@ -51,37 +39,12 @@ final class MemoryGuard implements AutoCloseable {
         this.usage = usage;
         this.restart = restart;
         this.publish = publish;
-        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-            if (gc instanceof NotificationEmitter emitter) {
-                emitter.addNotificationListener(onGc, null, null);
-            }
-        }
         this.thread = Supervisor.runtimeThreads().name("forkless-memory-guard").start(this::loop);
-    }
-
-    private void gcEnded(Notification n, Object handback) {
-        if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(n.getType())) {
-            return;
-        }
-        var info = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
-        long used = 0;
-        for (MemoryUsage u : info.getGcInfo().getMemoryUsageAfterGc().values()) {
-            used += u.getUsed();
-        }
-        // non-heap pools (metaspace, code cache) are in the map too: keep only the heap's
-        long nonHeap = ManagementFactory.getMemoryPoolMXBeans().stream()
-                .filter(p -> p.getType() == java.lang.management.MemoryType.NON_HEAP)
-                .mapToLong(p -> {
-                    MemoryUsage u = info.getGcInfo().getMemoryUsageAfterGc().get(p.getName());
-                    return u == null ? 0 : u.getUsed();
-                }).sum();
-        heapAfterGc.set(used - nonHeap);
-        gcs.incrementAndGet();
     }
 
     /** @return the heap in use after the JVM's last GC, or -1 before the first */
     long heapAfterGc() {
-        return heapAfterGc.get();
+        return heap.bytes();
     }
 
     private void loop() {
@@ -113,20 +76,30 @@ final class MemoryGuard implements AutoCloseable {
                 }
             }
         }
-        long heap = heapAfterGc.get();
-        if (heap > limit && gcs.get() > gcsWhenDone) {
-            serving.stream()
-                    .filter(w -> w.pid() == self)
-                    .max(Comparator.comparingDouble(w -> usage.apply(w.id())
-                            .map(CopyUsage::allocatedBytesPerSecond).orElse(0.0)))
-                    .ifPresent(w -> replace(w, "heap-after-gc", heap));
+        long bytes = heap.bytes();
+        if (bytes > limit && heap.gcs() > gcsWhenDone) {
+            keepsMost(serving.stream().filter(w -> w.pid() == self).toList(), usage)
+                    .ifPresent(w -> replace(w, "heap-after-gc", bytes));
         }
+    }
+
+    /**
+     * The isolate that keeps the most heap by the meter's estimate; when none keeps a measurable share
+     * (metering off, no live samples yet), the one that allocated the most over the meter's window.
+     */
+    static java.util.Optional<WorkerSnapshot> keepsMost(List<WorkerSnapshot> isolates,
+                                                       Function<String, java.util.Optional<CopyUsage>> usage) {
+        Comparator<WorkerSnapshot> kept = Comparator.comparingDouble(w -> usage.apply(w.id())
+                .map(CopyUsage::keptHeapShare).orElse(0.0));
+        Comparator<WorkerSnapshot> allocating = Comparator.comparingDouble(w -> usage.apply(w.id())
+                .map(CopyUsage::allocatedBytesPerSecond).orElse(0.0));
+        return isolates.stream().max(kept.thenComparing(allocating));
     }
 
     private void replace(WorkerSnapshot w, String measure, long bytes) {
         publish.accept(new ForklessEvent.MemoryRestart(Instant.now(), w.id(), w.mode(), measure, bytes, limit));
         gcsWhenDone = Long.MAX_VALUE;
-        pending = restart.apply(w.id()).whenComplete((r, e) -> gcsWhenDone = gcs.get());
+        pending = restart.apply(w.id()).whenComplete((r, e) -> gcsWhenDone = heap.gcs());
     }
 
     private static long rss(long pid) {
@@ -142,14 +115,6 @@ final class MemoryGuard implements AutoCloseable {
     @Override
     public void close() {
         thread.interrupt();
-        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-            if (gc instanceof NotificationEmitter emitter) {
-                try {
-                    emitter.removeNotificationListener(onGc);
-                } catch (javax.management.ListenerNotFoundException ignored) {
-                    // never added
-                }
-            }
-        }
+        heap.close();
     }
 }

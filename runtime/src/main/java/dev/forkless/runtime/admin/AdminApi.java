@@ -44,6 +44,9 @@ final class AdminApi implements HttpService {
     static final int MAX_BODY = 16 * 1024;
     private static final Duration OPERATION_TIMEOUT = Duration.ofMinutes(10);
     private static final String JSON = "application/json";
+    /** Lines of a copy's log the API gives by default, and at most (what the runtime keeps). */
+    static final int DEFAULT_LOG_LINES = 50;
+    static final int MAX_LOG_LINES = 200;
 
     private final Forkless forkless;
     private final AdminToken token;
@@ -67,6 +70,7 @@ final class AdminApi implements HttpService {
     @Override
     public void routing(HttpRules rules) {
         rules.get("/api/workers", readable(this::workers))
+                .get("/api/workers/{id}/log", readable(this::log))
                 .get("/api/events", readable((req, res) -> send(res, Status.OK_200, timeline.entries())))
                 .get("/api/runtime", readable(this::runtime))
                 .post("/api/reload", authorized(this::reload))
@@ -89,7 +93,7 @@ final class AdminApi implements HttpService {
                 .get("/health/live", probe(this::live))
                 .get("/health/ready", probe(this::ready))
                 .get("/metrics", probe(this::metrics));
-        for (String path : List.of("/api/workers", "/api/events", "/api/runtime", "/health/live", "/health/ready", "/metrics")) {
+        for (String path : List.of("/api/workers", "/api/workers/{id}/log", "/api/events", "/api/runtime", "/health/live", "/health/ready", "/metrics")) {
             rules.any(path, (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use GET"));
         }
         for (String path : List.of("/api/reload", "/api/scale", "/api/workers/{id}/restart", "/api/stop")) {
@@ -111,6 +115,31 @@ final class AdminApi implements HttpService {
 
     private void workers(ServerRequest req, ServerResponse res) {
         send(res, Status.OK_200, forkless.workers().stream().map(w -> WorkerJson.of(w, resources, forkless.usage(w.id()))).toList());
+    }
+
+    /** The last lines of one copy's output: {@code GET /api/workers/{id}/log?lines=N} (1..200, default 50). */
+    private void log(ServerRequest req, ServerResponse res) {
+        String id = req.path().pathParameters().first("id").orElse("");
+        String n = req.query().first("lines").orElse(String.valueOf(DEFAULT_LOG_LINES));
+        int lines;
+        try {
+            lines = Integer.parseInt(n.trim());
+        } catch (NumberFormatException e) {
+            error(res, Status.BAD_REQUEST_400, "lines must be a whole number, not '" + abbreviate(n) + "'");
+            return;
+        }
+        if (lines < 1 || lines > MAX_LOG_LINES) {
+            error(res, Status.BAD_REQUEST_400, "lines must be between 1 and " + MAX_LOG_LINES + ", not " + lines);
+            return;
+        }
+        var tail = forkless.logTail(id, lines);
+        if (tail.isPresent()) {
+            send(res, Status.OK_200, tail.get());
+        } else if (!id.equals("-") && forkless.workers().stream().map(WorkerSnapshot::id).anyMatch(id::equals)) {
+            send(res, Status.OK_200, List.of()); // a copy that printed nothing yet
+        } else {
+            error(res, Status.NOT_FOUND_404, "no copy with id '" + abbreviate(id) + "'");
+        }
     }
 
     private void runtime(ServerRequest req, ServerResponse res) {

@@ -145,6 +145,12 @@ final class AdminMetrics implements Consumer<ForklessEvent>, AutoCloseable {
                         cu.classes());
                 set(now, Kind.GAUGE, "forkless.worker.metaspace.bytes", "Metaspace the isolate's class loader holds",
                         tags, cu.metaspaceBytes());
+                set(now, Kind.GAUGE, "forkless.worker.kept.heap.share",
+                        "Share of the JVM's sampled live objects the isolate's code allocated (JFR leak profiler)", tags,
+                        cu.keptHeapShare());
+                set(now, Kind.GAUGE, "forkless.worker.kept.heap.bytes",
+                        "Estimated heap the isolate's objects keep: its kept share times the heap after the last GC", tags,
+                        cu.keptHeapBytes());
             }
             var memory = resources.memoryBytes(w.pid());
             if (memory.isPresent()) {

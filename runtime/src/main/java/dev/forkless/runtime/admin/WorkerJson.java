@@ -24,11 +24,15 @@ import dev.forkless.runtime.WorkerSnapshot;
  * @param allocatedBytes    what it allocated since it started (JFR's sampled estimate)
  * @param classes           classes its class loader holds
  * @param metaspaceBytes    metaspace its class loader holds
+ * @param keptHeapShare     share of the JVM's sampled live objects (JFR's leak profiler) that an isolate's code
+ *                          allocated, 0..1; {@code null} for a process
+ * @param keptHeapBytes     that share times the heap after the last GC: an estimate of the heap the isolate's
+ *                          objects keep (never resident memory); {@code null} for a process
  */
 record WorkerJson(String id, String slot, String mode, long pid, String state, long uptimeMs, int restarts,
                   long requests, int activeConnections, Long cpuMs, Long memoryBytes, String lastExit,
                   Double cpuShare, Double cpuCores, Double allocatedBytesPerSecond, Long allocatedBytes,
-                  Long classes, Long metaspaceBytes) {
+                  Long classes, Long metaspaceBytes, Double keptHeapShare, Long keptHeapBytes) {
 
     static WorkerJson of(WorkerSnapshot w, CopyResources resources,
                          java.util.Optional<dev.forkless.runtime.CopyUsage> usage) {
@@ -42,7 +46,8 @@ record WorkerJson(String id, String slot, String mode, long pid, String state, l
                 w.lastExit().orElse(null),
                 u == null ? null : round(u.cpuShare()), u == null ? null : round(u.cpuCores()),
                 u == null ? null : (double) Math.round(u.allocatedBytesPerSecond()), u == null ? null : u.allocatedBytes(),
-                u == null ? null : u.classes(), u == null ? null : u.metaspaceBytes());
+                u == null ? null : u.classes(), u == null ? null : u.metaspaceBytes(),
+                u == null ? null : round(u.keptHeapShare()), u == null ? null : u.keptHeapBytes());
     }
 
     private static double round(double v) {

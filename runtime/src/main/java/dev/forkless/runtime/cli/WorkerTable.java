@@ -72,13 +72,17 @@ final class WorkerTable {
         return "-";
     }
 
-    /** A process's resident memory, or what an isolate allocates per second (never presented as resident). */
+    /**
+     * A process's resident memory, or an isolate's estimated kept heap and what it allocates per second
+     * (never presented as resident).
+     */
     private static String memory(JsonNode w) {
         if (w.hasNonNull("memoryBytes")) {
             return bytes(w.get("memoryBytes").asLong()) + " rss";
         }
         if (w.hasNonNull("allocatedBytesPerSecond")) {
-            return "alloc " + bytes(w.get("allocatedBytesPerSecond").asLong()) + "/s";
+            String alloc = "alloc " + bytes(w.get("allocatedBytesPerSecond").asLong()) + "/s";
+            return w.hasNonNull("keptHeapBytes") ? "kept ~" + bytes(w.get("keptHeapBytes").asLong()) + " " + alloc : alloc;
         }
         return "-";
     }

@@ -45,11 +45,12 @@ class AdminApiIT {
     private final ObjectMapper json = new ObjectMapper();
     private RuntimeProcess runtime;
     private Admin admin;
+    private java.net.InetSocketAddress app;
 
     @BeforeAll
     void start() throws Exception {
         runtime = RuntimeProcess.demo("--isolates", "2", "--standby", "0", "--admin", "127.0.0.1:0");
-        runtime.awaitReady();
+        app = runtime.awaitReady();
         admin = Admin.of(runtime);
     }
 
@@ -100,6 +101,55 @@ class AdminApiIT {
         HttpResponse<String> ready = admin.get("/health/ready");
         assertEquals(200, ready.statusCode(), ready.body());
         assertEquals(2, json.readTree(ready.body()).get("readyCopies").asInt());
+    }
+
+    @Test
+    @Order(2)
+    void theTailOfEachCopysOutput() throws Exception {
+        for (String id : ids()) {
+            JsonNode lines = log(id, "");
+            assertTrue(lines.isArray() && lines.size() <= 50, lines.toString());
+            assertTrue(text(lines).contains("demo listening on"), "what copy " + id + " printed at start: " + lines);
+        }
+        // a copy prints 3 lines on each stream now: the tail shows them, the last ones last
+        String printed = dev.forkless.runtime.testing.Http.get(app, "/log?lines=3&threads=0").body();
+        String id = printed.replaceAll(".* by ", "").trim();
+        await().atMost(Duration.ofSeconds(10)).until(() -> text(log(id, "?lines=200")).contains("seq=2 stream=err"));
+        JsonNode all = log(id, "?lines=200");
+        int err = -1;
+        for (int i = 0; i < all.size(); i++) {
+            if (all.get(i).get("text").asText().matches("log worker=" + id + " thread=\\S+ seq=2 stream=err x+")) {
+                err = i;
+            }
+        }
+        assertTrue(err > 0, all.toString());
+        assertEquals("err", all.get(err).get("stream").asText(), all.toString());
+        assertTrue(all.get(err).get("timeMs").asLong() > System.currentTimeMillis() - 60_000, all.toString());
+        assertEquals("out", all.get(err - 1).get("stream").asText(), all.toString());
+        assertTrue(all.get(err - 1).get("text").asText().contains(" seq=2 stream=out"), all.toString());
+        JsonNode last = log(id, "?lines=2");
+        assertEquals(2, last.size(), last.toString());
+        assertEquals(all.get(all.size() - 1), last.get(1), "the last lines, oldest first");
+        assertEquals(all.get(all.size() - 2), last.get(0));
+        for (String bad : List.of("?lines=0", "?lines=201", "?lines=abc", "?lines=-1", "?lines=")) {
+            HttpResponse<String> response = admin.get("/api/workers/" + id + "/log" + bad);
+            assertEquals(400, response.statusCode(), bad + ": " + response.body());
+        }
+        assertEquals(404, admin.get("/api/workers/999/log").statusCode());
+        assertEquals(404, admin.get("/api/workers/-/log").statusCode());
+        assertEquals(405, admin.post("/api/workers/" + id + "/log").statusCode());
+    }
+
+    private JsonNode log(String id, String query) throws Exception {
+        HttpResponse<String> response = admin.get("/api/workers/" + id + "/log" + query);
+        assertEquals(200, response.statusCode(), response.body());
+        return json.readTree(response.body());
+    }
+
+    private static String text(JsonNode lines) {
+        StringBuilder all = new StringBuilder();
+        lines.forEach(l -> all.append(l.get("text").asText()).append(" stream=").append(l.get("stream").asText()).append('\n'));
+        return all.toString();
     }
 
     @Test
@@ -198,6 +248,7 @@ class AdminApiIT {
         assertEquals(1, result.get("replaced").asInt());
         await().atMost(Duration.ofSeconds(10)).until(() -> !ids().contains(id) && ids().size() == 2);
         assertTrue(ids().contains(before.get(1)), "the other copy still serves");
+        assertTrue(text(log(id, "")).contains("demo listening on"), "the tail of a copy that went is kept a while");
         assertEquals(restarts + 1, restartsOfSlot1(), "a restart counts");
     }
 

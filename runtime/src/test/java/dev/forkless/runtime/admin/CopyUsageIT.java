@@ -112,7 +112,14 @@ class CopyUsageIT {
                     assertTrue(l.get("allocatedBytesPerSecond").asDouble() > 2_000_000, "leaking " + l + " quiet " + q);
                     assertTrue(l.get("allocatedBytesPerSecond").asDouble() > 10 * q.get("allocatedBytesPerSecond").asDouble(),
                             "leaking " + l + " quiet " + q);
+                    // and what it keeps: most of the JVM's sampled live objects are the leaking copy's
+                    assertTrue(l.get("keptHeapShare").asDouble() > 0.5, "leaking " + l + " quiet " + q);
+                    assertTrue(l.get("keptHeapShare").asDouble() > 5 * q.get("keptHeapShare").asDouble(),
+                            "leaking " + l + " quiet " + q);
+                    assertTrue(l.get("keptHeapBytes").asLong() > 20L << 20, "leaking " + l + " quiet " + q);
                 });
+                String metrics = admin.get("/metrics").body();
+                assertTrue(metrics.contains("forkless_worker_kept_heap_bytes{id=\"" + leaking.copy() + "\""), metrics);
             } finally {
                 stop.set(true);
                 leaker.join();

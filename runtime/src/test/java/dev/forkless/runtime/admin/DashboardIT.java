@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The dashboard in a real headless Chromium (Debian's {@code chromium} and {@code chromium-driver}; .ci/run
- * installs them): it shows both copies, and its restart button replaces one, whose slot's restart count
+ * installs them): it shows both copies, the tail of each one's output (updated live), and its restart button replaces one, whose slot's restart count
  * goes up. Selenium is given the driver and the browser explicitly, so it never looks for (or downloads)
  * either. Set {@code -Dforkless.dashboard.screenshot=FILE} to keep a screenshot (docs/img/dashboard.png).
  */
@@ -81,6 +81,17 @@ class DashboardIT {
                 wait.until(b -> readyRows(b).stream().allMatch(r ->
                         r.findElement(By.cssSelector("td.cpu")).getText().contains("% of jvm")
                                 && r.findElement(By.cssSelector("td.memory")).getText().contains("alloc")));
+                // the tail of each copy's output: what it printed at start, and a line printed now, live
+                wait.until(b -> readyRows(b).stream().allMatch(r -> {
+                    String id = r.getAttribute("data-id").replaceAll("/.*", "");
+                    return logOf(b, id).contains("demo listening on");
+                }));
+                String logged = dev.forkless.runtime.testing.Http.get(address, "/log?lines=1&threads=0").body();
+                String printer = logged.replaceAll(".* by ", "").trim();
+                wait.until(b -> logOf(b, printer).matches("(?s).*log worker=" + printer + " thread=\\S+ seq=0 stream=out.*"));
+                assertTrue(browser.findElements(By.cssSelector(".log[data-copy=\"" + printer + "\"] pre span.err")).stream()
+                        .anyMatch(e -> e.getDomProperty("textContent").contains(" seq=0 stream=err")),
+                        "a line of standard error is marked as one");
                 String slot1 = restartsOfSlot(browser, "1");
                 String slot2 = restartsOfSlot(browser, "2");
                 String expected = String.valueOf(Integer.parseInt(slot1) + 1);
@@ -104,6 +115,12 @@ class DashboardIT {
             load.await();
             assertEquals(0, load.failed(), "restarting from the dashboard fails no request: " + load.summary());
         }
+    }
+
+    /** The log panel's text of one copy, or "" while it is not shown. */
+    private static String logOf(WebDriver browser, String copy) {
+        return browser.findElements(By.cssSelector(".log[data-copy=\"" + copy + "\"] pre")).stream()
+                .map(e -> e.getDomProperty("textContent")).findFirst().orElse(""); // scrolled-out lines too
     }
 
     private static List<WebElement> readyRows(WebDriver browser) {

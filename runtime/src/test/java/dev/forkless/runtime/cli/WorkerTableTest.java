@@ -17,13 +17,14 @@ class WorkerTableTest {
                 [{"id":"1","slot":"1","mode":"isolate","pid":10,"state":"ready","uptimeMs":1000,"restarts":0,
                   "requests":5,"activeConnections":1,"cpuMs":null,"memoryBytes":null,"lastExit":null,
                   "cpuShare":0.874,"cpuCores":0.9,"allocatedBytesPerSecond":2097152,"allocatedBytes":9,
-                  "classes":1200,"metaspaceBytes":5000000},
+                  "classes":1200,"metaspaceBytes":5000000,"keptHeapShare":0.5,"keptHeapBytes":62914560},
                  {"id":"2","slot":"2","mode":"process","pid":11,"state":"ready","uptimeMs":1000,"restarts":0,
                   "requests":5,"activeConnections":1,"cpuMs":1500,"memoryBytes":104857600,"lastExit":null,
                   "cpuShare":null,"cpuCores":null,"allocatedBytesPerSecond":null,"allocatedBytes":null,
-                  "classes":null,"metaspaceBytes":null}]""");
+                  "classes":null,"metaspaceBytes":null,"keptHeapShare":null,"keptHeapBytes":null}]""");
         List<String> lines = WorkerTable.render(workers, Map.of());
-        assertTrue(lines.get(1).contains("87% of jvm") && lines.get(1).contains("alloc 2.0 MiB/s"), lines.get(1));
+        assertTrue(lines.get(1).contains("87% of jvm") && lines.get(1).contains("alloc 2.0 MiB/s")
+                && lines.get(1).contains("kept ~60.0 MiB"), lines.get(1));
         assertTrue(!lines.get(1).contains("rss"), lines.get(1));
         assertTrue(lines.get(2).contains("1.5s") && lines.get(2).contains("100.0 MiB rss"), lines.get(2));
     }

@@ -5,6 +5,8 @@
 
 const POLL_MS = 1000;
 const POINTS = 300; // five minutes at one poll a second
+const LOG_LINES = 30; // lines shown per copy
+const LOG_EVERY = 2; // polls between two reads of the logs
 const series = new Map(); // copy id -> { last: {t, requests}, rates: [], cpu: [], memory: [] }
 let token = sessionStorage.getItem("forkless-token") || "";
 
@@ -63,10 +65,9 @@ function cpuValue(w) {
   return w.cpuShare !== null && w.cpuShare !== undefined ? w.cpuShare * 100 : (w.cpuMs === null ? 0 : w.cpuMs / 1000);
 }
 
-// What an isolate allocates per second, or a process's resident memory: never mixed in one figure.
+// The heap an isolate's objects keep (an estimate), or a process's resident memory: never mixed in one figure.
 function memoryValue(w) {
-  return w.allocatedBytesPerSecond !== null && w.allocatedBytesPerSecond !== undefined
-    ? w.allocatedBytesPerSecond : (w.memoryBytes || 0);
+  return w.keptHeapBytes !== null && w.keptHeapBytes !== undefined ? w.keptHeapBytes : (w.memoryBytes || 0);
 }
 
 function cpuText(w) {
@@ -76,7 +77,8 @@ function cpuText(w) {
 
 function memoryText(w) {
   if (w.allocatedBytesPerSecond !== null && w.allocatedBytesPerSecond !== undefined) {
-    return "alloc " + bytes(w.allocatedBytesPerSecond) + "/s · " + w.classes + " classes";
+    const kept = w.keptHeapBytes !== null && w.keptHeapBytes !== undefined ? "kept ~" + bytes(w.keptHeapBytes) + " · " : "";
+    return kept + "alloc " + bytes(w.allocatedBytesPerSecond) + "/s · " + w.classes + " classes";
   }
   return w.memoryBytes === null || w.memoryBytes === undefined ? "–" : bytes(w.memoryBytes) + " rss";
 }
@@ -200,6 +202,7 @@ async function poll() {
     const runtime = await runtimeResponse.json();
     render(workers);
     if (eventsResponse.ok) timeline(await eventsResponse.json());
+    if (polls++ % LOG_EVERY === 0) await logs(workers, read);
     $("runtime").textContent = "pid " + runtime.pid + " · " + runtime.addresses.join(", ")
       + " · memory " + bytes(runtime.residentMemoryBytes) + " · heap " + bytes(runtime.heapUsedBytes)
       + " · up " + duration(runtime.uptimeMs);
@@ -210,6 +213,50 @@ async function poll() {
     $("health").textContent = "down";
     $("health").className = "badge down";
   }
+}
+
+// The tail of each copy's output: one panel per copy, its text set as text (never as HTML).
+let polls = 0;
+async function logs(workers, read) {
+  const copies = workers.filter((w) => w.id !== "-");
+  const tails = await Promise.all(copies.map((w) =>
+    read("/api/workers/" + encodeURIComponent(w.id) + "/log?lines=" + LOG_LINES)
+      .then((r) => (r.ok ? r.json() : null)).catch(() => null)));
+  const panels = copies.map((w, i) => logPanel(w, tails[i]));
+  const ids = new Set(copies.map((w) => w.id));
+  for (const id of Array.from(logPanels.keys())) if (!ids.has(id)) logPanels.delete(id);
+  const box = $("logs");
+  const current = Array.from(box.children);
+  if (current.length !== panels.length || current.some((p, i) => p !== panels[i])) box.replaceChildren(...panels);
+}
+
+const logPanels = new Map(); // copy id -> panel
+function logPanel(w, lines) {
+  let panel = logPanels.get(w.id);
+  if (!panel) {
+    panel = document.createElement("div");
+    panel.className = "log";
+    panel.dataset.copy = w.id;
+    panel.append(document.createElement("h3"), document.createElement("pre"));
+    logPanels.set(w.id, panel);
+  }
+  const title = "copy " + w.id + " · slot " + w.slot + " · " + w.state;
+  if (panel.firstChild.textContent !== title) panel.firstChild.textContent = title;
+  if (lines === null) return panel;
+  const pre = panel.querySelector("pre");
+  const key = lines.length ? lines[lines.length - 1].timeMs + ":" + lines.length + ":" + lines[lines.length - 1].text : "";
+  if (pre.dataset.key === key) return panel;
+  pre.dataset.key = key;
+  const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+  pre.replaceChildren(...lines.map((l) => {
+    const span = document.createElement("span");
+    span.className = l.stream;
+    span.textContent = l.text + "\n";
+    span.title = new Date(l.timeMs).toLocaleTimeString() + " " + l.stream;
+    return span;
+  }));
+  if (atBottom) pre.scrollTop = pre.scrollHeight;
+  return panel;
 }
 
 // The event timeline, newest first: starts, crashes, drains, reloads, memory restarts.

@@ -68,7 +68,8 @@ final class AgentTransformer implements ClassFileTransformer {
             if (owner == null) {
                 return null;
             }
-            byte[] rewritten = owner.rewriter().rewrite(bytes, desc -> resource(loader, desc));
+            byte[] rewritten = owner.rewriter().rewrite(owner.version(), loader.getClass().getName() + "@" + loader.getName(),
+                    className, bytes, desc -> resource(loader, desc));
             return rewritten == bytes ? null : rewritten;
         } catch (Throwable t) {
             if (failed.compareAndSet(false, true)) {

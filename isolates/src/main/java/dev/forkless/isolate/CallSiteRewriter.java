@@ -48,6 +48,7 @@ public final class CallSiteRewriter {
     private static final int CONDY_VERSION = 55;
 
     private final boolean loopChecks;
+    private final RewriteCache cache = new RewriteCache(RewriteCache.DEFAULT_MAX_BYTES);
 
     /** Creates a rewriter for the standard table of redirects, without loop checks. */
     public CallSiteRewriter() {
@@ -182,6 +183,30 @@ public final class CallSiteRewriter {
             ClassHierarchyResolver lenient = strict.orElse(desc -> ClassHierarchyResolver.ClassHierarchyInfo.ofInterface());
             return transform(bytes, lenient);
         }
+    }
+
+    /**
+     * Rewrites one class of a known class path version, reusing what an earlier copy's rewrite of the same
+     * class from the same jars produced (see {@link RewriteCache}).
+     *
+     * @param version    the class path's version, {@code null} when unknown (not cached)
+     * @param loaderKind the defining loader's kind
+     * @param className  the class's name
+     * @param bytes      the class file
+     * @param hierarchy  the class bytes visible to the isolate, by class, for stack map generation
+     * @return the rewritten class file, or {@code bytes} itself when it calls nothing redirected
+     */
+    byte[] rewrite(String version, String loaderKind, String className, byte[] bytes,
+                   Function<ClassDesc, InputStream> hierarchy) {
+        if (!loopChecks && !ConstantPoolScan.callsAny(bytes)) {
+            return bytes;
+        }
+        return cache.rewritten(version, loaderKind, className, bytes, () -> rewrite(bytes, hierarchy));
+    }
+
+    /** @return the bytes of rewritten classes kept for the next copy */
+    public long cachedBytes() {
+        return cache.size();
     }
 
     private byte[] transform(byte[] bytes, ClassHierarchyResolver resolver) {

@@ -74,6 +74,7 @@ public final class IsolateClassLoader extends SecureClassLoader implements AutoC
     private volatile Boolean adapterLinks;
     private final List<Jar> jars;
     private final CallSiteRewriter rewriter;
+    private final String version;
     private volatile boolean closed;
 
     IsolateClassLoader(Isolate isolate, List<Path> classPath, ClassLoader host, CallSiteRewriter rewriter) {
@@ -91,6 +92,30 @@ public final class IsolateClassLoader extends SecureClassLoader implements AutoC
             throw new BadAppException("cannot open " + e.getMessage(), e);
         }
         this.jars = List.copyOf(opened);
+        this.version = versionOf(classPath);
+    }
+
+    /**
+     * The version of a class path: each jar's path, size, modification time and file key. Copies started
+     * from the same jars share their rewritten classes; a jar replaced on disk is a new version.
+     */
+    private static String versionOf(List<Path> classPath) {
+        StringBuilder version = new StringBuilder();
+        for (Path path : classPath) {
+            try {
+                var attributes = java.nio.file.Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
+                version.append(path.toAbsolutePath()).append('|').append(attributes.size()).append('|')
+                        .append(attributes.lastModifiedTime().toMillis()).append('|').append(attributes.fileKey()).append('\n');
+            } catch (IOException e) {
+                return null; // cannot tell: do not share
+            }
+        }
+        return version.toString();
+    }
+
+    /** @return the version of this loader's class path ({@code null}: unknown), under which rewrites are shared */
+    String version() {
+        return version;
     }
 
     /** @return the rewriter of the classes this loader defines (the agent uses it for loaders below this one) */
@@ -144,7 +169,7 @@ public final class IsolateClassLoader extends SecureClassLoader implements AutoC
                 definePackageOf(name, jar);
                 byte[] rewritten;
                 try {
-                    rewritten = rewriter.rewrite(bytes, this::classBytes);
+                    rewritten = rewriter.rewrite(version, "", name, bytes, this::classBytes);
                 } catch (RuntimeException malformed) {
                     throw new ClassFormatError(name + " in " + jar.url() + ": " + malformed.getMessage());
                 }

@@ -56,17 +56,15 @@ final class RewriteCache {
         crc.update(original);
         Key key = new Key(loaderKind, className, original.length, (int) crc.getValue());
         Map<Key, byte[]> classes = classesOf(version);
-        byte[] cached = classes.get(key);
-        if (cached != null) {
-            return cached;
-        }
-        byte[] made = rewrite.get();
-        if (size.get() + made.length <= maxBytes || evictOtherThan(version, made.length)) {
-            if (classes.putIfAbsent(key, made) == null) {
-                size.addAndGet(made.length);
+        // copies starting together wait for the one rewriting a class rather than each rewriting it
+        byte[][] made = new byte[1][];
+        byte[] result = classes.computeIfAbsent(key, k -> made[0] = rewrite.get());
+        if (made[0] != null && size.addAndGet(made[0].length) > maxBytes && !evictOtherThan(version)) {
+            if (classes.remove(key, made[0])) {
+                size.addAndGet(-made[0].length);
             }
         }
-        return made;
+        return result;
     }
 
     /** @return the bytes the cache holds */
@@ -80,11 +78,11 @@ final class RewriteCache {
         }
     }
 
-    /** Drops the least recently used versions but {@code keep} until {@code needed} more bytes fit. */
-    private boolean evictOtherThan(String keep, int needed) {
+    /** Drops the least recently used versions but {@code keep} until the cache is within its bound. */
+    private boolean evictOtherThan(String keep) {
         synchronized (versions) {
             var it = versions.entrySet().iterator();
-            while (size.get() + needed > maxBytes && it.hasNext()) {
+            while (size.get() > maxBytes && it.hasNext()) {
                 Map.Entry<String, Map<Key, byte[]>> oldest = it.next();
                 if (oldest.getKey().equals(keep)) {
                     continue;
@@ -93,7 +91,7 @@ final class RewriteCache {
                 it.remove();
                 size.addAndGet(-freed);
             }
-            return size.get() + needed <= maxBytes;
+            return size.get() <= maxBytes;
         }
     }
 }

@@ -81,11 +81,18 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
     private final Pipe readiness;
     private final FileDescriptor fd;
     private final int fdVal;
-    /** Whether the pipe holds its byte (the queue is not empty); guarded by queueLock. */
+    /** Whether the pipe holds its byte (the queue is not empty, or it is the view's turn); guarded by queueLock. */
     private boolean signalled;
+    /** A lazy dispatcher's view: whether it is the view's turn, and since when; guarded by queueLock. */
+    private boolean turn;
+    private long turnSince;
+    /** A lazy view that let its last turn pass unused: it gets turns after the others. */
+    private volatile boolean missedTurn;
     private boolean readinessClosed;
 
     private volatile SharedSocket shared;
+    /** The dispatcher when it is lazy (views take connections from the kernel), else {@code null}. */
+    private volatile AcceptDispatcher lazy;
     private volatile boolean accepting;
     private volatile boolean acceptorStarted;
     private int acceptedSincePrune;
@@ -130,6 +137,7 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
             socket = owner.bind(local, backlog, Map.copyOf(options));
             try {
                 this.accepting = owner.isAccepting();
+                this.lazy = socket.dispatcher().isLazy() ? socket.dispatcher() : null;
                 socket.dispatcher().attach(this);
                 this.shared = socket;
             } catch (IOException | RuntimeException e) {
@@ -219,7 +227,9 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
             try {
                 end(completed);
             } catch (IOException closedMeanwhile) {
-                if (taken != null) {
+                if (taken != null && lazy != null) {
+                    taken.close(); // the app never sees it; as a JDK channel closed in accept would
+                } else if (taken != null) {
                     // interrupted or closed as the connection was taken: it goes to another view, not lost
                     socket.dispatcher().detach(this, List.of(taken));
                 }
@@ -232,13 +242,34 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         throw interrupted ? new ClosedByInterruptException() : new AsynchronousCloseException();
     }
 
-    /** Takes the next queued connection; queueLock held. */
+    /** Takes the next queued connection (a lazy view: one from the kernel, on its turn); queueLock held. */
     private SocketChannel take() throws IOException {
+        AcceptDispatcher dispatcher = lazy;
+        if (dispatcher != null) {
+            return takeOnTurn(dispatcher);
+        }
         Queued next = queue.pollFirst();
         if (queue.isEmpty()) {
             unsignal();
         }
         return next == null ? null : next.connection();
+    }
+
+    /** A lazy view's accept: on its turn, one connection from the kernel; the turn ends. queueLock held. */
+    private SocketChannel takeOnTurn(AcceptDispatcher dispatcher) throws IOException {
+        if (!turn) {
+            return null;
+        }
+        missedTurn = false;
+        SocketChannel connection = accepting && isOpen() ? dispatcher.acceptNow() : null;
+        if (connection != null) {
+            // counted before the lock is released: a copy that stops accepting then sees it open
+            connections.add(connection);
+        }
+        turn = false;
+        unsignal();
+        dispatcher.turnEnded(this);
+        return connection;
     }
 
     private void unsignal() throws IOException {
@@ -280,6 +311,61 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         }
     }
 
+    /**
+     * A lazy dispatcher gives the view its turn: it becomes readable, a blocked acceptor wakes.
+     *
+     * @return whether the view took it ({@code false} once closed or stopped)
+     */
+    boolean grantTurn() {
+        queueLock.lock();
+        try {
+            if (!isOpen() || readinessClosed || !accepting) {
+                return false;
+            }
+            turn = true;
+            turnSince = System.nanoTime();
+            if (!signalled) {
+                signalByte.clear();
+                readiness.sink().write(signalByte);
+                signalled = true;
+            }
+            notEmpty.signalAll();
+            return true;
+        } catch (IOException e) {
+            turn = false;
+            return false;
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    /**
+     * A lazy dispatcher takes the turn back.
+     *
+     * @param missed whether the app let the turn pass unused (it gets turns after the other views)
+     */
+    void revokeTurn(boolean missed) {
+        queueLock.lock();
+        try {
+            if (turn) {
+                turn = false;
+                missedTurn = missed;
+                try {
+                    unsignal();
+                } catch (IOException ignored) {
+                    // the pipe is broken: the view is closing
+                }
+            }
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    /** @return whether the app let its last turn pass unused */
+    boolean missedTurn() {
+        return missedTurn;
+    }
+
     /** @return what is queued to the view, taken away from it, in order */
     List<SocketChannel> reclaim() {
         queueLock.lock();
@@ -307,6 +393,12 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
      */
     public void setAccepting(boolean on) {
         accepting = on;
+        AcceptDispatcher dispatcher = lazy;
+        if (dispatcher != null && !on) {
+            // no turn left, and no accept under way: what the app took is in openConnections() now
+            revokeTurn(false);
+            dispatcher.turnEnded(this);
+        }
         SharedSocket socket = shared;
         if (socket != null) {
             socket.dispatcher().changed();
@@ -338,6 +430,9 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
     public long acceptorAwayNanos(long now) {
         queueLock.lock();
         try {
+            if (lazy != null) {
+                return turn && isOpen() ? Math.max(0, now - turnSince) : 0;
+            }
             Queued oldest = queue.peekFirst();
             return oldest == null || !isOpen() ? 0 : Math.max(0, now - oldest.at());
         } finally {
@@ -490,6 +585,7 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
             queue.forEach(q -> left.add(q.connection()));
             queue.clear();
             notEmpty.signalAll(); // a blocked acceptor throws AsynchronousCloseException
+            turn = false;
             if (!isRegistered()) {
                 closeReadiness();
             }
@@ -582,7 +678,7 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
     public void park(int event, long nanos) throws IOException {
         queueLock.lock();
         try {
-            if (isOpen() && queue.isEmpty()) {
+            if (isOpen() && queue.isEmpty() && !turn) {
                 notEmpty.awaitNanos(nanos <= 0 ? Long.MAX_VALUE : nanos);
             }
         } catch (InterruptedException e) {

@@ -100,6 +100,19 @@ class LazyListenerViewTest {
         return client;
     }
 
+    /** A blocking accept that fails the test instead of hanging it. */
+    private static SocketChannel acceptWithin(ListenerView view) throws Exception {
+        CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                accepted.complete(view.accept());
+            } catch (Throwable e) {
+                accepted.completeExceptionally(e);
+            }
+        });
+        return accepted.get(20, TimeUnit.SECONDS);
+    }
+
     private static int numberOf(SocketChannel connection) throws IOException {
         connection.configureBlocking(true);
         ByteBuffer one = ByteBuffer.allocate(1);
@@ -185,7 +198,7 @@ class LazyListenerViewTest {
         standby.configureBlocking(true);
         List<Integer> numbers = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
-            numbers.add(numberOf(standby.accept()));
+            numbers.add(numberOf(acceptWithin(standby)));
         }
         assertEquals(List.of(0, 1, 2, 3, 4), numbers, "every waiting connection, in order, once resumed");
     }
@@ -203,7 +216,7 @@ class LazyListenerViewTest {
         assertEquals(0, ending.acceptedConnections(), "the ending JVM took nothing from the kernel");
 
         ListenerView other = view(jvm(), true); // the other child
-        assertEquals(1, numberOf(other.accept()), "the connection waited in the backlog");
+        assertEquals(1, numberOf(acceptWithin(other)), "the connection waited in the backlog");
     }
 
     @Test
@@ -249,7 +262,7 @@ class LazyListenerViewTest {
             connect(i);
         }
         for (int i = 0; i < 10; i++) {
-            numbers.add(numberOf(healthy.accept()));
+            numbers.add(numberOf(acceptWithin(healthy)));
         }
         assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), numbers,
                 "every connection went to the view that keeps up, none was lost to the stuck one");

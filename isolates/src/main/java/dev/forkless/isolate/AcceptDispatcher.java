@@ -298,7 +298,7 @@ public final class AcceptDispatcher implements AutoCloseable {
                 long now = System.nanoTime();
                 ListenerView holder = turn.get();
                 if (holder != null && (!holder.isAccepting()
-                        || (holder.acceptorAwayNanos(now) >= BACKED_UP_NANOS && anyAcceptingBut(all, holder)))) {
+                        || (holder.acceptorAwayNanos(now) >= BACKED_UP_NANOS && anyKeepingUpBut(all, holder)))) {
                     holder.revokeTurn(holder.isAccepting());
                     turn.compareAndSet(holder, null);
                     holder = turn.get();
@@ -312,7 +312,7 @@ public final class AcceptDispatcher implements AutoCloseable {
                 }
                 // a turn unused for a second passes to another view that takes connections
                 long timeoutNanos = backingOff ? backoff - now
-                        : holder != null && anyAcceptingBut(all, holder)
+                        : holder != null && anyKeepingUpBut(all, holder)
                         ? Math.max(1_000_000, BACKED_UP_NANOS - holder.acceptorAwayNanos(now)) : 0;
                 if (timeoutNanos != 0) {
                     selector.select(Math.max(1, timeoutNanos / 1_000_000));
@@ -351,9 +351,10 @@ public final class AcceptDispatcher implements AutoCloseable {
         }
     }
 
-    private static boolean anyAcceptingBut(ListenerView[] all, ListenerView but) {
+    /** @return whether another view takes connections and has not let a turn pass */
+    private static boolean anyKeepingUpBut(ListenerView[] all, ListenerView but) {
         for (ListenerView view : all) {
-            if (view != but && view.isAccepting()) {
+            if (view != but && view.isAccepting() && !view.missedTurn()) {
                 return true;
             }
         }

@@ -323,7 +323,9 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
                 return false;
             }
             turn = true;
-            turnSince = System.nanoTime();
+            if (!missedTurn) {
+                turnSince = System.nanoTime(); // a view that let a turn pass is still waited for since then
+            }
             if (!signalled) {
                 signalByte.clear();
                 readiness.sink().write(signalByte);
@@ -361,7 +363,7 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         }
     }
 
-    /** @return whether the app let its last turn pass unused */
+    /** @return whether the app let its last turn pass unused (it has not accepted since) */
     boolean missedTurn() {
         return missedTurn;
     }
@@ -431,7 +433,8 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         queueLock.lock();
         try {
             if (lazy != null) {
-                return turn && isOpen() ? Math.max(0, now - turnSince) : 0;
+                // since the app was first offered a connection it has not taken (a hung acceptor shows)
+                return (turn || missedTurn) && isOpen() ? Math.max(0, now - turnSince) : 0;
             }
             Queued oldest = queue.peekFirst();
             return oldest == null || !isOpen() ? 0 : Math.max(0, now - oldest.at());

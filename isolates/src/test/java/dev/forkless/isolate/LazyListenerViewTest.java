@@ -267,5 +267,7 @@ class LazyListenerViewTest {
         assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), numbers,
                 "every connection went to the view that keeps up, none was lost to the stuck one");
         assertEquals(0, stuck.openConnections());
+        assertTrue(stuck.acceptorAwayNanos(System.nanoTime()) >= AcceptDispatcher.BACKED_UP_NANOS,
+                "the first turn went to the stuck view, and the hang watchdog still sees it waiting");
     }
 }

@@ -31,13 +31,15 @@ import java.util.concurrent.atomic.LongAdder;
  * connections wait in the dispatcher until a view takes them, and are closed only when the dispatcher
  * closes.
  *
- * <p><b>Lazy dispatchers</b> ({@link #lazy}, a child JVM's in process mode) never hold a connection:
+ * <p><b>Lazy dispatchers</b> ({@link #lazy}: the runtime's and a child JVM's) never hold a connection:
  * when the socket has one, the dispatcher gives the next view that takes connections its <em>turn</em>
  * (the view becomes readable, a blocked acceptor wakes), and the app's {@code accept()} on that view
  * takes one connection straight from the kernel, without waiting, and ends the turn. A connection no app
  * has taken stays in the kernel's backlog, where another JVM sharing the socket takes it: a JVM that ends
  * (exit, halt, unload) loses none. A view that stops taking connections or closes loses its turn; a view
  * whose app leaves its turn unused for a second loses it to another view that takes connections.
+ * The eager hand-off described above ({@link #AcceptDispatcher(ServerSocketChannel, String)}) is what the
+ * runtime used before (docs/decisions.md, "Lazy accept"); it is kept, tested, for comparison.
  *
  * <p>The dispatcher never closes the listening channel: its owner does, after {@link #close()}.
  */

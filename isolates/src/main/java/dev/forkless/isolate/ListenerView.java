@@ -41,11 +41,13 @@ import sun.nio.ch.SelectionKeyImpl;
  *
  * <p><b>How.</b> {@link #bind} joins the {@link SharedSocket} of the address (through the
  * {@link ListenerOwner}) instead of binding a socket of its own, and attaches the view to the socket's
- * {@link AcceptDispatcher}, which accepts every connection and queues each to one view. {@link #accept()}
- * returns the next connection queued to this view: a real {@link SocketChannel} of the JDK. The view is a
- * {@code sun.nio.ch.SelChImpl} whose file descriptor is the read end of a pipe that is readable exactly
- * while connections are queued to the view (one byte is written when the queue fills, read when it
- * empties), so selectors see {@code OP_ACCEPT} as they would on a real socket.
+ * {@link AcceptDispatcher}. A lazy dispatcher (the runtime's and a child's) gives the views turns: on its
+ * turn, {@link #accept()} takes one connection from the kernel. An eager one accepts every connection and
+ * queues each to one view, and {@link #accept()} returns the next one queued. Either way the app gets a
+ * real {@link SocketChannel} of the JDK. The view is a {@code sun.nio.ch.SelChImpl} whose file
+ * descriptor is the read end of a pipe that is readable exactly while it is the view's turn or
+ * connections are queued to it (one byte is written when that starts, read when it ends), so selectors
+ * see {@code OP_ACCEPT} as they would on a real socket.
  *
  * <p><b>API</b> (stable; a child JVM's agent uses it as the runtime does):
  * <ul>

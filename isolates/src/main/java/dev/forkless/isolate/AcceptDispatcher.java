@@ -34,7 +34,8 @@ import java.util.concurrent.atomic.LongAdder;
  * <p><b>Lazy dispatchers</b> ({@link #lazy}: the runtime's and a child JVM's) never hold a connection:
  * when the socket has one, the dispatcher gives the next view that takes connections its <em>turn</em>
  * (the view becomes readable, a blocked acceptor wakes), and the app's {@code accept()} on that view
- * takes one connection straight from the kernel, without waiting, and ends the turn. A connection no app
+ * takes one connection straight from the kernel, without waiting, and ends the turn (when no other view
+ * of the dispatcher takes connections, the turn lasts until an accept finds none). A connection no app
  * has taken stays in the kernel's backlog, where another JVM sharing the socket takes it: a JVM that ends
  * (exit, halt, unload) loses none. A view that stops taking connections or closes loses its turn; a view
  * whose app leaves its turn unused for a second loses it to another view that takes connections.
@@ -71,8 +72,10 @@ public final class AcceptDispatcher implements AutoCloseable {
     private final LongAdder accepted = new LongAdder();
     private volatile boolean closed;
     private volatile Thread thread;
-    /** Round-robin position; dispatcher thread only. */
+    /** Round-robin position; dispatcher thread only (eager). */
     private int next;
+    /** Round-robin position of the turns (lazy): the dispatcher thread and views passing the turn on. */
+    private final java.util.concurrent.atomic.AtomicInteger nextTurn = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * A dispatcher for a bound listening channel; it switches the channel to non-blocking mode.
@@ -211,10 +214,49 @@ public final class AcceptDispatcher implements AutoCloseable {
         selector.wakeup();
     }
 
+    /**
+     * A lazy view's app found no connection on its turn (another JVM took it, or the turn was passed to
+     * it after the last one): the next turn is its own again, so that round-robin counts connections.
+     */
+    void foundNothing(ListenerView view) {
+        int index = views.indexOf(view);
+        if (index >= 0) {
+            nextTurn.set(index);
+        }
+        turnEnded(view);
+    }
+
     /** A lazy view's turn ended (the app accepted, or the view stopped or closed): the next one may come. */
     void turnEnded(ListenerView view) {
         if (turn.compareAndSet(view, null)) {
             selector.wakeup();
+        }
+    }
+
+    /**
+     * @return whether a view other than this one takes connections and has not let a turn pass (a lazy
+     *         view's turn then goes on to it after each connection)
+     */
+    boolean othersKeepingUp(ListenerView view) {
+        for (ListenerView other : views) {
+            if (other != view && other.isAccepting() && !other.missedTurn()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A lazy view's app took a connection on its turn, and other views take connections: the turn goes
+     * straight to the next one (no wake-up of the dispatcher thread per connection under a burst); that
+     * view ends it when it finds no connection, and the dispatcher looks at the socket again.
+     */
+    void passTurn(ListenerView from) {
+        if (turn.get() != from) {
+            return; // taken back meanwhile (the view stopped, the dispatcher revoked it)
+        }
+        if (!giveTurn(views.toArray(NO_VIEWS), from, false)) {
+            turnEnded(from);
         }
     }
 
@@ -312,10 +354,12 @@ public final class AcceptDispatcher implements AutoCloseable {
                     key.interestOps(want);
                     interest = want;
                 }
-                // a turn unused for a second passes to another view that takes connections
+                // a turn unused for a second passes to another view that takes connections (views pass
+                // the turn among themselves meanwhile: with several views, look again at least each second)
                 long timeoutNanos = backingOff ? backoff - now
-                        : holder != null && anyKeepingUpBut(all, holder)
-                        ? Math.max(1_000_000, BACKED_UP_NANOS - holder.acceptorAwayNanos(now)) : 0;
+                        : holder == null || all.length < 2 ? 0
+                        : anyKeepingUpBut(all, holder)
+                        ? Math.max(1_000_000, BACKED_UP_NANOS - holder.acceptorAwayNanos(now)) : BACKED_UP_NANOS;
                 if (timeoutNanos != 0) {
                     selector.select(Math.max(1, timeoutNanos / 1_000_000));
                 } else {
@@ -323,7 +367,7 @@ public final class AcceptDispatcher implements AutoCloseable {
                 }
                 boolean ready = selector.selectedKeys().remove(key);
                 if (ready && want != 0 && !closed && turn.get() == null) {
-                    giveTurn(views.toArray(NO_VIEWS));
+                    giveTurn(views.toArray(NO_VIEWS), null, true);
                 }
             }
         } catch (ClosedSelectorException | java.nio.channels.CancelledKeyException e) {
@@ -336,21 +380,31 @@ public final class AcceptDispatcher implements AutoCloseable {
         }
     }
 
-    /** Gives the turn to the next view that takes connections, round-robin, skipping those that let one pass. */
-    private void giveTurn(ListenerView[] all) {
+    /**
+     * Gives the turn to the next view that takes connections, round-robin, skipping those that let one
+     * pass unused.
+     *
+     * @param holder      the view whose turn it is (passing it on), or {@code null} when it is nobody's
+     * @param evenToMissed whether, when every view let a turn pass, one of them gets it anyway
+     * @return whether a view took it
+     */
+    private boolean giveTurn(ListenerView[] all, ListenerView holder, boolean evenToMissed) {
         int n = all.length;
-        for (int pass = 0; pass < 2; pass++) {
+        for (int pass = 0; pass < (evenToMissed ? 2 : 1); pass++) {
             for (int i = 0; i < n; i++) {
-                ListenerView view = all[Math.floorMod(next++, n)];
-                if (view.isAccepting() && (pass == 1 || !view.missedTurn())) {
-                    turn.set(view);
-                    if (view.grantTurn()) {
-                        return;
+                ListenerView view = all[Math.floorMod(nextTurn.getAndIncrement(), n)];
+                if (view != holder && view.isAccepting() && (pass == 1 || !view.missedTurn())) {
+                    if (!turn.compareAndSet(holder, view)) {
+                        return true; // someone else moved the turn meanwhile
                     }
-                    turn.compareAndSet(view, null);
+                    if (view.grantTurn()) {
+                        return true;
+                    }
+                    turn.compareAndSet(view, holder);
                 }
             }
         }
+        return false;
     }
 
     /** @return whether another view takes connections and has not let a turn pass */

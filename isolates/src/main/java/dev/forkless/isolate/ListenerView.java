@@ -88,6 +88,8 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
     /** A lazy dispatcher's view: whether it is the view's turn, and since when; guarded by queueLock. */
     private boolean turn;
     private long turnSince;
+    /** A lazy view's app took a connection on its turn: the turn goes on to the next view; guarded by queueLock. */
+    private boolean turnToPass;
     /** A lazy view that let its last turn pass unused: it gets turns after the others. */
     private volatile boolean missedTurn;
     private boolean readinessClosed;
@@ -157,11 +159,16 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         markAcceptorStarted();
         if (!isBlocking()) {
             SocketChannel connection;
+            boolean pass;
             queueLock.lock();
             try {
                 connection = take();
             } finally {
+                pass = turnPassed();
                 queueLock.unlock();
+            }
+            if (pass) {
+                lazy.passTurn(this);
             }
             return track(connection);
         }
@@ -219,7 +226,11 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
                     }
                 }
             } finally {
+                boolean pass = turnPassed();
                 queueLock.unlock();
+                if (pass) {
+                    lazy.passTurn(this);
+                }
             }
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -267,11 +278,28 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         if (connection != null) {
             // counted before the lock is released: a copy that stops accepting then sees it open
             connections.add(connection);
+            if (!dispatcher.othersKeepingUp(this)) {
+                // nobody in this JVM to take turns with: the turn lasts while the app finds connections
+                // (one dispatcher wake-up per burst, not per connection)
+                turnSince = System.nanoTime();
+                return connection;
+            }
         }
         turn = false;
         unsignal();
-        dispatcher.turnEnded(this);
+        if (connection != null) {
+            turnToPass = true; // to the next view, once the lock is released (passTurn takes its lock)
+        } else {
+            dispatcher.foundNothing(this);
+        }
         return connection;
+    }
+
+    /** @return whether the turn is to be passed on (and forgets it); queueLock held */
+    private boolean turnPassed() {
+        boolean pass = turnToPass;
+        turnToPass = false;
+        return pass;
     }
 
     private void unsignal() throws IOException {

@@ -54,6 +54,8 @@ public final class AcceptDispatcher implements AutoCloseable {
     private static final ListenerView[] NO_VIEWS = new ListenerView[0];
     /** A view whose oldest queued connection waited this long gets new ones only when every view is so. */
     static final long BACKED_UP_NANOS = 1_000_000_000L;
+    /** A lazy view that let a turn pass unused gets turns after the others for this long, then again. */
+    static final long RETRY_NANOS = 5_000_000_000L;
 
     private final ServerSocketChannel channel;
     private final String name;
@@ -342,7 +344,7 @@ public final class AcceptDispatcher implements AutoCloseable {
                 long now = System.nanoTime();
                 ListenerView holder = turn.get();
                 if (holder != null && (!holder.isAccepting()
-                        || (holder.acceptorAwayNanos(now) >= BACKED_UP_NANOS && anyKeepingUpBut(all, holder)))) {
+                        || (holder.turnAgeNanos(now) >= BACKED_UP_NANOS && anyKeepingUpBut(all, holder)))) {
                     holder.revokeTurn(holder.isAccepting());
                     turn.compareAndSet(holder, null);
                     holder = turn.get();
@@ -359,7 +361,7 @@ public final class AcceptDispatcher implements AutoCloseable {
                 long timeoutNanos = backingOff ? backoff - now
                         : holder == null || all.length < 2 ? 0
                         : anyKeepingUpBut(all, holder)
-                        ? Math.max(1_000_000, BACKED_UP_NANOS - holder.acceptorAwayNanos(now)) : BACKED_UP_NANOS;
+                        ? Math.max(1_000_000, BACKED_UP_NANOS - holder.turnAgeNanos(now)) : BACKED_UP_NANOS;
                 if (timeoutNanos != 0) {
                     selector.select(Math.max(1, timeoutNanos / 1_000_000));
                 } else {

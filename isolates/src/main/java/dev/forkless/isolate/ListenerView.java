@@ -88,6 +88,10 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
     /** A lazy dispatcher's view: whether it is the view's turn, and since when; guarded by queueLock. */
     private boolean turn;
     private long turnSince;
+    /** Since when the app has left its turns unused (the hang watchdog's "acceptor away"); guarded by queueLock. */
+    private long awaySince;
+    /** When the view last let a turn pass unused. */
+    private volatile long missedAt;
     /** A lazy view's app took a connection on its turn: the turn goes on to the next view; guarded by queueLock. */
     private boolean turnToPass;
     /** A lazy view that let its last turn pass unused: it gets turns after the others. */
@@ -270,10 +274,10 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
 
     /** A lazy view's accept: on its turn, one connection from the kernel; the turn ends. queueLock held. */
     private SocketChannel takeOnTurn(AcceptDispatcher dispatcher) throws IOException {
+        missedTurn = false; // the app's acceptor is back
         if (!turn) {
             return null;
         }
-        missedTurn = false;
         SocketChannel connection = accepting && isOpen() ? dispatcher.acceptNow() : null;
         if (connection != null) {
             // counted before the lock is released: a copy that stops accepting then sees it open
@@ -282,6 +286,7 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
                 // nobody in this JVM to take turns with: the turn lasts while the app finds connections
                 // (one dispatcher wake-up per burst, not per connection)
                 turnSince = System.nanoTime();
+                awaySince = turnSince;
                 return connection;
             }
         }
@@ -353,8 +358,9 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
                 return false;
             }
             turn = true;
+            turnSince = System.nanoTime();
             if (!missedTurn) {
-                turnSince = System.nanoTime(); // a view that let a turn pass is still waited for since then
+                awaySince = turnSince; // a view that let a turn pass is still waited for since then
             }
             if (!signalled) {
                 signalByte.clear();
@@ -382,6 +388,9 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
             if (turn) {
                 turn = false;
                 missedTurn = missed;
+                if (missed) {
+                    missedAt = System.nanoTime();
+                }
                 try {
                     unsignal();
                 } catch (IOException ignored) {
@@ -393,9 +402,26 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         }
     }
 
-    /** @return whether the app let its last turn pass unused (it has not accepted since) */
+    /**
+     * @return whether the app let its last turn pass unused less than {@link AcceptDispatcher#RETRY_NANOS}
+     *         ago and has not called accept since (a selector-based app only does when signalled: after
+     *         that time it gets a turn again, in case it is back)
+     */
     boolean missedTurn() {
-        return missedTurn;
+        return missedTurn && System.nanoTime() - missedAt < AcceptDispatcher.RETRY_NANOS;
+    }
+
+    /**
+     * @param now {@link System#nanoTime()}
+     * @return how long the view has held its current turn, 0 when it holds none
+     */
+    long turnAgeNanos(long now) {
+        queueLock.lock();
+        try {
+            return turn && isOpen() ? Math.max(0, now - turnSince) : 0;
+        } finally {
+            queueLock.unlock();
+        }
     }
 
     /** @return what is queued to the view, taken away from it, in order */
@@ -464,7 +490,7 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         try {
             if (lazy != null) {
                 // since the app was first offered a connection it has not taken (a hung acceptor shows)
-                return (turn || missedTurn) && isOpen() ? Math.max(0, now - turnSince) : 0;
+                return (turn || missedTurn) && isOpen() ? Math.max(0, now - awaySince) : 0;
             }
             Queued oldest = queue.peekFirst();
             return oldest == null || !isOpen() ? 0 : Math.max(0, now - oldest.at());

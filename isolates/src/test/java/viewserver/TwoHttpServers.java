@@ -27,7 +27,7 @@ public final class TwoHttpServers {
     public static void main(String[] args) throws Exception {
         ServerSocketChannel socket = sun.nio.ch.DefaultSelectorProvider.get().openServerSocketChannel();
         socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 512);
-        AcceptDispatcher dispatcher = new AcceptDispatcher(socket, "http");
+        AcceptDispatcher dispatcher = AcceptDispatcher.lazy(socket, "http"); // as the runtime has
         HttpServer a = server("a", dispatcher);
         HttpServer b = server("b", dispatcher);
         System.out.println("port " + ((InetSocketAddress) socket.getLocalAddress()).getPort());

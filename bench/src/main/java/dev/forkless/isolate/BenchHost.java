@@ -33,7 +33,7 @@ final class BenchHost implements IsolateHost, AutoCloseable {
             channel = ServerSocketChannel.open();
             channel.bind(requested, backlog);
             channel.configureBlocking(false);
-            dispatcher = new AcceptDispatcher(channel, "bench");
+            dispatcher = AcceptDispatcher.lazy(channel, "bench"); // as the runtime has
         }
         return SharedSocket.of(dispatcher);
     }

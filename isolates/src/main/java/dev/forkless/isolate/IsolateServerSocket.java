@@ -58,6 +58,46 @@ public final class IsolateServerSocket extends ServerSocket {
         }
     }
 
+    /** {@code new ServerSocket()} in a child JVM (process mode): the child agent rewrites the call. */
+    public IsolateServerSocket(SelectorProvider provider) throws IOException {
+        this(viewOf(provider));
+    }
+
+    /** {@code new ServerSocket(port)} in a child JVM. */
+    public IsolateServerSocket(int port, SelectorProvider provider) throws IOException {
+        this(port, 50, null, provider);
+    }
+
+    /** {@code new ServerSocket(port, backlog)} in a child JVM. */
+    public IsolateServerSocket(int port, int backlog, SelectorProvider provider) throws IOException {
+        this(port, backlog, null, provider);
+    }
+
+    /** {@code new ServerSocket(port, backlog, bindAddr)} in a child JVM. */
+    public IsolateServerSocket(int port, int backlog, InetAddress bindAddr, SelectorProvider provider)
+            throws IOException {
+        this(viewOf(provider));
+        if (port < 0 || port > 0xFFFF) {
+            throw new IllegalArgumentException("Port value out of range: " + port);
+        }
+        try {
+            bind(new InetSocketAddress(bindAddr, port), backlog);
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** A child JVM's provider opens a view for every TCP listening channel. */
+    private static ListenerView viewOf(SelectorProvider provider) throws IOException {
+        ServerSocketChannel channel = provider.openServerSocketChannel();
+        if (channel instanceof ListenerView view) {
+            return view;
+        }
+        channel.close();
+        throw new IllegalStateException(provider + " does not open listener views");
+    }
+
     private static ListenerView viewFor(Class<?> caller) {
         Isolate isolate = Isolate.of(caller);
         if (isolate == null) {

@@ -41,11 +41,13 @@ import sun.nio.ch.SelectionKeyImpl;
  *
  * <p><b>How.</b> {@link #bind} joins the {@link SharedSocket} of the address (through the
  * {@link ListenerOwner}) instead of binding a socket of its own, and attaches the view to the socket's
- * {@link AcceptDispatcher}, which accepts every connection and queues each to one view. {@link #accept()}
- * returns the next connection queued to this view: a real {@link SocketChannel} of the JDK. The view is a
- * {@code sun.nio.ch.SelChImpl} whose file descriptor is the read end of a pipe that is readable exactly
- * while connections are queued to the view (one byte is written when the queue fills, read when it
- * empties), so selectors see {@code OP_ACCEPT} as they would on a real socket.
+ * {@link AcceptDispatcher}. A lazy dispatcher (the runtime's and a child's) gives the views turns: on its
+ * turn, {@link #accept()} takes one connection from the kernel. An eager one accepts every connection and
+ * queues each to one view, and {@link #accept()} returns the next one queued. Either way the app gets a
+ * real {@link SocketChannel} of the JDK. The view is a {@code sun.nio.ch.SelChImpl} whose file
+ * descriptor is the read end of a pipe that is readable exactly while it is the view's turn or
+ * connections are queued to it (one byte is written when that starts, read when it ends), so selectors
+ * see {@code OP_ACCEPT} as they would on a real socket.
  *
  * <p><b>API</b> (stable; a child JVM's agent uses it as the runtime does):
  * <ul>
@@ -81,11 +83,24 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
     private final Pipe readiness;
     private final FileDescriptor fd;
     private final int fdVal;
-    /** Whether the pipe holds its byte (the queue is not empty); guarded by queueLock. */
+    /** Whether the pipe holds its byte (the queue is not empty, or it is the view's turn); guarded by queueLock. */
     private boolean signalled;
+    /** A lazy dispatcher's view: whether it is the view's turn, and since when; guarded by queueLock. */
+    private boolean turn;
+    private long turnSince;
+    /** Since when the app has left its turns unused (the hang watchdog's "acceptor away"); guarded by queueLock. */
+    private long awaySince;
+    /** When the view last let a turn pass unused. */
+    private volatile long missedAt;
+    /** A lazy view's app took a connection on its turn: the turn goes on to the next view; guarded by queueLock. */
+    private boolean turnToPass;
+    /** A lazy view that let its last turn pass unused: it gets turns after the others. */
+    private volatile boolean missedTurn;
     private boolean readinessClosed;
 
     private volatile SharedSocket shared;
+    /** The dispatcher when it is lazy (views take connections from the kernel), else {@code null}. */
+    private volatile AcceptDispatcher lazy;
     private volatile boolean accepting;
     private volatile boolean acceptorStarted;
     private int acceptedSincePrune;
@@ -130,6 +145,7 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
             socket = owner.bind(local, backlog, Map.copyOf(options));
             try {
                 this.accepting = owner.isAccepting();
+                this.lazy = socket.dispatcher().isLazy() ? socket.dispatcher() : null;
                 socket.dispatcher().attach(this);
                 this.shared = socket;
             } catch (IOException | RuntimeException e) {
@@ -147,11 +163,16 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         markAcceptorStarted();
         if (!isBlocking()) {
             SocketChannel connection;
+            boolean pass;
             queueLock.lock();
             try {
                 connection = take();
             } finally {
+                pass = turnPassed();
                 queueLock.unlock();
+            }
+            if (pass) {
+                lazy.passTurn(this);
             }
             return track(connection);
         }
@@ -209,7 +230,11 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
                     }
                 }
             } finally {
+                boolean pass = turnPassed();
                 queueLock.unlock();
+                if (pass) {
+                    lazy.passTurn(this);
+                }
             }
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -219,7 +244,9 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
             try {
                 end(completed);
             } catch (IOException closedMeanwhile) {
-                if (taken != null) {
+                if (taken != null && lazy != null) {
+                    taken.close(); // the app never sees it; as a JDK channel closed in accept would
+                } else if (taken != null) {
                     // interrupted or closed as the connection was taken: it goes to another view, not lost
                     socket.dispatcher().detach(this, List.of(taken));
                 }
@@ -232,13 +259,52 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         throw interrupted ? new ClosedByInterruptException() : new AsynchronousCloseException();
     }
 
-    /** Takes the next queued connection; queueLock held. */
+    /** Takes the next queued connection (a lazy view: one from the kernel, on its turn); queueLock held. */
     private SocketChannel take() throws IOException {
+        AcceptDispatcher dispatcher = lazy;
+        if (dispatcher != null) {
+            return takeOnTurn(dispatcher);
+        }
         Queued next = queue.pollFirst();
         if (queue.isEmpty()) {
             unsignal();
         }
         return next == null ? null : next.connection();
+    }
+
+    /** A lazy view's accept: on its turn, one connection from the kernel; the turn ends. queueLock held. */
+    private SocketChannel takeOnTurn(AcceptDispatcher dispatcher) throws IOException {
+        missedTurn = false; // the app's acceptor is back
+        if (!turn) {
+            return null;
+        }
+        SocketChannel connection = accepting && isOpen() ? dispatcher.acceptNow() : null;
+        if (connection != null) {
+            // counted before the lock is released: a copy that stops accepting then sees it open
+            connections.add(connection);
+            if (!dispatcher.othersKeepingUp(this)) {
+                // nobody in this JVM to take turns with: the turn lasts while the app finds connections
+                // (one dispatcher wake-up per burst, not per connection)
+                turnSince = System.nanoTime();
+                awaySince = turnSince;
+                return connection;
+            }
+        }
+        turn = false;
+        unsignal();
+        if (connection != null) {
+            turnToPass = true; // to the next view, once the lock is released (passTurn takes its lock)
+        } else {
+            dispatcher.foundNothing(this);
+        }
+        return connection;
+    }
+
+    /** @return whether the turn is to be passed on (and forgets it); queueLock held */
+    private boolean turnPassed() {
+        boolean pass = turnToPass;
+        turnToPass = false;
+        return pass;
     }
 
     private void unsignal() throws IOException {
@@ -280,6 +346,84 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         }
     }
 
+    /**
+     * A lazy dispatcher gives the view its turn: it becomes readable, a blocked acceptor wakes.
+     *
+     * @return whether the view took it ({@code false} once closed or stopped)
+     */
+    boolean grantTurn() {
+        queueLock.lock();
+        try {
+            if (!isOpen() || readinessClosed || !accepting) {
+                return false;
+            }
+            turn = true;
+            turnSince = System.nanoTime();
+            if (!missedTurn) {
+                awaySince = turnSince; // a view that let a turn pass is still waited for since then
+            }
+            if (!signalled) {
+                signalByte.clear();
+                readiness.sink().write(signalByte);
+                signalled = true;
+            }
+            notEmpty.signalAll();
+            return true;
+        } catch (IOException e) {
+            turn = false;
+            return false;
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    /**
+     * A lazy dispatcher takes the turn back.
+     *
+     * @param missed whether the app let the turn pass unused (it gets turns after the other views)
+     */
+    void revokeTurn(boolean missed) {
+        queueLock.lock();
+        try {
+            if (turn) {
+                turn = false;
+                missedTurn = missed;
+                if (missed) {
+                    missedAt = System.nanoTime();
+                }
+                try {
+                    unsignal();
+                } catch (IOException ignored) {
+                    // the pipe is broken: the view is closing
+                }
+            }
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    /**
+     * @return whether the app let its last turn pass unused less than {@link AcceptDispatcher#RETRY_NANOS}
+     *         ago and has not called accept since (a selector-based app only does when signalled: after
+     *         that time it gets a turn again, in case it is back)
+     */
+    boolean missedTurn() {
+        return missedTurn && System.nanoTime() - missedAt < AcceptDispatcher.RETRY_NANOS;
+    }
+
+    /**
+     * @param now {@link System#nanoTime()}
+     * @return how long the view has held its current turn, 0 when it holds none
+     */
+    long turnAgeNanos(long now) {
+        queueLock.lock();
+        try {
+            return turn && isOpen() ? Math.max(0, now - turnSince) : 0;
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
     /** @return what is queued to the view, taken away from it, in order */
     List<SocketChannel> reclaim() {
         queueLock.lock();
@@ -307,6 +451,12 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
      */
     public void setAccepting(boolean on) {
         accepting = on;
+        AcceptDispatcher dispatcher = lazy;
+        if (dispatcher != null && !on) {
+            // no turn left, and no accept under way: what the app took is in openConnections() now
+            revokeTurn(false);
+            dispatcher.turnEnded(this);
+        }
         SharedSocket socket = shared;
         if (socket != null) {
             socket.dispatcher().changed();
@@ -338,6 +488,10 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
     public long acceptorAwayNanos(long now) {
         queueLock.lock();
         try {
+            if (lazy != null) {
+                // since the app was first offered a connection it has not taken (a hung acceptor shows)
+                return (turn || missedTurn) && isOpen() ? Math.max(0, now - awaySince) : 0;
+            }
             Queued oldest = queue.peekFirst();
             return oldest == null || !isOpen() ? 0 : Math.max(0, now - oldest.at());
         } finally {
@@ -490,6 +644,7 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
             queue.forEach(q -> left.add(q.connection()));
             queue.clear();
             notEmpty.signalAll(); // a blocked acceptor throws AsynchronousCloseException
+            turn = false;
             if (!isRegistered()) {
                 closeReadiness();
             }
@@ -582,7 +737,7 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
     public void park(int event, long nanos) throws IOException {
         queueLock.lock();
         try {
-            if (isOpen() && queue.isEmpty()) {
+            if (isOpen() && queue.isEmpty() && !turn) {
                 notEmpty.awaitNanos(nanos <= 0 ? Long.MAX_VALUE : nanos);
             }
         } catch (InterruptedException e) {

@@ -69,7 +69,7 @@ final class TestApps {
             synchronized (DISPATCHERS) {
                 AcceptDispatcher dispatcher = DISPATCHERS.get(channel);
                 if (dispatcher == null) {
-                    dispatcher = new AcceptDispatcher(channel, String.valueOf(channel.getLocalAddress()));
+                    dispatcher = AcceptDispatcher.lazy(channel, String.valueOf(channel.getLocalAddress()));
                     DISPATCHERS.put(channel, dispatcher);
                 }
                 return dispatcher;

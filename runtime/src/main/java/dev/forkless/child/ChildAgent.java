@@ -52,6 +52,7 @@ public final class ChildAgent {
         System.setProperty(MODE_PROPERTY, "process");
         ExitHook.install(inst, copy::beforeExit);
         AdapterBridges.install(inst);
+        ServerSocketRewriter.install(inst);
         copy.start(words[5]);
     }
 

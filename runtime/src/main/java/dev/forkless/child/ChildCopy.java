@@ -195,9 +195,9 @@ public final class ChildCopy implements ListenerOwner {
 
     /**
      * The runtime's listening socket for an address, with this JVM's dispatcher on it: asked for once per
-     * address, then shared by every listener of the app on it. A dispatcher accepts only while a view
-     * takes connections, so a standby or draining child leaves connections in the kernel's backlog for
-     * the other children.
+     * address, then shared by every listener of the app on it. The dispatcher is lazy: the app's accept
+     * takes each connection from the kernel, and only while its view takes connections, so a standby,
+     * draining or ending child leaves connections in the kernel's backlog for the other children.
      */
     @Override
     public SharedSocket bind(SocketAddress requested, int backlog, Map<SocketOption<?>, Object> options)
@@ -207,7 +207,9 @@ public final class ChildCopy implements ListenerOwner {
             AcceptDispatcher dispatcher = sockets.get(key);
             if (dispatcher == null) {
                 ServerSocketChannel received = requestSocket(key, backlog, options);
-                dispatcher = new AcceptDispatcher(received, key.getHostString() + ":" + key.getPort());
+                // lazy: a connection stays in the kernel's backlog until the app accepts it, so a JVM that
+                // ends (exit, halt, unload) leaves what it did not take to the other children
+                dispatcher = AcceptDispatcher.lazy(received, key.getHostString() + ":" + key.getPort());
                 sockets.put(key, dispatcher);
             }
             return SharedSocket.of(dispatcher);

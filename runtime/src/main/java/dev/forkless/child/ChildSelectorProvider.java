@@ -17,7 +17,7 @@ import java.nio.channels.spi.SelectorProvider;
  * {@link dev.forkless.isolate.ListenerView} owned by the {@link ChildCopy}, whose bind takes the runtime's listening socket for the address. Netty opens its
  * server channels through {@code SelectorProvider.provider()}; Tomcat, Jetty, XNIO and the JDK's
  * {@code HttpServer} through {@code ServerSocketChannel.open()}: both come here. ({@code new
- * java.net.ServerSocket(...)} does not: such an app binds a port of its own.)
+ * java.net.ServerSocket(...)} comes here through {@link ServerSocketRewriter}.)
  */
 public final class ChildSelectorProvider extends SelectorProvider {
 

@@ -114,7 +114,9 @@ final class SharedListeners implements AutoCloseable {
         private SharedListener(ServerSocketChannel channel, InetSocketAddress localAddress) throws IOException {
             this.channel = channel;
             this.localAddress = localAddress;
-            this.dispatcher = new AcceptDispatcher(channel, localAddress.getHostString() + ":" + localAddress.getPort());
+            // lazy: a connection no copy took waits in the kernel, never in this JVM (a copy that closes, a
+            // handover, an escalation to child JVMs strand nothing)
+            this.dispatcher = AcceptDispatcher.lazy(channel, localAddress.getHostString() + ":" + localAddress.getPort());
         }
 
         @SuppressWarnings({"unchecked", "rawtypes"})

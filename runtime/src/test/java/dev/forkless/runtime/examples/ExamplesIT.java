@@ -100,7 +100,11 @@ class ExamplesIT {
         long reloadStart = System.nanoTime();
         try (KeepAliveLoad load = loaded(address)) {
             assertEquals(0, new ProcessBuilder("kill", "-HUP", String.valueOf(runtime.pid())).start().waitFor());
-            await().atMost(Duration.ofSeconds(120)).until(() -> runtime.count(l -> l.contains("event=reloaded")) > reloads);
+            try {
+                await().atMost(Duration.ofSeconds(120)).until(() -> runtime.count(l -> l.contains("event=reloaded")) > reloads);
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                throw new AssertionError(entry + ": the reload did not end in 120 s; the runtime said:\n" + runtime.output(), e);
+            }
             load.close();
             System.out.printf("examples: %s reload: %s (%d ms)%n", entry, load.summary(), millisSince(reloadStart));
             assertTrue(runtime.hasLine(l -> l.contains("event=reloaded ok=true")), runtime::output);

@@ -13,15 +13,17 @@ import dev.forkless.runtime.ForklessEvent.Restarting;
 import dev.forkless.runtime.ForklessEvent.Started;
 import dev.forkless.runtime.ForklessEvent.Stopping;
 import dev.forkless.runtime.ForklessEvent.Unloaded;
+import dev.forkless.runtime.OperationQueue.Operation;
+import dev.forkless.runtime.OperationQueue.Reload;
+import dev.forkless.runtime.OperationQueue.Restart;
+import dev.forkless.runtime.OperationQueue.Scale;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,20 +72,6 @@ final class Supervisor implements Copy.Events {
         Copy create(String id, boolean accepting, Copy.Events events);
     }
 
-    /** An operation on the copies, queued on the mailbox: one runs at a time. */
-    private sealed interface Operation {
-        CompletableFuture<OperationResult> reply();
-    }
-
-    private record Reload(String trigger, CompletableFuture<OperationResult> reply) implements Operation {
-    }
-
-    private record Restart(String workerId, CompletableFuture<OperationResult> reply) implements Operation {
-    }
-
-    private record Scale(int copies, CompletableFuture<OperationResult> reply) implements Operation {
-    }
-
     private final CopyFactory factory;
     private final RestartPolicy policy;
     private final Duration readyTimeout;
@@ -99,8 +87,7 @@ final class Supervisor implements Copy.Events {
     private final Map<String, Slot> slots = new LinkedHashMap<>();
     /** Every copy not yet unloaded, in the order they were started or began to drain. */
     private final Map<Copy, CopyRecord> copies = new LinkedHashMap<>();
-    private final Deque<Operation> operations = new ArrayDeque<>();
-    private Operation running;
+    private final OperationQueue operations;
     private int lastId;
     private long lastGeneration;
     private boolean stopping;
@@ -120,6 +107,11 @@ final class Supervisor implements Copy.Events {
         this.hangTimeout = hangTimeout;
         this.listener = listener;
         this.scheduling = scheduling;
+        this.operations = new OperationQueue(scheduling, operation -> switch (operation) {
+            case Reload reload -> rollingReload(reload.trigger());
+            case Restart restart -> restartCopy(restart.workerId());
+            case Scale scale -> scaleTo(scale.copies());
+        });
     }
 
     // ---- the API: any thread ----
@@ -202,9 +194,7 @@ final class Supervisor implements Copy.Events {
      * only once it is ready does the old one drain. A new copy that is not ready within the ready timeout,
      * or fails, aborts the reload: the old copies keep serving.
      *
-     * <p>Reloads that pile up coalesce (as PM2's and nginx's): a reload asked for while another waits to
-     * run joins the waiting one, which starts from the app as it is on disk then. 20 SIGHUPs during a
-     * reload make one more reload, not 20.
+     * <p>Reloads that pile up coalesce ({@link OperationQueue#add}).
      *
      * @param trigger what asked for it, for the log
      * @return how it ended
@@ -268,55 +258,13 @@ final class Supervisor implements Copy.Events {
         });
     }
 
-    // ---- operations: queued, one at a time, each a chain of mailbox steps ----
+    // ---- operations: queued (OperationQueue), one at a time, each a chain of mailbox steps ----
 
     private CompletableFuture<OperationResult> submit(Operation operation) {
-        boolean queued = post(() -> {
-            if (operation instanceof Reload mine) {
-                for (Operation waiting : operations) {
-                    if (waiting instanceof Reload queuedReload) {
-                        queuedReload.reply().whenComplete((result, error) -> mine.reply().complete(result));
-                        return;
-                    }
-                }
-            }
-            operations.add(operation);
-            runNextOperation();
-        });
-        if (!queued) {
+        if (!post(() -> operations.add(operation))) {
             operation.reply().complete(OperationResult.failed(0, "the runtime is stopping"));
         }
         return operation.reply();
-    }
-
-    private void runNextOperation() {
-        while (running == null && !operations.isEmpty()) {
-            Operation operation = operations.poll();
-            if (stopping) {
-                operation.reply().complete(OperationResult.failed(0, "the runtime is stopping"));
-                continue;
-            }
-            running = operation;
-            CompletableFuture<OperationResult> outcome = switch (operation) {
-                case Reload reload -> rollingReload(reload.trigger());
-                case Restart restart -> restartCopy(restart.workerId());
-                case Scale scale -> scaleTo(scale.copies());
-            };
-            outcome.whenComplete((result, error) -> {
-                OperationResult answer = result != null ? result : OperationResult.failed(0, String.valueOf(error));
-                if (!post(() -> finish(operation, answer))) {
-                    operation.reply().complete(answer);
-                }
-            });
-        }
-    }
-
-    private void finish(Operation operation, OperationResult result) {
-        operation.reply().complete(result);
-        if (running == operation) {
-            running = null;
-        }
-        runNextOperation();
     }
 
     private CompletableFuture<OperationResult> rollingReload(String trigger) {
@@ -711,6 +659,7 @@ final class Supervisor implements Copy.Events {
         }
         stopping = true;
         exitCode = code;
+        operations.stop();
         emit(new Stopping(now(), reason, code));
         for (CopyRecord record : List.copyOf(copies.values())) {
             if (record.incoming()) { // its operation gives up
@@ -729,12 +678,7 @@ final class Supervisor implements Copy.Events {
                 || copies.values().stream().anyMatch(r -> r.state() == WorkerState.DRAINING)) {
             return;
         }
-        OperationResult stopped = OperationResult.failed(0, "the runtime is stopping");
-        if (running != null) {
-            running.reply().complete(stopped);
-        }
-        operations.forEach(operation -> operation.reply().complete(stopped));
-        operations.clear();
+        operations.close();
         scheduling.shutdown();
         terminated.complete(exitCode);
     }

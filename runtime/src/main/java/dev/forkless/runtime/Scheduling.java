@@ -5,7 +5,6 @@ import java.time.InstantSource;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,8 +27,12 @@ interface Scheduling {
     /** Runs slow work (a copy's start, its unload) off the mailbox; it reports back with {@link #post}. */
     void work(Runnable task);
 
-    /** Posts {@code task} to the mailbox after {@code delay}. */
-    void schedule(Duration delay, Runnable task);
+    /**
+     * Posts {@code task} to the mailbox after {@code delay}.
+     *
+     * @return cancels it (a timer that is no longer needed lets go of what its task holds)
+     */
+    Runnable schedule(Duration delay, Runnable task);
 
     /** Ends the timer and the threads; tasks already queued on the mailbox still run. */
     void shutdown();
@@ -45,12 +48,13 @@ interface Scheduling {
     final class Threads implements Scheduling {
         private final ExecutorService mailbox = Executors.newSingleThreadExecutor(
                 Supervisor.runtimeThreads().name("forkless-supervisor").factory());
-        private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
-                Supervisor.runtimeThreads().name("forkless-timer").factory());
+        private final java.util.concurrent.ScheduledThreadPoolExecutor timer =
+                new java.util.concurrent.ScheduledThreadPoolExecutor(1, Supervisor.runtimeThreads().name("forkless-timer").factory());
         private final ExecutorService blocking = Executors.newThreadPerTaskExecutor(
                 Supervisor.runtimeThreads().name("forkless-work-", 0).factory());
 
         private Threads() {
+            timer.setRemoveOnCancelPolicy(true);
         }
 
         @Override
@@ -84,11 +88,12 @@ interface Scheduling {
         }
 
         @Override
-        public void schedule(Duration delay, Runnable task) {
+        public Runnable schedule(Duration delay, Runnable task) {
             try {
-                timer.schedule(() -> post(task), delay.toNanos(), TimeUnit.NANOSECONDS);
+                var scheduled = timer.schedule(() -> post(task), delay.toNanos(), TimeUnit.NANOSECONDS);
+                return () -> scheduled.cancel(false);
             } catch (RejectedExecutionException stopped) {
-                // the supervisor has terminated
+                return () -> { }; // the supervisor has terminated
             }
         }
 

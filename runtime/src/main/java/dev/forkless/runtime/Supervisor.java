@@ -341,8 +341,9 @@ final class Supervisor implements Copy.Events {
                 }
             }));
         }
-        scheduling.schedule(timeout, () -> result.complete(OperationResult.failed(ready[0],
+        Runnable cancel = scheduling.schedule(timeout, () -> result.complete(OperationResult.failed(ready[0],
                 "a new copy did not become ready within " + timeout.toMillis() + " ms")));
+        result.whenComplete((r, e) -> cancel.run());
         return result;
     }
 
@@ -368,8 +369,9 @@ final class Supervisor implements Copy.Events {
         CompletableFuture<String> outcome = new CompletableFuture<>();
         fresh.ready().whenComplete((ok, error) -> post(() -> settleReplacement(name, copy, outcome,
                 error == null ? null : "copy " + copy.id() + " failed to start: " + error.getMessage())));
-        scheduling.schedule(readyTimeout, () -> settleReplacement(name, copy, outcome,
+        Runnable cancel = scheduling.schedule(readyTimeout, () -> settleReplacement(name, copy, outcome,
                 "copy " + copy.id() + " was not ready within " + readyTimeout.toMillis() + " ms"));
+        outcome.whenComplete((failure, e) -> cancel.run()); // the timer lets go of the copy
         return outcome;
     }
 

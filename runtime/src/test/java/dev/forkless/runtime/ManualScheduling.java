@@ -50,10 +50,18 @@ final class ManualScheduling implements Scheduling {
     }
 
     @Override
-    public void schedule(Duration delay, Runnable task) {
-        if (!shutdown) {
-            timers.add(new Timer(now.plus(delay), order++, task));
+    public Runnable schedule(Duration delay, Runnable task) {
+        if (shutdown) {
+            return () -> { };
         }
+        Timer timer = new Timer(now.plus(delay), order++, task);
+        timers.add(timer);
+        return () -> timers.remove(timer);
+    }
+
+    /** @return timers not yet run nor cancelled */
+    int pendingTimers() {
+        return timers.size();
     }
 
     @Override

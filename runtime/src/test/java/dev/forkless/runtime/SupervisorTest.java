@@ -306,6 +306,7 @@ class SupervisorTest {
         loop.settle();
 
         assertEquals(new OperationResult(true, 3, ""), done(reload));
+        assertEquals(0, loop.pendingTimers(), "no ready timeout is left behind, holding a copy");
         assertEquals(List.of("4", "5", "6"), workers().stream().map(WorkerSnapshot::id).toList());
         assertEquals(WorkerState.STANDBY, slot("s1").state());
         assertEquals(1, slot("1").restarts(), "a replacement counts as a restart, as in PM2");

@@ -85,7 +85,7 @@ final class Supervisor implements Copy.Events {
     // ---- confined to the mailbox ----
     /** Every slot by name, serving and standby. */
     private final Map<String, Slot> slots = new LinkedHashMap<>();
-    /** Every copy not yet unloaded, in the order they were started or began to drain. */
+    /** Every copy not yet unloaded, in the order they were started or began to drain; copies are equal only to themselves. */
     private final Map<Copy, CopyRecord> copies = new LinkedHashMap<>();
     private final OperationQueue operations;
     private int lastId;

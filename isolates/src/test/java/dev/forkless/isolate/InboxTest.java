@@ -38,16 +38,20 @@ class InboxTest {
             }
             got.add(item);
         });
+        // the sender only records; the assertions run here, on the test's thread, where a failure fails the test
+        List<Boolean> taken = Collections.synchronizedList(new ArrayList<>());
         Thread sender = Thread.ofVirtual().start(() -> {
             for (int i = 0; i < 100; i++) {
-                assertTrue(inbox.offer(i));
+                taken.add(inbox.offer(i));
             }
         });
-        Thread.sleep(100);
-        assertTrue(sender.isAlive(), "the sender waits while the inbox is full");
-        assertTrue(inbox.size() <= 2, "the inbox never grows past its capacity");
+        // the sender waits while the inbox is full, and the inbox never grows past its capacity meanwhile
+        await().atMost(Duration.ofSeconds(10)).during(Duration.ofMillis(200))
+                .until(() -> sender.isAlive() && taken.size() < 100 && inbox.size() <= 2);
         release.countDown();
-        sender.join(Duration.ofSeconds(5));
+        assertTrue(sender.join(Duration.ofSeconds(10)), "the sender goes on once there is room");
+        assertEquals(100, taken.size());
+        assertFalse(taken.contains(false), "no offer was refused: " + taken);
         await().atMost(Duration.ofSeconds(5)).until(() -> got.size() == 100);
         for (int i = 0; i < 100; i++) {
             assertEquals(i, got.get(i));

@@ -192,7 +192,21 @@ class IsolateTest {
         }
         byte[] rewritten = new CallSiteRewriter().rewrite(exits, d -> ClassLoader.getSystemResourceAsStream(
                 d.descriptorString().substring(1, d.descriptorString().length() - 1) + ".class"));
-        assertFalse(new String(rewritten, StandardCharsets.ISO_8859_1).contains("java/lang/System\u0000"));
-        assertTrue(new String(rewritten, StandardCharsets.ISO_8859_1).contains("dev/forkless/isolate/IsolateHooks"));
+        assertTrue(invokes(exits).contains("java/lang/System.exit"), "the app calls System.exit: " + invokes(exits));
+        List<String> calls = invokes(rewritten);
+        assertFalse(calls.contains("java/lang/System.exit"), "no call of System.exit is left: " + calls);
+        assertTrue(calls.stream().anyMatch(call -> call.startsWith("dev/forkless/isolate/IsolateHooks.")),
+                "the call goes to the isolate's hooks: " + calls);
+    }
+
+    /** @return every method a class invokes, as {@code owner.name}, from its parsed class model */
+    private static List<String> invokes(byte[] classFile) {
+        return java.lang.classfile.ClassFile.of().parse(classFile).methods().stream()
+                .flatMap(method -> method.code().stream())
+                .flatMap(code -> code.elementStream())
+                .flatMap(element -> element instanceof java.lang.classfile.instruction.InvokeInstruction invoke
+                        ? java.util.stream.Stream.of(invoke.owner().asInternalName() + "." + invoke.name().stringValue())
+                        : java.util.stream.Stream.empty())
+                .toList();
     }
 }

@@ -15,7 +15,6 @@ import java.lang.constant.ClassDesc;
 import java.lang.constant.MethodTypeDesc;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
-import java.nio.charset.StandardCharsets;
 import java.security.ProtectionDomain;
 
 /**
@@ -29,7 +28,6 @@ import java.security.ProtectionDomain;
 final class ServerSocketRewriter implements ClassFileTransformer {
 
     private static final String SERVER_SOCKET = "java/net/ServerSocket";
-    private static final byte[] SERVER_SOCKET_UTF8 = SERVER_SOCKET.getBytes(StandardCharsets.UTF_8);
     private static final String OWN_PACKAGE = "dev/forkless/child/";
     private static final ClassDesc PROVIDER = ClassDesc.of("java.nio.channels.spi.SelectorProvider");
 
@@ -106,14 +104,14 @@ final class ServerSocketRewriter implements ClassFileTransformer {
     /** @return whether the class file holds the name {@code java/net/ServerSocket} (its constant pool) */
     private static boolean names(byte[] bytes) {
         outer:
-        for (int i = 0, last = bytes.length - SERVER_SOCKET_UTF8.length; i <= last; i++) {
-            for (int j = 0; j < SERVER_SOCKET_UTF8.length; j++) {
-                if (bytes[i + j] != SERVER_SOCKET_UTF8[j]) {
+        for (int i = 0, last = bytes.length - SERVER_SOCKET.length(); i <= last; i++) {
+            for (int j = 0; j < SERVER_SOCKET.length(); j++) {
+                if (bytes[i + j] != SERVER_SOCKET.charAt(j)) {
                     continue outer;
                 }
             }
             // exactly the class, not ServerSocketChannel or ServerSocketFactory
-            int after = i + SERVER_SOCKET_UTF8.length;
+            int after = i + SERVER_SOCKET.length();
             if (after == bytes.length || bytes[after] != '$' && !Character.isLetterOrDigit(bytes[after])) {
                 return true;
             }

@@ -7,7 +7,7 @@ import java.time.Duration;
  * One running copy of the app, as the supervisor sees it: an isolate in this JVM, or a child JVM. The
  * supervisor drives every kind the same way.
  */
-sealed interface Copy permits IsolateCopy, ProcessCopy {
+interface Copy {
 
     /** @return the copy's id */
     String id();

@@ -43,9 +43,15 @@ public final class Forkless implements AutoCloseable {
     private final SharedListeners listeners;
     private final Supervisor supervisor;
     private final List<Consumer<ForklessEvent>> eventListeners;
-    private final ConsoleRouter console;
+    /** Routes the JVM's console: installed by {@link #start()}, a JVM-wide change; null until then. */
+    private volatile ConsoleRouter console;
     private final LogWriter logs;
     private final LogTail tail = new LogTail();
+    /** new, started, stopped: a Forkless starts once. */
+    private final java.util.concurrent.atomic.AtomicReference<Lifecycle> lifecycle =
+            new java.util.concurrent.atomic.AtomicReference<>(Lifecycle.NEW);
+    /** The one teardown (sockets, logs, the exchange) has run. */
+    private final java.util.concurrent.atomic.AtomicBoolean tornDown = new java.util.concurrent.atomic.AtomicBoolean();
     private final Exchange exchange;
     private volatile JarWatcher watcher;
     private final java.util.concurrent.atomic.AtomicReference<Worker.Mode> mode;
@@ -60,20 +66,17 @@ public final class Forkless implements AutoCloseable {
         this.exchange = new Exchange(store, builder.inboxCapacity, builder.overflow == Overflow.BLOCK);
         builder.messageHandlers.forEach(exchange::onMessage);
         this.eventListeners = new CopyOnWriteArrayList<>(builder.listeners);
-        ConsoleRouter console = ConsoleRouter.install();
-        console.keepEscapes(builder.consoleEscapes);
-        this.console = console;
         this.logs = builder.logs == null ? null
-                : LogWriter.toFiles(builder.logs, builder.app.name(), console.originalErr()::println);
-        if (logs != null) {
-            console.logTo(logs);
-        }
-        console.logTo(tail);
+                : LogWriter.toFiles(builder.logs, builder.app.name(), line -> runtimeErr().println(line));
         Consumer<ForklessEvent> routeConsole = new Consumer<>() {
             private boolean startFailed;
 
             @Override
             public void accept(ForklessEvent event) {
+                ConsoleRouter console = Forkless.this.console;
+                if (console == null) {
+                    return; // not started: no copy has written anything
+                }
                 switch (event) {
                     case ForklessEvent.Started e -> console.hold(e.workerId());
                     case ForklessEvent.Ready e -> console.release(e.workerId(), true);
@@ -106,17 +109,26 @@ public final class Forkless implements AutoCloseable {
         this.supervisor = new Supervisor(
                 (id, accepting, events) -> mode.get() == Worker.Mode.PROCESS
                         ? new ProcessCopy(id, noteNativeTransports(builder.currentApp()), builder.args, builder.childJvmArgs(),
-                                accepting, builder.policy.drainTimeout(), listeners, console, exchange, events,
+                                accepting, builder.policy().drainTimeout(), listeners, console, exchange, events,
                                 builder.environmentOf(id, false))
                         : new IsolateCopy(id, noteNativeTransports(builder.currentApp()), builder.args, accepting, listeners,
                                 rewriter, exchange, events, builder.environmentOf(id, true)),
-                builder.policy, builder.readyTimeout, builder.hangTimeout, publish);
+                builder.policy(), builder.readyTimeout, builder.hangTimeout, publish);
         if (builder.escalateWindow != null && builder.mode == Worker.Mode.ISOLATE) {
             this.escalation = new Escalation(mode, builder.escalateWindow, publish, () -> supervisor.reload("escalate"));
             eventListeners.add(escalation);
         } else {
             this.escalation = null;
         }
+    }
+
+    /** Where a {@link Forkless} is in its life. */
+    private enum Lifecycle { NEW, STARTED, STOPPED }
+
+    /** @return the console as it was before the runtime routed it: for the runtime's own lines */
+    private java.io.PrintStream runtimeErr() {
+        ConsoleRouter c = console;
+        return c == null ? System.err : c.originalErr();
     }
 
     /** The app's class path was looked at for Netty native transports (said once in the log). */
@@ -161,10 +173,26 @@ public final class Forkless implements AutoCloseable {
     /**
      * Starts every copy and waits until each serving copy is ready.
      *
+     * <p>The JVM-wide changes happen here, not when the runtime is built: the console is routed by copy
+     * (and JUL's console handler with it), uncaught exceptions are dispatched by isolate, the
+     * deserialization filters are set.
+     *
      * @return this
      * @throws ForklessException when the app cannot start; nothing is left running then
+     * @throws IllegalStateException when it was started or stopped before: a Forkless starts once
      */
     public Forkless start() {
+        if (!lifecycle.compareAndSet(Lifecycle.NEW, Lifecycle.STARTED)) {
+            throw new IllegalStateException(lifecycle.get() == Lifecycle.STARTED ? "already started"
+                    : "stopped: a Forkless starts once; build a new one");
+        }
+        ConsoleRouter routed = ConsoleRouter.install();
+        routed.keepEscapes(config.consoleEscapes);
+        if (logs != null) {
+            routed.logTo(logs);
+        }
+        routed.logTo(tail);
+        console = routed;
         UncaughtExceptionDispatcher.install();
         dev.forkless.isolate.SerialFilters.install();
         if (config.mode == Worker.Mode.ISOLATE && config.metering) {
@@ -183,9 +211,8 @@ public final class Forkless implements AutoCloseable {
             supervisor.start(config.copies, config.standby);
         } catch (ForklessException e) {
             supervisor.terminated().join();
-            listeners.close();
-            closeLogs();
-            exchange.close();
+            lifecycle.set(Lifecycle.STOPPED);
+            tearDown();
             throw e;
         }
         if (config.maxMemory > 0) {
@@ -361,12 +388,14 @@ public final class Forkless implements AutoCloseable {
     }
 
     /**
-     * Starts a graceful stop: every copy stops accepting and drains.
+     * Starts a graceful stop: every copy stops accepting and drains. Stopping again (or stopping one that
+     * never started) is harmless: it answers with the same exit code.
      *
      * @param reason why, for the log
      * @return completes with the exit code (0) once everything is stopped
      */
     public CompletableFuture<Integer> stopAsync(String reason) {
+        lifecycle.set(Lifecycle.STOPPED);
         if (escalation != null) {
             escalation.close();
         }
@@ -374,20 +403,26 @@ public final class Forkless implements AutoCloseable {
         if (w != null) {
             w.close();
         }
-        return supervisor.stop(reason, 0).whenComplete((code, e) -> {
-            listeners.close();
-            closeLogs();
-            exchange.close();
-        });
+        return supervisor.stop(reason, 0).whenComplete((code, e) -> tearDown());
     }
 
-    /** Writes what the log files still have queued, and closes them. */
-    private void closeLogs() {
-        console.stopLogging(tail);
+    /** Once every copy is stopped: closes the sockets, writes what the log files still have queued, closes the exchange. */
+    private void tearDown() {
+        if (!tornDown.compareAndSet(false, true)) {
+            return;
+        }
+        listeners.close();
+        ConsoleRouter c = console;
+        if (c != null) {
+            c.stopLogging(tail);
+        }
         if (logs != null) {
-            console.stopLogging(logs);
+            if (c != null) {
+                c.stopLogging(logs);
+            }
             logs.close();
         }
+        exchange.close();
     }
 
     /**
@@ -397,9 +432,8 @@ public final class Forkless implements AutoCloseable {
      */
     public int awaitTermination() {
         int code = supervisor.terminated().join();
-        listeners.close();
-        closeLogs();
-        exchange.close();
+        lifecycle.set(Lifecycle.STOPPED);
+        tearDown();
         return code;
     }
 
@@ -416,6 +450,8 @@ public final class Forkless implements AutoCloseable {
         private int copies = (int) Math.min(Runtime.getRuntime().availableProcessors(), Limit.COPIES.max());
         private int standby = 1;
         private RestartPolicy policy = RestartPolicy.DEFAULT;
+        /** Set by {@link #drainTimeout}: it wins over the policy's, whichever was set first; null: the policy's. */
+        private Duration drainTimeout;
         private Duration readyTimeout = Duration.ofSeconds(60);
         private Duration watchDelay;
         private boolean loopChecks = true;
@@ -662,12 +698,18 @@ public final class Forkless implements AutoCloseable {
         }
 
         /**
-         * @param timeout how long a stopping copy's connections get, 0 to 1 h (default 5 s)
+         * @param timeout how long a stopping copy's connections get, 0 to 1 h (default 5 s); it holds
+         *                whether {@link #restartPolicy} is set before or after it
          * @return this
          */
         public Builder drainTimeout(Duration timeout) {
-            this.policy = policy.withDrainTimeout(Limit.DRAIN_TIMEOUT.check("drain timeout", timeout));
+            this.drainTimeout = Limit.DRAIN_TIMEOUT.check("drain timeout", timeout);
             return this;
+        }
+
+        /** @return the restart policy, with the drain timeout set by {@link #drainTimeout} if one was */
+        RestartPolicy policy() {
+            return drainTimeout == null ? policy : policy.withDrainTimeout(drainTimeout);
         }
 
         /**

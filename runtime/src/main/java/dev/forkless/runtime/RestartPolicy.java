@@ -21,8 +21,11 @@ import java.util.Objects;
 public record RestartPolicy(Duration initialDelay, double multiplier, Duration maxDelay, Duration resetAfter,
                             Duration minUptime, int maxRestarts, Duration drainTimeout, Duration unloadGrace) {
 
+    /** Each further restart of a slot waits this much longer by default (PM2's). */
+    public static final double DEFAULT_MULTIPLIER = 1.5;
+
     /** PM2's defaults, and a 5 s drain. */
-    public static final RestartPolicy DEFAULT = new RestartPolicy(Duration.ofMillis(100), 1.5, Duration.ofSeconds(15),
+    public static final RestartPolicy DEFAULT = new RestartPolicy(Duration.ofMillis(100), DEFAULT_MULTIPLIER, Duration.ofSeconds(15),
             Duration.ofSeconds(30), Duration.ofSeconds(1), 16, Duration.ofSeconds(5), Duration.ofSeconds(2));
 
     public RestartPolicy {
@@ -62,6 +65,23 @@ public record RestartPolicy(Duration initialDelay, double multiplier, Duration m
     public RestartPolicy withBackoff(Duration initial, double multiplier, Duration max) {
         return new RestartPolicy(initial, multiplier, max, resetAfter, minUptime, maxRestarts, drainTimeout,
                 unloadGrace);
+    }
+
+    /**
+     * @param initial first delay
+     * @param max     cap
+     * @return a copy with that back-off, growing by this policy's {@link #multiplier()}
+     */
+    public RestartPolicy withBackoff(Duration initial, Duration max) {
+        return withBackoff(initial, multiplier, max);
+    }
+
+    /**
+     * @param attempt restarts of a slot since its back-off last reset, from 1
+     * @return how long restart {@code attempt} waits
+     */
+    Duration delayBefore(int attempt) {
+        return Duration.ofMillis(backoff().apply(attempt));
     }
 
     /** @return the back-off as resilience4j's interval function: attempt 1 waits {@link #initialDelay} */

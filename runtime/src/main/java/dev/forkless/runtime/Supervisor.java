@@ -1,6 +1,7 @@
 package dev.forkless.runtime;
 
 import dev.forkless.isolate.BadAppException;
+import dev.forkless.isolate.Isolate;
 import dev.forkless.runtime.ForklessEvent.Crashed;
 import dev.forkless.runtime.ForklessEvent.Drained;
 import dev.forkless.runtime.ForklessEvent.Draining;
@@ -12,6 +13,10 @@ import dev.forkless.runtime.ForklessEvent.Restarting;
 import dev.forkless.runtime.ForklessEvent.Started;
 import dev.forkless.runtime.ForklessEvent.Stopping;
 import dev.forkless.runtime.ForklessEvent.Unloaded;
+import dev.forkless.runtime.OperationQueue.Operation;
+import dev.forkless.runtime.OperationQueue.Reload;
+import dev.forkless.runtime.OperationQueue.Restart;
+import dev.forkless.runtime.OperationQueue.Scale;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -19,27 +24,25 @@ import java.io.StringWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
  * Keeps N copies of the app serving, plus warm standbys, as an Erlang/OTP one-for-one supervisor does.
  *
- * <p>All of its state is confined to one thread, its mailbox: copies report on any thread and the
- * reports are queued there, so decisions never race. Slow work (starting a copy, draining one) runs on
- * virtual threads and reports back through the mailbox.
+ * <p>A state machine on one thread, its mailbox ({@link Scheduling}): copies report on any thread and
+ * the reports are queued there, and so are the operations (reload, restart, scale), which answer through
+ * a {@link CompletableFuture}; decisions never race and nothing waits on the mailbox. Its state is one
+ * {@link Slot} per slot (the restart history, with the pure decisions) and one {@link CopyRecord} per
+ * copy (its slot, its state, its times). Slow work (starting a copy, unloading one) runs off the mailbox
+ * and reports back; timers (back-off, ready timeout, drain timeout, the hang watchdog) post to it.
  *
  * <p>When a copy ends, its replacement comes first: a ready standby takes over its slot at once, or a
  * new copy is started after the slot's back-off ({@link RestartPolicy}). Then the ended copy drains:
@@ -48,7 +51,10 @@ import java.util.function.Consumer;
  */
 final class Supervisor implements Copy.Events {
 
-    private static final Duration POLL = Duration.ofMillis(10);
+    /** How often a draining copy's open connections are looked at. */
+    static final Duration POLL = Duration.ofMillis(10);
+    /** A scale waits at least this long for its new copies. */
+    private static final Duration SCALE_READY_MIN = Duration.ofSeconds(30);
 
     /**
      * The runtime's own threads are platform threads, not virtual ones: an isolate's virtual thread that
@@ -61,7 +67,6 @@ final class Supervisor implements Copy.Events {
         return Thread.ofPlatform().daemon(true);
     }
 
-
     /** Creates copies: (id, accepting from the start) -> copy. */
     interface CopyFactory {
         Copy create(String id, boolean accepting, Copy.Events events);
@@ -69,45 +74,44 @@ final class Supervisor implements Copy.Events {
 
     private final CopyFactory factory;
     private final RestartPolicy policy;
-    private final Consumer<ForklessEvent> listener;
-    private final ExecutorService mailbox;
-    private final ScheduledExecutorService timer;
-    /** Slow work (starting, draining): platform threads, see {@link #runtimeThreads()}. */
-    private final ExecutorService blocking = Executors.newThreadPerTaskExecutor(runtimeThreads().name("forkless-work-", 0).factory());
-    private final AtomicInteger ids = new AtomicInteger();
-    private final CompletableFuture<Void> started = new CompletableFuture<>();
-    private final CompletableFuture<Integer> terminated = new CompletableFuture<>();
-    /** One operation (reload, restart, scale) at a time; held by the virtual thread running it. */
-    private final java.util.concurrent.Semaphore operations = new java.util.concurrent.Semaphore(1, true);
-    /** A reload asked for that waits for its turn: later requests join it. */
-    private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<OperationResult>> queuedReload =
-            new java.util.concurrent.atomic.AtomicReference<>();
     private final Duration readyTimeout;
     /** A serving copy with no progress for this long is hung; zero: no watchdog. */
     private final Duration hangTimeout;
+    private final Consumer<ForklessEvent> listener;
+    private final Scheduling scheduling;
+    private final CompletableFuture<Void> started = new CompletableFuture<>();
+    private final CompletableFuture<Integer> terminated = new CompletableFuture<>();
 
-    // ---- confined to the mailbox thread ----
-    private final List<Slot> slots = new ArrayList<>();
-    private final List<Slot> standbys = new ArrayList<>();
-    private final Map<Copy, Slot> slotOf = new IdentityHashMap<>();
-    private final Map<Copy, CopyInfo> info = new IdentityHashMap<>();
-    private final List<Copy> draining = new ArrayList<>();
-    /** Copies started by a reload or restart, not yet in their slot: copy -> slot name. */
-    private final Map<Copy, String> incoming = new IdentityHashMap<>();
+    // ---- confined to the mailbox ----
+    /** Every slot by name, serving and standby. */
+    private final Map<String, Slot> slots = new LinkedHashMap<>();
+    /** Every copy not yet unloaded, in the order they were started or began to drain; copies are equal only to themselves. */
+    private final Map<Copy, CopyRecord> copies = new LinkedHashMap<>();
+    private final OperationQueue operations;
+    private int lastId;
+    private long lastGeneration;
     private boolean stopping;
     private boolean everReady;
+    private int exitCode;
 
     Supervisor(CopyFactory factory, RestartPolicy policy, Duration readyTimeout, Duration hangTimeout,
                Consumer<ForklessEvent> listener) {
+        this(factory, policy, readyTimeout, hangTimeout, listener, Scheduling.onThreads());
+    }
+
+    Supervisor(CopyFactory factory, RestartPolicy policy, Duration readyTimeout, Duration hangTimeout,
+               Consumer<ForklessEvent> listener, Scheduling scheduling) {
         this.factory = factory;
+        this.policy = policy;
         this.readyTimeout = readyTimeout;
         this.hangTimeout = hangTimeout;
-        this.policy = policy;
         this.listener = listener;
-        this.mailbox = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("forkless-supervisor")
-                .daemon(true).unstarted(r));
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("forkless-timer")
-                .daemon(true).unstarted(r));
+        this.scheduling = scheduling;
+        this.operations = new OperationQueue(scheduling, operation -> switch (operation) {
+            case Reload reload -> rollingReload(reload.trigger());
+            case Restart restart -> restartCopy(restart.workerId());
+            case Scale scale -> scaleTo(scale.copies());
+        });
     }
 
     // ---- the API: any thread ----
@@ -119,33 +123,38 @@ final class Supervisor implements Copy.Events {
      * @throws ForklessException when the app cannot start
      */
     void start(int copies, int standby) {
-        if (!hangTimeout.isZero()) {
-            long period = Math.max(100, Math.min(1000, hangTimeout.toMillis() / 4));
-            timer.scheduleAtFixedRate(() -> post(this::checkHangs), period, period, TimeUnit.MILLISECONDS);
-        }
-        post(() -> {
-            for (int i = 1; i <= copies; i++) {
-                Slot slot = new Slot(String.valueOf(i), false);
-                slots.add(slot);
-                launch(slot);
-            }
-            for (int i = 1; i <= standby; i++) {
-                Slot slot = new Slot("s" + i, true);
-                standbys.add(slot);
-                launch(slot);
-            }
-        });
         try {
-            CompletableFuture.anyOf(started, terminated).get();
+            startAsync(copies, standby).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ForklessException("interrupted while starting", 1);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof ForklessException f ? f : new ForklessException(e.getCause().toString(), 1);
         }
-        if (!started.isDone()) {
-            throw new ForklessException("the runtime stopped while starting", terminated.join());
+    }
+
+    /**
+     * Starts {@code copies} serving copies and {@code standby} standbys.
+     *
+     * @return completes once every serving copy is ready; fails with a {@link ForklessException} when the
+     *         app cannot start
+     */
+    CompletableFuture<Void> startAsync(int copies, int standby) {
+        terminated.thenAccept(code -> started.completeExceptionally(
+                new ForklessException("the runtime stopped while starting", code)));
+        if (!hangTimeout.isZero()) {
+            Duration period = Duration.ofMillis(Math.max(100, Math.min(1000, hangTimeout.toMillis() / 4)));
+            scheduling.schedule(period, () -> watchHangs(period));
         }
+        post(() -> {
+            for (int i = 1; i <= copies; i++) {
+                launch(put(Slot.serving(String.valueOf(i), ++lastGeneration)));
+            }
+            for (int i = 1; i <= standby; i++) {
+                launch(put(Slot.standby("s" + i, ++lastGeneration)));
+            }
+        });
+        return started;
     }
 
     /** Stops every copy, draining them; completes {@link #terminated()} with {@code exitCode}. */
@@ -159,15 +168,10 @@ final class Supervisor implements Copy.Events {
         return terminated;
     }
 
-    /** @return a snapshot of every copy */
+    /** @return a snapshot of every copy; empty once terminated, or when the mailbox does not answer in 5 s */
     List<WorkerSnapshot> workers() {
-        if (terminated.isDone()) {
-            return List.of(); // the mailbox is gone: nothing would answer
-        }
-        CompletableFuture<List<WorkerSnapshot>> result = new CompletableFuture<>();
-        post(() -> result.complete(snapshot()));
         try {
-            return result.get(5, TimeUnit.SECONDS);
+            return workersAsync().get(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return List.of();
@@ -176,54 +180,27 @@ final class Supervisor implements Copy.Events {
         }
     }
 
+    /** @return completes with a snapshot of every copy; with none once terminated */
+    CompletableFuture<List<WorkerSnapshot>> workersAsync() {
+        CompletableFuture<List<WorkerSnapshot>> result = new CompletableFuture<>();
+        if (terminated.isDone() || !post(() -> result.complete(snapshot()))) {
+            result.complete(List.of()); // the mailbox is gone: nothing would answer
+        }
+        return result;
+    }
+
     /**
      * Replaces every copy, one slot at a time: a new copy (from the app as it is now on disk) starts, and
      * only once it is ready does the old one drain. A new copy that is not ready within the ready timeout,
      * or fails, aborts the reload: the old copies keep serving.
      *
+     * <p>Reloads that pile up coalesce ({@link OperationQueue#add}).
+     *
      * @param trigger what asked for it, for the log
      * @return how it ended
      */
     CompletableFuture<OperationResult> reload(String trigger) {
-        // Reloads that pile up coalesce (as PM2's and nginx's): a reload asked for while another waits to
-        // run joins the waiting one, which starts from the app as it is on disk then. 20 SIGHUPs during a
-        // reload make one more reload, not 20.
-        while (true) {
-            CompletableFuture<OperationResult> queued = queuedReload.get();
-            if (queued != null) {
-                return queued;
-            }
-            CompletableFuture<OperationResult> mine = new CompletableFuture<>();
-            if (queuedReload.compareAndSet(null, mine)) {
-                operation(() -> queuedReload.compareAndSet(mine, null), () -> rollingReload(trigger))
-                        .whenComplete((result, error) -> mine.complete(result != null ? result
-                                : OperationResult.failed(0, String.valueOf(error))));
-                return mine;
-            }
-        }
-    }
-
-    private OperationResult rollingReload(String trigger) {
-        {
-            Instant start = Instant.now();
-            post(() -> emit(new ForklessEvent.Reloading(start, trigger)));
-            List<String> names = call(() -> concat(slots, standbys).stream()
-                    .filter(sl -> !sl.errored).map(sl -> sl.name).toList());
-            int replaced = 0;
-            for (String name : names) {
-                String failure = replaceSlot(name);
-                if (failure != null) {
-                    OperationResult result = OperationResult.failed(replaced, failure);
-                    post(() -> emit(new ForklessEvent.Reloaded(Instant.now(), false, result.replaced(), failure,
-                            Duration.between(start, Instant.now()))));
-                    return result;
-                }
-                replaced++;
-            }
-            int done = replaced;
-            post(() -> emit(new ForklessEvent.Reloaded(Instant.now(), true, done, "", Duration.between(start, Instant.now()))));
-            return OperationResult.done(replaced);
-        }
+        return submit(new Reload(trigger, new CompletableFuture<>()));
     }
 
     /**
@@ -233,16 +210,7 @@ final class Supervisor implements Copy.Events {
      * @return how it ended; not ok when no copy has that id
      */
     CompletableFuture<OperationResult> restart(String workerId) {
-        return operation(() -> {
-            String name = call(() -> concat(slots, standbys).stream()
-                    .filter(sl -> sl.copy != null && sl.copy.id().equals(workerId))
-                    .map(sl -> sl.name).findFirst().orElse(null));
-            if (name == null) {
-                return OperationResult.failed(0, "no copy with id " + workerId);
-            }
-            String failure = replaceSlot(name);
-            return failure == null ? OperationResult.done(1) : OperationResult.failed(0, failure);
-        });
+        return submit(new Restart(workerId, new CompletableFuture<>()));
     }
 
     /**
@@ -256,180 +224,7 @@ final class Supervisor implements Copy.Events {
         if (n < 1) {
             throw new IllegalArgumentException("scale needs at least 1 copy, not " + n);
         }
-        return operation(() -> {
-            List<CompletableFuture<Void>> starting = call(() -> {
-                int from = slots.size();
-                List<CompletableFuture<Void>> ready = new ArrayList<>();
-                int next = slots.stream().mapToInt(sl -> Integer.parseInt(sl.name)).max().orElse(0);
-                while (slots.size() < n) {
-                    Slot slot = new Slot(String.valueOf(++next), false);
-                    slots.add(slot);
-                    launch(slot);
-                    if (slot.copy != null) {
-                        ready.add(info.get(slot.copy).ready);
-                    }
-                }
-                while (slots.size() > n) {
-                    Slot slot = slots.removeLast();
-                    if (slot.pendingRestart != null) {
-                        slot.pendingRestart.cancel(false);
-                    }
-                    Copy copy = slot.copy;
-                    if (copy != null) {
-                        slot.copy = null;
-                        slotOf.remove(copy);
-                        drain(copy);
-                    }
-                }
-                emit(new ForklessEvent.Scaled(Instant.now(), from, n));
-                return ready;
-            });
-            int ready = 0;
-            String failure = null;
-            for (CompletableFuture<Void> f : starting) {
-                try {
-                    f.get(Math.max(readyTimeout.toMillis(), 30_000), TimeUnit.MILLISECONDS);
-                    ready++;
-                } catch (ExecutionException | TimeoutException e) {
-                    failure = "a new copy did not become ready: " + (e.getCause() == null ? e : e.getCause().getMessage());
-                }
-            }
-            return failure == null ? OperationResult.done(ready) : OperationResult.failed(ready, failure);
-        });
-    }
-
-    private CompletableFuture<OperationResult> operation(java.util.concurrent.Callable<OperationResult> work) {
-        return operation(() -> { }, work);
-    }
-
-    /** Runs {@code work} once no other operation runs; {@code onStart} first, once it is its turn. */
-    private CompletableFuture<OperationResult> operation(Runnable onStart, java.util.concurrent.Callable<OperationResult> work) {
-        CompletableFuture<OperationResult> result = new CompletableFuture<>();
-        runtimeThreads().name("forkless-operation").start(() -> {
-            try {
-                operations.acquire();
-                onStart.run();
-                try {
-                    result.complete(stopping() ? OperationResult.failed(0, "the runtime is stopping") : work.call());
-                } finally {
-                    operations.release();
-                }
-            } catch (Exception e) {
-                result.complete(OperationResult.failed(0, String.valueOf(e.getMessage())));
-            }
-        });
-        return result;
-    }
-
-    private boolean stopping() {
-        return call(() -> stopping);
-    }
-
-    /** Runs on the mailbox and waits for the answer: for operations on virtual threads only. */
-    private <T> T call(java.util.function.Supplier<T> task) {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        post(() -> result.complete(task.get()));
-        try {
-            return result.get(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("the supervisor did not answer", e);
-        }
-    }
-
-    /**
-     * Replaces the copy of one slot: start a new one, wait until it is ready, then drain the old one.
-     *
-     * @return {@code null} when done (or nothing to do), else why it failed (the old copy still serves)
-     */
-    private String replaceSlot(String name) {
-        Replacement begun = call(() -> beginReplacement(name));
-        if (begun.failure() != null) {
-            return begun.failure();
-        }
-        Copy fresh = begun.copy();
-        if (fresh == null) {
-            return null;
-        }
-        CompletableFuture<Void> ready = call(() -> info.get(fresh).ready);
-        String failure = null;
-        try {
-            ready.get(readyTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            failure = "copy " + fresh.id() + " was not ready within " + readyTimeout.toMillis() + " ms";
-        } catch (ExecutionException e) {
-            failure = "copy " + fresh.id() + " failed to start: " + e.getCause().getMessage();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            failure = "interrupted";
-        }
-        String reason = failure;
-        call(() -> {
-            if (reason != null) {
-                if (incoming.remove(fresh) != null) {
-                    drain(fresh);
-                }
-            } else {
-                completeReplacement(name, fresh);
-            }
-            return null;
-        });
-        return reason;
-    }
-
-    /** A replacement copy that started, none (nothing to replace), or why none could start. */
-    private record Replacement(Copy copy, String failure) {
-    }
-
-    private Replacement beginReplacement(String name) {
-        if (stopping) {
-            return new Replacement(null, null);
-        }
-        Slot slot = concat(slots, standbys).stream().filter(sl -> sl.name.equals(name)).findFirst().orElse(null);
-        if (slot == null || slot.errored) {
-            return new Replacement(null, null);
-        }
-        String id = String.valueOf(ids.incrementAndGet());
-        Copy copy;
-        try {
-            copy = factory.create(id, !slot.standby, this);
-        } catch (BadAppException e) {
-            return new Replacement(null, "cannot start a new copy: " + e.getMessage());
-        }
-        incoming.put(copy, name);
-        info.put(copy, new CopyInfo(Instant.now()));
-        emit(new Started(Instant.now(), id, copy.mode(), slot.name, slot.standby));
-        startInBackground(copy, message -> incoming.remove(copy));
-        return new Replacement(copy, null);
-    }
-
-    private void completeReplacement(String name, Copy fresh) {
-        if (incoming.remove(fresh) == null) {
-            return; // it ended meanwhile
-        }
-        Slot slot = concat(slots, standbys).stream().filter(sl -> sl.name.equals(name)).findFirst().orElse(null);
-        if (slot == null || stopping) {
-            drain(fresh);
-            return;
-        }
-        if (slot.pendingRestart != null) {
-            slot.pendingRestart.cancel(false);
-            slot.pendingRestart = null;
-        }
-        Copy old = slot.copy;
-        slot.copy = fresh;
-        slotOf.put(fresh, slot);
-        slot.state = slot.standby ? WorkerState.STANDBY : WorkerState.READY;
-        slot.activeSince = Instant.now();
-        slot.unstable = 0;
-        if (old != null) {
-            slot.restarts++; // a replacement on request counts as a restart of the slot, as in PM2
-            slotOf.remove(old);
-            drain(old);
-        }
-        emit(new Promoted(Instant.now(), fresh.id(), fresh.mode(), slot.name));
+        return submit(new Scale(n, new CompletableFuture<>()));
     }
 
     // ---- Copy.Events: any thread, queued to the mailbox ----
@@ -441,13 +236,13 @@ final class Supervisor implements Copy.Events {
 
     @Override
     public void exited(Copy copy, int status) {
-        Instant now = Instant.now();
+        Instant now = now();
         post(() -> onEnded(copy, new Exited(now, copy.id(), copy.mode(), status), "exited status=" + status));
     }
 
     @Override
     public void crashed(Copy copy, Throwable cause) {
-        Instant now = Instant.now();
+        Instant now = now();
         String text = String.valueOf(cause);
         StringWriter trace = new StringWriter();
         cause.printStackTrace(new PrintWriter(trace));
@@ -463,20 +258,155 @@ final class Supervisor implements Copy.Events {
         });
     }
 
-    // ---- the mailbox ----
+    // ---- operations: queued (OperationQueue), one at a time, each a chain of mailbox steps ----
 
-    private void post(Runnable task) {
-        try {
-            mailbox.execute(() -> {
-                try {
-                    task.run();
-                } catch (RuntimeException | Error e) {
-                    System.getLogger("forkless").log(System.Logger.Level.ERROR, "supervisor task failed", e);
-                }
-            });
-        } catch (java.util.concurrent.RejectedExecutionException stopped) {
-            // the supervisor has terminated
+    private CompletableFuture<OperationResult> submit(Operation operation) {
+        if (!post(() -> operations.add(operation))) {
+            operation.reply().complete(OperationResult.failed(0, "the runtime is stopping"));
         }
+        return operation.reply();
+    }
+
+    private CompletableFuture<OperationResult> rollingReload(String trigger) {
+        Instant start = now();
+        emit(new ForklessEvent.Reloading(start, trigger));
+        List<String> names = ordered().stream().filter(slot -> !slot.errored()).map(Slot::name).toList();
+        CompletableFuture<OperationResult> result = new CompletableFuture<>();
+        reloadFrom(names, 0, start, result);
+        return result;
+    }
+
+    private void reloadFrom(List<String> names, int replaced, Instant start, CompletableFuture<OperationResult> result) {
+        if (replaced == names.size()) {
+            emit(new ForklessEvent.Reloaded(now(), true, replaced, "", Duration.between(start, now())));
+            result.complete(OperationResult.done(replaced));
+            return;
+        }
+        replaceSlot(names.get(replaced)).thenAccept(failure -> {
+            if (failure != null) {
+                emit(new ForklessEvent.Reloaded(now(), false, replaced, failure, Duration.between(start, now())));
+                result.complete(OperationResult.failed(replaced, failure));
+            } else {
+                reloadFrom(names, replaced + 1, start, result);
+            }
+        });
+    }
+
+    private CompletableFuture<OperationResult> restartCopy(String workerId) {
+        String name = ordered().stream().map(Slot::name)
+                .filter(slot -> holder(slot).map(r -> r.copy().id().equals(workerId)).orElse(false))
+                .findFirst().orElse(null);
+        if (name == null) {
+            return CompletableFuture.completedFuture(OperationResult.failed(0, "no copy with id " + workerId));
+        }
+        return replaceSlot(name).thenApply(failure -> failure == null ? OperationResult.done(1)
+                : OperationResult.failed(0, failure));
+    }
+
+    private CompletableFuture<OperationResult> scaleTo(int n) {
+        List<Slot> serving = serving();
+        List<CompletableFuture<Void>> starting = new ArrayList<>();
+        for (String name : Slot.toAdd(serving, n)) {
+            launch(put(Slot.serving(name, ++lastGeneration)));
+            holder(name).ifPresent(r -> starting.add(r.ready()));
+        }
+        for (Slot slot : Slot.toRetire(serving, n)) {
+            retire(slot);
+            slots.remove(slot.name());
+        }
+        emit(new ForklessEvent.Scaled(now(), serving.size(), n));
+        return awaitReady(starting, readyTimeout.compareTo(SCALE_READY_MIN) > 0 ? readyTimeout : SCALE_READY_MIN);
+    }
+
+    /** @return completes on the mailbox once every one of {@code starting} is ready, failed, or out of time */
+    private CompletableFuture<OperationResult> awaitReady(List<CompletableFuture<Void>> starting, Duration timeout) {
+        CompletableFuture<OperationResult> result = new CompletableFuture<>();
+        if (starting.isEmpty()) {
+            result.complete(OperationResult.done(0));
+            return result;
+        }
+        int[] ready = {0};
+        int[] settled = {0};
+        String[] failure = {null};
+        for (CompletableFuture<Void> copy : starting) {
+            copy.whenComplete((ok, error) -> post(() -> {
+                if (error == null) {
+                    ready[0]++;
+                } else {
+                    failure[0] = "a new copy did not become ready: " + error.getMessage();
+                }
+                if (++settled[0] == starting.size()) {
+                    result.complete(failure[0] == null ? OperationResult.done(ready[0])
+                            : OperationResult.failed(ready[0], failure[0]));
+                }
+            }));
+        }
+        Runnable cancel = scheduling.schedule(timeout, () -> result.complete(OperationResult.failed(ready[0],
+                "a new copy did not become ready within " + timeout.toMillis() + " ms")));
+        result.whenComplete((r, e) -> cancel.run());
+        return result;
+    }
+
+    /**
+     * Replaces the copy of one slot: start a new one beside it, and once that one is ready, put it in the
+     * slot and drain the old one.
+     *
+     * @return completes on the mailbox with {@code null} when done (or nothing to do), else with why it
+     *         failed (the old copy still serves)
+     */
+    private CompletableFuture<String> replaceSlot(String name) {
+        Slot slot = slots.get(name);
+        if (stopping || slot == null || slot.errored()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CopyRecord fresh;
+        try {
+            fresh = createCopy(slot, true);
+        } catch (BadAppException e) {
+            return CompletableFuture.completedFuture("cannot start a new copy: " + e.getMessage());
+        }
+        Copy copy = fresh.copy();
+        CompletableFuture<String> outcome = new CompletableFuture<>();
+        fresh.ready().whenComplete((ok, error) -> post(() -> settleReplacement(name, copy, outcome,
+                error == null ? null : "copy " + copy.id() + " failed to start: " + error.getMessage())));
+        Runnable cancel = scheduling.schedule(readyTimeout, () -> settleReplacement(name, copy, outcome,
+                "copy " + copy.id() + " was not ready within " + readyTimeout.toMillis() + " ms"));
+        outcome.whenComplete((failure, e) -> cancel.run()); // the timer lets go of the copy
+        return outcome;
+    }
+
+    private void settleReplacement(String name, Copy fresh, CompletableFuture<String> outcome, String failure) {
+        if (outcome.isDone()) {
+            return;
+        }
+        CopyRecord record = copies.get(fresh);
+        if (failure != null) {
+            if (record != null && record.incoming()) {
+                drain(fresh);
+            }
+        } else if (record != null && record.incoming()) { // else it ended meanwhile
+            Slot slot = slots.get(name);
+            if (slot == null || stopping) {
+                drain(fresh);
+            } else {
+                Optional<CopyRecord> old = holder(name);
+                copies.put(fresh, record.placed(name, slot.standby() ? WorkerState.STANDBY : WorkerState.READY, now()));
+                put(slot.replaced(old.isPresent(), ++lastGeneration));
+                old.ifPresent(r -> drain(r.copy()));
+                emit(new Promoted(now(), fresh.id(), fresh.mode(), name));
+            }
+        }
+        outcome.complete(failure);
+    }
+
+    // ---- the state machine: on the mailbox ----
+
+    private boolean post(Runnable task) {
+        return scheduling.post(task);
+    }
+
+    private Instant now() {
+        return scheduling.clock().instant();
     }
 
     private void emit(ForklessEvent event) {
@@ -487,222 +417,232 @@ final class Supervisor implements Copy.Events {
         }
     }
 
-    private void launch(Slot slot) {
-        slot.pendingRestart = null;
-        if (stopping || slot.errored) {
-            return;
-        }
-        String id = String.valueOf(ids.incrementAndGet());
-        Copy copy;
-        try {
-            copy = factory.create(id, !slot.standby, this);
-        } catch (BadAppException e) {
-            failSlot(slot, null, e.getMessage());
-            return;
-        }
-        slot.copy = copy;
-        slot.state = WorkerState.STARTING;
-        slotOf.put(copy, slot);
-        info.put(copy, new CopyInfo(Instant.now()));
-        emit(new Started(Instant.now(), id, copy.mode(), slot.name, slot.standby));
-        startInBackground(copy, message -> {
-            if (slot.copy == copy) {
-                slot.copy = null;
-                slotOf.remove(copy);
-                failSlot(slot, copy, message);
-            }
-        });
+    private Slot put(Slot slot) {
+        slots.put(slot.name(), slot);
+        return slot;
+    }
+
+    private List<Slot> serving() {
+        return slots.values().stream().filter(slot -> !slot.standby()).toList();
+    }
+
+    /** @return every slot: the serving ones, then the standbys */
+    private List<Slot> ordered() {
+        List<Slot> all = new ArrayList<>(serving());
+        slots.values().stream().filter(Slot::standby).forEach(all::add);
+        return all;
+    }
+
+    /** @return the copy that holds the slot (starting, ready or standby), if any */
+    private Optional<CopyRecord> holder(String slot) {
+        return copies.values().stream().filter(r -> r.holds(slot)).findFirst();
     }
 
     /**
-     * Starts a copy on a virtual thread. An app that cannot start at all (a {@link BadAppException}) is
-     * unloaded, its ready future fails, and {@code onBadApp} runs on the mailbox with the reason.
+     * Creates a copy for {@code slot} and starts it off the mailbox: the one way a copy comes to be.
+     *
+     * @param incoming a replacement that waits beside the slot's copy until it is ready, or the slot's
+     *                 own copy at once
+     * @throws BadAppException when the app cannot even be loaded
      */
-    private void startInBackground(Copy copy, Consumer<String> onBadApp) {
-        blocking.execute(() -> {
+    private CopyRecord createCopy(Slot slot, boolean incoming) {
+        String id = String.valueOf(++lastId);
+        Copy copy = factory.create(id, !slot.standby(), this);
+        CopyRecord record = CopyRecord.starting(copy, slot.name(), incoming, now());
+        copies.put(copy, record);
+        emit(new Started(now(), id, copy.mode(), slot.name(), slot.standby()));
+        scheduling.work(() -> {
             try {
                 copy.start();
             } catch (BadAppException e) {
                 copy.unload(Duration.ZERO);
-                post(() -> {
-                    CopyInfo ci = info.remove(copy);
-                    if (ci != null) {
-                        ci.ready.completeExceptionally(new ForklessException(e.getMessage(), 2));
-                    }
-                    onBadApp.accept(e.getMessage());
-                });
+                post(() -> onStartFailed(copy, e.getMessage()));
             }
         });
+        return record;
+    }
+
+    /** Gives {@code slot} a new copy of its own, unless the runtime stops or the slot errored. */
+    private void launch(Slot slot) {
+        if (stopping || slot.errored()) {
+            return;
+        }
+        try {
+            createCopy(slot, false);
+        } catch (BadAppException e) {
+            failSlot(slot, e.getMessage());
+        }
+    }
+
+    /** An app that cannot start at all (a {@link BadAppException}): it was unloaded. */
+    private void onStartFailed(Copy copy, String message) {
+        CopyRecord record = copies.get(copy);
+        if (record == null) {
+            return;
+        }
+        record.ready().completeExceptionally(new ForklessException(message, 2));
+        if (record.state() == WorkerState.DRAINING) {
+            return; // its drain ends as any other
+        }
+        copies.remove(copy);
+        if (!record.incoming()) { // an incoming copy's operation learns it through its ready future
+            failSlot(slots.get(record.slot()), message);
+        }
     }
 
     /** A copy could not even start: a bad app is fatal before anything served, a failed restart after. */
-    private void failSlot(Slot slot, Copy copy, String message) {
+    private void failSlot(Slot slot, String message) {
         if (!everReady) {
             fail(message, 2);
-            return;
+        } else if (slot != null) {
+            afterEnd(slot, Duration.ZERO, message);
         }
-        slot.lastExit = message;
-        recordFailure(slot, Duration.ZERO, message);
     }
 
     /** The watchdog: a serving copy that stopped making progress is replaced and drained. */
-    private void checkHangs() {
+    private void watchHangs(Duration period) {
         if (stopping) {
             return;
         }
-        for (Slot slot : List.copyOf(slots)) {
-            Copy copy = slot.copy;
-            if (copy != null && slot.state == WorkerState.READY) {
+        for (Slot slot : serving()) {
+            holder(slot.name()).filter(r -> r.state() == WorkerState.READY).ifPresent(r -> {
+                Copy copy = r.copy();
                 String reason = copy.hung(hangTimeout);
                 if (reason != null) {
-                    onEnded(copy, new ForklessEvent.Hung(Instant.now(), copy.id(), copy.mode(), reason), "hung: " + reason);
+                    onEnded(copy, new ForklessEvent.Hung(now(), copy.id(), copy.mode(), reason), "hung: " + reason);
                 }
-            }
+            });
         }
+        scheduling.schedule(period, () -> watchHangs(period));
     }
 
     private void onReady(Copy copy) {
-        if (incoming.containsKey(copy)) {
-            CopyInfo ci = info.get(copy);
-            ci.readyAt = Instant.now();
-            emit(new Ready(Instant.now(), copy.id(), copy.mode(), Duration.between(ci.startedAt, ci.readyAt)));
-            ci.ready.complete(null);
+        CopyRecord record = copies.get(copy);
+        if (record == null || record.state() == WorkerState.DRAINING || (stopping && !record.incoming())) {
             return;
         }
-        Slot slot = slotOf.get(copy);
-        if (slot == null || slot.copy != copy || stopping) {
-            return;
+        Instant now = now();
+        Slot slot = slots.get(record.slot());
+        if (!record.incoming()) {
+            boolean standby = slot != null && slot.standby();
+            copies.put(copy, record.readyIn(standby ? WorkerState.STANDBY : WorkerState.READY,
+                    standby ? record.activeSince() : now));
         }
-        CopyInfo copyInfo = info.get(copy);
-        slot.state = slot.standby ? WorkerState.STANDBY : WorkerState.READY;
-        if (!slot.standby) {
-            slot.activeSince = Instant.now();
-        }
-        copyInfo.readyAt = Instant.now();
-        copyInfo.ready.complete(null);
-        emit(new Ready(Instant.now(), copy.id(), copy.mode(), Duration.between(copyInfo.startedAt, copyInfo.readyAt)));
-        if (!everReady && slots.stream().allMatch(s -> s.state == WorkerState.READY)) {
+        emit(new Ready(now, copy.id(), copy.mode(), Duration.between(record.startedAt(), now)));
+        record.ready().complete(null);
+        if (!everReady && serving().stream().allMatch(s -> holder(s.name())
+                .map(r -> r.state() == WorkerState.READY).orElse(false))) {
             everReady = true;
             started.complete(null);
         }
     }
 
     private void onEnded(Copy copy, ForklessEvent event, String reason) {
-        CopyInfo ended = info.get(copy);
-        if (ended != null) {
-            ended.ready.completeExceptionally(new ForklessException(reason, 1));
-        }
-        if (incoming.remove(copy) != null) {
-            emit(event);
-            drain(copy);
+        CopyRecord record = copies.get(copy);
+        if (record == null) {
             return;
         }
-        Slot slot = slotOf.remove(copy);
-        if (slot == null || slot.copy != copy) {
-            return; // already draining: the end of a copy being stopped changes nothing
+        record.ready().completeExceptionally(new ForklessException(reason, 1));
+        if (record.state() == WorkerState.DRAINING) {
+            return; // the end of a copy being stopped changes nothing
         }
         emit(event);
-        slot.copy = null;
-        slot.lastExit = reason;
-        Duration uptime = slot.state == WorkerState.READY && slot.activeSince != null
-                ? Duration.between(slot.activeSince, Instant.now()) : Duration.ZERO;
-        WorkerState was = slot.state;
-        slot.state = WorkerState.STOPPED;
         drain(copy);
+        Slot slot = slots.get(record.slot());
+        if (record.incoming() || slot == null) {
+            return; // a replacement: its operation learns it through its ready future
+        }
         if (stopping) {
+            put(slot.withLastExit(reason));
             return;
         }
-        if (!everReady && was == WorkerState.STARTING && !slot.standby) {
-            // failing before it ever served: counts as an unstable start, below
-            uptime = Duration.ZERO;
-        }
-        recordFailure(slot, uptime, reason);
+        Duration uptime = record.state() == WorkerState.READY && record.activeSince() != null
+                ? Duration.between(record.activeSince(), now()) : Duration.ZERO;
+        afterEnd(slot, uptime, reason);
     }
 
-    /** The slot's copy ended after {@code uptime}: replace it, or give up on the slot. */
-    private void recordFailure(Slot slot, Duration uptime, String reason) {
-        if (uptime.compareTo(policy.resetAfter()) >= 0) {
-            slot.backoffAttempt = 0;
-        }
-        if (uptime.compareTo(policy.minUptime()) < 0) {
-            slot.unstable++;
-        } else {
-            slot.unstable = 0;
-        }
-        slot.restarts++;
-        if (slot.unstable > policy.maxRestarts()) {
-            slot.errored = true;
-            slot.state = WorkerState.ERRORED;
-            emit(new Errored(Instant.now(), slot.name, slot.unstable, reason));
-            if (slots.stream().allMatch(s -> s.errored)) {
-                fail("every copy errored; last: " + reason, 1);
+    /** The slot's copy ended after {@code uptime}: decide, then act. */
+    private void afterEnd(Slot slot, Duration uptime, String reason) {
+        Slot ended = put(slot.ended(uptime, reason, policy));
+        Optional<CopyRecord> standby = readyStandby();
+        switch (ended.next(standby.isPresent())) {
+            case GIVE_UP -> {
+                emit(new Errored(now(), ended.name(), ended.unstable(), reason));
+                if (serving().stream().allMatch(Slot::errored)) {
+                    fail("every copy errored; last: " + reason, 1);
+                }
             }
-            return;
+            case PROMOTE_STANDBY -> promote(standby.orElseThrow(), ended);
+            case RESTART_AFTER_BACKOFF -> scheduleRestart(ended);
         }
-        if (!slot.standby && promoteStandbyInto(slot)) {
-            return;
-        }
-        scheduleRestart(slot);
     }
 
-    private boolean promoteStandbyInto(Slot slot) {
-        for (Slot standby : standbys) {
-            if (standby.state == WorkerState.STANDBY && standby.copy != null) {
-                Copy copy = standby.copy;
-                standby.copy = null;
-                standby.state = WorkerState.STOPPED;
-                slot.copy = copy;
-                slot.state = WorkerState.READY;
-                slot.activeSince = Instant.now();
-                slotOf.put(copy, slot);
-                copy.startAccepting();
-                emit(new Promoted(Instant.now(), copy.id(), copy.mode(), slot.name));
-                launch(standby);
-                return true;
-            }
-        }
-        return false;
+    private Optional<CopyRecord> readyStandby() {
+        return slots.values().stream().filter(Slot::standby)
+                .flatMap(s -> holder(s.name()).stream())
+                .filter(r -> r.state() == WorkerState.STANDBY)
+                .findFirst();
+    }
+
+    /** A ready standby takes over {@code slot} at once, and its own slot starts a new standby. */
+    private void promote(CopyRecord standby, Slot slot) {
+        Copy copy = standby.copy();
+        copies.put(copy, standby.placed(slot.name(), WorkerState.READY, now()));
+        copy.startAccepting();
+        emit(new Promoted(now(), copy.id(), copy.mode(), slot.name()));
+        launch(slots.get(standby.slot()));
     }
 
     private void scheduleRestart(Slot slot) {
-        slot.backoffAttempt++;
-        long delay = policy.backoff().apply(slot.backoffAttempt);
-        slot.state = WorkerState.STARTING;
-        emit(new Restarting(Instant.now(), slot.name, slot.backoffAttempt, Duration.ofMillis(delay)));
-        slot.pendingRestart = timer.schedule(() -> post(() -> launch(slot)), delay, TimeUnit.MILLISECONDS);
+        Slot scheduled = put(slot.restartScheduled(++lastGeneration));
+        Duration delay = scheduled.backoff(policy);
+        emit(new Restarting(now(), scheduled.name(), scheduled.backoffAttempt(), delay));
+        long generation = scheduled.generation();
+        scheduling.schedule(delay, () -> {
+            Slot now = slots.get(scheduled.name());
+            if (now != null && now.generation() == generation) {
+                launch(now);
+            }
+        });
     }
 
-    /** Drains a copy on a virtual thread, then unloads it. */
+    /** Stops whatever the slot runs or has scheduled: its copy drains, a pending restart goes stale. */
+    private void retire(Slot slot) {
+        put(slot.retired(++lastGeneration));
+        holder(slot.name()).ifPresent(r -> drain(r.copy()));
+    }
+
+    /** The copy accepts no more; once its connections end, or the drain timeout passes, it is unloaded. */
     private void drain(Copy copy) {
-        draining.add(copy);
-        info.computeIfAbsent(copy, c -> new CopyInfo(Instant.now()));
+        CopyRecord record = copies.remove(copy); // and put back last: the draining in the order they began
+        Instant now = now();
+        copies.put(copy, record == null ? CopyRecord.starting(copy, "-", false, now).draining(now) : record.draining(now));
         copy.beginDrain();
-        emit(new Draining(Instant.now(), copy.id(), copy.mode(), copy.openConnections()));
-        blocking.execute(() -> {
-            long start = System.nanoTime();
-            long deadline = start + policy.drainTimeout().toNanos();
-            try {
-                while (copy.openConnections() > 0 && System.nanoTime() < deadline) {
-                    Thread.sleep(POLL);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            Duration took = Duration.ofNanos(System.nanoTime() - start);
-            dev.forkless.isolate.Isolate.UnloadReport unloaded;
+        emit(new Draining(now, copy.id(), copy.mode(), copy.openConnections()));
+        awaitDrained(copy, now, now.plus(policy.drainTimeout()));
+    }
+
+    private void awaitDrained(Copy copy, Instant since, Instant deadline) {
+        Instant now = now();
+        if (copy.openConnections() > 0 && now.isBefore(deadline)) {
+            scheduling.schedule(POLL, () -> awaitDrained(copy, since, deadline));
+            return;
+        }
+        Duration took = Duration.between(since, now);
+        scheduling.work(() -> {
+            Isolate.UnloadReport unloaded;
             try {
                 unloaded = copy.unload(policy.unloadGrace());
             } catch (RuntimeException | Error e) {
                 // the copy is gone either way; the runtime must still learn that its drain ended
                 System.getLogger("forkless").log(System.Logger.Level.WARNING, "unloading copy " + copy.id() + " failed", e);
-                unloaded = new dev.forkless.isolate.Isolate.UnloadReport(0, List.of("unload failed: " + e));
+                unloaded = new Isolate.UnloadReport(0, List.of("unload failed: " + e));
             }
-            var report = unloaded;
+            Isolate.UnloadReport report = unloaded;
             post(() -> {
-                draining.remove(copy);
-                info.remove(copy);
-                emit(new Drained(Instant.now(), copy.id(), copy.mode(), took, report.forcedConnections()));
-                emit(new Unloaded(Instant.now(), copy.id(), copy.mode(), report.leftoverThreads()));
+                copies.remove(copy);
+                emit(new Drained(now(), copy.id(), copy.mode(), took, report.forcedConnections()));
+                emit(new Unloaded(now(), copy.id(), copy.mode(), report.leftoverThreads()));
                 maybeTerminate();
             });
         });
@@ -715,101 +655,60 @@ final class Supervisor implements Copy.Events {
         beginStop(message, exitCode);
     }
 
-    private int exitCode;
-
     private void beginStop(String reason, int code) {
         if (stopping) {
             return;
         }
         stopping = true;
         exitCode = code;
-        emit(new Stopping(Instant.now(), reason, code));
-        for (Copy copy : List.copyOf(incoming.keySet())) {
-            incoming.remove(copy);
-            drain(copy);
+        operations.stop();
+        emit(new Stopping(now(), reason, code));
+        for (CopyRecord record : List.copyOf(copies.values())) {
+            if (record.incoming()) { // its operation gives up
+                record.ready().completeExceptionally(new ForklessException("the runtime is stopping", code));
+                drain(record.copy());
+            }
         }
-        for (Slot slot : concat(slots, standbys)) {
-            if (slot.pendingRestart != null) {
-                slot.pendingRestart.cancel(false);
-            }
-            Copy copy = slot.copy;
-            if (copy != null) {
-                slot.copy = null;
-                slotOf.remove(copy);
-                slot.state = WorkerState.STOPPED;
-                drain(copy);
-            }
+        for (Slot slot : ordered()) {
+            retire(slot);
         }
         maybeTerminate();
     }
 
     private void maybeTerminate() {
-        if (stopping && draining.isEmpty() && !terminated.isDone()) {
-            timer.shutdownNow();
-            blocking.shutdown();
-            terminated.complete(exitCode);
-            mailbox.shutdown();
+        if (!stopping || terminated.isDone()
+                || copies.values().stream().anyMatch(r -> r.state() == WorkerState.DRAINING)) {
+            return;
         }
+        operations.close();
+        scheduling.shutdown();
+        terminated.complete(exitCode);
     }
 
     private List<WorkerSnapshot> snapshot() {
         List<WorkerSnapshot> result = new ArrayList<>();
-        Instant now = Instant.now();
-        for (Slot slot : concat(slots, standbys)) {
-            Copy copy = slot.copy;
-            if (copy != null) {
-                CopyInfo ci = info.get(copy);
-                result.add(new WorkerSnapshot(copy.id(), slot.name, copy.mode(), copy.pid(), slot.state,
-                        Duration.between(ci.startedAt, now), slot.restarts, copy.requests(), copy.openConnections(),
-                        Optional.ofNullable(slot.lastExit)));
-            } else if (slot.errored) {
-                result.add(new WorkerSnapshot("-", slot.name, "-", 0, WorkerState.ERRORED, Duration.ZERO,
-                        slot.restarts, 0, 0, Optional.ofNullable(slot.lastExit)));
+        Instant now = now();
+        for (Slot slot : ordered()) {
+            Optional<CopyRecord> holder = holder(slot.name());
+            if (holder.isPresent()) {
+                CopyRecord record = holder.get();
+                Copy copy = record.copy();
+                result.add(new WorkerSnapshot(copy.id(), slot.name(), copy.mode(), copy.pid(), record.state(),
+                        Duration.between(record.startedAt(), now), slot.restarts(), copy.requests(),
+                        copy.openConnections(), Optional.ofNullable(slot.lastExit())));
+            } else if (slot.errored()) {
+                result.add(new WorkerSnapshot("-", slot.name(), "-", 0, WorkerState.ERRORED, Duration.ZERO,
+                        slot.restarts(), 0, 0, Optional.ofNullable(slot.lastExit())));
             }
         }
-        for (Copy copy : draining) {
-            CopyInfo ci = info.get(copy);
-            result.add(new WorkerSnapshot(copy.id(), "-", copy.mode(), copy.pid(), WorkerState.DRAINING,
-                    ci == null ? Duration.ZERO : Duration.between(ci.startedAt, now), 0, copy.requests(),
-                    copy.openConnections(), Optional.empty()));
+        for (CopyRecord record : copies.values()) {
+            if (record.state() == WorkerState.DRAINING) {
+                Copy copy = record.copy();
+                result.add(new WorkerSnapshot(copy.id(), "-", copy.mode(), copy.pid(), WorkerState.DRAINING,
+                        Duration.between(record.startedAt(), now), 0, copy.requests(), copy.openConnections(),
+                        Optional.empty()));
+            }
         }
         return List.copyOf(result);
-    }
-
-    private static List<Slot> concat(List<Slot> a, List<Slot> b) {
-        List<Slot> all = new ArrayList<>(a);
-        all.addAll(b);
-        return all;
-    }
-
-    /** A place for one copy: serving ({@code 1..n}) or standby ({@code s1..}); outlives its copies. */
-    private static final class Slot {
-        final String name;
-        final boolean standby;
-        Copy copy;
-        WorkerState state = WorkerState.STARTING;
-        Instant activeSince;
-        int restarts;
-        int unstable;
-        int backoffAttempt;
-        boolean errored;
-        String lastExit;
-        ScheduledFuture<?> pendingRestart;
-
-        Slot(String name, boolean standby) {
-            this.name = name;
-            this.standby = standby;
-        }
-    }
-
-    /** What the supervisor remembers of one copy. */
-    private static final class CopyInfo {
-        final Instant startedAt;
-        final CompletableFuture<Void> ready = new CompletableFuture<>();
-        Instant readyAt;
-
-        CopyInfo(Instant startedAt) {
-            this.startedAt = startedAt;
-        }
     }
 }

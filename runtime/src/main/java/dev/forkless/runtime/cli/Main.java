@@ -71,7 +71,7 @@ public final class Main implements Callable<Integer> {
     String maxRestarts;
 
     @Option(names = "--restart-delay", paramLabel = "DURATION", defaultValue = "100ms",
-            description = "First delay before restarting a slot; each further one x1.5 (default: ${DEFAULT-VALUE}).")
+            description = "First delay before restarting a slot; each further one x" + RestartPolicy.DEFAULT_MULTIPLIER + " (default: ${DEFAULT-VALUE}).")
     String restartDelay;
 
     @Option(names = "--max-restart-delay", paramLabel = "DURATION", defaultValue = "15s",
@@ -297,7 +297,7 @@ public final class Main implements Callable<Integer> {
                     .withDrainTimeout(drain)
                     .withCrashLoopGuard(Durations.parse(Limit.MIN_UPTIME, "--min-uptime", minUptime),
                             Limit.MAX_RESTARTS.parseCount("--max-restarts", maxRestarts))
-                    .withBackoff(firstDelay, 1.5, longestDelay);
+                    .withBackoff(firstDelay, longestDelay);
             Forkless.Builder builder = Forkless.builder()
                     .app(app)
                     .args(appArgs)

@@ -78,7 +78,10 @@ record Setting(String key, String flag, Type type, Limit limit) {
             new Setting("admin", "--admin", Type.TEXT),
             new Setting("adminToken", "--admin-token", Type.TEXT, Limit.ADMIN_TOKEN),
             new Setting("adminOpenProbes", "--admin-open-probes", Type.BOOLEAN),
-            new Setting("consoleEscapes", "--console-escapes", Type.BOOLEAN));
+            new Setting("consoleEscapes", "--console-escapes", Type.BOOLEAN),
+            new Setting("sharedState", "--shared-state", Type.PATH),
+            new Setting("inbox", "--inbox", Type.POSITIVE, Limit.INBOX),
+            new Setting("inboxFull", "--inbox-full", Type.TEXT));
 
     /** @return the setting of a key, or null */
     static Setting of(String key) {

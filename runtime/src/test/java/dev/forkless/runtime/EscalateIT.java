@@ -32,7 +32,7 @@ class EscalateIT {
             InetSocketAddress address = runtime.awaitReady();
             try (KeepAliveLoad load = KeepAliveLoad.start(address, "/", 8, Duration.ofSeconds(120));
                  Socket hanging = Http.fire(address, "/hang-in-jdk")) {
-                await().atMost(Duration.ofSeconds(10)).until(() -> load.ok() > 100);
+                await().atMost(Duration.ofSeconds(60)).until(() -> load.ok() > 100); // a cold runtime on a busy machine
                 runtime.awaitLine(l -> l.contains("event=escalated to=process"), Duration.ofSeconds(20));
                 runtime.awaitLine(l -> l.contains("event=reloaded ok=true"), Duration.ofSeconds(60));
                 runtime.awaitLine(l -> l.contains("event=cpu-leak"), Duration.ofSeconds(30));
@@ -43,7 +43,7 @@ class EscalateIT {
                 assertTrue(next.isPresent() && next.get().isAlive(), "the new runtime serves on");
                 // clients keep being served by the new runtime's copies
                 long served = load.ok();
-                await().atMost(Duration.ofSeconds(10)).until(() -> load.ok() > served + 100);
+                await().atMost(Duration.ofSeconds(60)).until(() -> load.ok() > served + 100);
                 assertTrue(Http.get(address, "/whoami").body().contains("\"mode\":\"process\""));
                 load.close();
                 assertEquals(0, load.failed(), load.summary());

@@ -80,6 +80,8 @@ public final class Forkless implements AutoCloseable {
                 switch (event) {
                     case ForklessEvent.Started e -> console.hold(e.workerId());
                     case ForklessEvent.Ready e -> console.release(e.workerId(), true);
+                    // a slow copy shows what it prints while it starts (waiting for a database, say)
+                    case ForklessEvent.SlowStart e -> console.release(e.workerId(), true);
                     case ForklessEvent.Crashed e -> console.release(e.workerId(), !startFailed);
                     case ForklessEvent.Exited e -> console.release(e.workerId(), !startFailed);
                     case ForklessEvent.Unloaded e -> console.forget(e.workerId(), !startFailed);

@@ -48,7 +48,7 @@ public sealed interface ForklessEvent {
     }
 
     /**
-     * A copy started by a reload or restart was not ready within the ready timeout but has not ended
+     * A copy started by a reload, restart or scale was not ready within the ready timeout but has not ended
      * either: it is slow, not failed, and is waited for up to {@code limit} in all.
      */
     record SlowStart(Instant time, String workerId, String mode, Duration waited, Duration limit) implements WorkerEvent {

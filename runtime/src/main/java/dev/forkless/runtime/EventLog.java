@@ -95,6 +95,8 @@ public final class EventLog implements Consumer<ForklessEvent> {
             case Started e -> worker(e) + " event=started slot=" + e.slot() + (e.standby() ? " standby=true" : "");
             case Ready e -> worker(e) + " event=ready startMs=" + e.startTime().toMillis();
             case Promoted e -> worker(e) + " event=promoted slot=" + e.slot();
+            case ForklessEvent.SlowStart e -> worker(e) + " event=slow-start waitedMs=" + e.waited().toMillis()
+                    + " limitMs=" + e.limit().toMillis();
             case Crashed e -> worker(e) + " event=crashed cause=" + quote(e.cause());
             case Exited e -> worker(e) + " event=exited status=" + e.status();
             case ForklessEvent.Hung e -> worker(e) + " event=hung reason=" + quote(e.reason());

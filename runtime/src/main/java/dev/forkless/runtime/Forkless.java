@@ -80,6 +80,8 @@ public final class Forkless implements AutoCloseable {
                 switch (event) {
                     case ForklessEvent.Started e -> console.hold(e.workerId());
                     case ForklessEvent.Ready e -> console.release(e.workerId(), true);
+                    // a slow copy shows what it prints while it starts (waiting for a database, say)
+                    case ForklessEvent.SlowStart e -> console.release(e.workerId(), true);
                     case ForklessEvent.Crashed e -> console.release(e.workerId(), !startFailed);
                     case ForklessEvent.Exited e -> console.release(e.workerId(), !startFailed);
                     case ForklessEvent.Unloaded e -> console.forget(e.workerId(), !startFailed);
@@ -626,9 +628,10 @@ public final class Forkless implements AutoCloseable {
         }
 
         /**
-         * How long a new copy started by a reload or restart gets to become ready before the operation is
-         * aborted (default 60 s). A copy that crashes or exits before it is ready aborts the operation at
-         * once, whatever this timeout: it only bounds a copy that neither fails nor gets ready.
+         * When a new copy started by a reload, restart or scale is slow (default 60 s): one still starting
+         * after this long is said once ({@link ForklessEvent.SlowStart}) and waited for up to 10 times this
+         * in all, the old copies serving meanwhile, before the operation aborts. A copy that crashes, exits
+         * or cannot start aborts the operation at once, whatever this timeout.
          *
          * @param timeout the timeout
          * @return this

@@ -47,6 +47,13 @@ public sealed interface ForklessEvent {
     record Exited(Instant time, String workerId, String mode, int status) implements WorkerEvent {
     }
 
+    /**
+     * A copy started by a reload, restart or scale was not ready within the ready timeout but has not ended
+     * either: it is slow, not failed, and is waited for up to {@code limit} in all.
+     */
+    record SlowStart(Instant time, String workerId, String mode, Duration waited, Duration limit) implements WorkerEvent {
+    }
+
     /** A copy stopped making progress (a request or its acceptor stuck past the hang timeout). */
     record Hung(Instant time, String workerId, String mode, String reason) implements WorkerEvent {
     }

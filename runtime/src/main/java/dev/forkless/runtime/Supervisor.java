@@ -55,6 +55,12 @@ final class Supervisor implements Copy.Events {
     static final Duration POLL = Duration.ofMillis(10);
     /** A scale waits at least this long for its new copies. */
     private static final Duration SCALE_READY_MIN = Duration.ofSeconds(30);
+    /**
+     * A new copy that is still starting at the ready timeout gets up to this many ready timeouts in all
+     * before a reload gives up on it: slow is not failed (see decisions.md, "A slow start is not a failed
+     * reload").
+     */
+    static final int READY_LIMIT_FACTOR = 10;
 
     /**
      * The runtime's own threads are platform threads, not virtual ones: an isolate's virtual thread that
@@ -191,8 +197,10 @@ final class Supervisor implements Copy.Events {
 
     /**
      * Replaces every copy, one slot at a time: a new copy (from the app as it is now on disk) starts, and
-     * only once it is ready does the old one drain. A new copy that is not ready within the ready timeout,
-     * or fails, aborts the reload: the old copies keep serving.
+     * only once it is ready does the old one drain. A new copy that fails (its {@code main} throws, it
+     * exits, it cannot start) aborts the reload at once; one still starting at the ready timeout is waited
+     * for up to {@link #READY_LIMIT_FACTOR} ready timeouts in all ({@link #readyLimit}) before the reload
+     * aborts. Either way the old copies keep serving.
      *
      * <p>Reloads that pile up coalesce ({@link OperationQueue#add}).
      *
@@ -306,16 +314,32 @@ final class Supervisor implements Copy.Events {
     private CompletableFuture<OperationResult> scaleTo(int n) {
         List<Slot> serving = serving();
         List<CompletableFuture<Void>> starting = new ArrayList<>();
+        List<Copy> added = new ArrayList<>();
         for (String name : Slot.toAdd(serving, n)) {
             launch(put(Slot.serving(name, ++lastGeneration)));
-            holder(name).ifPresent(r -> starting.add(r.ready()));
+            holder(name).ifPresent(r -> {
+                starting.add(r.ready());
+                added.add(r.copy());
+            });
         }
         for (Slot slot : Slot.toRetire(serving, n)) {
             retire(slot);
             slots.remove(slot.name());
         }
         emit(new ForklessEvent.Scaled(now(), serving.size(), n));
-        return awaitReady(starting, readyTimeout.compareTo(SCALE_READY_MIN) > 0 ? readyTimeout : SCALE_READY_MIN);
+        Duration limit = readyLimit();
+        CompletableFuture<OperationResult> result =
+                awaitReady(starting, limit.compareTo(SCALE_READY_MIN) > 0 ? limit : SCALE_READY_MIN);
+        if (!result.isDone()) {
+            Runnable slow = scheduling.schedule(readyTimeout, () -> added.forEach(copy -> {
+                CopyRecord record = copies.get(copy);
+                if (record != null && record.state() == WorkerState.STARTING) {
+                    emit(new ForklessEvent.SlowStart(now(), copy.id(), copy.mode(), readyTimeout, limit));
+                }
+            }));
+            result.whenComplete((r, e) -> slow.run());
+        }
+        return result;
     }
 
     /** @return completes on the mailbox once every one of {@code starting} is ready, failed, or out of time */
@@ -369,10 +393,29 @@ final class Supervisor implements Copy.Events {
         CompletableFuture<String> outcome = new CompletableFuture<>();
         fresh.ready().whenComplete((ok, error) -> post(() -> settleReplacement(name, copy, outcome,
                 error == null ? null : "copy " + copy.id() + " failed to start: " + error.getMessage())));
-        Runnable cancel = scheduling.schedule(readyTimeout, () -> settleReplacement(name, copy, outcome,
-                "copy " + copy.id() + " was not ready within " + readyTimeout.toMillis() + " ms"));
-        outcome.whenComplete((failure, e) -> cancel.run()); // the timer lets go of the copy
+        Runnable[] timer = {null};
+        timer[0] = scheduling.schedule(readyTimeout, () -> {
+            if (!outcome.isDone()) { // still starting: it has not ended, so it is slow, not failed
+                Duration limit = readyLimit();
+                emit(new ForklessEvent.SlowStart(now(), copy.id(), copy.mode(), readyTimeout, limit));
+                timer[0] = scheduling.schedule(limit.minus(readyTimeout), () -> settleReplacement(name, copy,
+                        outcome, "copy " + copy.id() + " was not ready within " + limit.toMillis() + " ms"));
+            }
+        });
+        outcome.whenComplete((failure, e) -> timer[0].run()); // the timer lets go of the copy
         return outcome;
+    }
+
+    /**
+     * The rule for a copy that is slow to start: at the ready timeout a copy that has not ended (its
+     * {@code main} did not throw, it did not exit, it could start) is only slow; it is said once
+     * ({@code event=slow-start}) and waited for up to {@link #READY_LIMIT_FACTOR} ready timeouts in all,
+     * the old copies serving meanwhile. A copy that ends aborts at once, whenever it ends.
+     *
+     * @return how long a new copy gets in all before the operation that started it gives up
+     */
+    private Duration readyLimit() {
+        return readyTimeout.multipliedBy(READY_LIMIT_FACTOR);
     }
 
     private void settleReplacement(String name, Copy fresh, CompletableFuture<String> outcome, String failure) {

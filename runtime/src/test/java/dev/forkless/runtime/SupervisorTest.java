@@ -42,12 +42,16 @@ class SupervisorTest {
     }
 
     private Supervisor supervisor(RestartPolicy policy, Duration hangTimeout) {
+        return supervisor(policy, hangTimeout, READY_TIMEOUT);
+    }
+
+    private Supervisor supervisor(RestartPolicy policy, Duration hangTimeout, Duration readyTimeout) {
         return new Supervisor((id, accepting, events) -> {
             FakeCopy copy = new FakeCopy(id, accepting, events);
             copy.failStart = startFailure;
             created.add(copy);
             return copy;
-        }, policy, READY_TIMEOUT, hangTimeout, events::add, loop);
+        }, policy, readyTimeout, hangTimeout, events::add, loop);
     }
 
     /** Starts {@code copies} serving copies and {@code standby} standbys, and makes every one ready. */
@@ -351,21 +355,111 @@ class SupervisorTest {
         assertTrue(events(ForklessEvent.Restarting.class).isEmpty(), "a failed replacement is not restarted");
     }
 
+    /** The ready timeout times the factor: how long a new copy that keeps starting gets in all. */
+    private static final Duration READY_LIMIT = READY_TIMEOUT.multipliedBy(Supervisor.READY_LIMIT_FACTOR);
+
     @Test
-    void aReloadWhoseNewCopyIsNotReadyInTimeAborts() {
+    void aReloadWhoseNewCopyIsSlowerThanTheReadyTimeoutWaitsForItAndSucceeds() {
         running(1, 0);
 
         CompletableFuture<OperationResult> reload = supervisor.reload("test");
         loop.advance(READY_TIMEOUT.minusMillis(1));
+        assertTrue(events(ForklessEvent.SlowStart.class).isEmpty(), "not slow before the ready timeout");
+        loop.advance(Duration.ofMillis(1));
+
+        assertFalse(reload.isDone(), "a copy still starting at the ready timeout is slow, not failed");
+        assertEquals(List.of(new ForklessEvent.SlowStart(loop.now(), "2", "fake", READY_TIMEOUT, READY_LIMIT)),
+                events(ForklessEvent.SlowStart.class));
+        assertEquals("forkless fake=2 event=slow-start waitedMs=3000 limitMs=30000",
+                EventLog.format(events(ForklessEvent.SlowStart.class).getFirst()));
+        loop.advance(READY_LIMIT.minus(READY_TIMEOUT).minusMillis(1));
+        assertFalse(reload.isDone());
+        assertEquals("1", slot("1").id(), "the old copy serves while the new one starts");
+        assertFalse(copy("1").draining);
+        assertEquals(1, events(ForklessEvent.SlowStart.class).size(), "said once");
+
+        copy("2").becomeReady();
+        loop.settle();
+        assertEquals(new OperationResult(true, 1, ""), done(reload));
+        assertEquals("2", slot("1").id());
+        assertTrue(copy("1").draining && copy("1").unloaded);
+        assertEquals(0, loop.pendingTimers(), "no ready timer is left behind, holding a copy");
+    }
+
+    @Test
+    void aReloadWhoseNewCopyIsNeverReadyAbortsAtTheHardLimitAndTheOldCopiesServeOn() {
+        running(2, 0);
+
+        CompletableFuture<OperationResult> reload = supervisor.reload("test");
+        loop.advance(READY_LIMIT.minusMillis(1));
         assertFalse(reload.isDone());
         loop.advance(Duration.ofMillis(1));
 
-        assertEquals(new OperationResult(false, 0, "copy 2 was not ready within 3000 ms"), done(reload));
-        assertEquals("1", slot("1").id());
-        assertTrue(copy("2").unloaded);
-        copy("2").becomeReady(); // too late: changes nothing
+        assertEquals(new OperationResult(false, 0, "copy 3 was not ready within 30000 ms"), done(reload));
+        assertEquals(List.of("1", "2"), workers().stream().map(WorkerSnapshot::id).toList());
+        assertFalse(copy("1").draining || copy("2").draining);
+        assertTrue(copy("3").draining && copy("3").unloaded);
+        assertEquals(3, created.size(), "the reload stopped at the first slot");
+        assertEquals(1, events(ForklessEvent.SlowStart.class).size());
+        assertEquals(0, loop.pendingTimers());
+        copy("3").becomeReady(); // too late: changes nothing
         loop.settle();
         assertEquals("1", slot("1").id());
+    }
+
+    @Test
+    void aSlowNewCopyThatThenCrashesAbortsTheReloadAtOnceNotAtTheHardLimit() {
+        running(1, 0);
+
+        CompletableFuture<OperationResult> reload = supervisor.reload("test");
+        loop.advance(READY_TIMEOUT.multipliedBy(2));
+        assertFalse(reload.isDone());
+        copy("2").crash();
+        loop.settle();
+
+        assertEquals(new OperationResult(false, 0,
+                "copy 2 failed to start: crashed: java.lang.IllegalStateException: boom in 2"), done(reload));
+        assertEquals("1", slot("1").id());
+        assertFalse(copy("1").draining);
+        assertTrue(copy("2").unloaded);
+        assertEquals(0, loop.pendingTimers(), "the hard-limit timer is cancelled");
+        assertTrue(events(ForklessEvent.Restarting.class).isEmpty(), "a failed replacement is not restarted");
+    }
+
+    @Test
+    void aNewCopyThatExitsBeforeTheReadyTimeoutAbortsARestartAtOnce() {
+        running(1, 0);
+
+        CompletableFuture<OperationResult> restart = supervisor.restart("1");
+        loop.advance(Duration.ofMillis(1));
+        copy("2").exit(1);
+        loop.settle();
+
+        assertEquals(new OperationResult(false, 0, "copy 2 failed to start: exited status=1"), done(restart));
+        assertEquals("1", slot("1").id());
+        assertTrue(events(ForklessEvent.SlowStart.class).isEmpty());
+        assertEquals(0, loop.pendingTimers());
+    }
+
+    @Test
+    void aScaleWaitsForASlowCopyAsLongAsAReloadWould() {
+        Duration readyTimeout = Duration.ofSeconds(10); // its limit, 100 s, is past the 30 s a scale always waits
+        supervisor = supervisor(POLICY, Duration.ZERO, readyTimeout);
+        running(1, 0);
+
+        CompletableFuture<OperationResult> up = supervisor.scale(3);
+        loop.settle();
+        copy("3").becomeReady();
+        loop.advance(readyTimeout);
+        assertEquals(List.of("2"), events(ForklessEvent.SlowStart.class).stream().map(ForklessEvent.SlowStart::workerId).toList(),
+                "the copy still starting is said slow, the ready one is not");
+        loop.advance(Duration.ofSeconds(100).minus(readyTimeout).minusMillis(1));
+        assertFalse(up.isDone(), "a scale waits as long as a reload does");
+        copy("2").becomeReady();
+        loop.settle();
+        assertEquals(new OperationResult(true, 2, ""), done(up));
+        assertEquals(0, loop.pendingTimers());
+        assertEquals(1, events(ForklessEvent.SlowStart.class).size());
     }
 
     @Test

@@ -57,9 +57,10 @@ public final class Main implements Callable<Integer> {
     String standby;
 
     @Option(names = "--ready-timeout", paramLabel = "DURATION", defaultValue = "60s",
-            description = "How long a copy started by a reload or restart gets to become ready before the "
-                    + "operation is aborted; a copy that crashes or exits before it is ready aborts at once "
-                    + "(default: ${DEFAULT-VALUE}).")
+            description = "A copy started by a reload, restart or scale that is still starting after this "
+                    + "long is slow, not failed: it is logged once (event=slow-start) and waited for up to 10 "
+                    + "times this in all, the old copies serving meanwhile, before the operation aborts; a copy "
+                    + "that crashes, exits or cannot start aborts at once (default: ${DEFAULT-VALUE}).")
     String readyTimeout;
 
     @Option(names = "--min-uptime", paramLabel = "DURATION", defaultValue = "1s",

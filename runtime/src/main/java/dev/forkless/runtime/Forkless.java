@@ -1,5 +1,19 @@
 package dev.forkless.runtime;
 
+import dev.forkless.runtime.isolatemode.IsolateCopy;
+import dev.forkless.runtime.listen.SharedListeners;
+import dev.forkless.runtime.log.ConsoleRouter;
+import dev.forkless.runtime.log.LogSettings;
+import dev.forkless.runtime.log.LogTail;
+import dev.forkless.runtime.log.LogWriter;
+import dev.forkless.runtime.meter.CopyMeter;
+import dev.forkless.runtime.meter.MemoryGuard;
+import dev.forkless.runtime.processmode.ProcessCopy;
+import dev.forkless.runtime.state.Exchange;
+import dev.forkless.runtime.state.SharedStore;
+import dev.forkless.runtime.supervisor.Escalation;
+import dev.forkless.runtime.supervisor.JarWatcher;
+import dev.forkless.runtime.supervisor.Supervisor;
 import dev.forkless.api.Message;
 import dev.forkless.api.Worker;
 import dev.forkless.isolate.AppJar;

@@ -1,5 +1,6 @@
 package dev.forkless.runtime;
 
+import dev.forkless.runtime.supervisor.Supervisor;
 import dev.forkless.runtime.child.Unix;
 
 import java.io.IOException;

@@ -2,13 +2,13 @@ package dev.forkless.runtime.cli;
 
 import dev.forkless.api.Worker;
 import dev.forkless.isolate.BadAppException;
-import dev.forkless.runtime.EventLog;
+import dev.forkless.runtime.log.EventLog;
 import dev.forkless.runtime.Forkless;
 import dev.forkless.runtime.ForklessEvent;
 import dev.forkless.runtime.ForklessException;
 import dev.forkless.runtime.Handover;
 import dev.forkless.runtime.Limit;
-import dev.forkless.runtime.LogSettings;
+import dev.forkless.runtime.log.LogSettings;
 import dev.forkless.runtime.RestartPolicy;
 import dev.forkless.runtime.admin.AdminAddress;
 import dev.forkless.runtime.admin.AdminServer;
@@ -251,7 +251,7 @@ public final class Main implements Callable<Integer> {
         cmd.setOut(new java.io.PrintWriter(out, true));
         cmd.setErr(new java.io.PrintWriter(err, true));
         cmd.setParameterExceptionHandler((e, argv) -> {
-            err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false)
+            err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false)
                     + " (see --help)");
             return 2;
         });
@@ -263,7 +263,7 @@ public final class Main implements Callable<Integer> {
         try {
             applyConfig();
         } catch (IllegalArgumentException e) {
-            err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false));
+            err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false));
             return 2;
         }
         if (app == null) {
@@ -340,7 +340,7 @@ public final class Main implements Callable<Integer> {
                 adminBuilder.build(); // refuses an address beyond loopback without a token, before anything starts
             }
         } catch (BadAppException | IllegalArgumentException e) {
-            err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false));
+            err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false));
             return 2;
         }
         Signals.onStop(forkless);
@@ -363,7 +363,7 @@ public final class Main implements Callable<Integer> {
             forkless.start();
         } catch (ForklessException e) {
             log.release(e.exitCode() != 2);
-            err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false));
+            err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false));
             return e.exitCode();
         }
         log.release(true);
@@ -376,7 +376,7 @@ public final class Main implements Callable<Integer> {
                         + adminServer.tokenFile().map(f -> " token-file=" + f).orElse(""));
             } catch (ForklessException e) {
                 if (admin != null) {
-                    err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false));
+                    err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false));
                     forkless.stopAsync("the admin API cannot start").join();
                     return 2;
                 }

@@ -90,7 +90,7 @@ class ArchitectureTest {
     @Test
     void theConceptsUseTheApisTypesNotItsFacade() {
         noClasses().that().resideInAnyPackage(CONCEPTS)
-                .should().dependOnClassesThat().haveNameMatching("dev\\.forkless\\.runtime\\.(Forkless|Handover)(\\$.*)?")
+                .should().dependOnClassesThat().haveNameMatching("dev\\.forkless\\.runtime\\.Forkless(\\$.*)?")
                 .because("the facade wires the concepts; they report in the API's value types (events, snapshots)")
                 .check(classes);
     }

@@ -6,7 +6,7 @@ import dev.forkless.runtime.log.EventLog;
 import dev.forkless.runtime.Forkless;
 import dev.forkless.runtime.ForklessEvent;
 import dev.forkless.runtime.ForklessException;
-import dev.forkless.runtime.Handover;
+import dev.forkless.runtime.listen.Handover;
 import dev.forkless.runtime.Limit;
 import dev.forkless.runtime.log.LogSettings;
 import dev.forkless.runtime.RestartPolicy;
@@ -347,7 +347,7 @@ public final class Main implements Callable<Integer> {
         Handover.Taken taken = null;
         if (takeOver != null) {
             try {
-                taken = Handover.take(forkless, takeOver);
+                taken = forkless.takeOver(takeOver);
             } catch (java.io.IOException e) {
                 err.println("forkless: cannot take over the sockets of " + takeOver + ": " + e.getMessage());
                 return 1;
@@ -413,7 +413,7 @@ public final class Main implements Callable<Integer> {
             running.close(); // the new runtime takes over the admin address too
         }
         try {
-            Process next = Handover.give(forkless, this::handoverCommand, Duration.ofSeconds(60));
+            Process next = forkless.handOver(this::handoverCommand, Duration.ofSeconds(60));
             err.println("forkless event=handed-over pid=" + next.pid());
             forkless.stopAsync("handed over to runtime pid " + next.pid());
         } catch (java.io.IOException e) {

@@ -59,7 +59,7 @@ public final class SharedListeners implements AutoCloseable {
      * @param requested the address the app asked for (the key the other runtime used)
      * @param channel   the socket
      */
-    public synchronized void adopt(InetSocketAddress requested, ServerSocketChannel channel) throws IOException {
+    synchronized void adopt(InetSocketAddress requested, ServerSocketChannel channel) throws IOException {
         channel.configureBlocking(false);
         SharedListener listener = new SharedListener(channel, (InetSocketAddress) channel.getLocalAddress());
         byRequest.put(key(requested), listener);
@@ -67,7 +67,7 @@ public final class SharedListeners implements AutoCloseable {
     }
 
     /** @return every socket by the address the app asked for: what a handover passes on */
-    public synchronized Map<InetSocketAddress, ServerSocketChannel> channels() {
+    synchronized Map<InetSocketAddress, ServerSocketChannel> channels() {
         Map<InetSocketAddress, ServerSocketChannel> channels = new java.util.LinkedHashMap<>();
         byRequest.forEach((requested, listener) -> channels.put(requested, listener.channel()));
         return channels;

@@ -1,4 +1,4 @@
-package dev.forkless.runtime;
+package dev.forkless.runtime.listen;
 
 import dev.forkless.runtime.supervisor.Supervisor;
 import dev.forkless.runtime.child.Unix;
@@ -39,13 +39,13 @@ public final class Handover {
     /**
      * The old runtime's side: starts the new runtime and passes it every listening socket.
      *
-     * @param forkless     the running runtime
+     * @param listeners    the running runtime's listening sockets
      * @param commandFor   the new runtime's command line, given the path it must take the sockets from
      * @param readyTimeout how long the new runtime gets to become ready
      * @return the new runtime's process, ready
      * @throws IOException when the new runtime could not take over (the old one keeps serving)
      */
-    public static Process give(Forkless forkless, Function<Path, List<String>> commandFor, Duration readyTimeout)
+    public static Process give(SharedListeners listeners, Function<Path, List<String>> commandFor, Duration readyTimeout)
             throws IOException {
         Path dir = Files.createTempDirectory("forkless-handover",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -67,7 +67,7 @@ public final class Handover {
                     new IOException("the new runtime exited with " + started.exitValue())));
             try (SocketChannel connection = accepted.get(readyTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 int fd = Unix.fdOf(connection);
-                for (Map.Entry<InetSocketAddress, ServerSocketChannel> listener : forkless.listenerChannels().entrySet()) {
+                for (Map.Entry<InetSocketAddress, ServerSocketChannel> listener : listeners.channels().entrySet()) {
                     InetSocketAddress requested = listener.getKey();
                     String line = "listener " + requested.getHostString() + " " + requested.getPort() + "\n";
                     Unix.send(fd, line.getBytes(StandardCharsets.UTF_8), Unix.fdOf(listener.getValue()));
@@ -97,12 +97,12 @@ public final class Handover {
     /**
      * The new runtime's side, before it starts its copies: takes every socket the old runtime passes.
      *
-     * @param forkless the new runtime, not started
+     * @param listeners the new runtime's listening sockets, before it starts
      * @param path     the old runtime's Unix socket
      * @return the link to the old runtime, to say ready on
      * @throws IOException when the sockets cannot be taken
      */
-    public static Taken take(Forkless forkless, String path) throws IOException {
+    public static Taken take(SharedListeners listeners, String path) throws IOException {
         int fd = Unix.connect(path);
         boolean first = true;
         StringBuilder pending = new StringBuilder();
@@ -127,7 +127,7 @@ public final class Handover {
             }
             ServerSocketChannel channel = Unix.listeningChannel(received.fd(), first);
             first = false;
-            forkless.adoptListener(new InetSocketAddress(words[1], Integer.parseInt(words[2])), channel);
+            listeners.adopt(new InetSocketAddress(words[1], Integer.parseInt(words[2])), channel);
             Unix.send(fd, "ok\n".getBytes(StandardCharsets.UTF_8), -1);
         }
     }

@@ -1,5 +1,7 @@
 package dev.forkless.runtime;
 
+import dev.forkless.runtime.log.TerminalText;
+
 /**
  * One line a copy printed, as {@link Forkless#logTail} keeps it.
  *

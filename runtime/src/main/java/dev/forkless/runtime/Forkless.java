@@ -1,5 +1,20 @@
 package dev.forkless.runtime;
 
+import dev.forkless.runtime.isolatemode.IsolateCopy;
+import dev.forkless.runtime.listen.Handover;
+import dev.forkless.runtime.listen.SharedListeners;
+import dev.forkless.runtime.log.ConsoleRouter;
+import dev.forkless.runtime.log.LogSettings;
+import dev.forkless.runtime.log.LogTail;
+import dev.forkless.runtime.log.LogWriter;
+import dev.forkless.runtime.meter.CopyMeter;
+import dev.forkless.runtime.meter.MemoryGuard;
+import dev.forkless.runtime.processmode.ProcessCopy;
+import dev.forkless.runtime.state.Exchange;
+import dev.forkless.runtime.state.SharedStore;
+import dev.forkless.runtime.supervisor.Escalation;
+import dev.forkless.runtime.supervisor.JarWatcher;
+import dev.forkless.runtime.supervisor.Supervisor;
 import dev.forkless.api.Message;
 import dev.forkless.api.Worker;
 import dev.forkless.isolate.AppJar;
@@ -156,15 +171,29 @@ public final class Forkless implements AutoCloseable {
         return mode.get();
     }
 
-    /** @return the listening sockets by the address the app asked for, for a handover */
-    java.util.Map<InetSocketAddress, java.nio.channels.ServerSocketChannel> listenerChannels() {
-        return listeners.channels();
+    /**
+     * Hands this runtime's listening sockets to a new runtime JVM it starts ({@link Handover}); once the new
+     * one is ready, stop this one.
+     *
+     * @param commandFor   the new runtime's command line, given the Unix socket path it takes the sockets from
+     * @param readyTimeout how long the new runtime gets to become ready
+     * @return the new runtime's process, ready
+     * @throws java.io.IOException when the new runtime could not take over (this one keeps serving)
+     */
+    public Process handOver(java.util.function.Function<java.nio.file.Path, List<String>> commandFor,
+                            Duration readyTimeout) throws java.io.IOException {
+        return Handover.give(listeners, commandFor, readyTimeout);
     }
 
-    /** Takes over a socket handed over by another runtime, before {@link #start()}. */
-    void adoptListener(InetSocketAddress requested, java.nio.channels.ServerSocketChannel channel)
-            throws java.io.IOException {
-        listeners.adopt(requested, channel);
+    /**
+     * Takes over the listening sockets another runtime hands over ({@link Handover}), before {@link #start()}.
+     *
+     * @param path the old runtime's Unix socket
+     * @return the link to the old runtime, to say ready on once started
+     * @throws java.io.IOException when the sockets cannot be taken
+     */
+    public Handover.Taken takeOver(String path) throws java.io.IOException {
+        return Handover.take(listeners, path);
     }
 
     /** @return a builder */

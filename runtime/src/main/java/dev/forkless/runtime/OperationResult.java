@@ -9,11 +9,11 @@ package dev.forkless.runtime;
  */
 public record OperationResult(boolean ok, int replaced, String reason) {
 
-    static OperationResult done(int replaced) {
+    public static OperationResult done(int replaced) {
         return new OperationResult(true, replaced, "");
     }
 
-    static OperationResult failed(int replaced, String reason) {
+    public static OperationResult failed(int replaced, String reason) {
         return new OperationResult(false, replaced, reason);
     }
 }

@@ -80,7 +80,7 @@ public record RestartPolicy(Duration initialDelay, double multiplier, Duration m
      * @param attempt restarts of a slot since its back-off last reset, from 1
      * @return how long restart {@code attempt} waits
      */
-    Duration delayBefore(int attempt) {
+    public Duration delayBefore(int attempt) {
         return Duration.ofMillis(backoff().apply(attempt));
     }
 

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.fields;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,6 +42,67 @@ class ArchitectureTest {
     void theAppApiDependsOnNothingButTheIsolate() {
         noClasses().that().resideInAPackage("dev.forkless.api..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.helidon..", "dev.forkless.isolate.helidon..")
+                .check(classes);
+    }
+
+    /** The packages of the runtime that are one concept each; the top package is the API and its wiring. */
+    private static final String[] CONCEPTS = {
+            "dev.forkless.runtime.supervisor..", "dev.forkless.runtime.isolatemode..",
+            "dev.forkless.runtime.processmode..", "dev.forkless.runtime.child..", "dev.forkless.runtime.listen..",
+            "dev.forkless.runtime.state..", "dev.forkless.runtime.log..", "dev.forkless.runtime.meter.."};
+
+    /** The front ends: they may use everything, nothing uses them. */
+    private static final String[] FRONT_ENDS = {
+            "dev.forkless.runtime.cli..", "dev.forkless.runtime.admin..", "dev.forkless.runtime.compare.."};
+
+    @Test
+    void theRuntimesPackagesHaveNoCycles() {
+        slices().matching("dev.forkless.runtime.(*)..").should().beFreeOfCycles().check(classes);
+        assertTrue(classes.stream().anyMatch(c -> c.getPackageName().equals("dev.forkless.runtime.supervisor")));
+    }
+
+    /**
+     * The modules' packages (api, isolate, runtime, child) and the isolate's own sub-packages are free of
+     * cycles, but for one known exception: {@code dev.forkless.api} (the app's API) and
+     * {@code dev.forkless.isolate} use each other (issue 15: app-side types leak into the API).
+     */
+    @Test
+    void theModulesPackagesHaveNoCyclesButTheKnownOne() {
+        var apiToIsolate = com.tngtech.archunit.base.DescribedPredicate.<com.tngtech.archunit.core.domain.JavaClass>describe(
+                "in dev.forkless.api", c -> c.getPackageName().startsWith("dev.forkless.api"));
+        var isolate = com.tngtech.archunit.base.DescribedPredicate.<com.tngtech.archunit.core.domain.JavaClass>describe(
+                "in dev.forkless.isolate", c -> c.getPackageName().startsWith("dev.forkless.isolate"));
+        slices().matching("dev.forkless.(*)..").should().beFreeOfCycles()
+                .ignoreDependency(apiToIsolate, isolate).check(classes);
+        slices().matching("dev.forkless.isolate.(*)..").should().beFreeOfCycles().check(classes);
+        // the exception is still needed: once the cycle is gone, drop it here
+        assertThrows(AssertionError.class,
+                () -> slices().matching("dev.forkless.(*)..").should().beFreeOfCycles().check(classes));
+    }
+
+    @Test
+    void nothingButTheFrontEndsUsesTheFrontEnds() {
+        noClasses().that().resideOutsideOfPackages(FRONT_ENDS)
+                .should().dependOnClassesThat().resideInAnyPackage(FRONT_ENDS)
+                .check(classes);
+    }
+
+    @Test
+    void theConceptsUseTheApisTypesNotItsFacade() {
+        noClasses().that().resideInAnyPackage(CONCEPTS)
+                .should().dependOnClassesThat().haveNameMatching("dev\\.forkless\\.runtime\\.Forkless(\\$.*)?")
+                .because("the facade wires the concepts; they report in the API's value types (events, snapshots)")
+                .check(classes);
+    }
+
+    /** What runs in a child JVM is shaded into forkless-child.jar (runtime/pom.xml): it must find nothing else. */
+    @Test
+    void theChildSideUsesOnlyWhatTheChildJarHolds() {
+        noClasses().that().resideInAnyPackage("dev.forkless.child..", "dev.forkless.runtime.child..")
+                .should().dependOnClassesThat(com.tngtech.archunit.base.DescribedPredicate.describe(
+                        "reside in the runtime outside dev.forkless.runtime.child",
+                        c -> c.getPackageName().startsWith("dev.forkless.runtime")
+                                && !c.getPackageName().startsWith("dev.forkless.runtime.child")))
                 .check(classes);
     }
 

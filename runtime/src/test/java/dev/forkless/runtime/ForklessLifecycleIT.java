@@ -1,5 +1,6 @@
 package dev.forkless.runtime;
 
+import dev.forkless.runtime.log.ConsoleRouter;
 import dev.forkless.runtime.testing.Http;
 import dev.forkless.runtime.testing.RuntimeProcess;
 

@@ -1,5 +1,6 @@
 package dev.forkless.runtime;
 
+import dev.forkless.runtime.listen.SharedListeners;
 import dev.forkless.isolate.AppJar;
 import dev.forkless.isolate.Isolate;
 import dev.forkless.isolate.IsolateHost;

@@ -1,6 +1,6 @@
 package dev.forkless.runtime.admin;
 
-import dev.forkless.runtime.EventLog;
+import dev.forkless.runtime.log.EventLog;
 import dev.forkless.runtime.ForklessEvent;
 
 import java.util.ArrayDeque;

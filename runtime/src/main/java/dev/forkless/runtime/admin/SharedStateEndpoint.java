@@ -1,6 +1,6 @@
 package dev.forkless.runtime.admin;
 
-import dev.forkless.runtime.SharedStore;
+import dev.forkless.runtime.state.SharedStore;
 
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;

@@ -90,7 +90,7 @@ final class LogsCommand implements Callable<Integer> {
         Map<Path, Long> positions = new HashMap<>();
         for (LogFile file : files) {
             out.println("==> " + file.path() + " <==");
-            tail(file).forEach(l -> out.println(dev.forkless.runtime.TerminalText.clean(l, false)));
+            tail(file).forEach(l -> out.println(dev.forkless.runtime.log.TerminalText.clean(l, false)));
             positions.put(file.path(), Files.size(file.path()));
         }
         out.flush();
@@ -117,7 +117,7 @@ final class LogsCommand implements Callable<Integer> {
                         out.println("==> " + file.path() + " <==");
                         last = file.path();
                     }
-                    mine.forEach(l -> out.println(dev.forkless.runtime.TerminalText.clean(l, false)));
+                    mine.forEach(l -> out.println(dev.forkless.runtime.log.TerminalText.clean(l, false)));
                     out.flush();
                 }
             }

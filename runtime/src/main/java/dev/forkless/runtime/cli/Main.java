@@ -2,13 +2,13 @@ package dev.forkless.runtime.cli;
 
 import dev.forkless.api.Worker;
 import dev.forkless.isolate.BadAppException;
-import dev.forkless.runtime.EventLog;
+import dev.forkless.runtime.log.EventLog;
 import dev.forkless.runtime.Forkless;
 import dev.forkless.runtime.ForklessEvent;
 import dev.forkless.runtime.ForklessException;
-import dev.forkless.runtime.Handover;
+import dev.forkless.runtime.listen.Handover;
 import dev.forkless.runtime.Limit;
-import dev.forkless.runtime.LogSettings;
+import dev.forkless.runtime.log.LogSettings;
 import dev.forkless.runtime.RestartPolicy;
 import dev.forkless.runtime.admin.AdminAddress;
 import dev.forkless.runtime.admin.AdminServer;
@@ -252,7 +252,7 @@ public final class Main implements Callable<Integer> {
         cmd.setOut(new java.io.PrintWriter(out, true));
         cmd.setErr(new java.io.PrintWriter(err, true));
         cmd.setParameterExceptionHandler((e, argv) -> {
-            err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false)
+            err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false)
                     + " (see --help)");
             return 2;
         });
@@ -264,7 +264,7 @@ public final class Main implements Callable<Integer> {
         try {
             applyConfig();
         } catch (IllegalArgumentException e) {
-            err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false));
+            err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false));
             return 2;
         }
         if (app == null) {
@@ -341,14 +341,14 @@ public final class Main implements Callable<Integer> {
                 adminBuilder.build(); // refuses an address beyond loopback without a token, before anything starts
             }
         } catch (BadAppException | IllegalArgumentException e) {
-            err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false));
+            err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false));
             return 2;
         }
         Signals.onStop(forkless);
         Handover.Taken taken = null;
         if (takeOver != null) {
             try {
-                taken = Handover.take(forkless, takeOver);
+                taken = forkless.takeOver(takeOver);
             } catch (java.io.IOException e) {
                 err.println("forkless: cannot take over the sockets of " + takeOver + ": " + e.getMessage());
                 return 1;
@@ -364,7 +364,7 @@ public final class Main implements Callable<Integer> {
             forkless.start();
         } catch (ForklessException e) {
             log.release(e.exitCode() != 2);
-            err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false));
+            err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false));
             return e.exitCode();
         }
         log.release(true);
@@ -377,7 +377,7 @@ public final class Main implements Callable<Integer> {
                         + adminServer.tokenFile().map(f -> " token-file=" + f).orElse(""));
             } catch (ForklessException e) {
                 if (admin != null) {
-                    err.println("forkless: " + dev.forkless.runtime.TerminalText.clean(String.valueOf(e.getMessage()), false));
+                    err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false));
                     forkless.stopAsync("the admin API cannot start").join();
                     return 2;
                 }
@@ -414,7 +414,7 @@ public final class Main implements Callable<Integer> {
             running.close(); // the new runtime takes over the admin address too
         }
         try {
-            Process next = Handover.give(forkless, this::handoverCommand, Duration.ofSeconds(60));
+            Process next = forkless.handOver(this::handoverCommand, Duration.ofSeconds(60));
             err.println("forkless event=handed-over pid=" + next.pid());
             forkless.stopAsync("handed over to runtime pid " + next.pid());
         } catch (java.io.IOException e) {

@@ -1,7 +1,7 @@
 package dev.forkless.runtime.cli;
 
 import dev.forkless.runtime.Limit;
-import dev.forkless.runtime.LogSettings;
+import dev.forkless.runtime.log.LogSettings;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

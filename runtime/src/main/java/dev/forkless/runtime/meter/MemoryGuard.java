@@ -1,0 +1,129 @@
+package dev.forkless.runtime.meter;
+
+import dev.forkless.runtime.CopyUsage;
+import dev.forkless.runtime.ForklessEvent;
+import dev.forkless.runtime.OperationResult;
+import dev.forkless.runtime.WorkerSnapshot;
+import dev.forkless.runtime.WorkerState;
+import dev.forkless.runtime.supervisor.Supervisor;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * {@code --max-memory}: replaces, with the supervisor's drained restart, a copy that uses too much memory.
+ * A child process: when its resident memory passes the limit. Isolates: when the JVM's heap after a GC
+ * passes the limit, the serving isolate that allocates the most goes first, the one that keeps the most
+ * by the meter's estimate between equals (the JVM cannot tell exactly which isolate keeps which bytes, see
+ * docs/operations.md). One replacement at a time;
+ * after one, the heap is judged again only after a GC that followed it.
+ */
+public final class MemoryGuard implements AutoCloseable {
+
+    private static final long PERIOD_MS = 1000;
+
+    private final long limit;
+    private final Supplier<List<WorkerSnapshot>> workers;
+    private final Function<String, java.util.Optional<CopyUsage>> usage;
+    private final Function<String, CompletableFuture<OperationResult>> restart;
+    private final Consumer<ForklessEvent> publish;
+    private final long self = ProcessHandle.current().pid();
+    private final HeapAfterGc heap = new HeapAfterGc();
+    private final Thread thread;
+    private volatile CompletableFuture<OperationResult> pending = CompletableFuture.completedFuture(null);
+    private volatile long gcsWhenDone = -1;
+
+    public MemoryGuard(long limit, Supplier<List<WorkerSnapshot>> workers,
+                Function<String, java.util.Optional<CopyUsage>> usage,
+                Function<String, CompletableFuture<OperationResult>> restart, Consumer<ForklessEvent> publish) {
+        this.limit = limit;
+        this.workers = workers;
+        this.usage = usage;
+        this.restart = restart;
+        this.publish = publish;
+        this.thread = Supervisor.runtimeThreads().name("forkless-memory-guard").start(this::loop);
+    }
+
+    /** @return the heap in use after the JVM's last GC, or -1 before the first */
+    long heapAfterGc() {
+        return heap.bytes();
+    }
+
+    private void loop() {
+        try {
+            while (!Thread.currentThread().isInterrupted()) {
+                Thread.sleep(PERIOD_MS);
+                try {
+                    check();
+                } catch (RuntimeException e) {
+                    System.getLogger("forkless").log(System.Logger.Level.WARNING, "memory guard check failed", e);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void check() {
+        if (!pending.isDone()) {
+            return;
+        }
+        List<WorkerSnapshot> serving = workers.get().stream().filter(w -> w.state() == WorkerState.READY).toList();
+        for (WorkerSnapshot w : serving) {
+            if (w.pid() > 0 && w.pid() != self) {
+                long rss = rss(w.pid());
+                if (rss > limit) {
+                    replace(w, "rss", rss);
+                    return;
+                }
+            }
+        }
+        long bytes = heap.bytes();
+        if (bytes > limit && heap.gcs() > gcsWhenDone) {
+            keepsMost(serving.stream().filter(w -> w.pid() == self).toList(), usage)
+                    .ifPresent(w -> replace(w, "heap-after-gc", bytes));
+        }
+    }
+
+    /**
+     * The isolate that allocated the most over the meter's last window (the one whose heap grows now);
+     * between copies that allocate alike, the one that keeps the most by the meter's estimate. The kept
+     * estimate comes from the leak profiler's samples, read every few seconds and taken as a whole one
+     * read later: when the heap has just passed the limit it still shows what each copy kept before, so
+     * it only breaks ties (measured: MemoryGuardIT picked the wrong copy when it came first).
+     */
+    static java.util.Optional<WorkerSnapshot> keepsMost(List<WorkerSnapshot> isolates,
+                                                       Function<String, java.util.Optional<CopyUsage>> usage) {
+        Comparator<WorkerSnapshot> kept = Comparator.comparingDouble(w -> usage.apply(w.id())
+                .map(CopyUsage::keptHeapShare).orElse(0.0));
+        Comparator<WorkerSnapshot> allocating = Comparator.comparingDouble(w -> usage.apply(w.id())
+                .map(CopyUsage::allocatedBytesPerSecond).orElse(0.0));
+        return isolates.stream().max(allocating.thenComparing(kept));
+    }
+
+    private void replace(WorkerSnapshot w, String measure, long bytes) {
+        publish.accept(new ForklessEvent.MemoryRestart(Instant.now(), w.id(), w.mode(), measure, bytes, limit));
+        gcsWhenDone = Long.MAX_VALUE;
+        pending = restart.apply(w.id()).whenComplete((r, e) -> gcsWhenDone = heap.gcs());
+    }
+
+    private static long rss(long pid) {
+        java.nio.file.Path status = java.nio.file.Path.of("/proc", String.valueOf(pid), "status");
+        try (var lines = java.nio.file.Files.lines(status)) {
+            return lines.filter(l -> l.startsWith("VmRSS:")).findFirst()
+                    .map(l -> Long.parseLong(l.substring(6).trim().split("\\s+")[0]) * 1024).orElse(-1L);
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public void close() {
+        thread.interrupt();
+        heap.close();
+    }
+}

@@ -1,0 +1,107 @@
+package dev.forkless.runtime.supervisor;
+
+import dev.forkless.runtime.ForklessEvent;
+import dev.forkless.runtime.OperationResult;
+import dev.forkless.api.Worker;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * {@code --escalate}: what the runtime does when in-JVM isolation is not enough for an app.
+ *
+ * <ol>
+ *   <li>An isolate leaked threads (its unload left {@code leftoverThreads}: a loop in JDK code, a
+ *       deadlock): from then on copies run as child JVMs, and a rolling reload replaces every copy, without
+ *       a failed request ({@link ForklessEvent.Escalated}).</li>
+ *   <li>If the runtime's own JVM then keeps burning CPU (the leaked threads spin), it says so once
+ *       ({@link ForklessEvent.CpuLeak}): the CLI then hands its listening sockets to a fresh runtime JVM
+ *       and exits, and the CPU comes back with it.</li>
+ * </ol>
+ */
+public final class Escalation implements Consumer<ForklessEvent> {
+
+    private static final System.Logger LOG = System.getLogger("forkless");
+    /** Below this share of one core over the window, the runtime's JVM counts as idle. */
+    private static final double BURNING_CORES = 0.5;
+
+    private final AtomicReference<Worker.Mode> mode;
+    private final Duration window;
+    private final Consumer<ForklessEvent> publish;
+    private final java.util.function.Supplier<java.util.concurrent.CompletableFuture<OperationResult>> reload;
+    private final AtomicBoolean escalated = new AtomicBoolean();
+    private final AtomicBoolean reported = new AtomicBoolean();
+    private volatile Thread watcher;
+
+    public Escalation(AtomicReference<Worker.Mode> mode, Duration window, Consumer<ForklessEvent> publish,
+               java.util.function.Supplier<java.util.concurrent.CompletableFuture<OperationResult>> reload) {
+        this.mode = mode;
+        this.window = window;
+        this.publish = publish;
+        this.reload = reload;
+    }
+
+    @Override
+    public void accept(ForklessEvent event) {
+        if (event instanceof ForklessEvent.Unloaded u && u.mode().equals("isolate") && !u.leftoverThreads().isEmpty()
+                && escalated.compareAndSet(false, true)) {
+            mode.set(Worker.Mode.PROCESS);
+            publish.accept(new ForklessEvent.Escalated(Instant.now(), "isolate " + u.workerId() + " left "
+                    + u.leftoverThreads().size() + " thread(s) running: " + String.join(", ", u.leftoverThreads())));
+            reload.get().thenAccept(result -> {
+                if (result.ok()) {
+                    watcher = Supervisor.runtimeThreads().name("forkless-cpu-watch").start(this::watchCpu);
+                }
+            });
+        }
+    }
+
+    /** Every copy is a process now: the runtime's JVM should idle. Says so once if it does not. */
+    private void watchCpu() {
+        Deque<double[]> samples = new ArrayDeque<>(); // {nanoTime, cpuSeconds}
+        try {
+            while (!reported.get()) {
+                double cpu = cpuSeconds();
+                long now = System.nanoTime();
+                samples.addLast(new double[] {now, cpu});
+                while (now - samples.getFirst()[0] > window.toNanos()) {
+                    samples.removeFirst();
+                }
+                double[] first = samples.getFirst();
+                double elapsed = (now - first[0]) / 1e9;
+                if (elapsed >= window.toNanos() / 1e9 * 0.9) {
+                    double cores = (cpu - first[1]) / elapsed;
+                    if (cores >= BURNING_CORES && reported.compareAndSet(false, true)) {
+                        publish.accept(new ForklessEvent.CpuLeak(Instant.now(), cores));
+                    }
+                }
+                Thread.sleep(250);
+            }
+        } catch (InterruptedException stopped) {
+            // the runtime stops
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot watch the runtime's CPU: " + e.getMessage());
+        }
+    }
+
+    private static double cpuSeconds() throws IOException {
+        String stat = Files.readString(Path.of("/proc/self/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+    }
+
+    public void close() {
+        Thread w = watcher;
+        if (w != null) {
+            w.interrupt();
+        }
+    }
+}

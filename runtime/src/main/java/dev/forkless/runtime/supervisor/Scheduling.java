@@ -1,0 +1,107 @@
+package dev.forkless.runtime.supervisor;
+
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Where the supervisor's work runs and what time it is: its mailbox (one task at a time, in order), a
+ * place for slow work (starting and unloading copies), a timer and a clock. The runtime uses
+ * {@link #onThreads()}; a test drives a manual one and moves its clock by hand.
+ */
+interface Scheduling {
+
+    /** @return the clock every decision reads */
+    InstantSource clock();
+
+    /**
+     * Queues a task on the mailbox.
+     *
+     * @return false when the mailbox has shut down: the task will never run
+     */
+    boolean post(Runnable task);
+
+    /** Runs slow work (a copy's start, its unload) off the mailbox; it reports back with {@link #post}. */
+    void work(Runnable task);
+
+    /**
+     * Posts {@code task} to the mailbox after {@code delay}.
+     *
+     * @return cancels it (a timer that is no longer needed lets go of what its task holds)
+     */
+    Runnable schedule(Duration delay, Runnable task);
+
+    /** Ends the timer and the threads; tasks already queued on the mailbox still run. */
+    void shutdown();
+
+    /**
+     * The runtime's: one platform thread for the mailbox, one for the timer, a platform thread per slow
+     * task (see {@link Supervisor#runtimeThreads()} for why not virtual threads).
+     */
+    static Scheduling onThreads() {
+        return new Threads();
+    }
+
+    final class Threads implements Scheduling {
+        private final ExecutorService mailbox = Executors.newSingleThreadExecutor(
+                Supervisor.runtimeThreads().name("forkless-supervisor").factory());
+        private final java.util.concurrent.ScheduledThreadPoolExecutor timer =
+                new java.util.concurrent.ScheduledThreadPoolExecutor(1, Supervisor.runtimeThreads().name("forkless-timer").factory());
+        private final ExecutorService blocking = Executors.newThreadPerTaskExecutor(
+                Supervisor.runtimeThreads().name("forkless-work-", 0).factory());
+
+        private Threads() {
+            timer.setRemoveOnCancelPolicy(true);
+        }
+
+        @Override
+        public InstantSource clock() {
+            return InstantSource.system();
+        }
+
+        @Override
+        public boolean post(Runnable task) {
+            try {
+                mailbox.execute(() -> {
+                    try {
+                        task.run();
+                    } catch (RuntimeException | Error e) {
+                        System.getLogger("forkless").log(System.Logger.Level.ERROR, "supervisor task failed", e);
+                    }
+                });
+                return true;
+            } catch (RejectedExecutionException stopped) {
+                return false; // the supervisor has terminated
+            }
+        }
+
+        @Override
+        public void work(Runnable task) {
+            try {
+                blocking.execute(task);
+            } catch (RejectedExecutionException stopped) {
+                // the supervisor has terminated
+            }
+        }
+
+        @Override
+        public Runnable schedule(Duration delay, Runnable task) {
+            try {
+                var scheduled = timer.schedule(() -> post(task), delay.toNanos(), TimeUnit.NANOSECONDS);
+                return () -> scheduled.cancel(false);
+            } catch (RejectedExecutionException stopped) {
+                return () -> { }; // the supervisor has terminated
+            }
+        }
+
+        @Override
+        public void shutdown() {
+            timer.shutdownNow();
+            blocking.shutdown();
+            mailbox.shutdown();
+        }
+    }
+}

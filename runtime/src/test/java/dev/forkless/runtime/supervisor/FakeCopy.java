@@ -1,0 +1,118 @@
+package dev.forkless.runtime.supervisor;
+
+import dev.forkless.api.Message;
+import dev.forkless.isolate.BadAppException;
+import dev.forkless.isolate.Isolate;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+
+/** A copy with no app behind it: the test says when it is ready, crashes, exits or hangs. */
+final class FakeCopy implements Copy {
+
+    final String id;
+    final Events events;
+    boolean accepting;
+    boolean started;
+    boolean draining;
+    boolean unloaded;
+    int openConnections;
+    String hung;
+    String failStart;
+
+    FakeCopy(String id, boolean accepting, Events events) {
+        this.id = id;
+        this.accepting = accepting;
+        this.events = events;
+    }
+
+    void becomeReady() {
+        events.ready(this);
+    }
+
+    void crash() {
+        events.crashed(this, new IllegalStateException("boom in " + id));
+    }
+
+    void exit(int status) {
+        events.exited(this, status);
+    }
+
+    void failToBind() {
+        events.bindFailed(this, new IOException("address in use"));
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public String mode() {
+        return "fake";
+    }
+
+    @Override
+    public long pid() {
+        return 0;
+    }
+
+    @Override
+    public void start() {
+        if (failStart != null) {
+            throw new BadAppException(failStart);
+        }
+        started = true;
+    }
+
+    @Override
+    public void startAccepting() {
+        accepting = true;
+    }
+
+    @Override
+    public void beginDrain() {
+        accepting = false;
+        draining = true;
+    }
+
+    @Override
+    public int openConnections() {
+        return openConnections;
+    }
+
+    @Override
+    public long requests() {
+        return 0;
+    }
+
+    @Override
+    public String hung(Duration timeout) {
+        return hung;
+    }
+
+    @Override
+    public Isolate.UnloadReport unload(Duration grace) {
+        unloaded = true;
+        return new Isolate.UnloadReport(openConnections, java.util.List.of());
+    }
+
+    @Override
+    public boolean deliver(Message message) {
+        return false;
+    }
+
+    @Override
+    public void sharedSnapshot(Map<String, String> all) {
+    }
+
+    @Override
+    public void sharedChanged(String key, String value) {
+    }
+
+    @Override
+    public String toString() {
+        return "copy " + id;
+    }
+}

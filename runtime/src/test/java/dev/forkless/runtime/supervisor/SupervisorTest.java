@@ -1,0 +1,603 @@
+package dev.forkless.runtime.supervisor;
+
+import dev.forkless.runtime.ForklessEvent;
+import dev.forkless.runtime.ForklessException;
+import dev.forkless.runtime.OperationResult;
+import dev.forkless.runtime.RestartPolicy;
+import dev.forkless.runtime.WorkerSnapshot;
+import dev.forkless.runtime.WorkerState;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The supervisor's decisions, with fake copies, a manual mailbox and a clock moved by hand: no JVM per
+ * copy, no sleeps.
+ */
+class SupervisorTest {
+
+    /** Back-off 100 ms x2 up to 1 s, reset after 30 s up, unstable under 1 s, errored after 3 in a row. */
+    private static final RestartPolicy POLICY = RestartPolicy.DEFAULT
+            .withBackoff(Duration.ofMillis(100), 2.0, Duration.ofSeconds(1))
+            .withCrashLoopGuard(Duration.ofSeconds(1), 3)
+            .withDrainTimeout(Duration.ofSeconds(5));
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(3);
+
+    private final ManualScheduling loop = new ManualScheduling();
+    private final List<FakeCopy> created = new ArrayList<>();
+    private final List<ForklessEvent> events = new ArrayList<>();
+    /** The reason the next copies fail to start with, or null. */
+    private String startFailure;
+    private Supervisor supervisor;
+
+    @BeforeEach
+    void newSupervisor() {
+        supervisor = supervisor(POLICY, Duration.ZERO);
+    }
+
+    private Supervisor supervisor(RestartPolicy policy, Duration hangTimeout) {
+        return supervisor(policy, hangTimeout, READY_TIMEOUT);
+    }
+
+    private Supervisor supervisor(RestartPolicy policy, Duration hangTimeout, Duration readyTimeout) {
+        return new Supervisor((id, accepting, events) -> {
+            FakeCopy copy = new FakeCopy(id, accepting, events);
+            copy.failStart = startFailure;
+            created.add(copy);
+            return copy;
+        }, policy, readyTimeout, hangTimeout, events::add, loop);
+    }
+
+    /** Starts {@code copies} serving copies and {@code standby} standbys, and makes every one ready. */
+    private void running(int copies, int standby) {
+        CompletableFuture<Void> started = supervisor.startAsync(copies, standby);
+        loop.settle();
+        assertEquals(copies + standby, created.size());
+        assertFalse(started.isDone(), "not started before its copies are ready");
+        List.copyOf(created).forEach(FakeCopy::becomeReady);
+        loop.settle();
+        assertTrue(started.isDone() && !started.isCompletedExceptionally());
+        events.clear();
+    }
+
+    /** @return what the future holds; it must be done: nothing here waits */
+    private static <T> T done(CompletableFuture<T> future) {
+        assertTrue(future.isDone(), "not done: " + future);
+        return future.join();
+    }
+
+    /** Throws what the failed future holds; it must be done. */
+    private static void failed(CompletableFuture<?> future) throws ExecutionException, InterruptedException {
+        assertTrue(future.isDone(), "not done: " + future);
+        future.get();
+    }
+
+    private FakeCopy copy(String id) {
+        return created.stream().filter(c -> c.id.equals(id)).findFirst().orElseThrow();
+    }
+
+    private FakeCopy last() {
+        return created.getLast();
+    }
+
+    private List<WorkerSnapshot> workers() {
+        CompletableFuture<List<WorkerSnapshot>> workers = supervisor.workersAsync();
+        loop.settle();
+        return done(workers);
+    }
+
+    private WorkerSnapshot slot(String name) {
+        return workers().stream().filter(w -> w.slot().equals(name)).findFirst().orElseThrow();
+    }
+
+    private <T extends ForklessEvent> List<T> events(Class<T> type) {
+        return events.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+
+    @Test
+    void startsTheServingCopiesAcceptingAndTheStandbysWarm() {
+        running(2, 1);
+
+        assertEquals(List.of("1", "2", "s1"), workers().stream().map(WorkerSnapshot::slot).toList());
+        assertEquals(List.of(WorkerState.READY, WorkerState.READY, WorkerState.STANDBY),
+                workers().stream().map(WorkerSnapshot::state).toList());
+        assertTrue(copy("1").accepting && copy("2").accepting && copy("1").started);
+        assertFalse(copy("3").accepting, "a standby does not accept");
+    }
+
+    @Test
+    void anAppThatCannotStartFailsTheStartWithExitCode2() {
+        startFailure = "no main class";
+        CompletableFuture<Void> started = supervisor.startAsync(2, 0);
+        loop.settle();
+
+        ExecutionException failed = assertThrows(ExecutionException.class, () -> failed(started));
+        ForklessException cause = assertInstanceOf(ForklessException.class, failed.getCause());
+        assertEquals("no main class", cause.getMessage());
+        assertEquals(2, cause.exitCode());
+        assertEquals(2, done(supervisor.terminated()));
+        assertTrue(created.stream().allMatch(c -> c.unloaded));
+    }
+
+    @Test
+    void theBackoffGrowsWithEachRestartAndResetsAfterTheCopyServedLongEnough() {
+        running(1, 0);
+
+        List<Long> delays = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            FakeCopy serving = last();
+            loop.advance(Duration.ofSeconds(1)); // stable: the crash-loop guard stays out of it
+            serving.crash();
+            loop.settle();
+            Duration delay = events(ForklessEvent.Restarting.class).getLast().delay();
+            delays.add(delay.toMillis());
+            int before = created.size();
+            loop.advance(delay.minusMillis(1));
+            assertEquals(before, created.size(), "no restart before the back-off passed");
+            loop.advance(Duration.ofMillis(1));
+            assertEquals(before + 1, created.size(), "restarted once the back-off passed");
+            last().becomeReady();
+            loop.settle();
+        }
+        assertEquals(List.of(100L, 200L, 400L, 800L, 1000L), delays);
+
+        loop.advance(POLICY.resetAfter());
+        last().crash();
+        loop.settle();
+        ForklessEvent.Restarting reset = events(ForklessEvent.Restarting.class).getLast();
+        assertEquals(1, reset.attempt());
+        assertEquals(Duration.ofMillis(100), reset.delay());
+        loop.advance(reset.delay());
+        assertEquals(6, slot("1").restarts());
+        assertEquals(WorkerState.STARTING, slot("1").state());
+    }
+
+    @Test
+    void aSlotThatKeepsFailingSoonerThanTheMinimumUptimeIsErroredAndTheOthersServeOn() {
+        running(2, 0);
+
+        for (int i = 0; i < 4; i++) { // maxRestarts 3: the 4th unstable end in a row gives up
+            FakeCopy copy = holderOf("1");
+            copy.crash();
+            loop.advance(Duration.ofSeconds(2)); // past any back-off, but never ready: unstable
+        }
+
+        ForklessEvent.Errored errored = events(ForklessEvent.Errored.class).getFirst();
+        assertEquals("1", errored.slot());
+        assertEquals(4, errored.unstableRestarts());
+        assertEquals(WorkerState.ERRORED, slot("1").state());
+        assertEquals(4, slot("1").restarts());
+        assertEquals(WorkerState.READY, slot("2").state());
+        assertFalse(supervisor.terminated().isDone(), "one slot still serves");
+        int before = created.size();
+        loop.advance(Duration.ofMinutes(1));
+        assertEquals(before, created.size(), "an errored slot is not restarted");
+
+        for (int i = 0; i < 5; i++) { // its first end is stable: it served long before
+            holderOf("2").crash();
+            loop.advance(Duration.ofSeconds(2));
+        }
+        assertEquals(1, done(supervisor.terminated()), "every slot errored: the runtime stops with 1");
+    }
+
+    @Test
+    void aCopyThatServedLongerThanTheMinimumUptimeIsNotUnstable() {
+        running(1, 0);
+
+        for (int i = 0; i < 10; i++) {
+            FakeCopy copy = holderOf("1");
+            copy.becomeReady();
+            loop.settle();
+            loop.advance(POLICY.minUptime());
+            copy.crash();
+            loop.advance(Duration.ofSeconds(2));
+        }
+        assertTrue(events(ForklessEvent.Errored.class).isEmpty());
+        assertEquals(10, slot("1").restarts());
+    }
+
+    /** @return the copy that holds the slot now */
+    private FakeCopy holderOf(String slot) {
+        return copy(slot(slot).id());
+    }
+
+    @Test
+    void aReadyStandbyTakesOverACrashedSlotAtOnceAndANewStandbyStarts() {
+        running(1, 1);
+        FakeCopy crashed = copy("1");
+        FakeCopy standby = copy("2");
+
+        crashed.crash();
+        loop.settle();
+
+        ForklessEvent.Promoted promoted = events(ForklessEvent.Promoted.class).getFirst();
+        assertEquals("2", promoted.workerId());
+        assertEquals("1", promoted.slot());
+        assertTrue(standby.accepting);
+        assertTrue(events(ForklessEvent.Restarting.class).isEmpty(), "no back-off when a standby takes over");
+        assertEquals("2", slot("1").id());
+        assertEquals(WorkerState.READY, slot("1").state());
+        assertEquals(1, slot("1").restarts());
+        FakeCopy newStandby = last();
+        assertEquals("3", newStandby.id);
+        assertFalse(newStandby.accepting);
+        assertEquals(WorkerState.STARTING, slot("s1").state());
+        assertTrue(crashed.draining && crashed.unloaded);
+
+        newStandby.becomeReady();
+        loop.settle();
+        assertEquals(WorkerState.STANDBY, slot("s1").state());
+    }
+
+    @Test
+    void aStandbyThatIsNotReadyYetIsNotPromoted() {
+        CompletableFuture<Void> started = supervisor.startAsync(1, 1);
+        loop.settle();
+        copy("1").becomeReady();
+        loop.settle();
+        assertTrue(started.isDone());
+
+        copy("1").crash();
+        loop.settle();
+        assertTrue(events(ForklessEvent.Promoted.class).isEmpty());
+        assertEquals(1, events(ForklessEvent.Restarting.class).size());
+    }
+
+    @Test
+    void scalingUpStartsNewSlotsAndAnswersOnceTheyAreReadyScalingDownDrainsTheNewest() {
+        running(1, 1);
+
+        CompletableFuture<OperationResult> up = supervisor.scale(3);
+        loop.settle();
+        assertFalse(up.isDone(), "answers once the new copies are ready");
+        assertEquals(List.of("1", "2", "3", "s1"), workers().stream().map(WorkerSnapshot::slot).toList());
+        copy("3").becomeReady();
+        copy("4").becomeReady();
+        loop.settle();
+        assertEquals(new OperationResult(true, 2, ""), done(up));
+        assertEquals(new ForklessEvent.Scaled(loop.now(), 1, 3), events(ForklessEvent.Scaled.class).getFirst());
+
+        CompletableFuture<OperationResult> down = supervisor.scale(1);
+        loop.settle();
+        assertEquals(new OperationResult(true, 0, ""), done(down));
+        assertTrue(copy("3").unloaded && copy("4").unloaded);
+        assertFalse(copy("1").draining);
+        assertEquals(List.of("1", "s1"), workers().stream().map(WorkerSnapshot::slot).toList());
+
+        assertThrows(IllegalArgumentException.class, () -> supervisor.scale(0));
+    }
+
+    @Test
+    void aScaleThatStartsACopyThatFailsSaysSo() {
+        running(1, 0);
+
+        CompletableFuture<OperationResult> up = supervisor.scale(2);
+        loop.settle();
+        last().exit(3);
+        loop.settle();
+
+        OperationResult result = done(up);
+        assertFalse(result.ok());
+        assertEquals("a new copy did not become ready: exited status=3", result.reason());
+    }
+
+    @Test
+    void aReloadReplacesEverySlotOneAtATimeEachOldCopyDrainingOnceItsReplacementIsReady() {
+        running(2, 1);
+
+        CompletableFuture<OperationResult> reload = supervisor.reload("test");
+        loop.settle();
+        assertEquals(4, created.size(), "one new copy at a time");
+        assertEquals("1", slot("1").id(), "the old copy serves until its replacement is ready");
+        assertFalse(copy("1").draining);
+
+        copy("4").becomeReady();
+        loop.settle();
+        assertEquals("4", slot("1").id());
+        assertTrue(copy("1").draining && copy("1").unloaded);
+        assertEquals(5, created.size());
+
+        copy("5").becomeReady();
+        loop.settle();
+        assertFalse(last().accepting, "a standby's replacement does not accept");
+        last().becomeReady();
+        loop.settle();
+
+        assertEquals(new OperationResult(true, 3, ""), done(reload));
+        assertEquals(0, loop.pendingTimers(), "no ready timeout is left behind, holding a copy");
+        assertEquals(List.of("4", "5", "6"), workers().stream().map(WorkerSnapshot::id).toList());
+        assertEquals(WorkerState.STANDBY, slot("s1").state());
+        assertEquals(1, slot("1").restarts(), "a replacement counts as a restart, as in PM2");
+        assertTrue(events(ForklessEvent.Reloaded.class).getFirst().ok());
+    }
+
+    @Test
+    void aReloadWhoseNewCopyFailsToStartAbortsAndTheOldCopiesServeOn() {
+        running(2, 0);
+
+        startFailure = "the new jar is broken";
+        CompletableFuture<OperationResult> reload = supervisor.reload("test");
+        loop.settle();
+
+        OperationResult result = done(reload);
+        assertFalse(result.ok());
+        assertEquals(0, result.replaced());
+        assertEquals("copy 3 failed to start: the new jar is broken", result.reason());
+        assertEquals(List.of("1", "2"), workers().stream().map(WorkerSnapshot::id).toList());
+        assertFalse(copy("1").draining || copy("2").draining);
+        assertTrue(copy("3").unloaded);
+        assertEquals(1, created.size() - 2, "the reload stopped at the first failure");
+        assertFalse(events(ForklessEvent.Reloaded.class).getFirst().ok());
+    }
+
+    @Test
+    void aReloadWhoseNewCopyCrashesAfterOneSlotKeepsTheRestAndSaysHowFarItGot() {
+        running(2, 0);
+
+        CompletableFuture<OperationResult> reload = supervisor.reload("test");
+        loop.settle();
+        copy("3").becomeReady();
+        loop.settle();
+        copy("4").crash();
+        loop.settle();
+
+        OperationResult result = done(reload);
+        assertEquals(new OperationResult(false, 1, "copy 4 failed to start: crashed: java.lang.IllegalStateException: boom in 4"),
+                result);
+        assertEquals(List.of("3", "2"), workers().stream().map(WorkerSnapshot::id).toList());
+        assertTrue(copy("4").unloaded);
+        assertTrue(events(ForklessEvent.Restarting.class).isEmpty(), "a failed replacement is not restarted");
+    }
+
+    /** The ready timeout times the factor: how long a new copy that keeps starting gets in all. */
+    private static final Duration READY_LIMIT = READY_TIMEOUT.multipliedBy(Supervisor.READY_LIMIT_FACTOR);
+
+    @Test
+    void aReloadWhoseNewCopyIsSlowerThanTheReadyTimeoutWaitsForItAndSucceeds() {
+        running(1, 0);
+
+        CompletableFuture<OperationResult> reload = supervisor.reload("test");
+        loop.advance(READY_TIMEOUT.minusMillis(1));
+        assertTrue(events(ForklessEvent.SlowStart.class).isEmpty(), "not slow before the ready timeout");
+        loop.advance(Duration.ofMillis(1));
+
+        assertFalse(reload.isDone(), "a copy still starting at the ready timeout is slow, not failed");
+        assertEquals(List.of(new ForklessEvent.SlowStart(loop.now(), "2", "fake", READY_TIMEOUT, READY_LIMIT)),
+                events(ForklessEvent.SlowStart.class));
+        assertEquals("forkless fake=2 event=slow-start waitedMs=3000 limitMs=30000",
+                EventLog.format(events(ForklessEvent.SlowStart.class).getFirst()));
+        loop.advance(READY_LIMIT.minus(READY_TIMEOUT).minusMillis(1));
+        assertFalse(reload.isDone());
+        assertEquals("1", slot("1").id(), "the old copy serves while the new one starts");
+        assertFalse(copy("1").draining);
+        assertEquals(1, events(ForklessEvent.SlowStart.class).size(), "said once");
+
+        copy("2").becomeReady();
+        loop.settle();
+        assertEquals(new OperationResult(true, 1, ""), done(reload));
+        assertEquals("2", slot("1").id());
+        assertTrue(copy("1").draining && copy("1").unloaded);
+        assertEquals(0, loop.pendingTimers(), "no ready timer is left behind, holding a copy");
+    }
+
+    @Test
+    void aReloadWhoseNewCopyIsNeverReadyAbortsAtTheHardLimitAndTheOldCopiesServeOn() {
+        running(2, 0);
+
+        CompletableFuture<OperationResult> reload = supervisor.reload("test");
+        loop.advance(READY_LIMIT.minusMillis(1));
+        assertFalse(reload.isDone());
+        loop.advance(Duration.ofMillis(1));
+
+        assertEquals(new OperationResult(false, 0, "copy 3 was not ready within 30000 ms"), done(reload));
+        assertEquals(List.of("1", "2"), workers().stream().map(WorkerSnapshot::id).toList());
+        assertFalse(copy("1").draining || copy("2").draining);
+        assertTrue(copy("3").draining && copy("3").unloaded);
+        assertEquals(3, created.size(), "the reload stopped at the first slot");
+        assertEquals(1, events(ForklessEvent.SlowStart.class).size());
+        assertEquals(0, loop.pendingTimers());
+        copy("3").becomeReady(); // too late: changes nothing
+        loop.settle();
+        assertEquals("1", slot("1").id());
+    }
+
+    @Test
+    void aSlowNewCopyThatThenCrashesAbortsTheReloadAtOnceNotAtTheHardLimit() {
+        running(1, 0);
+
+        CompletableFuture<OperationResult> reload = supervisor.reload("test");
+        loop.advance(READY_TIMEOUT.multipliedBy(2));
+        assertFalse(reload.isDone());
+        copy("2").crash();
+        loop.settle();
+
+        assertEquals(new OperationResult(false, 0,
+                "copy 2 failed to start: crashed: java.lang.IllegalStateException: boom in 2"), done(reload));
+        assertEquals("1", slot("1").id());
+        assertFalse(copy("1").draining);
+        assertTrue(copy("2").unloaded);
+        assertEquals(0, loop.pendingTimers(), "the hard-limit timer is cancelled");
+        assertTrue(events(ForklessEvent.Restarting.class).isEmpty(), "a failed replacement is not restarted");
+    }
+
+    @Test
+    void aNewCopyThatExitsBeforeTheReadyTimeoutAbortsARestartAtOnce() {
+        running(1, 0);
+
+        CompletableFuture<OperationResult> restart = supervisor.restart("1");
+        loop.advance(Duration.ofMillis(1));
+        copy("2").exit(1);
+        loop.settle();
+
+        assertEquals(new OperationResult(false, 0, "copy 2 failed to start: exited status=1"), done(restart));
+        assertEquals("1", slot("1").id());
+        assertTrue(events(ForklessEvent.SlowStart.class).isEmpty());
+        assertEquals(0, loop.pendingTimers());
+    }
+
+    @Test
+    void aScaleWaitsForASlowCopyAsLongAsAReloadWould() {
+        Duration readyTimeout = Duration.ofSeconds(10); // its limit, 100 s, is past the 30 s a scale always waits
+        supervisor = supervisor(POLICY, Duration.ZERO, readyTimeout);
+        running(1, 0);
+
+        CompletableFuture<OperationResult> up = supervisor.scale(3);
+        loop.settle();
+        copy("3").becomeReady();
+        loop.advance(readyTimeout);
+        assertEquals(List.of("2"), events(ForklessEvent.SlowStart.class).stream().map(ForklessEvent.SlowStart::workerId).toList(),
+                "the copy still starting is said slow, the ready one is not");
+        loop.advance(Duration.ofSeconds(100).minus(readyTimeout).minusMillis(1));
+        assertFalse(up.isDone(), "a scale waits as long as a reload does");
+        copy("2").becomeReady();
+        loop.settle();
+        assertEquals(new OperationResult(true, 2, ""), done(up));
+        assertEquals(0, loop.pendingTimers());
+        assertEquals(1, events(ForklessEvent.SlowStart.class).size());
+    }
+
+    @Test
+    void reloadsAskedForWhileOneWaitsJoinIt() {
+        running(1, 0);
+
+        CompletableFuture<OperationResult> first = supervisor.reload("1");
+        CompletableFuture<OperationResult> second = supervisor.reload("2");
+        CompletableFuture<OperationResult> third = supervisor.reload("3");
+        loop.settle();
+        assertEquals(2, created.size(), "one reload at a time");
+        last().becomeReady();
+        loop.settle();
+        assertTrue(done(first).ok());
+        assertEquals(3, created.size(), "the two waiting reloads are one");
+        last().becomeReady();
+        loop.settle();
+
+        assertTrue(done(second).ok());
+        assertSame(done(second), done(third));
+        assertEquals(2, events(ForklessEvent.Reloading.class).size());
+    }
+
+    @Test
+    void restartReplacesOneCopyAndNamesAnUnknownId() {
+        running(2, 0);
+
+        CompletableFuture<OperationResult> restart = supervisor.restart("2");
+        loop.settle();
+        last().becomeReady();
+        loop.settle();
+        assertEquals(new OperationResult(true, 1, ""), done(restart));
+        assertEquals(List.of("1", "3"), workers().stream().map(WorkerSnapshot::id).toList());
+
+        CompletableFuture<OperationResult> unknown = supervisor.restart("42");
+        loop.settle();
+        assertEquals(new OperationResult(false, 0, "no copy with id 42"), done(unknown));
+    }
+
+    @Test
+    void aDrainingCopyIsUnloadedOnceItsConnectionsEndOrAtTheDrainTimeout() {
+        running(2, 0);
+        FakeCopy idle = copy("1");
+        FakeCopy busy = copy("2");
+        idle.openConnections = 2;
+        busy.openConnections = 7;
+
+        supervisor.stop("test", 0);
+        loop.advance(Duration.ofSeconds(1));
+        assertTrue(idle.draining && busy.draining);
+        assertFalse(idle.unloaded || busy.unloaded);
+        assertEquals(List.of(WorkerState.DRAINING, WorkerState.DRAINING),
+                workers().stream().map(WorkerSnapshot::state).toList());
+
+        idle.openConnections = 0;
+        loop.advance(Supervisor.POLL);
+        assertTrue(idle.unloaded);
+        assertFalse(busy.unloaded);
+
+        loop.advance(POLICY.drainTimeout().minusSeconds(1).minus(Supervisor.POLL).minusMillis(1));
+        assertFalse(busy.unloaded, "connections get the whole drain timeout");
+        assertFalse(supervisor.terminated().isDone());
+        loop.advance(Duration.ofMillis(1));
+        assertTrue(busy.unloaded);
+        ForklessEvent.Drained drained = events(ForklessEvent.Drained.class).stream()
+                .filter(d -> d.workerId().equals("2")).findFirst().orElseThrow();
+        assertEquals(POLICY.drainTimeout(), drained.took());
+        assertEquals(7, drained.forcedConnections());
+        assertEquals(0, done(supervisor.terminated()));
+        assertTrue(loop.isShutdown());
+    }
+
+    @Test
+    void aStopDuringAReloadEndsItAndStopsEveryCopyOldAndNew() {
+        running(2, 1);
+
+        CompletableFuture<OperationResult> reload = supervisor.reload("test");
+        CompletableFuture<OperationResult> queued = supervisor.scale(4);
+        loop.settle();
+        FakeCopy incoming = last();
+        assertEquals("4", incoming.id);
+
+        CompletableFuture<Integer> terminated = supervisor.stop("SIGTERM", 0);
+        loop.settle();
+
+        assertFalse(done(reload).ok());
+        assertEquals(new OperationResult(false, 0, "the runtime is stopping"), done(queued));
+        assertEquals(0, done(terminated));
+        assertEquals(4, created.size(), "nothing starts once stopping");
+        assertTrue(created.stream().allMatch(c -> c.unloaded));
+        incoming.becomeReady(); // too late
+        assertEquals(List.of(), done(supervisor.workersAsync()));
+        assertFalse(done(supervisor.reload("late")).ok());
+    }
+
+    @Test
+    void aCrashWhileStoppingIsNotRestarted() {
+        running(1, 0);
+        copy("1").openConnections = 1;
+
+        supervisor.stop("test", 0);
+        loop.settle();
+        copy("1").crash();
+        loop.advance(Duration.ofSeconds(10));
+
+        assertEquals(1, created.size());
+        assertEquals(0, done(supervisor.terminated()));
+    }
+
+    @Test
+    void theWatchdogReplacesAHungCopy() {
+        supervisor = supervisor(POLICY, Duration.ofSeconds(2));
+        running(1, 1);
+
+        copy("1").hung = "a request has been in flight for 2500 ms";
+        loop.advance(Duration.ofMillis(500));
+
+        ForklessEvent.Hung hung = events(ForklessEvent.Hung.class).getFirst();
+        assertEquals("1", hung.workerId());
+        assertEquals("2", slot("1").id());
+        assertTrue(copy("1").unloaded);
+    }
+
+    @Test
+    void aBindFailureBeforeAnythingServedStopsTheRuntimeWithExitCode2() {
+        CompletableFuture<Void> started = supervisor.startAsync(1, 0);
+        loop.settle();
+        copy("1").failToBind();
+        loop.settle();
+
+        ExecutionException failed = assertThrows(ExecutionException.class, () -> failed(started));
+        assertEquals("address in use", failed.getCause().getMessage());
+        assertEquals(2, done(supervisor.terminated()));
+    }
+}

@@ -377,7 +377,7 @@ class SupervisorTest {
         assertEquals(List.of(new ForklessEvent.SlowStart(loop.now(), "2", "fake", READY_TIMEOUT, READY_LIMIT)),
                 events(ForklessEvent.SlowStart.class));
         assertEquals("forkless fake=2 event=slow-start waitedMs=3000 limitMs=30000",
-                EventLog.format(events(ForklessEvent.SlowStart.class).getFirst()));
+                dev.forkless.runtime.log.EventLog.format(events(ForklessEvent.SlowStart.class).getFirst()));
         loop.advance(READY_LIMIT.minus(READY_TIMEOUT).minusMillis(1));
         assertFalse(reload.isDone());
         assertEquals("1", slot("1").id(), "the old copy serves while the new one starts");

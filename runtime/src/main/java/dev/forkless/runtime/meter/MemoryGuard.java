@@ -36,6 +36,8 @@ public final class MemoryGuard implements AutoCloseable {
     private final Thread thread;
     private volatile CompletableFuture<OperationResult> pending = CompletableFuture.completedFuture(null);
     private volatile long gcsWhenDone = -1;
+    /** Each isolate's allocated bytes when the guard last looked (its own thread only). */
+    private java.util.Map<String, Long> allocatedAtLastCheck = java.util.Map.of();
 
     public MemoryGuard(long limit, Supplier<List<WorkerSnapshot>> workers,
                 Function<String, java.util.Optional<CopyUsage>> usage,
@@ -82,27 +84,37 @@ public final class MemoryGuard implements AutoCloseable {
                 }
             }
         }
+        List<WorkerSnapshot> isolates = serving.stream().filter(w -> w.pid() == self).toList();
+        java.util.Map<String, Long> allocatedNow = new java.util.HashMap<>();
+        for (WorkerSnapshot w : isolates) {
+            usage.apply(w.id()).ifPresent(u -> allocatedNow.put(w.id(), u.allocatedBytes()));
+        }
+        java.util.Map<String, Long> before = allocatedAtLastCheck;
+        allocatedAtLastCheck = allocatedNow;
         long bytes = heap.bytes();
         if (bytes > limit && heap.gcs() > gcsWhenDone) {
-            keepsMost(serving.stream().filter(w -> w.pid() == self).toList(), usage)
+            keepsMost(isolates, usage, id -> allocatedNow.getOrDefault(id, 0L) - before.getOrDefault(id, 0L))
                     .ifPresent(w -> replace(w, "heap-after-gc", bytes));
         }
     }
 
     /**
-     * The isolate that allocated the most over the meter's last window (the one whose heap grows now);
-     * between copies that allocate alike, the one that keeps the most by the meter's estimate. The kept
+     * The isolate that allocated the most since the guard's last look, a second ago (the one whose heap
+     * grows now: the meter's 10 s rate would still count the copies' own starts); between copies that
+     * allocate alike, the one that keeps the most by the meter's estimate. The kept
      * estimate comes from the leak profiler's samples, read every few seconds and taken as a whole one
      * read later: when the heap has just passed the limit it still shows what each copy kept before, so
      * it only breaks ties (measured: MemoryGuardIT picked the wrong copy when it came first).
      */
     static java.util.Optional<WorkerSnapshot> keepsMost(List<WorkerSnapshot> isolates,
-                                                       Function<String, java.util.Optional<CopyUsage>> usage) {
+                                                       Function<String, java.util.Optional<CopyUsage>> usage,
+                                                       java.util.function.ToLongFunction<String> allocatedLately) {
         Comparator<WorkerSnapshot> kept = Comparator.comparingDouble(w -> usage.apply(w.id())
                 .map(CopyUsage::keptHeapShare).orElse(0.0));
+        Comparator<WorkerSnapshot> allocatingNow = Comparator.comparingLong(w -> allocatedLately.applyAsLong(w.id()));
         Comparator<WorkerSnapshot> allocating = Comparator.comparingDouble(w -> usage.apply(w.id())
                 .map(CopyUsage::allocatedBytesPerSecond).orElse(0.0));
-        return isolates.stream().max(allocating.thenComparing(kept));
+        return isolates.stream().max(allocatingNow.thenComparing(allocating).thenComparing(kept));
     }
 
     private void replace(WorkerSnapshot w, String measure, long bytes) {

@@ -204,11 +204,6 @@ public final class CallSiteRewriter {
         return cache.rewritten(version, loaderKind, className, bytes, () -> rewrite(bytes, hierarchy));
     }
 
-    /** @return the bytes of rewritten classes kept for the next copy */
-    public long cachedBytes() {
-        return cache.size();
-    }
-
     private byte[] transform(byte[] bytes, ClassHierarchyResolver resolver) {
         ClassFile classFile = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(resolver));
         ClassModel model = classFile.parse(bytes);

@@ -47,15 +47,7 @@ public final class IsolateServerSocket extends ServerSocket {
     /** {@code new ServerSocket(port, backlog, bindAddr)} in isolate code. */
     public IsolateServerSocket(int port, int backlog, InetAddress bindAddr, Class<?> caller) throws IOException {
         this(viewFor(caller));
-        if (port < 0 || port > 0xFFFF) {
-            throw new IllegalArgumentException("Port value out of range: " + port);
-        }
-        try {
-            bind(new InetSocketAddress(bindAddr, port), backlog);
-        } catch (IOException | RuntimeException e) {
-            close();
-            throw e;
-        }
+        bindAsConstructed(port, backlog, bindAddr);
     }
 
     /** {@code new ServerSocket()} in a child JVM (process mode): the child agent rewrites the call. */
@@ -77,6 +69,11 @@ public final class IsolateServerSocket extends ServerSocket {
     public IsolateServerSocket(int port, int backlog, InetAddress bindAddr, SelectorProvider provider)
             throws IOException {
         this(viewOf(provider));
+        bindAsConstructed(port, backlog, bindAddr);
+    }
+
+    /** Binds as {@code new ServerSocket(port, backlog, bindAddr)} does: checks the port, closes on failure. */
+    private void bindAsConstructed(int port, int backlog, InetAddress bindAddr) throws IOException {
         if (port < 0 || port > 0xFFFF) {
             throw new IllegalArgumentException("Port value out of range: " + port);
         }

@@ -56,7 +56,7 @@ class OperationsIT {
             KeepAliveLoad load = KeepAliveLoad.start(address, "/", 16, Duration.ofSeconds(4));
             await().atMost(Duration.ofSeconds(5)).until(() -> load.ok() > 500);
             sighup(runtime);
-            runtime.awaitLine(l -> l.contains("event=reloaded"), Duration.ofSeconds(30));
+            runtime.awaitLine(l -> l.contains("event=reloaded"), Duration.ofSeconds(120));
             load.await();
             assertTrue(runtime.hasLine(l -> l.contains("event=reloaded ok=true replaced=3")), runtime.output());
             assertEquals(0, load.failed(), load.summary());
@@ -75,7 +75,7 @@ class OperationsIT {
             Set<String> before = servingIds(address, 2);
             TestJars.brokenApp(jar);
             sighup(runtime);
-            String line = runtime.awaitLine(l -> l.contains("event=reloaded"), Duration.ofSeconds(30));
+            String line = runtime.awaitLine(l -> l.contains("event=reloaded"), Duration.ofSeconds(120));
             assertTrue(line.contains("ok=false") && line.contains("broken build"), line);
             assertEquals(before, servingIds(address, 2), "the old copies still serve");
             assertEquals("Hello World", Http.get(address, "/").body());
@@ -112,7 +112,7 @@ class OperationsIT {
             KeepAliveLoad load = KeepAliveLoad.start(address, "/", 8, Duration.ofSeconds(4));
             TestJars.demoCopy(jar);
             TestJars.demoCopy(jar); // a build writes more than once: still one reload
-            runtime.awaitLine(l -> l.contains("event=reloaded"), Duration.ofSeconds(30));
+            runtime.awaitLine(l -> l.contains("event=reloaded"), Duration.ofSeconds(120));
             load.await();
             await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3))
                     .until(() -> runtime.count(l -> l.contains("event=reloading")) == 1);

@@ -75,11 +75,11 @@ class NginxIT {
                 InetSocketAddress front = nginx.address();
                 awaitServedBy(front, Set.of(a.pid(), b.pid()));
 
-                try (KeepAliveLoad load = KeepAliveLoad.start(front, "/", 16, Duration.ofSeconds(60))) {
+                try (KeepAliveLoad load = KeepAliveLoad.start(front, "/", 16, Duration.ofSeconds(240))) {
                     await().atMost(Duration.ofSeconds(10)).until(() -> load.ok() > 1_000);
 
                     assertEquals(0, new ProcessBuilder("kill", "-HUP", String.valueOf(a.pid())).start().waitFor());
-                    String reloaded = a.awaitLine(l -> l.contains("event=reloaded"), Duration.ofSeconds(30));
+                    String reloaded = a.awaitLine(l -> l.contains("event=reloaded"), Duration.ofSeconds(120));
                     assertTrue(reloaded.contains("ok=true"), a.output());
 
                     b.terminate();

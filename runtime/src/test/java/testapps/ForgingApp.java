@@ -19,7 +19,7 @@ public final class ForgingApp {
         System.out.print("windows line\r\n");
         System.out.flush();
         Worker.ready();
-        Thread.sleep(500);
+        Thread.sleep(500); // the app serves a moment after it is ready, then crashes
         throw new IllegalStateException("boom \u001b[31mred\r[w2] forged cause");
     }
 }

@@ -1,6 +1,6 @@
 package dev.forkless.api;
 
-import dev.forkless.isolate.Isolate;
+import dev.forkless.api.spi.CopyContext;
 
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -31,7 +31,7 @@ public final class Messages {
      * @return whether the runtime took it (false when alone, or dropped because the runtime's inbox is full)
      */
     public static boolean send(String text) {
-        return send(ChildBridge.ACTIVE ? null : Isolate.of(WALKER.getCallerClass()), Message.of(text), false);
+        return send(ChildBridge.ACTIVE ? null : CopyContext.of(WALKER.getCallerClass()), Message.of(text), false);
     }
 
     /**
@@ -41,7 +41,7 @@ public final class Messages {
      * @return whether the runtime took it
      */
     public static boolean send(byte[] bytes) {
-        return send(ChildBridge.ACTIVE ? null : Isolate.of(WALKER.getCallerClass()), Message.of(bytes), false);
+        return send(ChildBridge.ACTIVE ? null : CopyContext.of(WALKER.getCallerClass()), Message.of(bytes), false);
     }
 
     /**
@@ -51,7 +51,7 @@ public final class Messages {
      * @return whether the runtime took it
      */
     public static boolean send(Message message) {
-        return send(ChildBridge.ACTIVE ? null : Isolate.of(WALKER.getCallerClass()), Objects.requireNonNull(message), false);
+        return send(ChildBridge.ACTIVE ? null : CopyContext.of(WALKER.getCallerClass()), Objects.requireNonNull(message), false);
     }
 
     /**
@@ -62,7 +62,7 @@ public final class Messages {
      * @return whether the runtime took it
      */
     public static boolean broadcast(String text) {
-        return send(ChildBridge.ACTIVE ? null : Isolate.of(WALKER.getCallerClass()), Message.of(text), true);
+        return send(ChildBridge.ACTIVE ? null : CopyContext.of(WALKER.getCallerClass()), Message.of(text), true);
     }
 
     /**
@@ -72,7 +72,7 @@ public final class Messages {
      * @return whether the runtime took it
      */
     public static boolean broadcast(Message message) {
-        return send(ChildBridge.ACTIVE ? null : Isolate.of(WALKER.getCallerClass()), Objects.requireNonNull(message), true);
+        return send(ChildBridge.ACTIVE ? null : CopyContext.of(WALKER.getCallerClass()), Objects.requireNonNull(message), true);
     }
 
     /**
@@ -86,16 +86,16 @@ public final class Messages {
             ChildBridge.onMessage(handler);
             return;
         }
-        Isolate isolate = Isolate.of(WALKER.getCallerClass());
-        if (isolate != null) {
-            isolate.inbox().onMessage(handler);
+        CopyContext copy = CopyContext.of(WALKER.getCallerClass());
+        if (copy != null) {
+            copy.onMessage(handler);
         }
     }
 
-    private static boolean send(Isolate isolate, Message message, boolean relay) {
+    private static boolean send(CopyContext copy, Message message, boolean relay) {
         if (ChildBridge.ACTIVE) {
             return ChildBridge.send(message, relay);
         }
-        return isolate != null && isolate.sendToHost(message, relay);
+        return copy != null && copy.sendToHost(message, relay);
     }
 }

@@ -1,6 +1,6 @@
 package dev.forkless.api;
 
-import dev.forkless.isolate.Isolate;
+import dev.forkless.api.spi.CopyContext;
 
 import java.util.Map;
 import java.util.Objects;
@@ -33,8 +33,8 @@ public final class SharedState {
         if (ChildBridge.ACTIVE) {
             return ChildBridge.get(key);
         }
-        Isolate isolate = Isolate.of(WALKER.getCallerClass());
-        return isolate == null ? ALONE.get(key) : isolate.inbox().get(key);
+        CopyContext copy = CopyContext.of(WALKER.getCallerClass());
+        return copy == null ? ALONE.get(key) : copy.sharedValue(key);
     }
 
     /** @return an immutable snapshot of every key and value this copy sees */
@@ -42,8 +42,8 @@ public final class SharedState {
         if (ChildBridge.ACTIVE) {
             return ChildBridge.all();
         }
-        Isolate isolate = Isolate.of(WALKER.getCallerClass());
-        return Map.copyOf(isolate == null ? ALONE : isolate.inbox().all());
+        CopyContext copy = CopyContext.of(WALKER.getCallerClass());
+        return Map.copyOf(copy == null ? ALONE : copy.sharedValues());
     }
 
     /**
@@ -61,11 +61,11 @@ public final class SharedState {
             ChildBridge.put(key, value);
             return;
         }
-        Isolate isolate = Isolate.of(WALKER.getCallerClass());
-        if (isolate == null) {
+        CopyContext copy = CopyContext.of(WALKER.getCallerClass());
+        if (copy == null) {
             ALONE.put(key, value);
         } else {
-            isolate.putShared(key, value);
+            copy.putShared(key, value);
         }
     }
 
@@ -80,11 +80,11 @@ public final class SharedState {
             ChildBridge.put(key, null);
             return;
         }
-        Isolate isolate = Isolate.of(WALKER.getCallerClass());
-        if (isolate == null) {
+        CopyContext copy = CopyContext.of(WALKER.getCallerClass());
+        if (copy == null) {
             ALONE.remove(key);
         } else {
-            isolate.putShared(key, null);
+            copy.putShared(key, null);
         }
     }
 
@@ -101,9 +101,9 @@ public final class SharedState {
             ChildBridge.onChange(listener);
             return;
         }
-        Isolate isolate = Isolate.of(WALKER.getCallerClass());
-        if (isolate != null) {
-            isolate.inbox().onChange(listener);
+        CopyContext copy = CopyContext.of(WALKER.getCallerClass());
+        if (copy != null) {
+            copy.onSharedChange(listener);
         }
     }
 }

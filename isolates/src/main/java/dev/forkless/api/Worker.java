@@ -1,6 +1,6 @@
 package dev.forkless.api;
 
-import dev.forkless.isolate.Isolate;
+import dev.forkless.api.spi.CopyContext;
 
 /**
  * What a copy of an app may ask about itself. An app never has to use this class: it exists for apps
@@ -27,8 +27,8 @@ public final class Worker {
         if (ChildBridge.ACTIVE) {
             return ChildBridge.id();
         }
-        Isolate isolate = Isolate.of(WALKER.getCallerClass());
-        return isolate == null ? "none" : isolate.id();
+        CopyContext copy = CopyContext.of(WALKER.getCallerClass());
+        return copy == null ? "none" : copy.id();
     }
 
     /**
@@ -40,8 +40,8 @@ public final class Worker {
         if (ChildBridge.ACTIVE) {
             return Mode.PROCESS;
         }
-        Isolate isolate = Isolate.of(WALKER.getCallerClass());
-        return isolate == null ? Mode.NONE : isolate.mode();
+        CopyContext copy = CopyContext.of(WALKER.getCallerClass());
+        return copy == null ? Mode.NONE : copy.mode();
     }
 
     /**
@@ -53,9 +53,9 @@ public final class Worker {
             ChildBridge.ready();
             return;
         }
-        Isolate isolate = Isolate.of(WALKER.getCallerClass());
-        if (isolate != null) {
-            isolate.signalReady();
+        CopyContext copy = CopyContext.of(WALKER.getCallerClass());
+        if (copy != null) {
+            copy.signalReady();
         }
     }
 

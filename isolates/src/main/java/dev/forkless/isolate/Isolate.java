@@ -1,6 +1,7 @@
 package dev.forkless.isolate;
 
 import dev.forkless.api.Worker;
+import dev.forkless.api.spi.CopyContext;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArraySet;
@@ -30,7 +32,7 @@ import java.util.concurrent.locks.LockSupport;
  * {@code main} returns, while a non-daemon thread of it is alive. A copy whose web server has no adapter
  * (only Helidon has one) runs its shutdown hooks when its drain begins, as a JVM does on SIGTERM.
  */
-public final class Isolate {
+public final class Isolate implements CopyContext {
 
     private final String id;
     private final Worker.Mode mode;
@@ -435,6 +437,7 @@ public final class Isolate {
     }
 
     /** The app is ready: the first time, tell the host. */
+    @Override
     public void signalReady() {
         if (!unloaded && readyReported.compareAndSet(false, true)) {
             host.ready(this);
@@ -625,8 +628,29 @@ public final class Isolate {
      * @param relay   whether the host passes it on to every copy
      * @return whether the host took it
      */
+    @Override
     public boolean sendToHost(dev.forkless.api.Message message, boolean relay) {
         return !unloaded && host.message(this, message, relay);
+    }
+
+    @Override
+    public void onMessage(java.util.function.Consumer<dev.forkless.api.Message> handler) {
+        inbox.onMessage(handler);
+    }
+
+    @Override
+    public String sharedValue(String key) {
+        return inbox.get(key);
+    }
+
+    @Override
+    public Map<String, String> sharedValues() {
+        return inbox.all();
+    }
+
+    @Override
+    public void onSharedChange(java.util.function.BiConsumer<String, String> listener) {
+        inbox.onChange(listener);
     }
 
     /**
@@ -635,6 +659,7 @@ public final class Isolate {
      * @param key   the key
      * @param value the value, or {@code null} to remove it
      */
+    @Override
     public void putShared(String key, String value) {
         host.putShared(this, key, value);
     }
@@ -647,11 +672,13 @@ public final class Isolate {
     }
 
     /** @return the isolate's id */
+    @Override
     public String id() {
         return id;
     }
 
     /** @return how this copy runs */
+    @Override
     public Worker.Mode mode() {
         return mode;
     }

@@ -1,5 +1,7 @@
 package dev.forkless.isolate;
 
+import dev.forkless.api.spi.CopyContext;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -41,7 +43,7 @@ import java.util.zip.ZipFile;
  * <p>The Helidon adapter ({@code dev.forkless.isolate.helidon}) is the one Forkless package defined
  * inside each isolate, because it links against the app's own Helidon.
  */
-public final class IsolateClassLoader extends SecureClassLoader implements AutoCloseable {
+public final class IsolateClassLoader extends SecureClassLoader implements AutoCloseable, CopyContext.Loader {
 
     static {
         registerAsParallelCapable();
@@ -125,6 +127,11 @@ public final class IsolateClassLoader extends SecureClassLoader implements AutoC
 
     /** @return the isolate this loader belongs to */
     public Isolate isolate() {
+        return isolate;
+    }
+
+    @Override
+    public CopyContext copyContext() {
         return isolate;
     }
 

@@ -4,6 +4,7 @@ import dev.forkless.isolate.AcceptDispatcher;
 import dev.forkless.isolate.ListenerOwner;
 import dev.forkless.isolate.ListenerView;
 import dev.forkless.isolate.SharedSocket;
+import dev.forkless.runtime.child.ControlCodec;
 import dev.forkless.runtime.child.ControlMessage;
 import dev.forkless.runtime.child.Unix;
 
@@ -100,7 +101,7 @@ public final class ChildCopy implements ListenerOwner {
             throw new IllegalStateException(e);
         }
         Thread.ofPlatform().name("forkless-control").daemon(true).start(copy::readControl);
-        copy.send(ControlMessage.of(ControlMessage.HELLO, token, ProcessHandle.current().pid()));
+        copy.send(new ControlMessage.Hello(token, ProcessHandle.current().pid()));
         try {
             copy.snapshotReceived.get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException | ExecutionException | TimeoutException e) {
@@ -116,14 +117,14 @@ public final class ChildCopy implements ListenerOwner {
         try {
             Class.forName(mainClass, false, ClassLoader.getSystemClassLoader());
         } catch (ClassNotFoundException | LinkageError e) {
-            send(ControlMessage.of(ControlMessage.BAD_APP, "cannot load the main class " + mainClass + ": " + e));
+            send(new ControlMessage.BadApp("cannot load the main class " + mainClass + ": " + e));
             exitNow(2);
         }
         Thread.setDefaultUncaughtExceptionHandler(this::uncaught);
         installSignals();
         Thread.ofPlatform().name("forkless-inbox").daemon(true).start(this::runInbox);
         Thread.ofPlatform().name("forkless-stats").daemon(true).start(this::reportStats);
-        send(ControlMessage.of(ControlMessage.STARTED));
+        send(new ControlMessage.Started());
     }
 
     /** @return the copy's id */
@@ -164,7 +165,7 @@ public final class ChildCopy implements ListenerOwner {
     /** The copy is ready to serve (its acceptor runs, or the app said so). */
     public void ready() {
         if (readyReported.compareAndSet(false, true)) {
-            send(ControlMessage.of(ControlMessage.READY));
+            send(new ControlMessage.Ready());
         }
     }
 
@@ -181,7 +182,7 @@ public final class ChildCopy implements ListenerOwner {
         for (ListenerView listener : listeners) {
             listener.setAccepting(false);
         }
-        send(ControlMessage.of(ControlMessage.DRAINING));
+        send(new ControlMessage.Draining());
         sendStats();
     }
 
@@ -222,9 +223,9 @@ public final class ChildCopy implements ListenerOwner {
         CompletableFuture<Integer> reply = new CompletableFuture<>();
         pendingBinds.put(req, reply);
         String host = key.getAddress() != null ? key.getAddress().getHostAddress() : key.getHostString();
-        String opts = options.entrySet().stream().map(e -> e.getKey().name() + "=" + e.getValue())
-                .collect(Collectors.joining(","));
-        send(ControlMessage.of(ControlMessage.BIND, req, host, key.getPort(), backlog, opts));
+        Map<String, String> opts = options.entrySet().stream()
+                .collect(Collectors.toMap(e -> e.getKey().name(), e -> String.valueOf(e.getValue())));
+        send(new ControlMessage.Bind(req, host, key.getPort(), backlog, opts));
         int fd;
         try {
             fd = reply.get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -277,7 +278,7 @@ public final class ChildCopy implements ListenerOwner {
      * @return whether it was sent
      */
     public boolean sendMessage(String kind, String payload, boolean relay) {
-        return send(ControlMessage.of(ControlMessage.MSG, kind, payload, relay ? "1" : "0"));
+        return send(new ControlMessage.AppMessage("b".equals(kind), payload, relay));
     }
 
     /** @param handler receives (kind, payload) of each message from the runtime, on the inbox thread */
@@ -311,9 +312,9 @@ public final class ChildCopy implements ListenerOwner {
         CompletableFuture<String> reply = new CompletableFuture<>();
         pendingPuts.put(req, reply);
         try {
-            send(ControlMessage.of(ControlMessage.PUT, req, key, value == null ? "" : value, value == null ? "0" : "1"));
+            send(new ControlMessage.Put(req, key, value));
             String error = reply.get(PUT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            if (!error.isEmpty()) {
+            if (error != null) {
                 throw new IllegalStateException(error);
             }
         } catch (InterruptedException e) {
@@ -356,10 +357,10 @@ public final class ChildCopy implements ListenerOwner {
 
     // ---- the control channel ----
 
-    boolean send(ControlMessage message) {
+    boolean send(ControlMessage.ToRuntime message) {
         synchronized (sendLock) {
             try {
-                Unix.send(control, message.encode(), -1);
+                Unix.send(control, ControlCodec.encode(message), -1);
                 return true;
             } catch (IOException e) {
                 return false; // the runtime is gone: the reader sees the end and halts
@@ -368,7 +369,7 @@ public final class ChildCopy implements ListenerOwner {
     }
 
     private void readControl() {
-        ControlMessage.LineSplitter lines = new ControlMessage.LineSplitter();
+        ControlCodec.LineSplitter lines = new ControlCodec.LineSplitter();
         try {
             while (true) {
                 Unix.Received received = Unix.receive(control, 16384);
@@ -378,7 +379,7 @@ public final class ChildCopy implements ListenerOwner {
                 if (received.data().length == 0) {
                     break;
                 }
-                lines.feed(received.data(), line -> onCommand(ControlMessage.decode(line)));
+                lines.feed(received.data(), this::onLine);
             }
         } catch (IOException e) {
             // the channel failed: as if it closed
@@ -391,10 +392,19 @@ public final class ChildCopy implements ListenerOwner {
         }
     }
 
-    private void onCommand(ControlMessage message) {
-        switch (message.type()) {
-            case ControlMessage.BOUND -> {
-                CompletableFuture<Integer> reply = pendingBinds.get(message.arg(0));
+    /** One line from the runtime; a line that is no message the runtime sends is reported and skipped. */
+    private void onLine(String line) {
+        try {
+            onCommand(ControlCodec.decodeFromRuntime(line));
+        } catch (ControlCodec.MalformedMessageException e) {
+            System.err.println("forkless: child " + id + ": malformed control message: " + e.getMessage());
+        }
+    }
+
+    private void onCommand(ControlMessage.ToChild message) {
+        switch (message) {
+            case ControlMessage.Bound(String request) -> {
+                CompletableFuture<Integer> reply = pendingBinds.get(request);
                 Integer fd = receivedFds.poll();
                 if (reply == null || fd == null) {
                     if (fd != null) {
@@ -404,28 +414,23 @@ public final class ChildCopy implements ListenerOwner {
                 }
                 reply.complete(fd);
             }
-            case ControlMessage.BIND_FAILED -> {
-                CompletableFuture<Integer> reply = pendingBinds.get(message.arg(0));
+            case ControlMessage.BindFailed(String request, String reason) -> {
+                CompletableFuture<Integer> reply = pendingBinds.get(request);
                 if (reply != null) {
-                    reply.completeExceptionally(new BindException(message.arg(1)));
+                    reply.completeExceptionally(new BindException(reason));
                 }
             }
-            case ControlMessage.ACCEPT -> setAccepting(true);
-            case ControlMessage.DRAIN -> beginDrain();
-            case ControlMessage.MSG -> {
-                String kind = message.arg(0);
-                String payload = message.arg(1);
+            case ControlMessage.Accept _ -> setAccepting(true);
+            case ControlMessage.Drain _ -> beginDrain();
+            case ControlMessage.AppMessage(boolean binary, String payload, boolean _) -> {
+                String kind = binary ? "b" : "t";
                 enqueue(() -> messageHandlers.forEach(h -> h.accept(kind, payload)));
             }
-            case ControlMessage.SNAPSHOT -> {
-                for (int i = 0; i + 1 < message.args().size(); i += 2) {
-                    state.put(message.arg(i), message.arg(i + 1));
-                }
+            case ControlMessage.Snapshot(Map<String, String> all) -> {
+                state.putAll(all);
                 snapshotReceived.complete(null);
             }
-            case ControlMessage.STATE -> {
-                String key = message.arg(0);
-                String value = message.arg(2).equals("1") ? message.arg(1) : null;
+            case ControlMessage.State(String key, String value) -> {
                 if (value == null) {
                     state.remove(key);
                 } else {
@@ -435,18 +440,15 @@ public final class ChildCopy implements ListenerOwner {
                     enqueue(() -> stateListeners.forEach(l -> l.accept(key, state.get(key))));
                 }
             }
-            case ControlMessage.PUT_DONE -> {
-                CompletableFuture<String> reply = pendingPuts.get(message.arg(0));
+            case ControlMessage.PutDone(String request, String error) -> {
+                CompletableFuture<String> reply = pendingPuts.get(request);
                 if (reply != null) {
-                    reply.complete(message.arg(1));
+                    reply.complete(error);
                 }
             }
-            case ControlMessage.UNLOAD -> {
-                long grace = Long.parseLong(message.arg(0));
+            case ControlMessage.Unload(long grace) ->
                 // the runtime has drained this copy for the drain timeout: what is still open is closed now
-                Thread.ofPlatform().name("forkless-unload").start(() -> stop(0, Duration.ofMillis(grace), true));
-            }
-            default -> System.err.println("forkless: unknown control message " + message.type());
+                    Thread.ofPlatform().name("forkless-unload").start(() -> stop(0, Duration.ofMillis(grace), true));
         }
     }
 
@@ -462,7 +464,7 @@ public final class ChildCopy implements ListenerOwner {
             return;
         }
         sendStats();
-        send(ControlMessage.of(ControlMessage.EXITED, status));
+        send(new ControlMessage.Exited(status));
         if (!draining) {
             beginDrain();
         }
@@ -477,7 +479,7 @@ public final class ChildCopy implements ListenerOwner {
         cause.printStackTrace(new PrintWriter(trace));
         System.err.print("Exception in thread \"" + thread.getName() + "\" " + trace);
         sendStats();
-        send(ControlMessage.of(ControlMessage.CRASHED, String.valueOf(cause), trace.toString()));
+        send(new ControlMessage.Crashed(String.valueOf(cause), trace.toString()));
     }
 
     /** INT is the runtime's to handle (a terminal's Ctrl-C reaches the whole process group); TERM drains. */
@@ -512,11 +514,11 @@ public final class ChildCopy implements ListenerOwner {
         }
         Thread.ofPlatform().daemon(true).name("forkless-stop-timeout").start(() -> {
             sleep(Math.max(1, grace.toMillis()));
-            send(ControlMessage.of(ControlMessage.UNLOADED, openConnections(), ""));
+            send(new ControlMessage.Unloaded(openConnections(), List.of()));
             exitNow(status);
         });
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            send(ControlMessage.of(ControlMessage.UNLOADED, 0, ""));
+            send(new ControlMessage.Unloaded(0, List.of()));
         }, "forkless-unloaded"));
         System.exit(status);
     }
@@ -542,7 +544,7 @@ public final class ChildCopy implements ListenerOwner {
             long away = acceptorAwayNanos(now);
             boolean stuck = oldest > 500_000_000L || away > 500_000_000L;
             if (open != lastOpen || ((served != lastRequests || stuck) && now - lastSent > 250_000_000L)) {
-                send(ControlMessage.of(ControlMessage.STATS, open, served, oldest / 1_000_000, away / 1_000_000));
+                send(new ControlMessage.Stats(open, served, oldest / 1_000_000, away / 1_000_000));
                 lastOpen = open;
                 lastRequests = served;
                 lastSent = now;
@@ -561,7 +563,7 @@ public final class ChildCopy implements ListenerOwner {
 
     private void sendStats() {
         long now = System.nanoTime();
-        send(ControlMessage.of(ControlMessage.STATS, openConnections(), requests.sum(),
+        send(new ControlMessage.Stats(openConnections(), requests.sum(),
                 clock.oldestNanos(now) / 1_000_000, acceptorAwayNanos(now) / 1_000_000));
     }
 

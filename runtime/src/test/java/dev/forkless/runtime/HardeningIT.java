@@ -224,10 +224,10 @@ class HardeningIT {
                 Process kill = new ProcessBuilder("kill", "-HUP", String.valueOf(runtime.pid())).start();
                 assertEquals(0, kill.waitFor());
             }
-            await().atMost(Duration.ofSeconds(60)).until(() -> runtime.count(l -> l.contains("event=reloading")) > 0
-                    && runtime.count(l -> l.contains("event=reloaded")) == runtime.count(l -> l.contains("event=reloading")));
-            // a quiet second: nothing else was queued
-            Thread.sleep(1000);
+            // every reload started has ended, and stays so for a quiet second: nothing else was queued
+            await().atMost(Duration.ofSeconds(60)).during(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> runtime.count(l -> l.contains("event=reloading")) > 0
+                            && runtime.count(l -> l.contains("event=reloaded")) == runtime.count(l -> l.contains("event=reloading")));
             long reloads = runtime.count(l -> l.contains("event=reloading"));
             assertTrue(reloads >= 1 && reloads <= 3, reloads + " reloads for 20 SIGHUPs:\n" + runtime.output());
             assertEquals(reloads, runtime.count(l -> l.contains("event=reloaded ok=true")), runtime.output());

@@ -42,7 +42,7 @@ class MemoryGuardIT {
                         if (r.closed()) {
                             return; // the copy drains: its connection ends
                         }
-                        Thread.sleep(100);
+                        Thread.sleep(100); // the leak's pace (8 MB a tenth of a second), not a wait for the runtime
                     }
                 } catch (Exception e) {
                     // the copy's connection ended

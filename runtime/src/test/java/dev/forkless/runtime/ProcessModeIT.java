@@ -199,4 +199,23 @@ class ProcessModeIT {
             assertFalse(runtime.output().contains("event=crashed"), runtime.output());
         }
     }
+
+    /**
+     * A line on the control channel that is no message a child sends is one crash of that copy, told
+     * once, with the reason; the runtime reads on, replaces the copy, and stops cleanly.
+     */
+    @Test
+    void aMalformedControlLineIsACrashOfThatCopyNotOfTheRuntime(@TempDir Path dir) throws Exception {
+        Path jar = dev.forkless.runtime.testing.TestJars.testApp(dir.resolve("malformed.jar"), testapps.MalformedControlApp.class);
+        try (RuntimeProcess runtime = RuntimeProcess.start("--mode", "process", "--isolates", "1", "--standby", "0",
+                "--admin", "off", "--min-uptime", "0", jar.toString(), dir.resolve("once").toString())) {
+            String crashed = runtime.awaitLine(l -> l.contains("event=crashed"), Duration.ofSeconds(60));
+            assertTrue(crashed.contains("malformed control message") && crashed.contains("not a number"), crashed);
+            // the replacement (the file exists now: it sends nothing odd) is ready, and nothing else crashed
+            await().atMost(Duration.ofSeconds(60)).until(() -> runtime.count(l -> l.contains("event=ready")) >= 2);
+            assertEquals(1, runtime.count(l -> l.contains("event=crashed")), runtime.output());
+            runtime.terminate();
+            assertEquals(0, runtime.awaitExit(Duration.ofSeconds(30)), runtime.output());
+        }
+    }
 }

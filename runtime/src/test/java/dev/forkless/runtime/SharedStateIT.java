@@ -99,6 +99,11 @@ class SharedStateIT {
             await().atMost(Duration.ofSeconds(5)).until(() -> !hellos.isEmpty());
             assertEquals("hello color=blue", hellos.getFirst());
         }
-        assertTrue(Files.readString(stateFile).contains("color"));
+        // the journal's own format (docs/architecture.md): a versioned header, base64 keys and values
+        java.util.Base64.Encoder base64 = java.util.Base64.getEncoder();
+        String journal = Files.readString(stateFile);
+        assertTrue(journal.startsWith("forkless-state 1\n") && journal.contains("put "
+                + base64.encodeToString("color".getBytes(java.nio.charset.StandardCharsets.UTF_8)) + " "
+                + base64.encodeToString("blue".getBytes(java.nio.charset.StandardCharsets.UTF_8)) + "\n"), journal);
     }
 }

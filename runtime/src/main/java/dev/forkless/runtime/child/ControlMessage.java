@@ -1,159 +1,222 @@
 package dev.forkless.runtime.child;
 
-import java.io.ByteArrayOutputStream;
-import java.net.URLDecoder;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
-import java.util.function.Consumer;
+import java.util.Map;
+import java.util.Objects;
 
 /**
- * One message on the control channel between the runtime and a child JVM: a line of
- * space-separated, URL-encoded words, the first naming the message. Internal to Forkless.
- *
- * <p>Child to runtime: {@code hello TOKEN PID}, {@code started}, {@code badapp MESSAGE},
- * {@code bind REQ HOST PORT BACKLOG OPTIONS}, {@code ready}, {@code stats OPEN REQUESTS},
- * {@code draining}, {@code exited STATUS}, {@code crashed TEXT TRACE}, {@code unloaded FORCED THREADS}.
- * Runtime to child: {@code bound REQ} (with the listening socket's descriptor attached),
- * {@code bindfailed REQ MESSAGE}, {@code accept}, {@code drain}, {@code unload GRACE_MS}.
- * Both ways: {@code msg KIND PAYLOAD RELAY} (an app message: {@code t} text, {@code b} base64 bytes;
- * relay, from a child only: pass it on to every copy). Shared state: {@code snapshot KEY VALUE...}
- * (runtime to child, before the app starts), {@code state KEY VALUE PRESENT} (runtime to child),
- * {@code put REQ KEY VALUE PRESENT} (child to runtime), {@code putdone REQ ERROR} (runtime to child).
- *
- * @param type the message's name
- * @param args its words
+ * One message on the control channel between the runtime and a child JVM of process mode: one record
+ * per message, {@link ToRuntime} (what a child sends) or {@link ToChild} (what the runtime sends), so each
+ * side switches over exactly what it can receive. {@link ControlCodec} alone knows how a message is
+ * written on the wire. Internal to Forkless.
  */
-public record ControlMessage(String type, List<String> args) {
+public sealed interface ControlMessage {
 
-    /** Child to runtime: the child connected; it proves it was started by this runtime. */
-    public static final String HELLO = "hello";
-    /** Child to runtime: the app's main runs. */
-    public static final String STARTED = "started";
-    /** Child to runtime: the app could not be started. */
-    public static final String BAD_APP = "badapp";
-    /** Child to runtime: the app binds an address. */
-    public static final String BIND = "bind";
-    /** Runtime to child: the listening socket, attached. */
-    public static final String BOUND = "bound";
-    /** Runtime to child: the address could not be bound. */
-    public static final String BIND_FAILED = "bindfailed";
-    /** Child to runtime: the app is ready. */
-    public static final String READY = "ready";
-    /** Child to runtime: open connections and requests served. */
-    public static final String STATS = "stats";
-    /** Child to runtime: the child drains. */
-    public static final String DRAINING = "draining";
-    /** Child to runtime: the app exited. */
-    public static final String EXITED = "exited";
-    /** Child to runtime: the app crashed. */
-    public static final String CRASHED = "crashed";
-    /** Child to runtime: the app was unloaded; the child exits next. */
-    public static final String UNLOADED = "unloaded";
-    /** Runtime to child: take connections. */
-    public static final String ACCEPT = "accept";
-    /** Runtime to child: stop taking connections, close connections after their current response. */
-    public static final String DRAIN = "drain";
-    /** Runtime to child: unload the app and exit. */
-    public static final String UNLOAD = "unload";
-
-    /** Both ways: a message of the app. */
-    public static final String MSG = "msg";
-    /** Runtime to child: the whole shared state, before the app starts. */
-    public static final String SNAPSHOT = "snapshot";
-    /** Runtime to child: one key of the shared state changed. */
-    public static final String STATE = "state";
-    /** Child to runtime: the app changes the shared state. */
-    public static final String PUT = "put";
-    /** Runtime to child: the change was taken (ERROR empty) or not. */
-    public static final String PUT_DONE = "putdone";
-
-    public ControlMessage {
-        args = List.copyOf(args);
+    /** What a child sends to the runtime. */
+    sealed interface ToRuntime extends ControlMessage {
     }
+
+    /** What the runtime sends to a child. */
+    sealed interface ToChild extends ControlMessage {
+    }
+
+    // ---- child to runtime ----
 
     /**
-     * @param type the message's name
-     * @param args its words
-     * @return the message
+     * The child connected; it proves it was started by this runtime. Always the first message.
+     *
+     * @param token the secret the runtime gave the child
+     * @param pid   the child's process id
      */
-    public static ControlMessage of(String type, Object... args) {
-        return new ControlMessage(type, Arrays.stream(args).map(String::valueOf).toList());
-    }
-
-    /**
-     * @param message an app message
-     * @param relay   whether the runtime passes it on to every copy
-     * @return it as a control message
-     */
-    public static ControlMessage of(dev.forkless.api.Message message, boolean relay) {
-        return message.isText()
-                ? of(MSG, "t", message.text(), relay ? "1" : "0")
-                : of(MSG, "b", java.util.Base64.getEncoder().encodeToString(message.bytes()), relay ? "1" : "0");
-    }
-
-    /** @return the app message of a {@link #MSG} */
-    public dev.forkless.api.Message appMessage() {
-        return arg(0).equals("b") ? dev.forkless.api.Message.of(java.util.Base64.getDecoder().decode(arg(1)))
-                : dev.forkless.api.Message.of(arg(1));
-    }
-
-    /** @return whether a {@link #MSG} asks to be passed on to every copy */
-    public boolean relay() {
-        return arg(2).equals("1");
-    }
-
-    /**
-     * @param i the word's index
-     * @return the word
-     */
-    public String arg(int i) {
-        return i < args.size() ? args.get(i) : "";
-    }
-
-    /** @return the message as one line, with its newline */
-    public byte[] encode() {
-        StringBuilder line = new StringBuilder(type);
-        for (String arg : args) {
-            line.append(' ').append(arg.isEmpty() ? "%00" : URLEncoder.encode(arg, StandardCharsets.UTF_8));
+    record Hello(String token, long pid) implements ToRuntime {
+        public Hello {
+            Objects.requireNonNull(token, "token");
         }
-        return line.append('\n').toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The app's main runs. */
+    record Started() implements ToRuntime {
+    }
+
+    /** @param reason why the app could not be started */
+    record BadApp(String reason) implements ToRuntime {
+        public BadApp {
+            Objects.requireNonNull(reason, "reason");
+        }
     }
 
     /**
-     * @param line one line, without its newline
-     * @return the message
+     * The app binds an address: the runtime answers {@link Bound} or {@link BindFailed} with the same
+     * {@code request}.
+     *
+     * @param request the request's id, unique in the child
+     * @param host    the address to bind (an IP address, or a host name)
+     * @param port    the port (0: any)
+     * @param backlog the backlog the app asked for
+     * @param options the socket options the app set, by name ({@code SO_RCVBUF=65536})
      */
-    public static ControlMessage decode(String line) {
-        String[] words = line.strip().split(" ");
-        List<String> args = new ArrayList<>();
-        for (int i = 1; i < words.length; i++) {
-            args.add(words[i].equals("%00") ? "" : URLDecoder.decode(words[i], StandardCharsets.UTF_8));
+    record Bind(String request, String host, int port, int backlog, Map<String, String> options) implements ToRuntime {
+        public Bind {
+            Objects.requireNonNull(request, "request");
+            Objects.requireNonNull(host, "host");
+            options = Map.copyOf(options);
         }
-        return new ControlMessage(words[0], args);
     }
 
-    /** Splits a byte stream into lines; the descriptor that came with a chunk goes with its first line. */
-    public static final class LineSplitter {
-        private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
+    /** The app is ready. */
+    record Ready() implements ToRuntime {
+    }
+
+    /**
+     * The copy's figures, for the watchdog and the drain.
+     *
+     * @param openConnections     connections open now
+     * @param requests            requests served since the start
+     * @param oldestRequestMillis how long the oldest request in flight has run (0: none)
+     * @param acceptorAwayMillis  how long an acceptor has not come back for a connection (0: none)
+     */
+    record Stats(int openConnections, long requests, long oldestRequestMillis, long acceptorAwayMillis)
+            implements ToRuntime {
+    }
+
+    /** The child drains. */
+    record Draining() implements ToRuntime {
+    }
+
+    /** @param status the app's exit status */
+    record Exited(int status) implements ToRuntime {
+    }
+
+    /**
+     * The app crashed (an uncaught exception).
+     *
+     * @param cause      the exception, as text
+     * @param stackTrace its stack trace
+     */
+    record Crashed(String cause, String stackTrace) implements ToRuntime {
+        public Crashed {
+            Objects.requireNonNull(cause, "cause");
+            Objects.requireNonNull(stackTrace, "stackTrace");
+        }
+    }
+
+    /**
+     * The app was unloaded; the child exits next.
+     *
+     * @param forcedConnections connections that were still open and were closed
+     * @param leftoverThreads   threads of the app still running
+     */
+    record Unloaded(int forcedConnections, List<String> leftoverThreads) implements ToRuntime {
+        public Unloaded {
+            leftoverThreads = List.copyOf(leftoverThreads);
+        }
+    }
+
+    /**
+     * The app changes the shared state: the runtime answers {@link PutDone} with the same {@code request}.
+     *
+     * @param request the request's id, unique in the child
+     * @param key     the key
+     * @param value   the value, or {@code null} to remove the key
+     */
+    record Put(String request, String key, String value) implements ToRuntime {
+        public Put {
+            Objects.requireNonNull(request, "request");
+            Objects.requireNonNull(key, "key");
+        }
+    }
+
+    // ---- runtime to child ----
+
+    /** @param request the {@link Bind} answered; the listening socket's descriptor comes with it */
+    record Bound(String request) implements ToChild {
+        public Bound {
+            Objects.requireNonNull(request, "request");
+        }
+    }
+
+    /**
+     * @param request the {@link Bind} answered
+     * @param reason  why the address could not be bound
+     */
+    record BindFailed(String request, String reason) implements ToChild {
+        public BindFailed {
+            Objects.requireNonNull(request, "request");
+            Objects.requireNonNull(reason, "reason");
+        }
+    }
+
+    /** Take connections. */
+    record Accept() implements ToChild {
+    }
+
+    /** Stop taking connections; close connections after their current response. */
+    record Drain() implements ToChild {
+    }
+
+    /** @param graceMillis how long the app's shutdown may take before the child halts */
+    record Unload(long graceMillis) implements ToChild {
+    }
+
+    /** @param state the whole shared state, sent once before the app starts */
+    record Snapshot(Map<String, String> state) implements ToChild {
+        public Snapshot {
+            state = Map.copyOf(state);
+        }
+    }
+
+    /**
+     * One key of the shared state changed.
+     *
+     * @param key   the key
+     * @param value its value, or {@code null}: removed
+     */
+    record State(String key, String value) implements ToChild {
+        public State {
+            Objects.requireNonNull(key, "key");
+        }
+    }
+
+    /**
+     * @param request the {@link Put} answered
+     * @param error   why the change was not taken, or {@code null}: it was
+     */
+    record PutDone(String request, String error) implements ToChild {
+        public PutDone {
+            Objects.requireNonNull(request, "request");
+        }
+    }
+
+    // ---- both ways ----
+
+    /**
+     * A message of the app. Its payload is a string so that the child side needs no class of the app's
+     * API (the app may bring its own copy of it).
+     *
+     * @param binary  whether the payload is base64 bytes (else text)
+     * @param payload the text, or the bytes in base64
+     * @param relay   from a child only: the runtime passes it on to every copy
+     */
+    record AppMessage(boolean binary, String payload, boolean relay) implements ToRuntime, ToChild {
+        public AppMessage {
+            Objects.requireNonNull(payload, "payload");
+        }
 
         /**
-         * @param data  the bytes that came
-         * @param lines receives each complete line
+         * @param message an app message
+         * @param relay   whether the runtime passes it on to every copy
+         * @return it as a control message
          */
-        public void feed(byte[] data, Consumer<String> lines) {
-            int start = 0;
-            for (int i = 0; i < data.length; i++) {
-                if (data[i] == '\n') {
-                    partial.write(data, start, i - start);
-                    lines.accept(partial.toString(StandardCharsets.UTF_8));
-                    partial.reset();
-                    start = i + 1;
-                }
-            }
-            partial.write(data, start, data.length - start);
+        public static AppMessage of(dev.forkless.api.Message message, boolean relay) {
+            return message.isText() ? new AppMessage(false, message.text(), relay)
+                    : new AppMessage(true, Base64.getEncoder().encodeToString(message.bytes()), relay);
+        }
+
+        /** @return the app message (runtime side: the child side keeps to JDK types) */
+        public dev.forkless.api.Message message() {
+            return binary ? dev.forkless.api.Message.of(Base64.getDecoder().decode(payload))
+                    : dev.forkless.api.Message.of(payload);
         }
     }
 }

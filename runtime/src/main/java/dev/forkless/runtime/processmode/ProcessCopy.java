@@ -9,6 +9,7 @@ import dev.forkless.isolate.AppJar;
 import dev.forkless.isolate.BadAppException;
 import dev.forkless.isolate.Isolate;
 import dev.forkless.isolate.SharedSocket;
+import dev.forkless.runtime.child.ControlCodec;
 import dev.forkless.runtime.child.ControlMessage;
 import dev.forkless.runtime.child.Unix;
 
@@ -241,14 +242,19 @@ public final class ProcessCopy implements Copy {
             }
             line.append(new String(buffer.array(), 0, buffer.position(), java.nio.charset.StandardCharsets.UTF_8));
         }
-        ControlMessage hello = ControlMessage.decode(line.substring(0, line.indexOf("\n")));
-        if (!hello.type().equals(ControlMessage.HELLO) || !hello.arg(0).equals(token)) {
+        ControlMessage hello;
+        try {
+            hello = ControlCodec.decodeFromChild(line.substring(0, line.indexOf("\n")));
+        } catch (ControlCodec.MalformedMessageException e) {
+            hello = null;
+        }
+        if (!(hello instanceof ControlMessage.Hello(String sentToken, long _)) || !sentToken.equals(token)) {
             channel.close();
             throw new IOException("a stranger connected to the control socket");
         }
         String rest = line.substring(line.indexOf("\n") + 1);
         if (!rest.isEmpty()) {
-            rest.lines().forEach(l -> onMessage(ControlMessage.decode(l)));
+            rest.lines().forEach(this::onLine);
         }
         return channel;
     }
@@ -301,86 +307,104 @@ public final class ProcessCopy implements Copy {
     }
 
     private void readControl(SocketChannel channel) {
-        ControlMessage.LineSplitter lines = new ControlMessage.LineSplitter();
+        ControlCodec.LineSplitter lines = new ControlCodec.LineSplitter();
         ByteBuffer buffer = ByteBuffer.allocate(16384);
         try {
             while (channel.read(buffer.clear()) >= 0) {
-                lines.feed(Arrays.copyOf(buffer.array(), buffer.position()), l -> onMessage(ControlMessage.decode(l)));
+                lines.feed(Arrays.copyOf(buffer.array(), buffer.position()), this::onLine);
             }
         } catch (IOException ignored) {
             // closed
         }
     }
 
-    private void onMessage(ControlMessage message) {
-        switch (message.type()) {
-            case ControlMessage.STARTED -> started.complete(null);
-            case ControlMessage.BAD_APP -> started.complete(message.arg(0));
-            case ControlMessage.BIND -> Supervisor.runtimeThreads().start(() -> bind(message));
-            case ControlMessage.READY -> {
+    /**
+     * One line from the child. A line that is no message a child sends (a bug, or a child that writes on
+     * the channel itself) is a crash of that copy, reported once; the reader goes on, so the copy can
+     * still be unloaded cleanly.
+     */
+    private void onLine(String line) {
+        ControlMessage.ToRuntime message;
+        try {
+            message = ControlCodec.decodeFromChild(line);
+        } catch (ControlCodec.MalformedMessageException e) {
+            LOG.log(System.Logger.Level.WARNING, "child " + id + " sent a malformed control message: " + e.getMessage());
+            if (endReported.compareAndSet(false, true)) {
+                events.crashed(this, new ChildCrash("the child sent a malformed control message: " + e.getMessage(), ""));
+            }
+            return;
+        }
+        try {
+            onMessage(message);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "child " + id + ": cannot handle " + message, e);
+        }
+    }
+
+    private void onMessage(ControlMessage.ToRuntime message) {
+        switch (message) {
+            case ControlMessage.Started _ -> started.complete(null);
+            case ControlMessage.BadApp(String reason) -> started.complete(reason);
+            case ControlMessage.Bind bind -> Supervisor.runtimeThreads().start(() -> bind(bind));
+            case ControlMessage.Ready _ -> {
                 if (readyReported.compareAndSet(false, true)) {
                     events.ready(this);
                 }
             }
-            case ControlMessage.STATS -> {
-                openConnections = Integer.parseInt(message.arg(0));
-                requests = Long.parseLong(message.arg(1));
-                oldestRequestMillis = Long.parseLong(message.arg(2));
-                acceptorAwayMillis = Long.parseLong(message.arg(3));
+            case ControlMessage.Stats stats -> {
+                openConnections = stats.openConnections();
+                requests = stats.requests();
+                oldestRequestMillis = stats.oldestRequestMillis();
+                acceptorAwayMillis = stats.acceptorAwayMillis();
                 statsAt = System.nanoTime();
             }
-            case ControlMessage.EXITED -> {
+            case ControlMessage.Exited(int status) -> {
                 if (endReported.compareAndSet(false, true)) {
-                    events.exited(this, Integer.parseInt(message.arg(0)));
+                    events.exited(this, status);
                 }
             }
-            case ControlMessage.CRASHED -> {
+            case ControlMessage.Crashed(String cause, String stackTrace) -> {
                 if (endReported.compareAndSet(false, true)) {
-                    events.crashed(this, new ChildCrash(message.arg(0), message.arg(1)));
+                    events.crashed(this, new ChildCrash(cause, stackTrace));
                 }
             }
-            case ControlMessage.UNLOADED -> unloaded.complete(new Isolate.UnloadReport(
-                    Integer.parseInt(message.arg(0)),
-                    message.arg(1).isEmpty() ? List.of() : List.of(message.arg(1).split(","))));
-            case ControlMessage.DRAINING -> { }
-            case ControlMessage.MSG -> exchange.fromCopy(this, message.appMessage(), message.relay());
-            case ControlMessage.PUT -> {
-                String error = "";
+            case ControlMessage.Unloaded(int forced, List<String> threads) ->
+                    unloaded.complete(new Isolate.UnloadReport(forced, threads));
+            case ControlMessage.Draining _ -> { }
+            case ControlMessage.AppMessage app -> exchange.fromCopy(this, app.message(), app.relay());
+            case ControlMessage.Put(String request, String key, String value) -> {
+                String error = null;
                 try {
-                    exchange.put(message.arg(1), message.arg(3).equals("1") ? message.arg(2) : null);
+                    exchange.put(key, value);
                 } catch (RuntimeException e) {
                     error = String.valueOf(e.getMessage());
                 }
-                send(ControlMessage.of(ControlMessage.PUT_DONE, message.arg(0), error), -1);
+                send(new ControlMessage.PutDone(request, error), -1);
             }
-            default -> LOG.log(System.Logger.Level.WARNING, "unknown message from child " + id + ": " + message.type());
+            case ControlMessage.Hello _ -> LOG.log(System.Logger.Level.WARNING, "child " + id + " said hello twice");
         }
     }
 
-    private void bind(ControlMessage request) {
-        String req = request.arg(0);
+    private void bind(ControlMessage.Bind request) {
+        String req = request.request();
         try {
-            InetSocketAddress address = new InetSocketAddress(request.arg(1), Integer.parseInt(request.arg(2)));
-            SharedSocket socket = listeners.bind(address, Integer.parseInt(request.arg(3)), options(request.arg(4)));
+            InetSocketAddress address = new InetSocketAddress(request.host(), request.port());
+            SharedSocket socket = listeners.bind(address, request.backlog(), options(request.options()));
             sockets.add(socket);
-            send(ControlMessage.of(ControlMessage.BOUND, req), Unix.fdOf(socket.channel()));
+            send(new ControlMessage.Bound(req), Unix.fdOf(socket.channel()));
         } catch (IOException e) {
             events.bindFailed(this, e);
-            send(ControlMessage.of(ControlMessage.BIND_FAILED, req, String.valueOf(e.getMessage())), -1);
+            send(new ControlMessage.BindFailed(req, String.valueOf(e.getMessage())), -1);
         } catch (RuntimeException e) {
-            send(ControlMessage.of(ControlMessage.BIND_FAILED, req, String.valueOf(e)), -1);
+            send(new ControlMessage.BindFailed(req, String.valueOf(e)), -1);
         }
     }
 
-    private static Map<SocketOption<?>, Object> options(String text) {
+    private static Map<SocketOption<?>, Object> options(Map<String, String> requested) {
         Map<SocketOption<?>, Object> options = new HashMap<>();
-        for (String pair : text.split(",")) {
-            int eq = pair.indexOf('=');
-            if (eq < 0) {
-                continue;
-            }
-            String name = pair.substring(0, eq);
-            String value = pair.substring(eq + 1);
+        for (Map.Entry<String, String> option : requested.entrySet()) {
+            String name = option.getKey();
+            String value = option.getValue();
             switch (name) {
                 case "SO_RCVBUF" -> options.put(StandardSocketOptions.SO_RCVBUF, Integer.parseInt(value));
                 case "SO_REUSEADDR" -> options.put(StandardSocketOptions.SO_REUSEADDR, Boolean.parseBoolean(value));
@@ -390,14 +414,14 @@ public final class ProcessCopy implements Copy {
         return options;
     }
 
-    private boolean send(ControlMessage message, int fd) {
+    private boolean send(ControlMessage.ToChild message, int fd) {
         int socket = controlFd;
         if (socket < 0) {
             return false;
         }
         synchronized (sendLock) {
             try {
-                Unix.send(socket, message.encode(), fd);
+                Unix.send(socket, ControlCodec.encode(message), fd);
                 return true;
             } catch (IOException e) {
                 return false;
@@ -439,12 +463,12 @@ public final class ProcessCopy implements Copy {
 
     @Override
     public void startAccepting() {
-        send(ControlMessage.of(ControlMessage.ACCEPT), -1);
+        send(new ControlMessage.Accept(), -1);
     }
 
     @Override
     public void beginDrain() {
-        send(ControlMessage.of(ControlMessage.DRAIN), -1);
+        send(new ControlMessage.Drain(), -1);
     }
 
     @Override
@@ -482,7 +506,7 @@ public final class ProcessCopy implements Copy {
         Process p = process;
         Isolate.UnloadReport report = new Isolate.UnloadReport(0, List.of());
         if (p != null) {
-            if (!send(ControlMessage.of(ControlMessage.UNLOAD, grace.toMillis()), -1)) {
+            if (!send(new ControlMessage.Unload(grace.toMillis()), -1)) {
                 p.destroy();
             }
             try {
@@ -505,22 +529,17 @@ public final class ProcessCopy implements Copy {
 
     @Override
     public boolean deliver(dev.forkless.api.Message message) {
-        return send(ControlMessage.of(message, false), -1);
+        return send(ControlMessage.AppMessage.of(message, false), -1);
     }
 
     @Override
     public void sharedSnapshot(Map<String, String> all) {
-        List<String> words = new ArrayList<>();
-        all.forEach((k, v) -> {
-            words.add(k);
-            words.add(v);
-        });
-        send(new ControlMessage(ControlMessage.SNAPSHOT, words), -1);
+        send(new ControlMessage.Snapshot(all), -1);
     }
 
     @Override
     public void sharedChanged(String key, String value) {
-        send(ControlMessage.of(ControlMessage.STATE, key, value == null ? "" : value, value == null ? "0" : "1"), -1);
+        send(new ControlMessage.State(key, value), -1);
     }
 
     private static void closeQuietly(java.io.Closeable closeable) {

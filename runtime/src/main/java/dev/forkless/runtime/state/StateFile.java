@@ -1,7 +1,5 @@
 package dev.forkless.runtime.state;
 
-import dev.forkless.runtime.child.ControlMessage;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -14,11 +12,13 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The shared state on disk: a journal of lines ({@code put KEY VALUE}, {@code del KEY}, URL-encoded
- * words), each appended and forced to disk before the change is applied, so an acknowledged change
- * survives a crash of the runtime or the machine. A last line without its newline was never
- * acknowledged and is ignored. The journal is compacted (written to a temp file, forced, moved over the
- * old one atomically, folder forced) when opened and whenever it grows past twice the live entries.
+ * The shared state on disk: a journal of records ({@link JournalFormat}: a versioned header line, then
+ * {@code put KEY VALUE} and {@code del KEY}), each appended and forced to disk before the change is
+ * applied, so an acknowledged change survives a crash of the runtime or the machine. A last line without
+ * its newline (a crash in the middle of a write) was never acknowledged: it is ignored, with a warning.
+ * The journal is compacted (written to a temp file, forced, moved over the old one atomically, folder
+ * forced) when opened, which also moves a journal of the older format to the current one, and whenever
+ * it grows past twice the live entries.
  */
 final class StateFile implements AutoCloseable {
 
@@ -47,24 +47,29 @@ final class StateFile implements AutoCloseable {
         byte[] bytes = Files.readAllBytes(path);
         Map<String, String> values = new LinkedHashMap<>();
         int start = 0;
+        boolean first = true;
+        boolean legacy = true;
         for (int i = 0; i < bytes.length; i++) {
             if (bytes[i] != '\n') {
                 continue;
             }
             String line = new String(bytes, start, i - start, StandardCharsets.UTF_8);
+            int at = start;
             start = i + 1;
-            if (line.isBlank()) {
-                continue;
-            }
             try {
-                ControlMessage entry = ControlMessage.decode(line);
-                switch (entry.type()) {
-                    case "put" -> values.put(entry.arg(0), entry.arg(1));
-                    case "del" -> values.remove(entry.arg(0));
-                    default -> throw new IllegalArgumentException("unknown entry " + entry.type());
+                if (first) {
+                    first = false;
+                    if (JournalFormat.isHeader(line)) {
+                        legacy = false;
+                        continue;
+                    }
                 }
+                if (line.isBlank()) {
+                    continue;
+                }
+                JournalFormat.apply(line, legacy, values);
             } catch (RuntimeException e) {
-                throw new IOException("shared state file " + path + " is damaged near byte " + start + ": " + e.getMessage());
+                throw new IOException("shared state file " + path + " is damaged at byte " + at + ": " + e.getMessage());
             }
         }
         if (start < bytes.length) {
@@ -95,8 +100,7 @@ final class StateFile implements AutoCloseable {
             compact(next);
             return;
         }
-        byte[] line = value == null ? ControlMessage.of("del", key).encode() : ControlMessage.of("put", key, value).encode();
-        ByteBuffer buffer = ByteBuffer.wrap(line);
+        ByteBuffer buffer = ByteBuffer.wrap(JournalFormat.record(key, value));
         while (buffer.hasRemaining()) {
             channel.write(buffer);
         }
@@ -111,11 +115,9 @@ final class StateFile implements AutoCloseable {
         Path tmp = dir.resolve(path.getFileName() + ".tmp");
         try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
+            write(out, JournalFormat.header());
             for (Map.Entry<String, String> e : values.entrySet()) {
-                ByteBuffer buffer = ByteBuffer.wrap(ControlMessage.of("put", e.getKey(), e.getValue()).encode());
-                while (buffer.hasRemaining()) {
-                    out.write(buffer);
-                }
+                write(out, JournalFormat.record(e.getKey(), e.getValue()));
             }
             out.force(true);
         }
@@ -130,6 +132,13 @@ final class StateFile implements AutoCloseable {
         }
         channel = FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         lines = values.size();
+    }
+
+    private static void write(FileChannel out, byte[] bytes) throws IOException {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.hasRemaining()) {
+            out.write(buffer);
+        }
     }
 
     @Override

@@ -43,7 +43,7 @@ class CopyUsageIT {
                         failures.incrementAndGet();
                     }
                     if (pauseMs > 0) {
-                        Thread.sleep(pauseMs);
+                        Thread.sleep(pauseMs); // the traffic's pace, not a wait for the runtime
                     }
                 } catch (Exception e) {
                     failures.incrementAndGet();

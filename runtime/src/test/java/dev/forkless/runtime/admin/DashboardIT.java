@@ -96,7 +96,10 @@ class DashboardIT {
                 String slot2 = restartsOfSlot(browser, "2");
                 String expected = String.valueOf(Integer.parseInt(slot1) + 1);
                 if (screenshot != null) {
-                    Thread.sleep(20_000); // points on the requests/s charts
+                    // twenty points on every copy's charts (one a poll, a second apart)
+                    new WebDriverWait(browser, Duration.ofSeconds(60)).until(b -> Boolean.TRUE.equals(
+                            ((org.openqa.selenium.JavascriptExecutor) b).executeScript("return series.size > 0"
+                                    + " && [...series.values()].every(h => h.rates.length >= 20)")));
                     File png = ((ChromeDriver) browser).getScreenshotAs(OutputType.FILE);
                     Files.copy(png.toPath(), Path.of(screenshot), StandardCopyOption.REPLACE_EXISTING);
                 }

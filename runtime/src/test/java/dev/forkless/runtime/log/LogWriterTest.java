@@ -156,12 +156,14 @@ class LogWriterTest {
         try (LogWriter writer = new LogWriter(LogSettings.in(dir), "app", name -> {
             throw new java.io.UncheckedIOException(new java.nio.file.AccessDeniedException(dir.resolve(name).toString()));
         }, 1000, warnings::add)) {
-            long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
-            while (System.nanoTime() < end) {
-                writer.line("1", "out", "lost");
-                writer.accept(new ForklessEvent.Scaled(Instant.now(), 1, 2));
-                Thread.sleep(50); // a copy that prints now and then, for 4 s
-            }
+            // a copy that prints now and then, for 4 s (four of the writer's retries): the failure is reported
+            // once, from the first line on, and never again while the folder keeps failing
+            await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> {
+                        writer.line("1", "out", "lost");
+                        writer.accept(new ForklessEvent.Scaled(Instant.now(), 1, 2));
+                        return warnings.stream().filter(w -> w.contains("event=logs-failed")).count() == 1;
+                    });
             assertTrue(writer.failed() > 0);
         }
         List<String> failures = warnings.stream().filter(w -> w.contains("event=logs-failed")).toList();

@@ -716,6 +716,43 @@ public final class Forkless implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether a copy that ended is replaced at all (default on, as PM2's {@code autorestart}). Off, a
+         * copy that crashes or exits leaves its slot {@link WorkerState#STOPPED}; once no serving slot runs a
+         * copy, the runtime stops (exit 0, or 1 when a slot errored).
+         *
+         * @param on whether to restart ended copies
+         * @return this
+         */
+        public Builder autorestart(boolean on) {
+            this.config = config.withRestartPolicy(config.restartPolicy().withAutorestart(on));
+            return this;
+        }
+
+        /**
+         * Exit statuses after which a copy is not replaced (PM2's {@code stop_exit_codes}; default none): its
+         * slot stays {@link WorkerState#STOPPED}, as with {@link #autorestart} off.
+         *
+         * @param codes exit statuses, 0 to 255
+         * @return this
+         */
+        public Builder stopExitCodes(java.util.Set<Integer> codes) {
+            this.config = config.withRestartPolicy(config.restartPolicy().withStopExitCodes(codes));
+            return this;
+        }
+
+        /**
+         * A fixed delay before every restart of a slot, instead of the exponential back-off (PM2's
+         * {@code restart_delay}).
+         *
+         * @param delay the delay ({@link Limit#RESTART_DELAY})
+         * @return this
+         */
+        public Builder fixedRestartDelay(Duration delay) {
+            this.config = config.withRestartPolicy(config.restartPolicy().withFixedDelay(delay));
+            return this;
+        }
+
         /** @return the restart policy, with the drain timeout set by {@link #drainTimeout} if one was */
         RestartPolicy policy() {
             return config.restartPolicy();

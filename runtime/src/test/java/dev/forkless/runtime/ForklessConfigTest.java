@@ -87,6 +87,26 @@ class ForklessConfigTest {
         }
     }
 
+    @Test
+    void theRestartSettingsHaveBuilderMethods() {
+        Forkless.Builder builder = Forkless.builder().app("example.Main", List.of(dir))
+                .autorestart(false).stopExitCodes(java.util.Set.of(0, 3)).fixedRestartDelay(Duration.ofSeconds(2));
+        RestartPolicy policy = builder.config().restartPolicy();
+        assertFalse(policy.autorestart());
+        assertEquals(java.util.Set.of(0, 3), policy.stopExitCodes());
+        assertTrue(policy.fixedDelay());
+        assertEquals(Duration.ofSeconds(2), policy.delayBefore(7));
+        assertTrue(D.restartPolicy().autorestart());
+        assertEquals(java.util.Set.of(), D.restartPolicy().stopExitCodes());
+        assertTrue(D.restartPolicy().restarts(0));
+        assertFalse(D.restartPolicy().withStopExitCodes(java.util.Set.of(0)).restarts(0));
+        assertTrue(D.restartPolicy().withStopExitCodes(java.util.Set.of(0)).restarts(null), "a crash has no status");
+        assertFalse(D.restartPolicy().withAutorestart(false).restarts(null));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> builder.stopExitCodes(java.util.Set.of(256)));
+        assertEquals("stop exit codes must be between 0 and 255, not 256", e.getMessage());
+    }
+
     static Stream<Arguments> badValues() {
         return Stream.<Arguments>of(
                 Arguments.of((UnaryOperator<ForklessConfig>) c -> c.withCopies(0), "copies must be between 1 and 1024, not 0"),

@@ -81,6 +81,20 @@ public final class Main implements Callable<Integer> {
             description = "Longest delay between restarts of a slot (default: ${DEFAULT-VALUE}).")
     String maxRestartDelay;
 
+    @Option(names = "--restart-backoff", paramLabel = "exponential|fixed",
+            description = "How the delay before a slot's restarts grows: exponential (from --restart-delay up to "
+                    + "--max-restart-delay), or fixed (every restart waits --restart-delay) (default: ${DEFAULT-VALUE}).")
+    String restartBackoff;
+
+    @Option(names = "--autorestart", negatable = true, fallbackValue = "true",
+            description = "Replace a copy that crashes or exits (default: on). --no-autorestart: its slot stays "
+                    + "stopped; once no copy serves, the runtime stops.")
+    boolean autorestart;
+
+    @Option(names = "--stop-exit-codes", paramLabel = "N,N", split = ",",
+            description = "Exit statuses after which a copy is not replaced: its slot stays stopped (e.g. 0,3).")
+    List<String> stopExitCodes = new ArrayList<>();
+
     @Option(names = "--watch", negatable = true,
             description = "Reload, without downtime, when the app's jars change.")
     boolean watch;
@@ -381,7 +395,8 @@ public final class Main implements Callable<Integer> {
     ForklessConfig settings() {
         Duration firstDelay = Durations.parse(Limit.RESTART_DELAY, "--restart-delay", restartDelay);
         Duration longestDelay = Durations.parse(Limit.MAX_RESTART_DELAY, "--max-restart-delay", maxRestartDelay);
-        if (longestDelay.compareTo(firstDelay) < 0) {
+        boolean fixed = parseBackoff(restartBackoff);
+        if (!fixed && longestDelay.compareTo(firstDelay) < 0) {
             throw new IllegalArgumentException("--max-restart-delay (" + maxRestartDelay.trim()
                     + ") must not be shorter than --restart-delay (" + restartDelay.trim() + ")");
         }
@@ -389,7 +404,9 @@ public final class Main implements Callable<Integer> {
                 .withDrainTimeout(Durations.parse(Limit.DRAIN_TIMEOUT, "--drain-timeout", drainTimeout))
                 .withCrashLoopGuard(Durations.parse(Limit.MIN_UPTIME, "--min-uptime", minUptime),
                         Limit.MAX_RESTARTS.parseCount("--max-restarts", maxRestarts))
-                .withBackoff(firstDelay, longestDelay);
+                .withAutorestart(autorestart)
+                .withStopExitCodes(parseExitCodes(stopExitCodes));
+        policy = fixed ? policy.withFixedDelay(firstDelay) : policy.withBackoff(firstDelay, longestDelay);
         return ForklessConfig.DEFAULTS
                 .withCopies(parseCopies(isolates))
                 .withStandby(Limit.STANDBY.parseCount("--standby", standby))
@@ -513,6 +530,28 @@ public final class Main implements Callable<Integer> {
             case "process" -> Worker.Mode.PROCESS;
             default -> throw new IllegalArgumentException("--mode takes isolate or process, not '" + value + "'");
         };
+    }
+
+    static boolean parseBackoff(String value) {
+        return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "exponential" -> false;
+            case "fixed" -> true;
+            default -> throw new IllegalArgumentException("--restart-backoff takes exponential or fixed, not '"
+                    + (value.length() > 40 ? value.substring(0, 40) + "..." : value) + "'");
+        };
+    }
+
+    static java.util.Set<Integer> parseExitCodes(List<String> values) {
+        java.util.Set<Integer> codes = new java.util.HashSet<>();
+        for (String value : values) {
+            String s = value.trim();
+            if (!s.matches("\\d{1,3}") || Integer.parseInt(s) > 255) {
+                throw new IllegalArgumentException("--stop-exit-codes takes exit statuses 0 to 255, not '"
+                        + (value.length() > 40 ? value.substring(0, 40) + "..." : value) + "'");
+            }
+            codes.add(Integer.parseInt(s));
+        }
+        return codes;
     }
 
     static dev.forkless.runtime.Overflow parseOverflow(String value) {

@@ -83,6 +83,11 @@ record Setting(String key, String flag, Type type, Limit limit, Function<Forkles
                     c -> Limit.text(c.restartPolicy().initialDelay())),
             new Setting("maxRestartDelay", "--max-restart-delay", Type.DURATION, Limit.MAX_RESTART_DELAY,
                     c -> Limit.text(c.restartPolicy().maxDelay())),
+            new Setting("restartBackoff", "--restart-backoff", Type.BACKOFF,
+                    c -> c.restartPolicy().fixedDelay() ? "fixed" : "exponential"),
+            new Setting("autorestart", "--autorestart", Type.BOOLEAN, c -> String.valueOf(c.restartPolicy().autorestart())),
+            new Setting("stopExitCodes", "--stop-exit-codes", Type.TEXTS,
+                    c -> list(c.restartPolicy().stopExitCodes().stream().sorted().map(String::valueOf).toList())),
             new Setting("watch", "--watch", Type.BOOLEAN, c -> String.valueOf(c.watch())),
             new Setting("watchDelay", "--watch-delay", Type.DURATION, Limit.WATCH_DELAY, c -> Limit.text(c.watchDelay())),
             new Setting("hangTimeout", "--hang-timeout", Type.DURATION, Limit.HANG_TIMEOUT,
@@ -145,6 +150,8 @@ record Setting(String key, String flag, Type type, Limit limit, Function<Forkles
                 ? n.asText() + "ms" : n.isTextual() && Limit.isDuration(n.textValue()) ? n.textValue() : null),
         BOOLEAN("true or false", (n, base) -> n.isBoolean() ? n.booleanValue() : null),
         MODE("isolate or process", (n, base) -> n.isTextual() && List.of("isolate", "process")
+                .contains(n.textValue().trim().toLowerCase(Locale.ROOT)) ? n.textValue() : null),
+        BACKOFF("exponential or fixed", (n, base) -> n.isTextual() && List.of("exponential", "fixed")
                 .contains(n.textValue().trim().toLowerCase(Locale.ROOT)) ? n.textValue() : null),
         LOG_FORMAT("text or json", (n, base) -> n.isTextual() && valid(() -> LogSettings.parseFormat(n.textValue()))
                 ? n.textValue() : null),

@@ -47,14 +47,16 @@ class MainSettingsTest {
     void eachOptionSetsItsSetting() {
         ForklessConfig settings = parse("--isolates", "3", "--standby", "0", "--mode", "process", "--jvm-arg=-Xmx64m",
                 "--ready-timeout", "3s", "--drain-timeout", "2s", "--min-uptime", "500ms", "--max-restarts", "4",
-                "--restart-delay", "10ms", "--max-restart-delay", "1s", "--watch", "--watch-delay", "200ms",
+                "--restart-delay", "10ms", "--max-restart-delay", "1s", "--no-autorestart", "--stop-exit-codes", "0,3",
+                "--watch", "--watch-delay", "200ms",
                 "--hang-timeout", "0", "--max-memory", "64MB", "--no-loop-checks", "--no-metering", "--escalate",
                 "--escalate-window", "2s", "--logs", dir.toString(), "--merge-logs", "--log-format", "json",
                 "--log-max-size", "1MB", "--log-keep", "2", "--console-escapes", "--shared-state",
                 dir.resolve("state").toString(), "--inbox", "8", "--inbox-full", "drop", "app.jar").settings();
 
         RestartPolicy policy = RestartPolicy.DEFAULT.withDrainTimeout(Duration.ofSeconds(2))
-                .withCrashLoopGuard(Duration.ofMillis(500), 4).withBackoff(Duration.ofMillis(10), Duration.ofSeconds(1));
+                .withCrashLoopGuard(Duration.ofMillis(500), 4).withBackoff(Duration.ofMillis(10), Duration.ofSeconds(1))
+                .withAutorestart(false).withStopExitCodes(java.util.Set.of(0, 3));
         assertEquals(new ForklessConfig(3, 0, Worker.Mode.PROCESS, List.of("-Xmx64m"), Duration.ofSeconds(3), policy,
                 true, Duration.ofMillis(200), Duration.ZERO, 64L << 20, false, false, true, Duration.ofSeconds(2),
                 LogSettings.in(dir).withMerge(true).withFormat(LogSettings.Format.JSON).withRotation(1L << 20, 2),
@@ -62,7 +64,44 @@ class MainSettingsTest {
     }
 
     @Test
+    void aFixedRestartBackoffWaitsTheRestartDelayEveryTimeWhateverTheMaximum() {
+        RestartPolicy policy = parse("--restart-backoff", "fixed", "--restart-delay", "30s", "app.jar").settings()
+                .restartPolicy();
+        assertTrue(policy.fixedDelay());
+        assertEquals(Duration.ofSeconds(30), policy.delayBefore(1));
+        assertEquals(Duration.ofSeconds(30), policy.delayBefore(20));
+        assertFalse(ForklessConfig.DEFAULTS.restartPolicy().fixedDelay());
+    }
+
+    @Test
+    void theRestartSettingsComeFromTheConfigFileToo() throws Exception {
+        Path file = Files.writeString(dir.resolve("forkless.yaml"),
+                "autorestart: false\nstopExitCodes: [0, 3]\nrestartBackoff: fixed\nrestartDelay: 2s\n");
+        RestartPolicy policy = parse("--config", file.toString(), "app.jar").settings().restartPolicy();
+        assertEquals(RestartPolicy.DEFAULT.withAutorestart(false).withStopExitCodes(java.util.Set.of(0, 3))
+                .withFixedDelay(Duration.ofSeconds(2)), policy);
+        assertFalse(policy.restarts(3));
+    }
+
+    @Test
+    void badRestartSettingsAreOneLineAndExitTwo() {
+        for (String[] args : List.of(new String[] {"--stop-exit-codes", "0,256", "app.jar"},
+                new String[] {"--stop-exit-codes", "x", "app.jar"},
+                new String[] {"--restart-backoff", "linear", "app.jar"})) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            PrintStream err = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+            assertEquals(2, Main.run(args, err), String.join(" ", args));
+            String out = bytes.toString(StandardCharsets.UTF_8);
+            assertEquals(1, out.lines().count(), out);
+            assertTrue(out.startsWith("forkless: " + args[0] + " takes "), out);
+        }
+    }
+
+    @Test
     void theNegatableSwitchesKeepTheirDefaultsAndBothForms() {
+        assertTrue(parse("app.jar").settings().restartPolicy().autorestart());
+        assertFalse(parse("--no-autorestart", "app.jar").settings().restartPolicy().autorestart());
+        assertTrue(parse("--autorestart", "app.jar").settings().restartPolicy().autorestart());
         assertTrue(parse("--loop-checks", "app.jar").settings().loopChecks());
         assertFalse(parse("--no-loop-checks", "app.jar").settings().loopChecks());
         assertTrue(parse("--metering", "app.jar").settings().metering());

@@ -233,6 +233,9 @@ public final class Main implements Callable<Integer> {
     private final PrintStream err;
     private Map<String, String> environment = Map.of();
 
+    /** How long a fresh runtime JVM that takes over the sockets ({@code --escalate}) gets to serve. */
+    static final Duration HANDOVER_READY = Duration.ofSeconds(60);
+
     /** The command line as given: a handover starts the next runtime with it. */
     private final List<String> originalArgs;
 
@@ -437,7 +440,7 @@ public final class Main implements Callable<Integer> {
             running.close(); // the new runtime takes over the admin address too
         }
         try {
-            Process next = forkless.handOver(this::handoverCommand, forkless.config().readyTimeout());
+            Process next = forkless.handOver(this::handoverCommand, HANDOVER_READY);
             err.println("forkless event=handed-over pid=" + next.pid());
             forkless.stopAsync("handed over to runtime pid " + next.pid());
         } catch (java.io.IOException e) {

@@ -102,6 +102,29 @@ class ConfigFileTest {
     }
 
     @Test
+    void theUserGuidesDefaultsAreTheRecordsToo() throws IOException {
+        String guide = Files.readString(Path.of("..", "docs", "user-guide.md")).replace("\\|", "/");
+        Matcher row = Pattern.compile("\\n\\| (`-[^|]*) \\| ([^|]*) \\|").matcher(guide);
+        int compared = 0;
+        while (row.find()) {
+            List<String> flags = Pattern.compile("`(--[a-z-]+)").matcher(row.group(1)).results().map(m -> m.group(1))
+                    .toList();
+            List<String> defaults = List.of(row.group(2).trim().split(", "));
+            if (flags.size() != defaults.size()) {
+                continue; // one default for several options: prose
+            }
+            for (int i = 0; i < flags.size(); i++) {
+                Setting setting = Setting.ofFlag(flags.get(i));
+                if (setting != null && defaults.get(i).startsWith("`")) {
+                    assertEquals("`" + setting.defaultText() + "`", defaults.get(i), "docs/user-guide.md, " + flags.get(i));
+                    compared++;
+                }
+            }
+        }
+        assertTrue(compared >= 12, "compared only " + compared + " defaults of docs/user-guide.md");
+    }
+
+    @Test
     void everyOptionOfTheCommandLineIsAKeyInTheDocsTable() throws IOException {
         CommandLine.Model.CommandSpec spec = new CommandLine(new Main(System.err)).getCommandSpec();
         String text = docs();

@@ -54,7 +54,10 @@ import java.util.function.Consumer;
  */
 public final class Forkless implements AutoCloseable {
 
-    private final Builder config;
+    private final ForklessConfig config;
+    /** The app: the jar as the builder opened it; a reload opens it again. */
+    private final AppJar app;
+    private final boolean appFromJar;
     private final SharedListeners listeners;
     private final Supervisor supervisor;
     private final List<Consumer<ForklessEvent>> eventListeners;
@@ -77,12 +80,15 @@ public final class Forkless implements AutoCloseable {
     private final Consumer<ForklessEvent> publish;
 
     private Forkless(Builder builder, SharedStore store) {
-        this.config = builder;
-        this.exchange = new Exchange(store, builder.inboxCapacity, builder.overflow == Overflow.BLOCK);
+        ForklessConfig config = builder.config;
+        this.config = config;
+        this.app = builder.app;
+        this.appFromJar = builder.appFromJar;
+        this.exchange = new Exchange(store, config.inboxCapacity(), config.overflow() == Overflow.BLOCK);
         builder.messageHandlers.forEach(exchange::onMessage);
         this.eventListeners = new CopyOnWriteArrayList<>(builder.listeners);
-        this.logs = builder.logs == null ? null
-                : LogWriter.toFiles(builder.logs, builder.app.name(), line -> runtimeErr().println(line));
+        this.logs = config.logs() == null ? null
+                : LogWriter.toFiles(config.logs(), app.name(), line -> runtimeErr().println(line));
         Consumer<ForklessEvent> routeConsole = new Consumer<>() {
             private boolean startFailed;
 
@@ -121,22 +127,33 @@ public final class Forkless implements AutoCloseable {
         this.publish = publish;
         this.listeners = new SharedListeners(address ->
                 publish.accept(new ForklessEvent.Listening(java.time.Instant.now(), address)));
-        CallSiteRewriter rewriter = new CallSiteRewriter(builder.loopChecks);
-        this.mode = new java.util.concurrent.atomic.AtomicReference<>(builder.mode);
+        CallSiteRewriter rewriter = new CallSiteRewriter(config.loopChecks());
+        this.mode = new java.util.concurrent.atomic.AtomicReference<>(config.mode());
+        List<String> args = builder.args;
         this.supervisor = new Supervisor(
                 (id, accepting, events) -> mode.get() == Worker.Mode.PROCESS
-                        ? new ProcessCopy(id, noteNativeTransports(builder.currentApp()), builder.args, builder.childJvmArgs(),
-                                accepting, builder.policy().drainTimeout(), listeners, console, exchange, events,
-                                builder.environmentOf(id, false))
-                        : new IsolateCopy(id, noteNativeTransports(builder.currentApp()), builder.args, accepting, listeners,
-                                rewriter, exchange, events, builder.environmentOf(id, true)),
-                builder.policy(), builder.readyTimeout, builder.hangTimeout, publish);
-        if (builder.escalateWindow != null && builder.mode == Worker.Mode.ISOLATE) {
-            this.escalation = new Escalation(mode, builder.escalateWindow, publish, () -> supervisor.reload("escalate"));
+                        ? new ProcessCopy(id, noteNativeTransports(currentApp()), args, config.childJvmArgs(),
+                                accepting, config.restartPolicy().drainTimeout(), listeners, console, exchange, events,
+                                config.environmentOf(id, false))
+                        : new IsolateCopy(id, noteNativeTransports(currentApp()), args, accepting, listeners,
+                                rewriter, exchange, events, config.environmentOf(id, true)),
+                config.restartPolicy(), config.readyTimeout(), config.hangTimeout(), publish);
+        if (config.escalate() && config.mode() == Worker.Mode.ISOLATE) {
+            this.escalation = new Escalation(mode, config.escalateWindow(), publish, () -> supervisor.reload("escalate"));
             eventListeners.add(escalation);
         } else {
             this.escalation = null;
         }
+    }
+
+    /** The app as it is on disk now: a reload picks up a rebuilt jar and its new Class-Path. */
+    private AppJar currentApp() {
+        return appFromJar ? AppJar.open(app.jar()) : app;
+    }
+
+    /** @return the settings this runtime was built with */
+    public ForklessConfig config() {
+        return config;
     }
 
     /** Where a {@link Forkless} is in its life. */
@@ -218,7 +235,7 @@ public final class Forkless implements AutoCloseable {
                     : "stopped: a Forkless starts once; build a new one");
         }
         ConsoleRouter routed = ConsoleRouter.install();
-        routed.keepEscapes(config.consoleEscapes);
+        routed.keepEscapes(config.consoleEscapes());
         if (logs != null) {
             routed.logTo(logs);
         }
@@ -226,7 +243,7 @@ public final class Forkless implements AutoCloseable {
         console = routed;
         UncaughtExceptionDispatcher.install();
         dev.forkless.isolate.SerialFilters.install();
-        if (config.mode == Worker.Mode.ISOLATE && config.metering) {
+        if (config.mode() == Worker.Mode.ISOLATE && config.metering()) {
             CopyMeter m = new CopyMeter();
             meter = m;
             eventListeners.add(event -> {
@@ -239,22 +256,22 @@ public final class Forkless implements AutoCloseable {
             supervisor.terminated().whenComplete((code, error) -> m.close());
         }
         try {
-            supervisor.start(config.copies, config.standby);
+            supervisor.start(config.copies(), config.standby());
         } catch (ForklessException e) {
             supervisor.terminated().join();
             lifecycle.set(Lifecycle.STOPPED);
             tearDown();
             throw e;
         }
-        if (config.maxMemory > 0) {
-            MemoryGuard guard = new MemoryGuard(config.maxMemory, supervisor::workers, this::usage,
+        if (config.maxMemory() > 0) {
+            MemoryGuard guard = new MemoryGuard(config.maxMemory(), supervisor::workers, this::usage,
                     supervisor::restart, publish);
             memoryGuard = guard;
             supervisor.terminated().whenComplete((code, error) -> guard.close());
         }
-        if (config.watchDelay != null) {
+        if (config.watch()) {
             try {
-                watcher = new JarWatcher(config.app.classPath(), config.watchDelay, () -> supervisor.reload("watch"));
+                watcher = new JarWatcher(app.classPath(), config.watchDelay(), () -> supervisor.reload("watch"));
             } catch (java.io.IOException e) {
                 stopAsync("cannot watch the app's jars: " + e.getMessage()).join();
                 throw new ForklessException("cannot watch the app's jars: " + e.getMessage(), 1);
@@ -478,29 +495,12 @@ public final class Forkless implements AutoCloseable {
     public static final class Builder {
         private AppJar app;
         private List<String> args = List.of();
-        private int copies = (int) Math.min(Runtime.getRuntime().availableProcessors(), Limit.COPIES.max());
-        private int standby = 1;
-        private RestartPolicy policy = RestartPolicy.DEFAULT;
+        private ForklessConfig config = ForklessConfig.DEFAULTS;
         /** Set by {@link #drainTimeout}: it wins over the policy's, whichever was set first; null: the policy's. */
         private Duration drainTimeout;
-        private Duration readyTimeout = Duration.ofSeconds(60);
-        private Duration watchDelay;
-        private boolean loopChecks = true;
-        private Duration escalateWindow;
-        private Duration hangTimeout = Duration.ofSeconds(10);
-        private boolean metering = true;
-        private long maxMemory;
         private boolean appFromJar;
-        private Worker.Mode mode = Worker.Mode.ISOLATE;
-        private List<String> jvmArgs = List.of();
-        private LogSettings logs;
-        private java.util.Map<String, String> environment = java.util.Map.of();
         private final List<Consumer<ForklessEvent>> listeners = new ArrayList<>();
         private final List<BiConsumer<String, Message>> messageHandlers = new ArrayList<>();
-        private Path sharedStateFile;
-        private int inboxCapacity = 1024;
-        private Overflow overflow = Overflow.BLOCK;
-        private boolean consoleEscapes;
 
         private Builder() {
         }
@@ -515,7 +515,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder consoleEscapes(boolean keep) {
-            this.consoleEscapes = keep;
+            this.config = config.withConsoleEscapes(keep);
             return this;
         }
 
@@ -528,7 +528,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder sharedStateFile(Path file) {
-            this.sharedStateFile = Objects.requireNonNull(file);
+            this.config = config.withSharedStateFile(Objects.requireNonNull(file));
             return this;
         }
 
@@ -541,8 +541,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder inbox(int capacity, Overflow overflow) {
-            this.inboxCapacity = Limit.INBOX.check("inbox capacity", capacity);
-            this.overflow = Objects.requireNonNull(overflow);
+            this.config = config.withInbox(capacity, Objects.requireNonNull(overflow));
             return this;
         }
 
@@ -569,11 +568,12 @@ public final class Forkless implements AutoCloseable {
          * Reloads (rolling, without downtime) when the app's jar or one of its {@code Class-Path} jars
          * changes, once the files have been quiet for {@code delay}.
          *
-         * @param delay the debounce delay (PM2's {@code watch_delay}; default 1 s on the CLI)
+         * @param delay the debounce delay (PM2's {@code watch_delay}; the CLI's default is
+         *              {@link ForklessConfig#DEFAULTS}' {@code watchDelay}, 1 s)
          * @return this
          */
         public Builder watch(Duration delay) {
-            this.watchDelay = Limit.WATCH_DELAY.check("watch delay", delay);
+            this.config = config.withWatch(true, delay);
             return this;
         }
 
@@ -587,7 +587,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder loopChecks(boolean on) {
-            this.loopChecks = on;
+            this.config = config.withLoopChecks(on);
             return this;
         }
 
@@ -598,7 +598,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder metering(boolean on) {
-            this.metering = on;
+            this.config = config.withMetering(on);
             return this;
         }
 
@@ -612,7 +612,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder maxMemory(long bytes) {
-            this.maxMemory = bytes == 0 ? 0 : Limit.MAX_MEMORY.check("max memory", bytes);
+            this.config = config.withMaxMemory(bytes);
             return this;
         }
 
@@ -625,16 +625,8 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder hangTimeout(Duration timeout) {
-            this.hangTimeout = Limit.HANG_TIMEOUT.check("hang timeout", timeout);
+            this.config = config.withHangTimeout(timeout);
             return this;
-        }
-
-        /** The child JVMs' options: the user's, and what the runtime's settings mean for a child. */
-        List<String> childJvmArgs() {
-            List<String> all = new ArrayList<>(jvmArgs);
-            all.add("-D" + dev.forkless.child.ChildAgent.INBOX_PROPERTY + "=" + inboxCapacity + ":"
-                    + (overflow == Overflow.BLOCK ? "block" : "drop"));
-            return List.copyOf(all);
         }
 
         /**
@@ -647,13 +639,8 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder escalate(Duration window) {
-            this.escalateWindow = Limit.ESCALATE_WINDOW.check("escalate window", window);
+            this.config = config.withEscalate(true, window);
             return this;
-        }
-
-        /** The app as it is on disk now: a reload picks up a rebuilt jar and its new Class-Path. */
-        AppJar currentApp() {
-            return appFromJar ? AppJar.open(app.jar()) : app;
         }
 
         /**
@@ -666,7 +653,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder readyTimeout(Duration timeout) {
-            this.readyTimeout = Limit.READY_TIMEOUT.check("ready timeout", timeout);
+            this.config = config.withReadyTimeout(timeout);
             return this;
         }
 
@@ -694,7 +681,7 @@ public final class Forkless implements AutoCloseable {
          * @throws IllegalArgumentException out of range
          */
         public Builder copies(int copies) {
-            this.copies = Limit.COPIES.check("copies", copies);
+            this.config = config.withCopies(copies);
             return this;
         }
 
@@ -704,7 +691,7 @@ public final class Forkless implements AutoCloseable {
          * @throws IllegalArgumentException out of range
          */
         public Builder standby(int standby) {
-            this.standby = Limit.STANDBY.check("standby", standby);
+            this.config = config.withStandby(standby);
             return this;
         }
 
@@ -714,18 +701,7 @@ public final class Forkless implements AutoCloseable {
          */
         public Builder restartPolicy(RestartPolicy policy) {
             Objects.requireNonNull(policy);
-            Limit.RESTART_DELAY.check("restart delay", policy.initialDelay());
-            Limit.MAX_RESTART_DELAY.check("max restart delay", policy.maxDelay());
-            Limit.MAX_RESTART_DELAY.check("reset after", policy.resetAfter());
-            Limit.MIN_UPTIME.check("min uptime", policy.minUptime());
-            Limit.MAX_RESTARTS.check("max restarts", policy.maxRestarts());
-            Limit.DRAIN_TIMEOUT.check("drain timeout", policy.drainTimeout());
-            Limit.DRAIN_TIMEOUT.check("unload grace", policy.unloadGrace());
-            if (!(policy.multiplier() <= 100)) {
-                throw new IllegalArgumentException("restart delay multiplier must be between 1 and 100, not "
-                        + policy.multiplier());
-            }
-            this.policy = policy;
+            this.config = config.withRestartPolicy(drainTimeout == null ? policy : policy.withDrainTimeout(drainTimeout));
             return this;
         }
 
@@ -736,12 +712,50 @@ public final class Forkless implements AutoCloseable {
          */
         public Builder drainTimeout(Duration timeout) {
             this.drainTimeout = Limit.DRAIN_TIMEOUT.check("drain timeout", timeout);
+            this.config = config.withRestartPolicy(config.restartPolicy().withDrainTimeout(timeout));
+            return this;
+        }
+
+        /**
+         * Whether a copy that ended is replaced at all (default on, as PM2's {@code autorestart}). Off, a
+         * copy that crashes or exits leaves its slot {@link WorkerState#STOPPED}; once no serving slot runs a
+         * copy, the runtime stops (exit 0, or 1 when a slot errored).
+         *
+         * @param on whether to restart ended copies
+         * @return this
+         */
+        public Builder autorestart(boolean on) {
+            this.config = config.withRestartPolicy(config.restartPolicy().withAutorestart(on));
+            return this;
+        }
+
+        /**
+         * Exit statuses after which a copy is not replaced (PM2's {@code stop_exit_codes}; default none): its
+         * slot stays {@link WorkerState#STOPPED}, as with {@link #autorestart} off.
+         *
+         * @param codes exit statuses, 0 to 255
+         * @return this
+         */
+        public Builder stopExitCodes(java.util.Set<Integer> codes) {
+            this.config = config.withRestartPolicy(config.restartPolicy().withStopExitCodes(codes));
+            return this;
+        }
+
+        /**
+         * A fixed delay before every restart of a slot, instead of the exponential back-off (PM2's
+         * {@code restart_delay}).
+         *
+         * @param delay the delay ({@link Limit#RESTART_DELAY})
+         * @return this
+         */
+        public Builder fixedRestartDelay(Duration delay) {
+            this.config = config.withRestartPolicy(config.restartPolicy().withFixedDelay(delay));
             return this;
         }
 
         /** @return the restart policy, with the drain timeout set by {@link #drainTimeout} if one was */
         RestartPolicy policy() {
-            return drainTimeout == null ? policy : policy.withDrainTimeout(drainTimeout);
+            return config.restartPolicy();
         }
 
         /**
@@ -752,16 +766,13 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder mode(Worker.Mode mode) {
-            if (mode != Worker.Mode.ISOLATE && mode != Worker.Mode.PROCESS) {
-                throw new IllegalArgumentException("mode must be isolate or process, not " + mode);
-            }
-            this.mode = mode;
+            this.config = config.withMode(mode);
             return this;
         }
 
         /** @param jvmArgs extra options for each child JVM in process mode (e.g. {@code -Xmx256m}) @return this */
         public Builder jvmArgs(List<String> jvmArgs) {
-            this.jvmArgs = List.copyOf(jvmArgs);
+            this.config = config.withJvmArgs(jvmArgs);
             return this;
         }
 
@@ -772,7 +783,7 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder logs(LogSettings logs) {
-            this.logs = Objects.requireNonNull(logs);
+            this.config = config.withLogs(Objects.requireNonNull(logs));
             return this;
         }
 
@@ -786,19 +797,26 @@ public final class Forkless implements AutoCloseable {
          * @return this
          */
         public Builder environment(java.util.Map<String, String> environment) {
-            this.environment = java.util.Map.copyOf(environment);
+            this.config = config.withEnvironment(environment);
             return this;
         }
 
         /**
-         * The environment of one copy: with {@code whole}, the runtime's own overlaid with
-         * {@link #environment} and the copy's id; without, only what to add to the runtime's own.
+         * Takes every setting at once: the ones set before are replaced, the app, its arguments, listeners
+         * and message handlers stay. Later setters change the settings further.
+         *
+         * @param config the settings ({@link ForklessConfig#DEFAULTS} and its {@code with} methods)
+         * @return this
          */
-        java.util.Map<String, String> environmentOf(String id, boolean whole) {
-            java.util.Map<String, String> env = new java.util.HashMap<>(whole ? System.getenv() : java.util.Map.of());
-            env.putAll(environment);
-            env.put("FORKLESS_WORKER_ID", id);
-            return env;
+        public Builder config(ForklessConfig config) {
+            this.config = Objects.requireNonNull(config);
+            this.drainTimeout = null;
+            return this;
+        }
+
+        /** @return the settings as set so far */
+        public ForklessConfig config() {
+            return config;
         }
 
         /**
@@ -822,6 +840,7 @@ public final class Forkless implements AutoCloseable {
                 throw new IllegalStateException("no app");
             }
             SharedStore store;
+            Path sharedStateFile = config.sharedStateFile();
             if (sharedStateFile == null) {
                 store = SharedStore.inMemory();
             } else {

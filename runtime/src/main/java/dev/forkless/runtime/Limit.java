@@ -288,6 +288,32 @@ public enum Limit {
         };
     }
 
+    /**
+     * A duration as users write it and the docs show it: {@code 0}, {@code 100ms}, {@code 60s}, {@code 1h}
+     * (seconds below an hour, as the defaults were always written); {@link #parseDuration} reads it back.
+     *
+     * @param d the duration, whole milliseconds
+     * @return its text
+     */
+    public static String text(Duration d) {
+        long ms = d.toMillis();
+        if (ms % 1000 != 0) {
+            return ms + "ms";
+        }
+        return ms != 0 && ms % 3_600_000 == 0 ? ms / 3_600_000 + "h" : ms / 1000 == 0 ? "0" : ms / 1000 + "s";
+    }
+
+    /**
+     * A size as users write it and the docs show it: {@code 10MB}, {@code 512KB}, or bytes;
+     * {@link #parseSize} reads it back.
+     *
+     * @param bytes the size
+     * @return its text
+     */
+    public static String sizeText(long bytes) {
+        return showSize(bytes);
+    }
+
     private static String showSize(long bytes) {
         String[] units = {"TB", "GB", "MB", "KB"};
         long[] sizes = {1L << 40, 1L << 30, 1L << 20, 1L << 10};

@@ -17,16 +17,29 @@ import java.util.Objects;
  * @param maxRestarts       more unstable restarts in a row than this mark the slot errored (PM2: 16)
  * @param drainTimeout      how long a stopping copy's open connections get to finish (5 s)
  * @param unloadGrace       how long an unloading copy's shutdown hooks and threads get to end (2 s)
+ * @param autorestart       whether a copy that ended is replaced at all (PM2's {@code autorestart}: true); off,
+ *                          its slot stays {@code stopped}
+ * @param stopExitCodes     exit statuses after which a copy is not replaced: its slot stays {@code stopped}
+ *                          (PM2's {@code stop_exit_codes}; none)
  */
 public record RestartPolicy(Duration initialDelay, double multiplier, Duration maxDelay, Duration resetAfter,
-                            Duration minUptime, int maxRestarts, Duration drainTimeout, Duration unloadGrace) {
+                            Duration minUptime, int maxRestarts, Duration drainTimeout, Duration unloadGrace,
+                            boolean autorestart, java.util.Set<Integer> stopExitCodes) {
 
     /** Each further restart of a slot waits this much longer by default (PM2's). */
     public static final double DEFAULT_MULTIPLIER = 1.5;
 
     /** PM2's defaults, and a 5 s drain. */
     public static final RestartPolicy DEFAULT = new RestartPolicy(Duration.ofMillis(100), DEFAULT_MULTIPLIER, Duration.ofSeconds(15),
-            Duration.ofSeconds(30), Duration.ofSeconds(1), 16, Duration.ofSeconds(5), Duration.ofSeconds(2));
+            Duration.ofSeconds(30), Duration.ofSeconds(1), 16, Duration.ofSeconds(5), Duration.ofSeconds(2), true,
+            java.util.Set.of());
+
+    /** A policy that replaces every copy that ends (as before {@code autorestart} and {@code stopExitCodes}). */
+    public RestartPolicy(Duration initialDelay, double multiplier, Duration maxDelay, Duration resetAfter,
+                         Duration minUptime, int maxRestarts, Duration drainTimeout, Duration unloadGrace) {
+        this(initialDelay, multiplier, maxDelay, resetAfter, minUptime, maxRestarts, drainTimeout, unloadGrace, true,
+                java.util.Set.of());
+    }
 
     public RestartPolicy {
         Objects.requireNonNull(initialDelay, "initialDelay");
@@ -47,24 +60,69 @@ public record RestartPolicy(Duration initialDelay, double multiplier, Duration m
         if (drainTimeout.isNegative() || unloadGrace.isNegative()) {
             throw new IllegalArgumentException("timeouts must not be negative");
         }
+        stopExitCodes = java.util.Set.copyOf(stopExitCodes);
+        for (int code : stopExitCodes) {
+            if (code < 0 || code > 255) {
+                throw new IllegalArgumentException("stop exit codes must be between 0 and 255, not " + code);
+            }
+        }
+    }
+
+    /**
+     * Whether the copy that ended is replaced: not when {@link #autorestart} is off, nor when it exited
+     * with one of the {@link #stopExitCodes}.
+     *
+     * @param exitStatus its exit status; null when it crashed or could not start
+     * @return whether to restart it
+     */
+    public boolean restarts(Integer exitStatus) {
+        return autorestart && (exitStatus == null || !stopExitCodes.contains(exitStatus));
+    }
+
+    /** @param autorestart whether ended copies are replaced @return a copy with it */
+    public RestartPolicy withAutorestart(boolean autorestart) {
+        return new RestartPolicy(initialDelay, multiplier, maxDelay, resetAfter, minUptime, maxRestarts,
+                drainTimeout, unloadGrace, autorestart, stopExitCodes);
+    }
+
+    /** @param codes exit statuses after which a copy is not replaced, 0 to 255 @return a copy with them */
+    public RestartPolicy withStopExitCodes(java.util.Set<Integer> codes) {
+        return new RestartPolicy(initialDelay, multiplier, maxDelay, resetAfter, minUptime, maxRestarts,
+                drainTimeout, unloadGrace, autorestart, codes);
+    }
+
+    /**
+     * A fixed delay before every restart of a slot instead of the exponential back-off (PM2's
+     * {@code restart_delay}).
+     *
+     * @param delay the delay
+     * @return a copy whose back-off waits {@code delay} every time
+     */
+    public RestartPolicy withFixedDelay(Duration delay) {
+        return withBackoff(delay, 1.0, delay);
+    }
+
+    /** @return whether every restart waits the same, {@link #initialDelay} ({@link #withFixedDelay}) */
+    public boolean fixedDelay() {
+        return multiplier == 1.0 || initialDelay.equals(maxDelay);
     }
 
     /** @param drainTimeout the drain timeout @return a copy with it */
     public RestartPolicy withDrainTimeout(Duration drainTimeout) {
         return new RestartPolicy(initialDelay, multiplier, maxDelay, resetAfter, minUptime, maxRestarts,
-                drainTimeout, unloadGrace);
+                drainTimeout, unloadGrace, autorestart, stopExitCodes);
     }
 
     /** @param minUptime the minimum uptime @param maxRestarts the restart limit @return a copy with them */
     public RestartPolicy withCrashLoopGuard(Duration minUptime, int maxRestarts) {
         return new RestartPolicy(initialDelay, multiplier, maxDelay, resetAfter, minUptime, maxRestarts,
-                drainTimeout, unloadGrace);
+                drainTimeout, unloadGrace, autorestart, stopExitCodes);
     }
 
     /** @param initial first delay @param multiplier growth @param max cap @return a copy with that back-off */
     public RestartPolicy withBackoff(Duration initial, double multiplier, Duration max) {
         return new RestartPolicy(initial, multiplier, max, resetAfter, minUptime, maxRestarts, drainTimeout,
-                unloadGrace);
+                unloadGrace, autorestart, stopExitCodes);
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.forkless.isolate.BadAppException;
 import dev.forkless.runtime.log.EventLog;
 import dev.forkless.runtime.Forkless;
 import dev.forkless.runtime.ForklessEvent;
+import dev.forkless.runtime.ForklessConfig;
 import dev.forkless.runtime.ForklessException;
 import dev.forkless.runtime.listen.Handover;
 import dev.forkless.runtime.Limit;
@@ -34,6 +35,7 @@ import picocli.CommandLine.Parameters;
  * ({@link ClientCommands}); a command name is one only as the first argument.
  */
 @Command(name = "forkless", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        defaultValueProvider = Main.Defaults.class,
         subcommands = {StartupCommand.class, LogsCommand.class},
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Runs N copies of a Java app in one JVM, each in its own isolate, all serving the app's "
@@ -48,48 +50,63 @@ import picocli.CommandLine.Parameters;
                 "SIGHUP           rolling reload: replace every copy, one at a time, without failed requests"})
 public final class Main implements Callable<Integer> {
 
-    @Option(names = {"-i", "--isolates"}, paramLabel = "N|max", defaultValue = "max",
+    @Option(names = {"-i", "--isolates"}, paramLabel = "N|max",
             description = "Serving copies: a number, or max for one per available processor (default: ${DEFAULT-VALUE}).")
     String isolates;
 
-    @Option(names = "--standby", paramLabel = "N", defaultValue = "1",
+    @Option(names = "--standby", paramLabel = "N",
             description = "Warm standby copies that take over a failed copy's place at once (default: ${DEFAULT-VALUE}).")
     String standby;
 
-    @Option(names = "--ready-timeout", paramLabel = "DURATION", defaultValue = "60s",
+    @Option(names = "--ready-timeout", paramLabel = "DURATION",
             description = "A copy started by a reload, restart or scale that is still starting after this "
                     + "long is slow, not failed: it is logged once (event=slow-start) and waited for up to 10 "
                     + "times this in all, the old copies serving meanwhile, before the operation aborts; a copy "
                     + "that crashes, exits or cannot start aborts at once (default: ${DEFAULT-VALUE}).")
     String readyTimeout;
 
-    @Option(names = "--min-uptime", paramLabel = "DURATION", defaultValue = "1s",
+    @Option(names = "--min-uptime", paramLabel = "DURATION",
             description = "A copy that ends sooner is an unstable restart (default: ${DEFAULT-VALUE}).")
     String minUptime;
 
-    @Option(names = "--max-restarts", paramLabel = "N", defaultValue = "16",
+    @Option(names = "--max-restarts", paramLabel = "N",
             description = "More unstable restarts in a row than this mark a slot errored (default: ${DEFAULT-VALUE}).")
     String maxRestarts;
 
-    @Option(names = "--restart-delay", paramLabel = "DURATION", defaultValue = "100ms",
+    @Option(names = "--restart-delay", paramLabel = "DURATION",
             description = "First delay before restarting a slot; each further one x" + RestartPolicy.DEFAULT_MULTIPLIER + " (default: ${DEFAULT-VALUE}).")
     String restartDelay;
 
-    @Option(names = "--max-restart-delay", paramLabel = "DURATION", defaultValue = "15s",
+    @Option(names = "--max-restart-delay", paramLabel = "DURATION",
             description = "Longest delay between restarts of a slot (default: ${DEFAULT-VALUE}).")
     String maxRestartDelay;
+
+    @Option(names = "--restart-backoff", paramLabel = "exponential|fixed",
+            description = "How the delay before a slot's restarts grows: exponential (from --restart-delay up to "
+                    + "--max-restart-delay), or fixed (every restart waits --restart-delay) (default: ${DEFAULT-VALUE}).")
+    String restartBackoff;
+
+    @Option(names = "--autorestart", negatable = true, fallbackValue = "true",
+            description = "Replace a copy that crashes or exits (default: on). --no-autorestart: its slot stays "
+                    + "stopped; once no copy serves, the runtime stops.")
+    boolean autorestart;
+
+    @Option(names = "--stop-exit-codes", paramLabel = "N,N", split = ",",
+            description = "Exit statuses after which a copy is not replaced: its slot stays stopped (e.g. 0,3).")
+    List<String> stopExitCodes = new ArrayList<>();
 
     @Option(names = "--watch", negatable = true,
             description = "Reload, without downtime, when the app's jars change.")
     boolean watch;
 
-    @Option(names = "--watch-delay", paramLabel = "DURATION", defaultValue = "1s",
+    @Option(names = "--watch-delay", paramLabel = "DURATION",
             description = "Quiet time after a change before --watch reloads (default: ${DEFAULT-VALUE}).")
     String watchDelay;
 
-    @Option(names = "--no-metering",
-            description = "Do not meter each isolate's CPU and memory (a JFR stream; see docs/operations.md).")
-    boolean noMetering;
+    @Option(names = "--metering", negatable = true, fallbackValue = "true",
+            description = "Meter each isolate's CPU and memory, a JFR stream (default: on; --no-metering to save "
+                    + "its cost; see docs/operations.md).")
+    boolean metering;
 
     @Option(names = "--max-memory", paramLabel = "SIZE",
             description = "Replace, without downtime, a copy that uses more memory than this (process mode: its "
@@ -97,7 +114,7 @@ public final class Main implements Callable<Integer> {
                     + "allocates the most). Logged as event=memory-restart. Default: no limit.")
     String maxMemory;
 
-    @Option(names = "--hang-timeout", paramLabel = "DURATION", defaultValue = "10s",
+    @Option(names = "--hang-timeout", paramLabel = "DURATION",
             description = "A copy with a request in flight (or its acceptor stuck) this long is hung: replaced "
                     + "and drained; 0 turns the watchdog off (default: ${DEFAULT-VALUE}).")
     String hangTimeout;
@@ -107,7 +124,7 @@ public final class Main implements Callable<Integer> {
                     + "reload); if this JVM then keeps burning CPU, hand the sockets to a fresh runtime JVM and exit.")
     boolean escalate;
 
-    @Option(names = "--escalate-window", paramLabel = "DURATION", defaultValue = "10s",
+    @Option(names = "--escalate-window", paramLabel = "DURATION",
             description = "How long --escalate watches this JVM's CPU use before handing over (default: ${DEFAULT-VALUE}).")
     String escalateWindow;
 
@@ -115,16 +132,16 @@ public final class Main implements Callable<Integer> {
             description = "Take another runtime's listening sockets from this Unix socket (a handover).")
     String takeOver;
 
-    @Option(names = "--loop-checks", negatable = true, defaultValue = "true", fallbackValue = "true",
+    @Option(names = "--loop-checks", negatable = true, fallbackValue = "true",
             description = "Insert a cancellation check into the app's loops, so an unloaded copy's threads end "
                     + "(default: on; --no-loop-checks to leave the app's code as it is).")
     boolean loopChecks;
 
-    @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "5s",
+    @Option(names = "--drain-timeout", paramLabel = "DURATION",
             description = "How long a stopping copy's open connections get before they are closed (default: ${DEFAULT-VALUE}).")
     String drainTimeout;
 
-    @Option(names = "--mode", paramLabel = "isolate|process", defaultValue = "isolate",
+    @Option(names = "--mode", paramLabel = "isolate|process",
             description = "How copies run: isolates in this JVM, or child JVMs sharing the same socket (default: ${DEFAULT-VALUE}).")
     String mode;
 
@@ -161,7 +178,7 @@ public final class Main implements Callable<Integer> {
             description = "One log file, <app>.log, for all copies; each line tagged with its copy.")
     boolean mergeLogs;
 
-    @Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text",
+    @Option(names = "--log-format", paramLabel = "text|json",
             description = "Log file lines as written, or JSON lines with time, worker, stream, message (default: ${DEFAULT-VALUE}).")
     String logFormat;
 
@@ -170,11 +187,11 @@ public final class Main implements Callable<Integer> {
                     + "(default: none in text lines, ISO-8601 in JSON lines and events).")
     String logDateFormat;
 
-    @Option(names = "--log-max-size", paramLabel = "SIZE", defaultValue = "10MB",
+    @Option(names = "--log-max-size", paramLabel = "SIZE",
             description = "Size at which a log file is rotated (default: ${DEFAULT-VALUE}).")
     String logMaxSize;
 
-    @Option(names = "--log-keep", paramLabel = "N", defaultValue = "5",
+    @Option(names = "--log-keep", paramLabel = "N",
             description = "Files kept per log, the live one included (default: ${DEFAULT-VALUE}).")
     String logKeep;
 
@@ -191,11 +208,11 @@ public final class Main implements Callable<Integer> {
                     + "written ahead and forced to disk before it is acknowledged.")
     Path sharedState;
 
-    @Option(names = "--inbox", paramLabel = "N", defaultValue = "1024",
+    @Option(names = "--inbox", paramLabel = "N",
             description = "Messages each copy's inbox (and the runtime's) holds at most (default: ${DEFAULT-VALUE}).")
     String inbox;
 
-    @Option(names = "--inbox-full", paramLabel = "block|drop", defaultValue = "block",
+    @Option(names = "--inbox-full", paramLabel = "block|drop",
             description = "When an inbox is full: the sender waits for room (up to 5 s), or the message is dropped "
                     + "and counted (default: ${DEFAULT-VALUE}).")
     String inboxFull;
@@ -215,6 +232,9 @@ public final class Main implements Callable<Integer> {
 
     private final PrintStream err;
     private Map<String, String> environment = Map.of();
+
+    /** How long a fresh runtime JVM that takes over the sockets ({@code --escalate}) gets to serve. */
+    static final Duration HANDOVER_READY = Duration.ofSeconds(60);
 
     /** The command line as given: a handover starts the next runtime with it. */
     private final List<String> originalArgs;
@@ -284,50 +304,14 @@ public final class Main implements Callable<Integer> {
         AdminServer.Builder adminBuilder = null;
         EventLog log = new EventLog(err, true).hold();
         try {
-            copies = parseCopies(isolates);
-            int standbys = Limit.STANDBY.parseCount("--standby", standby);
-            Duration drain = Durations.parse(Limit.DRAIN_TIMEOUT, "--drain-timeout", drainTimeout);
-            copyMode = parseMode(mode);
-            Duration firstDelay = Durations.parse(Limit.RESTART_DELAY, "--restart-delay", restartDelay);
-            Duration longestDelay = Durations.parse(Limit.MAX_RESTART_DELAY, "--max-restart-delay", maxRestartDelay);
-            if (longestDelay.compareTo(firstDelay) < 0) {
-                throw new IllegalArgumentException("--max-restart-delay (" + maxRestartDelay.trim()
-                        + ") must not be shorter than --restart-delay (" + restartDelay.trim() + ")");
-            }
-            RestartPolicy policy = RestartPolicy.DEFAULT
-                    .withDrainTimeout(drain)
-                    .withCrashLoopGuard(Durations.parse(Limit.MIN_UPTIME, "--min-uptime", minUptime),
-                            Limit.MAX_RESTARTS.parseCount("--max-restarts", maxRestarts))
-                    .withBackoff(firstDelay, longestDelay);
+            ForklessConfig settings = settings();
+            copies = settings.copies();
+            copyMode = settings.mode();
             Forkless.Builder builder = Forkless.builder()
                     .app(app)
                     .args(appArgs)
-                    .copies(copies)
-                    .standby(standbys)
-                    .restartPolicy(policy)
-                    .readyTimeout(Durations.parse(Limit.READY_TIMEOUT, "--ready-timeout", readyTimeout))
-                    .loopChecks(loopChecks)
-                    .hangTimeout(Durations.parse(Limit.HANG_TIMEOUT, "--hang-timeout", hangTimeout))
-                    .metering(!noMetering)
-                    .maxMemory(maxMemory == null ? 0 : Limit.MAX_MEMORY.parseSize("--max-memory", maxMemory))
-                    .mode(copyMode)
-                    .jvmArgs(jvmArgs)
-                    .environment(environment)
-                    .consoleEscapes(consoleEscapes)
+                    .config(settings)
                     .listener(log);
-            builder.inbox(Limit.INBOX.parseCount("--inbox", inbox), parseOverflow(inboxFull));
-            if (sharedState != null) {
-                builder.sharedStateFile(sharedState);
-            }
-            if (watch) {
-                builder.watch(Durations.parse(Limit.WATCH_DELAY, "--watch-delay", watchDelay));
-            }
-            if (escalate) {
-                builder.escalate(Durations.parse(Limit.ESCALATE_WINDOW, "--escalate-window", escalateWindow));
-            }
-            if (logs != null) {
-                builder.logs(logSettings());
-            }
             forkless = builder.build();
             if (admin == null || !admin.trim().equalsIgnoreCase("off")) {
                 adminBuilder = AdminServer.builder()
@@ -405,6 +389,48 @@ public final class Main implements Callable<Integer> {
     }
 
     /**
+     * The settings the options give (with {@code --config}'s, once {@link #applyConfig} has run); an option
+     * not given has its default from {@link ForklessConfig#DEFAULTS} ({@link Defaults}).
+     *
+     * @return the settings
+     * @throws IllegalArgumentException naming the option of a bad value
+     */
+    ForklessConfig settings() {
+        Duration firstDelay = Durations.parse(Limit.RESTART_DELAY, "--restart-delay", restartDelay);
+        Duration longestDelay = Durations.parse(Limit.MAX_RESTART_DELAY, "--max-restart-delay", maxRestartDelay);
+        boolean fixed = parseBackoff(restartBackoff);
+        if (!fixed && longestDelay.compareTo(firstDelay) < 0) {
+            throw new IllegalArgumentException("--max-restart-delay (" + maxRestartDelay.trim()
+                    + ") must not be shorter than --restart-delay (" + restartDelay.trim() + ")");
+        }
+        RestartPolicy policy = ForklessConfig.DEFAULTS.restartPolicy()
+                .withDrainTimeout(Durations.parse(Limit.DRAIN_TIMEOUT, "--drain-timeout", drainTimeout))
+                .withCrashLoopGuard(Durations.parse(Limit.MIN_UPTIME, "--min-uptime", minUptime),
+                        Limit.MAX_RESTARTS.parseCount("--max-restarts", maxRestarts))
+                .withAutorestart(autorestart)
+                .withStopExitCodes(parseExitCodes(stopExitCodes));
+        policy = fixed ? policy.withFixedDelay(firstDelay) : policy.withBackoff(firstDelay, longestDelay);
+        return ForklessConfig.DEFAULTS
+                .withCopies(parseCopies(isolates))
+                .withStandby(Limit.STANDBY.parseCount("--standby", standby))
+                .withMode(parseMode(mode))
+                .withJvmArgs(jvmArgs)
+                .withReadyTimeout(Durations.parse(Limit.READY_TIMEOUT, "--ready-timeout", readyTimeout))
+                .withRestartPolicy(policy)
+                .withWatch(watch, Durations.parse(Limit.WATCH_DELAY, "--watch-delay", watchDelay))
+                .withHangTimeout(Durations.parse(Limit.HANG_TIMEOUT, "--hang-timeout", hangTimeout))
+                .withMaxMemory(maxMemory == null ? 0 : Limit.MAX_MEMORY.parseSize("--max-memory", maxMemory))
+                .withLoopChecks(loopChecks)
+                .withMetering(metering)
+                .withEscalate(escalate, Durations.parse(Limit.ESCALATE_WINDOW, "--escalate-window", escalateWindow))
+                .withLogs(logs == null ? null : logSettings())
+                .withConsoleEscapes(consoleEscapes)
+                .withSharedStateFile(sharedState)
+                .withInbox(Limit.INBOX.parseCount("--inbox", inbox), parseOverflow(inboxFull))
+                .withEnvironment(environment);
+    }
+
+    /**
      * {@code --escalate}'s last step: this JVM keeps burning CPU with threads it cannot stop, so a fresh
      * runtime JVM takes over its sockets (in process mode) and this one drains and exits.
      */
@@ -414,7 +440,7 @@ public final class Main implements Callable<Integer> {
             running.close(); // the new runtime takes over the admin address too
         }
         try {
-            Process next = forkless.handOver(this::handoverCommand, Duration.ofSeconds(60));
+            Process next = forkless.handOver(this::handoverCommand, HANDOVER_READY);
             err.println("forkless event=handed-over pid=" + next.pid());
             forkless.stopAsync("handed over to runtime pid " + next.pid());
         } catch (java.io.IOException e) {
@@ -427,8 +453,7 @@ public final class Main implements Callable<Integer> {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.add("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
-        command.add("--add-opens=java.base/java.io=ALL-UNNAMED");
+        command.addAll(dev.forkless.runtime.JvmFlags.handover());
         command.add("-jar");
         command.add(System.getProperty("java.class.path"));
         command.add(Handover.TAKE_OVER);
@@ -510,6 +535,28 @@ public final class Main implements Callable<Integer> {
         };
     }
 
+    static boolean parseBackoff(String value) {
+        return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "exponential" -> false;
+            case "fixed" -> true;
+            default -> throw new IllegalArgumentException("--restart-backoff takes exponential or fixed, not '"
+                    + (value.length() > 40 ? value.substring(0, 40) + "..." : value) + "'");
+        };
+    }
+
+    static java.util.Set<Integer> parseExitCodes(List<String> values) {
+        java.util.Set<Integer> codes = new java.util.HashSet<>();
+        for (String value : values) {
+            String s = value.trim();
+            if (!s.matches("\\d{1,3}") || Integer.parseInt(s) > 255) {
+                throw new IllegalArgumentException("--stop-exit-codes takes exit statuses 0 to 255, not '"
+                        + (value.length() > 40 ? value.substring(0, 40) + "..." : value) + "'");
+            }
+            codes.add(Integer.parseInt(s));
+        }
+        return codes;
+    }
+
     static dev.forkless.runtime.Overflow parseOverflow(String value) {
         return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
             case "block" -> dev.forkless.runtime.Overflow.BLOCK;
@@ -541,6 +588,21 @@ public final class Main implements Callable<Integer> {
             throw new IllegalArgumentException(option + " must be at least " + min + ", not " + n);
         }
         return n;
+    }
+
+    /**
+     * The options' defaults, read from {@link ForklessConfig#DEFAULTS} through {@link Setting#defaultText}:
+     * {@code --help} shows them, and an option not given (nor set by {@code --config}) takes them.
+     */
+    static final class Defaults implements CommandLine.IDefaultValueProvider {
+        @Override
+        public String defaultValue(CommandLine.Model.ArgSpec arg) {
+            if (!(arg instanceof CommandLine.Model.OptionSpec option) || option.isMultiValue()) {
+                return null; // positional parameters and lists (--jvm-arg) start empty
+            }
+            Setting setting = Setting.ofFlag(option.longestName());
+            return setting == null ? null : setting.defaultText();
+        }
     }
 
     /** The version from runtime.jar's manifest. */

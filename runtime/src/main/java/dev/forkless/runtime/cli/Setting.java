@@ -1,5 +1,6 @@
 package dev.forkless.runtime.cli;
 
+import dev.forkless.runtime.ForklessConfig;
 import dev.forkless.runtime.Limit;
 import dev.forkless.runtime.log.LogSettings;
 
@@ -8,22 +9,35 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * One setting of a config file: its key, the command-line flag (or positional parameter) it stands for,
- * and the type of its value. {@link #ALL} is the whole table: a new setting is one line here, plus its
- * flag in {@link Main}.
+ * the type of its value, and how its default is written. {@link #ALL} is the whole table: a new setting is
+ * one line here, its component in {@link ForklessConfig}, and its flag in {@link Main}.
  *
- * @param key  the key in the file
- * @param flag the option's longest name, or the positional parameter's label
- * @param type what the value may be
+ * @param key   the key in the file
+ * @param flag  the option's longest name, or the positional parameter's label
+ * @param type  what the value may be
+ * @param limit its range, or null
+ * @param shown its value in a config as the command line writes it; null (or a null answer): no default
  */
-record Setting(String key, String flag, Type type, Limit limit) {
+record Setting(String key, String flag, Type type, Limit limit, Function<ForklessConfig, String> shown) {
 
-    Setting(String key, String flag, Type type) {
-        this(key, flag, type, null);
+    Setting(String key, String flag, Type type, Function<ForklessConfig, String> shown) {
+        this(key, flag, type, null, shown);
+    }
+
+    /**
+     * The default as the command line writes it and docs/configuration.md shows it, read from
+     * {@link ForklessConfig#DEFAULTS}.
+     *
+     * @return the default, or null when there is none (the setting is off or empty without a value)
+     */
+    String defaultText() {
+        return shown == null ? null : shown.apply(ForklessConfig.DEFAULTS);
     }
 
     /**
@@ -50,38 +64,71 @@ record Setting(String key, String flag, Type type, Limit limit) {
 
     /** Every key a config file may hold besides {@code env} and {@code env_<name>}, in the order of the docs. */
     static final List<Setting> ALL = List.of(
-            new Setting("app", "APP.jar", Type.PATH),
-            new Setting("args", "ARGS", Type.TEXTS),
-            new Setting("isolates", "--isolates", Type.COPIES, Limit.COPIES),
-            new Setting("mode", "--mode", Type.MODE),
-            new Setting("standby", "--standby", Type.COUNT, Limit.STANDBY),
-            new Setting("jvmArgs", "--jvm-arg", Type.TEXTS),
-            new Setting("readyTimeout", "--ready-timeout", Type.DURATION, Limit.READY_TIMEOUT),
-            new Setting("drainTimeout", "--drain-timeout", Type.DURATION, Limit.DRAIN_TIMEOUT),
-            new Setting("minUptime", "--min-uptime", Type.DURATION, Limit.MIN_UPTIME),
-            new Setting("maxRestarts", "--max-restarts", Type.COUNT, Limit.MAX_RESTARTS),
-            new Setting("restartDelay", "--restart-delay", Type.DURATION, Limit.RESTART_DELAY),
-            new Setting("maxRestartDelay", "--max-restart-delay", Type.DURATION, Limit.MAX_RESTART_DELAY),
-            new Setting("watch", "--watch", Type.BOOLEAN),
-            new Setting("watchDelay", "--watch-delay", Type.DURATION, Limit.WATCH_DELAY),
-            new Setting("hangTimeout", "--hang-timeout", Type.DURATION, Limit.HANG_TIMEOUT),
-            new Setting("maxMemory", "--max-memory", Type.SIZE, Limit.MAX_MEMORY),
-            new Setting("loopChecks", "--loop-checks", Type.BOOLEAN),
-            new Setting("escalate", "--escalate", Type.BOOLEAN),
-            new Setting("escalateWindow", "--escalate-window", Type.DURATION, Limit.ESCALATE_WINDOW),
-            new Setting("logs", "--logs", Type.PATH),
-            new Setting("mergeLogs", "--merge-logs", Type.BOOLEAN),
-            new Setting("logFormat", "--log-format", Type.LOG_FORMAT),
-            new Setting("logDateFormat", "--log-date-format", Type.DATE_FORMAT),
-            new Setting("logMaxSize", "--log-max-size", Type.SIZE, Limit.LOG_MAX_SIZE),
-            new Setting("logKeep", "--log-keep", Type.POSITIVE, Limit.LOG_KEEP),
-            new Setting("admin", "--admin", Type.TEXT),
-            new Setting("adminToken", "--admin-token", Type.TEXT, Limit.ADMIN_TOKEN),
-            new Setting("adminOpenProbes", "--admin-open-probes", Type.BOOLEAN),
-            new Setting("consoleEscapes", "--console-escapes", Type.BOOLEAN),
-            new Setting("sharedState", "--shared-state", Type.PATH),
-            new Setting("inbox", "--inbox", Type.POSITIVE, Limit.INBOX),
-            new Setting("inboxFull", "--inbox-full", Type.TEXT));
+            new Setting("app", "APP.jar", Type.PATH, null),
+            new Setting("args", "ARGS", Type.TEXTS, c -> "[]"),
+            new Setting("isolates", "--isolates", Type.COPIES, Limit.COPIES,
+                    c -> c.copies() == ForklessConfig.maxCopies() ? "max" : String.valueOf(c.copies())),
+            new Setting("mode", "--mode", Type.MODE, c -> c.mode().name().toLowerCase(Locale.ROOT)),
+            new Setting("standby", "--standby", Type.COUNT, Limit.STANDBY, c -> String.valueOf(c.standby())),
+            new Setting("jvmArgs", "--jvm-arg", Type.TEXTS, c -> list(c.jvmArgs())),
+            new Setting("readyTimeout", "--ready-timeout", Type.DURATION, Limit.READY_TIMEOUT,
+                    c -> Limit.text(c.readyTimeout())),
+            new Setting("drainTimeout", "--drain-timeout", Type.DURATION, Limit.DRAIN_TIMEOUT,
+                    c -> Limit.text(c.restartPolicy().drainTimeout())),
+            new Setting("minUptime", "--min-uptime", Type.DURATION, Limit.MIN_UPTIME,
+                    c -> Limit.text(c.restartPolicy().minUptime())),
+            new Setting("maxRestarts", "--max-restarts", Type.COUNT, Limit.MAX_RESTARTS,
+                    c -> String.valueOf(c.restartPolicy().maxRestarts())),
+            new Setting("restartDelay", "--restart-delay", Type.DURATION, Limit.RESTART_DELAY,
+                    c -> Limit.text(c.restartPolicy().initialDelay())),
+            new Setting("maxRestartDelay", "--max-restart-delay", Type.DURATION, Limit.MAX_RESTART_DELAY,
+                    c -> Limit.text(c.restartPolicy().maxDelay())),
+            new Setting("restartBackoff", "--restart-backoff", Type.BACKOFF,
+                    c -> c.restartPolicy().fixedDelay() ? "fixed" : "exponential"),
+            new Setting("autorestart", "--autorestart", Type.BOOLEAN, c -> String.valueOf(c.restartPolicy().autorestart())),
+            new Setting("stopExitCodes", "--stop-exit-codes", Type.TEXTS,
+                    c -> list(c.restartPolicy().stopExitCodes().stream().sorted().map(String::valueOf).toList())),
+            new Setting("watch", "--watch", Type.BOOLEAN, c -> String.valueOf(c.watch())),
+            new Setting("watchDelay", "--watch-delay", Type.DURATION, Limit.WATCH_DELAY, c -> Limit.text(c.watchDelay())),
+            new Setting("hangTimeout", "--hang-timeout", Type.DURATION, Limit.HANG_TIMEOUT,
+                    c -> Limit.text(c.hangTimeout())),
+            new Setting("maxMemory", "--max-memory", Type.SIZE, Limit.MAX_MEMORY,
+                    c -> c.maxMemory() == 0 ? null : Limit.sizeText(c.maxMemory())),
+            new Setting("metering", "--metering", Type.BOOLEAN, c -> String.valueOf(c.metering())),
+            new Setting("loopChecks", "--loop-checks", Type.BOOLEAN, c -> String.valueOf(c.loopChecks())),
+            new Setting("escalate", "--escalate", Type.BOOLEAN, c -> String.valueOf(c.escalate())),
+            new Setting("escalateWindow", "--escalate-window", Type.DURATION, Limit.ESCALATE_WINDOW,
+                    c -> Limit.text(c.escalateWindow())),
+            new Setting("logs", "--logs", Type.PATH, c -> c.logs() == null ? null : c.logs().dir().toString()),
+            new Setting("mergeLogs", "--merge-logs", Type.BOOLEAN, c -> String.valueOf(logs(c).merge())),
+            new Setting("logFormat", "--log-format", Type.LOG_FORMAT,
+                    c -> logs(c).format().name().toLowerCase(Locale.ROOT)),
+            new Setting("logDateFormat", "--log-date-format", Type.DATE_FORMAT, c -> logs(c).dateFormat()),
+            new Setting("logMaxSize", "--log-max-size", Type.SIZE, Limit.LOG_MAX_SIZE,
+                    c -> Limit.sizeText(logs(c).maxSize())),
+            new Setting("logKeep", "--log-keep", Type.POSITIVE, Limit.LOG_KEEP, c -> String.valueOf(logs(c).keep())),
+            new Setting("admin", "--admin", Type.TEXT, null),
+            new Setting("adminToken", "--admin-token", Type.TEXT, Limit.ADMIN_TOKEN, null),
+            new Setting("adminOpenProbes", "--admin-open-probes", Type.BOOLEAN, c -> "false"),
+            new Setting("consoleEscapes", "--console-escapes", Type.BOOLEAN, c -> String.valueOf(c.consoleEscapes())),
+            new Setting("sharedState", "--shared-state", Type.PATH,
+                    c -> c.sharedStateFile() == null ? null : c.sharedStateFile().toString()),
+            new Setting("inbox", "--inbox", Type.POSITIVE, Limit.INBOX, c -> String.valueOf(c.inboxCapacity())),
+            new Setting("inboxFull", "--inbox-full", Type.TEXT, c -> c.overflow().name().toLowerCase(Locale.ROOT)));
+
+    /** The log settings of a config, or the defaults of log files ({@link LogSettings#in}) when it has none. */
+    private static LogSettings logs(ForklessConfig config) {
+        return config.logs() != null ? config.logs() : LogSettings.in(Path.of("."));
+    }
+
+    private static String list(List<String> values) {
+        return "[" + String.join(", ", values) + "]";
+    }
+
+    /** @return the setting of an option's longest name, or null */
+    static Setting ofFlag(String flag) {
+        return ALL.stream().filter(s -> s.flag.equals(flag)).findFirst().orElse(null);
+    }
 
     /** @return the setting of a key, or null */
     static Setting of(String key) {
@@ -103,6 +150,8 @@ record Setting(String key, String flag, Type type, Limit limit) {
                 ? n.asText() + "ms" : n.isTextual() && Limit.isDuration(n.textValue()) ? n.textValue() : null),
         BOOLEAN("true or false", (n, base) -> n.isBoolean() ? n.booleanValue() : null),
         MODE("isolate or process", (n, base) -> n.isTextual() && List.of("isolate", "process")
+                .contains(n.textValue().trim().toLowerCase(Locale.ROOT)) ? n.textValue() : null),
+        BACKOFF("exponential or fixed", (n, base) -> n.isTextual() && List.of("exponential", "fixed")
                 .contains(n.textValue().trim().toLowerCase(Locale.ROOT)) ? n.textValue() : null),
         LOG_FORMAT("text or json", (n, base) -> n.isTextual() && valid(() -> LogSettings.parseFormat(n.textValue()))
                 ? n.textValue() : null),

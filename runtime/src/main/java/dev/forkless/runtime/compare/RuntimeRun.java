@@ -25,12 +25,6 @@ import java.util.stream.Stream;
 final class RuntimeRun implements AutoCloseable {
 
     private static final Pattern LISTENING = Pattern.compile("forkless event=listening address=(.*):(\\d+)$");
-    private static final List<String> RUNTIME_JVM_FLAGS = List.of(
-            "--add-opens=java.base/java.util=ALL-UNNAMED",
-            "--add-opens=java.base/java.lang=ALL-UNNAMED",
-            "--add-opens=java.logging/java.util.logging=ALL-UNNAMED",
-            "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
-            "--enable-native-access=ALL-UNNAMED");
 
     /** An event line and when it was read ({@link System#nanoTime()}). */
     record Event(long nanos, String line) {
@@ -60,7 +54,7 @@ final class RuntimeRun implements AutoCloseable {
         if (!process) {
             command.addAll(config.jvmArgs());
         }
-        command.addAll(RUNTIME_JVM_FLAGS);
+        command.addAll(dev.forkless.runtime.JvmFlags.runtime()); // -cp: the manifest's options are not read
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add("dev.forkless.runtime.cli.Main");

@@ -58,8 +58,6 @@ public final class ProcessCopy implements Copy {
     private static final System.Logger LOG = System.getLogger("forkless.process");
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration EXIT_MARGIN = Duration.ofSeconds(3);
-    /** The agent passes descriptors over the control socket through java.lang.foreign. */
-    private static final List<String> CHILD_JVM_FLAGS = List.of("--enable-native-access=ALL-UNNAMED");
     private static final String NETTY_NO_NATIVE = "io.netty.transport.noNative";
     private static final String CHILD_SELECTOR_PROVIDER = "dev.forkless.child.ChildSelectorProvider";
 
@@ -134,7 +132,7 @@ public final class ProcessCopy implements Copy {
         List<String> command = new ArrayList<>();
         command.add(javaCommand());
         command.addAll(jvmArgs);
-        command.addAll(CHILD_JVM_FLAGS);
+        command.addAll(dev.forkless.runtime.JvmFlags.child());
         if (jvmArgs.stream().noneMatch(a -> a.startsWith("-D" + NETTY_NO_NATIVE + "="))) {
             // Netty's native transports would bind a socket of their own: NIO runs on the shared socket
             command.add("-D" + NETTY_NO_NATIVE + "=true");

@@ -18,15 +18,19 @@ import java.util.List;
  * @param unstable       unstable restarts in a row (copies that ended sooner than the minimum uptime)
  * @param backoffAttempt restarts since the back-off last reset
  * @param errored        failed too often in a row: no longer restarted
+ * @param stopped        its copy ended as the policy lets a copy end for good ({@code autorestart} off, or
+ *                       one of the {@code stopExitCodes}): no longer restarted
  * @param lastExit       how the last copy ended, or {@code null}
  */
 record Slot(String name, boolean standby, long generation, int restarts, int unstable, int backoffAttempt,
-            boolean errored, String lastExit) {
+            boolean errored, boolean stopped, String lastExit) {
 
     /** What follows when a slot's copy ended. */
     enum Next {
         /** Too many unstable restarts in a row: the slot is errored. */
         GIVE_UP,
+        /** The copy ended for good, as the policy says: the slot stays stopped, no standby takes it. */
+        STAY_STOPPED,
         /** A ready standby takes over the slot at once. */
         PROMOTE_STANDBY,
         /** A new copy starts after the back-off. */
@@ -34,24 +38,35 @@ record Slot(String name, boolean standby, long generation, int restarts, int uns
     }
 
     static Slot serving(String name, long generation) {
-        return new Slot(name, false, generation, 0, 0, 0, false, null);
+        return new Slot(name, false, generation, 0, 0, 0, false, false, null);
     }
 
     static Slot standby(String name, long generation) {
-        return new Slot(name, true, generation, 0, 0, 0, false, null);
+        return new Slot(name, true, generation, 0, 0, 0, false, false, null);
     }
 
     /**
      * Its copy ended (or could not start) after serving for {@code uptime}: a copy that served longer than
      * {@link RestartPolicy#resetAfter()} resets the back-off; one that ended sooner than
      * {@link RestartPolicy#minUptime()} is an unstable restart, and more of those in a row than
-     * {@link RestartPolicy#maxRestarts()} mark the slot errored.
+     * {@link RestartPolicy#maxRestarts()} mark the slot errored. A copy the policy does not restart
+     * ({@link RestartPolicy#restarts}) leaves the slot stopped.
+     *
+     * @param exitStatus the copy's exit status; null when it crashed or could not start
      */
-    Slot ended(Duration uptime, String reason, RestartPolicy policy) {
+    Slot ended(Duration uptime, String reason, Integer exitStatus, RestartPolicy policy) {
+        if (!policy.restarts(exitStatus)) {
+            return new Slot(name, standby, generation, restarts, unstable, backoffAttempt, errored, true, reason);
+        }
         int attempt = uptime.compareTo(policy.resetAfter()) >= 0 ? 0 : backoffAttempt;
         int unstableNow = uptime.compareTo(policy.minUptime()) < 0 ? unstable + 1 : 0;
         return new Slot(name, standby, generation, restarts + 1, unstableNow, attempt,
-                unstableNow > policy.maxRestarts(), reason);
+                unstableNow > policy.maxRestarts(), false, reason);
+    }
+
+    /** @return whether the slot runs no copy for good: errored or stopped */
+    boolean done() {
+        return errored || stopped;
     }
 
     /** @return what follows after {@link #ended}: a serving slot takes a ready standby before it restarts */
@@ -59,12 +74,15 @@ record Slot(String name, boolean standby, long generation, int restarts, int uns
         if (errored) {
             return Next.GIVE_UP;
         }
+        if (stopped) {
+            return Next.STAY_STOPPED;
+        }
         return !standby && aStandbyIsReady ? Next.PROMOTE_STANDBY : Next.RESTART_AFTER_BACKOFF;
     }
 
     /** @return the slot with one more back-off attempt, in {@code generation} */
     Slot restartScheduled(long generation) {
-        return new Slot(name, standby, generation, restarts, unstable, backoffAttempt + 1, errored, lastExit);
+        return new Slot(name, standby, generation, restarts, unstable, backoffAttempt + 1, errored, stopped, lastExit);
     }
 
     /** @return how long the restart after {@link #restartScheduled} waits */
@@ -79,16 +97,16 @@ record Slot(String name, boolean standby, long generation, int restarts, int uns
      */
     Slot replaced(boolean hadCopy, long generation) {
         return new Slot(name, standby, generation, hadCopy ? restarts + 1 : restarts, 0, backoffAttempt, errored,
-                lastExit);
+                stopped, lastExit);
     }
 
     /** @return the slot in a new generation: whatever was scheduled for it is stale */
     Slot retired(long generation) {
-        return new Slot(name, standby, generation, restarts, unstable, backoffAttempt, errored, lastExit);
+        return new Slot(name, standby, generation, restarts, unstable, backoffAttempt, errored, stopped, lastExit);
     }
 
     Slot withLastExit(String reason) {
-        return new Slot(name, standby, generation, restarts, unstable, backoffAttempt, errored, reason);
+        return new Slot(name, standby, generation, restarts, unstable, backoffAttempt, errored, stopped, reason);
     }
 
     /** @return the names of the serving slots to add to reach {@code n}: after the highest name in use */

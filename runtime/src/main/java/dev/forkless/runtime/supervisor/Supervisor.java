@@ -251,7 +251,7 @@ public final class Supervisor implements Copy.Events {
     @Override
     public void exited(Copy copy, int status) {
         Instant now = now();
-        post(() -> onEnded(copy, new Exited(now, copy.id(), copy.mode(), status), "exited status=" + status));
+        post(() -> onEnded(copy, new Exited(now, copy.id(), copy.mode(), status), "exited status=" + status, status));
     }
 
     @Override
@@ -260,7 +260,7 @@ public final class Supervisor implements Copy.Events {
         String text = String.valueOf(cause);
         StringWriter trace = new StringWriter();
         cause.printStackTrace(new PrintWriter(trace));
-        post(() -> onEnded(copy, new Crashed(now, copy.id(), copy.mode(), text, trace.toString()), "crashed: " + text));
+        post(() -> onEnded(copy, new Crashed(now, copy.id(), copy.mode(), text, trace.toString()), "crashed: " + text, null));
     }
 
     @Override
@@ -284,7 +284,7 @@ public final class Supervisor implements Copy.Events {
     private CompletableFuture<OperationResult> rollingReload(String trigger) {
         Instant start = now();
         emit(new ForklessEvent.Reloading(start, trigger));
-        List<String> names = ordered().stream().filter(slot -> !slot.errored()).map(Slot::name).toList();
+        List<String> names = ordered().stream().filter(slot -> !slot.done()).map(Slot::name).toList();
         CompletableFuture<OperationResult> result = new CompletableFuture<>();
         reloadFrom(names, 0, start, result);
         return result;
@@ -386,7 +386,7 @@ public final class Supervisor implements Copy.Events {
      */
     private CompletableFuture<String> replaceSlot(String name) {
         Slot slot = slots.get(name);
-        if (stopping || slot == null || slot.errored()) {
+        if (stopping || slot == null || slot.done()) {
             return CompletableFuture.completedFuture(null);
         }
         CopyRecord fresh;
@@ -513,7 +513,7 @@ public final class Supervisor implements Copy.Events {
 
     /** Gives {@code slot} a new copy of its own, unless the runtime stops or the slot errored. */
     private void launch(Slot slot) {
-        if (stopping || slot.errored()) {
+        if (stopping || slot.done()) {
             return;
         }
         try {
@@ -544,7 +544,7 @@ public final class Supervisor implements Copy.Events {
         if (!everReady) {
             fail(message, 2);
         } else if (slot != null) {
-            afterEnd(slot, Duration.ZERO, message);
+            afterEnd(slot, Duration.ZERO, message, null);
         }
     }
 
@@ -558,7 +558,7 @@ public final class Supervisor implements Copy.Events {
                 Copy copy = r.copy();
                 String reason = copy.hung(hangTimeout);
                 if (reason != null) {
-                    onEnded(copy, new ForklessEvent.Hung(now(), copy.id(), copy.mode(), reason), "hung: " + reason);
+                    onEnded(copy, new ForklessEvent.Hung(now(), copy.id(), copy.mode(), reason), "hung: " + reason, null);
                 }
             });
         }
@@ -586,7 +586,8 @@ public final class Supervisor implements Copy.Events {
         }
     }
 
-    private void onEnded(Copy copy, ForklessEvent event, String reason) {
+    /** A copy ended: {@code exitStatus} when it exited, null when it crashed, hung or could not start. */
+    private void onEnded(Copy copy, ForklessEvent event, String reason, Integer exitStatus) {
         CopyRecord record = copies.get(copy);
         if (record == null) {
             return;
@@ -607,22 +608,32 @@ public final class Supervisor implements Copy.Events {
         }
         Duration uptime = record.state() == WorkerState.READY && record.activeSince() != null
                 ? Duration.between(record.activeSince(), now()) : Duration.ZERO;
-        afterEnd(slot, uptime, reason);
+        afterEnd(slot, uptime, reason, exitStatus);
     }
 
     /** The slot's copy ended after {@code uptime}: decide, then act. */
-    private void afterEnd(Slot slot, Duration uptime, String reason) {
-        Slot ended = put(slot.ended(uptime, reason, policy));
+    private void afterEnd(Slot slot, Duration uptime, String reason, Integer exitStatus) {
+        Slot ended = put(slot.ended(uptime, reason, exitStatus, policy));
         Optional<CopyRecord> standby = readyStandby();
         switch (ended.next(standby.isPresent())) {
             case GIVE_UP -> {
                 emit(new Errored(now(), ended.name(), ended.unstable(), reason));
-                if (serving().stream().allMatch(Slot::errored)) {
-                    fail("every copy errored; last: " + reason, 1);
-                }
+                failWhenNoSlotServes(reason);
             }
+            case STAY_STOPPED -> failWhenNoSlotServes(reason);
             case PROMOTE_STANDBY -> promote(standby.orElseThrow(), ended);
             case RESTART_AFTER_BACKOFF -> scheduleRestart(ended);
+        }
+    }
+
+    /**
+     * Ends the runtime once no serving slot will run a copy again: exit 1 when one of them errored,
+     * else 0 (every copy ended as the policy lets it: {@code --no-autorestart}, {@code --stop-exit-codes}).
+     */
+    private void failWhenNoSlotServes(String reason) {
+        if (serving().stream().allMatch(Slot::done)) {
+            boolean errored = serving().stream().anyMatch(Slot::errored);
+            fail((errored ? "every copy errored" : "every copy stopped") + "; last: " + reason, errored ? 1 : 0);
         }
     }
 
@@ -745,8 +756,9 @@ public final class Supervisor implements Copy.Events {
                 result.add(new WorkerSnapshot(copy.id(), slot.name(), copy.mode(), copy.pid(), record.state(),
                         Duration.between(record.startedAt(), now), slot.restarts(), copy.requests(),
                         copy.openConnections(), Optional.ofNullable(slot.lastExit())));
-            } else if (slot.errored()) {
-                result.add(new WorkerSnapshot("-", slot.name(), "-", 0, WorkerState.ERRORED, Duration.ZERO,
+            } else if (slot.done()) {
+                result.add(new WorkerSnapshot("-", slot.name(), "-", 0,
+                        slot.errored() ? WorkerState.ERRORED : WorkerState.STOPPED, Duration.ZERO,
                         slot.restarts(), 0, 0, Optional.ofNullable(slot.lastExit())));
             }
         }

@@ -208,6 +208,89 @@ class SupervisorTest {
         assertEquals(10, slot("1").restarts());
     }
 
+    @Test
+    void aCopyThatExitsWithAStopExitCodeLeavesItsSlotStoppedOthersAreRestarted() {
+        supervisor = supervisor(POLICY.withStopExitCodes(java.util.Set.of(0, 3)), Duration.ZERO);
+        running(2, 1);
+
+        holderOf("1").exit(3);
+        loop.advance(Duration.ofMinutes(1));
+        assertEquals(WorkerState.STOPPED, slot("1").state(), "no restart, and the standby does not take it");
+        assertEquals("exited status=3", slot("1").lastExit().orElseThrow());
+        assertEquals(WorkerState.STANDBY, slot("s1").state());
+        assertTrue(events(ForklessEvent.Restarting.class).isEmpty());
+        assertTrue(events(ForklessEvent.Promoted.class).isEmpty());
+
+        FakeCopy two = holderOf("2");
+        loop.advance(Duration.ofSeconds(2));
+        two.exit(1); // not a stop code: the standby takes over at once
+        loop.settle();
+        assertEquals(1, events(ForklessEvent.Promoted.class).size());
+        assertEquals(WorkerState.READY, slot("2").state());
+        assertFalse(supervisor.terminated().isDone());
+
+        holderOf("2").crash(); // a crash has no exit status: restarted after the back-off
+        loop.settle();
+        assertEquals(1, events(ForklessEvent.Restarting.class).size());
+    }
+
+    @Test
+    void withoutAutorestartNoCopyIsReplacedAndTheRuntimeStopsWithZeroOnceNoneServes() {
+        supervisor = supervisor(POLICY.withAutorestart(false), Duration.ZERO);
+        running(2, 0);
+
+        holderOf("1").crash();
+        loop.advance(Duration.ofMinutes(1));
+        assertEquals(WorkerState.STOPPED, slot("1").state());
+        assertEquals(2, created.size(), "nothing restarted");
+        assertFalse(supervisor.terminated().isDone(), "slot 2 still serves");
+        CompletableFuture<dev.forkless.runtime.OperationResult> reload = supervisor.reload("test");
+        loop.settle();
+        assertEquals(3, created.size(), "a reload replaces the serving slot only, not the stopped one");
+        last().becomeReady();
+        loop.settle();
+        assertTrue(done(reload).ok());
+
+        holderOf("2").exit(0);
+        loop.settle();
+        assertEquals(0, done(supervisor.terminated()), "every slot stopped as the policy says: exit 0");
+    }
+
+    @Test
+    void aStoppedAndAnErroredSlotEndTheRuntimeWithOne() {
+        supervisor = supervisor(POLICY.withStopExitCodes(java.util.Set.of(0)), Duration.ZERO);
+        running(2, 0);
+
+        holderOf("1").exit(0);
+        loop.settle();
+        for (int i = 0; i < 4; i++) { // maxRestarts 3: the 4th unstable end in a row gives up
+            holderOf("2").crash();
+            loop.advance(Duration.ofSeconds(2));
+        }
+        assertEquals(1, done(supervisor.terminated()));
+    }
+
+    @Test
+    void aFixedRestartDelayWaitsTheSameBeforeEveryRestart() {
+        supervisor = supervisor(POLICY.withFixedDelay(Duration.ofMillis(300)), Duration.ZERO);
+        running(1, 0);
+
+        for (int i = 0; i < 4; i++) {
+            loop.advance(Duration.ofSeconds(1));
+            last().crash();
+            loop.settle();
+            Duration delay = events(ForklessEvent.Restarting.class).getLast().delay();
+            assertEquals(Duration.ofMillis(300), delay, "restart " + (i + 1));
+            int before = created.size();
+            loop.advance(delay.minusMillis(1));
+            assertEquals(before, created.size(), "no restart before the fixed delay passed");
+            loop.advance(Duration.ofMillis(1));
+            assertEquals(before + 1, created.size());
+            last().becomeReady();
+            loop.settle();
+        }
+    }
+
     /** @return the copy that holds the slot now */
     private FakeCopy holderOf(String slot) {
         return copy(slot(slot).id());

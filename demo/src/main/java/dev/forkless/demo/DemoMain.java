@@ -106,9 +106,8 @@ public final class DemoMain {
     }
 
     private static void exit(ServerRequest req, ServerResponse res) {
+        Exits.exitSoon(req.query().first("how").orElse(null)); // IllegalArgumentException (500) for an unknown one
         res.status(Status.ACCEPTED_202).send("exiting with status 3");
-        Thread exiter = new Thread(() -> System.exit(3), "demo-exit");
-        exiter.start();
     }
 
     private static void work(ServerRequest req, ServerResponse res) {

@@ -39,11 +39,8 @@ public final class Main {
                     }, "crasher").start();
                 })
                 .get("/exit", (req, res) -> {
+                    Exits.exitSoon(req.query().first("how").orElse(null));
                     res.send("exiting\n");
-                    new Thread(() -> {
-                        sleep(100);
-                        System.exit(3);
-                    }, "exiter").start();
                 })
                 .get("/slow", (req, res) -> {
                     sleep(req.query().first("ms").map(Long::parseLong).orElse(1000L));

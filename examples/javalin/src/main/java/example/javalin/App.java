@@ -22,11 +22,8 @@ public final class App {
                 }, "crasher").start();
             });
             config.routes.get("/exit", ctx -> {
+                Exits.exitSoon(ctx.queryParam("how"));
                 ctx.result("exiting\n");
-                new Thread(() -> {
-                    sleep(100);
-                    System.exit(3);
-                }, "exiter").start();
             });
             config.routes.get("/slow", ctx -> {
                 String ms = ctx.queryParam("ms");

@@ -37,10 +37,11 @@ public final class App {
             }
             case "/exit" -> {
                 body = "exiting\n";
-                exitSoon();
+                Exits.exitSoon(param(query, "how"));
             }
             case "/slow" -> {
-                sleep(ms(query));
+                String ms = param(query, "ms");
+                sleep(ms == null ? 1000 : Long.parseLong(ms));
                 body = "slow\n";
             }
             default -> {
@@ -66,22 +67,15 @@ public final class App {
         }, "crasher").start();
     }
 
-    static void exitSoon() {
-        new Thread(() -> {
-            sleep(100);
-            System.exit(3);
-        }, "exiter").start();
-    }
-
-    static long ms(String query) {
+    static String param(String query, String name) {
         if (query != null) {
             for (String pair : query.split("&")) {
-                if (pair.startsWith("ms=")) {
-                    return Long.parseLong(pair.substring(3));
+                if (pair.startsWith(name + "=")) {
+                    return pair.substring(name.length() + 1);
                 }
             }
         }
-        return 1000;
+        return null;
     }
 
     static void sleep(long ms) {

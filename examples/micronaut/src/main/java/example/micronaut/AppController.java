@@ -38,11 +38,8 @@ public class AppController {
 
     @Get("/exit")
     @Produces(MediaType.TEXT_PLAIN)
-    public String exit() {
-        new Thread(() -> {
-            sleep(100);
-            System.exit(3);
-        }, "exiter").start();
+    public String exit(@QueryValue(defaultValue = "direct") String how) {
+        Exits.exitSoon(how);
         return "exiting\n";
     }
 

@@ -90,11 +90,9 @@ public final class App {
                     }, "crasher").start();
                 }
                 case "/exit" -> {
+                    List<String> how = uri.parameters().get("how");
+                    Exits.exitSoon(how == null ? null : how.getFirst());
                     reply(ctx, keepAlive, HttpResponseStatus.OK, "exiting\n");
-                    new Thread(() -> {
-                        sleep(100);
-                        System.exit(3);
-                    }, "exiter").start();
                 }
                 case "/slow" -> {
                     List<String> ms = uri.parameters().get("ms");

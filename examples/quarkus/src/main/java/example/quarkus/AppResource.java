@@ -44,11 +44,8 @@ public class AppResource {
     @GET
     @Path("exit")
     @Produces(MediaType.TEXT_PLAIN)
-    public String exit() {
-        new Thread(() -> {
-            sleep(100);
-            System.exit(3);
-        }, "exiter").start();
+    public String exit(@QueryParam("how") String how) {
+        Exits.exitSoon(how);
         return "exiting\n";
     }
 

@@ -41,11 +41,8 @@ public class Application {
     }
 
     @GetMapping("/exit")
-    String exit() {
-        new Thread(() -> {
-            sleep(100);
-            System.exit(3);
-        }, "exiter").start();
+    String exit(@RequestParam(required = false) String how) {
+        Exits.exitSoon(how);
         return "exiting\n";
     }
 

@@ -43,11 +43,8 @@ public class Application {
     }
 
     @GetMapping("/exit")
-    Mono<String> exit() {
-        new Thread(() -> {
-            sleep(100);
-            System.exit(3);
-        }, "exiter").start();
+    Mono<String> exit(@RequestParam(required = false) String how) {
+        Exits.exitSoon(how);
         return Mono.just("exiting\n");
     }
 

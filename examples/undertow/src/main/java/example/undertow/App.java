@@ -38,7 +38,8 @@ public final class App {
             }
             case "/exit" -> {
                 body = "exiting\n";
-                exitSoon();
+                Deque<String> how = exchange.getQueryParameters().get("how");
+                Exits.exitSoon(how == null ? null : how.peekFirst());
             }
             case "/slow" -> {
                 Deque<String> ms = exchange.getQueryParameters().get("ms");
@@ -59,13 +60,6 @@ public final class App {
             sleep(100);
             throw new RuntimeException("crash");
         }, "crasher").start();
-    }
-
-    static void exitSoon() {
-        new Thread(() -> {
-            sleep(100);
-            System.exit(3);
-        }, "exiter").start();
     }
 
     static void sleep(long ms) {

@@ -45,11 +45,8 @@ public final class App extends VerticleBase {
                 }, "crasher").start();
             }
             case "/exit" -> {
+                Exits.exitSoon(request.getParam("how"));
                 request.response().end("exiting\n");
-                new Thread(() -> {
-                    sleep(100);
-                    System.exit(3);
-                }, "exiter").start();
             }
             case "/slow" -> {
                 String ms = request.getParam("ms");

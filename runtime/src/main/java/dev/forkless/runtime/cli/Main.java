@@ -614,7 +614,10 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    /** SIGTERM and SIGINT stop the runtime gracefully; a second SIGINT exits at once. */
+    /**
+     * SIGTERM and SIGINT stop the runtime gracefully; a second SIGINT exits at once; SIGHUP reloads, also
+     * when the runtime was started under {@code nohup}.
+     */
     static final class Signals {
 
         private Signals() {
@@ -624,7 +627,16 @@ public final class Main implements Callable<Integer> {
             AtomicInteger interrupts = new AtomicInteger();
             try {
                 sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> forkless.stopAsync("SIGTERM"));
-                sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> forkless.reload("SIGHUP"));
+                sun.misc.SignalHandler reload = s -> forkless.reload("SIGHUP");
+                if (sun.misc.Signal.handle(new sun.misc.Signal("HUP"), reload) == sun.misc.SignalHandler.SIG_IGN) {
+                    // started under nohup: the JVM installed nothing (InheritedSignals says why)
+                    if (InheritedSignals.restoreDefault(InheritedSignals.SIGHUP)) {
+                        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), reload);
+                    } else {
+                        System.getLogger("forkless").log(System.Logger.Level.WARNING, "SIGHUP is ignored in this "
+                                + "process (started under nohup?): reload with 'forkless reload' instead");
+                    }
+                }
                 sun.misc.Signal.handle(new sun.misc.Signal("INT"), s -> {
                     if (interrupts.incrementAndGet() > 1) {
                         Runtime.getRuntime().halt(130);

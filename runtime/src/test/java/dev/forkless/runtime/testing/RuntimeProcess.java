@@ -58,7 +58,16 @@ public final class RuntimeProcess implements AutoCloseable {
 
     /** Starts {@code java jvmArgs... -jar runtime.jar args...}. */
     public static RuntimeProcess startWithJvmArgs(List<String> jvmArgs, String... args) throws IOException {
-        List<String> command = new ArrayList<>();
+        return startUnder(List.of(), jvmArgs, args);
+    }
+
+    /**
+     * Starts {@code wrapper... java jvmArgs... -jar runtime.jar args...}, for a wrapper that execs its
+     * command (as {@code nohup} does: the pid is the runtime's).
+     */
+    public static RuntimeProcess startUnder(List<String> wrapper, List<String> jvmArgs, String... args)
+            throws IOException {
+        List<String> command = new ArrayList<>(wrapper);
         command.add(artifact("forkless.java").toString());
         command.addAll(jvmArgs);
         command.add("-jar");

@@ -59,6 +59,11 @@ public final class ProcessCopy implements Copy {
     private static final Duration EXIT_MARGIN = Duration.ofSeconds(3);
     /** The agent passes descriptors over the control socket through java.lang.foreign. */
     private static final List<String> CHILD_JVM_FLAGS = List.of("--enable-native-access=ALL-UNNAMED");
+    /**
+     * A child whose heap ran out exits (status 3) and its slot is restarted, even when the app would catch
+     * the error and go on broken; before the user's {@code --jvm-arg}s, which may turn it off.
+     */
+    private static final String EXIT_ON_OOM = "-XX:+ExitOnOutOfMemoryError";
     private static final String NETTY_NO_NATIVE = "io.netty.transport.noNative";
     private static final String CHILD_SELECTOR_PROVIDER = "dev.forkless.child.ChildSelectorProvider";
 
@@ -132,6 +137,7 @@ public final class ProcessCopy implements Copy {
     List<String> command(Path controlPath, String token) {
         List<String> command = new ArrayList<>();
         command.add(javaCommand());
+        command.add(EXIT_ON_OOM);
         command.addAll(jvmArgs);
         command.addAll(CHILD_JVM_FLAGS);
         if (jvmArgs.stream().noneMatch(a -> a.startsWith("-D" + NETTY_NO_NATIVE + "="))) {

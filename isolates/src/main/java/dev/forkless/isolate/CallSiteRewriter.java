@@ -26,7 +26,11 @@ import java.util.function.Function;
  * isolate from the caller's loader without walking the stack. The table of redirected calls is
  * {@link Redirect#ALL}: data, one line a call.
  *
- * <p>Most classes call none of them: a scan of the constant pool finds the few that do, and only those
+ * <p>It also starts each handler that can catch an {@code OutOfMemoryError} (one of {@link #CATCHES_OOM})
+ * with a call to {@code IsolateHooks.caught}: an error the app catches and goes on from still restarts its
+ * copy (docs/operations.md).
+ *
+ * <p>Most classes do neither: a scan of the constant pool finds the few that might, and only those
  * are parsed and rewritten (parsing every class costs about a fifth of an isolate's start).
  */
 public final class CallSiteRewriter {

@@ -15,7 +15,6 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
 
 /**
  * The rewriter's catch-site hook: a handler that can catch an {@code OutOfMemoryError} starts with
@@ -50,7 +49,7 @@ class CatchHookTest {
     }
 
     private static byte[] bytes(Class<?> type) throws IOException {
-        try (InputStream in = type.getResourceAsStream(type.getSimpleName().replace('.', '$') + ".class")) {
+        try (InputStream in = type.getResourceAsStream(type.getName().substring(type.getName().lastIndexOf('.') + 1) + ".class")) {
             return in.readAllBytes();
         }
     }
@@ -95,9 +94,9 @@ class CatchHookTest {
 
     @Test
     void handlersThatCannotCatchAnOutOfMemoryErrorAreLeftAlone() throws IOException {
-        byte[] original = bytes(CatchesExceptionOnly.class);
-        assertSame(original, new CallSiteRewriter().rewrite(original, desc -> null), "not even parsed");
-        for (String handler : firstCallsOfHandlers(original)) {
+        List<String> handlers = firstCallsOfHandlers(rewrite(CatchesExceptionOnly.class));
+        assertEquals(3, handlers.size(), handlers.toString()); // catch, and finally after the try and after the catch
+        for (String handler : handlers) {
             assertEquals("", handler.substring(handler.indexOf(':') + 1), handler);
         }
     }

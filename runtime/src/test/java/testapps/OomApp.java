@@ -53,7 +53,14 @@ public final class OomApp {
             }
             reply(exchange, 500, outcome + "\n");
         } else {
-            reply(exchange, 200, "hello " + dev.forkless.api.Worker.id() + "\n");
+            String hello;
+            try {
+                hello = "hello " + dev.forkless.api.Worker.id() + "\n";
+            } catch (Throwable caught) { // a framework catches everything a request throws
+                reply(exchange, 500, "failed\n");
+                return;
+            }
+            reply(exchange, 200, hello);
         }
     }
 

@@ -79,7 +79,7 @@ class OutOfMemoryIT {
                 long before = load.ok();
                 await().atMost(Duration.ofSeconds(30)).until(() -> load.ok() > before + 100);
                 load.close();
-                System.out.println("OutOfMemoryIT " + mode + ": copy " + copy + " replaced; " + load.summary());
+                System.out.println("OutOfMemoryIT " + mode + ": copy " + copy + " replaced (" + replaced + "); " + load.summary());
                 assertTrue(load.failedBesides(copy) == 0, replaced + "\n" + load.summary() + "\n" + runtime.output());
             }
             assertTrue(runtime.process().isAlive(), runtime.output());

@@ -302,27 +302,32 @@ public final class AcceptDispatcher implements AutoCloseable {
         long backoffUntil = 0;
         try {
             while (!closed) {
-                ListenerView[] all = views.toArray(NO_VIEWS);
-                boolean anyAccepting = anyAccepting(all);
-                if (changed.getAndSet(false) && anyAccepting) {
-                    reclaim(all);
-                }
-                boolean nothingPending = handOutPending(all);
-                boolean backingOff = backoffUntil != 0 && System.nanoTime() - backoffUntil < 0;
-                int want = anyAccepting && nothingPending && !backingOff ? SelectionKey.OP_ACCEPT : 0;
-                if (want != interest) {
-                    key.interestOps(want);
-                    interest = want;
-                }
-                if (backingOff) {
-                    selector.select(Math.max(1, (backoffUntil - System.nanoTime()) / 1_000_000));
-                } else {
-                    backoffUntil = 0;
-                    selector.select();
-                }
-                boolean ready = selector.selectedKeys().remove(key);
-                if (ready && want != 0 && !closed) {
-                    backoffUntil = acceptSome();
+                try {
+                    ListenerView[] all = views.toArray(NO_VIEWS);
+                    boolean anyAccepting = anyAccepting(all);
+                    if (changed.getAndSet(false) && anyAccepting) {
+                        reclaim(all);
+                    }
+                    boolean nothingPending = handOutPending(all);
+                    boolean backingOff = backoffUntil != 0 && System.nanoTime() - backoffUntil < 0;
+                    int want = anyAccepting && nothingPending && !backingOff ? SelectionKey.OP_ACCEPT : 0;
+                    if (want != interest) {
+                        key.interestOps(want);
+                        interest = want;
+                    }
+                    if (backingOff) {
+                        selector.select(Math.max(1, (backoffUntil - System.nanoTime()) / 1_000_000));
+                    } else {
+                        backoffUntil = 0;
+                        selector.select();
+                    }
+                    boolean ready = selector.selectedKeys().remove(key);
+                    if (ready && want != 0 && !closed) {
+                        backoffUntil = acceptSome();
+                    }
+                } catch (OutOfMemoryError full) {
+                    // an isolate filled the shared heap: its replacement frees it; go on accepting then
+                    backoffUntil = System.nanoTime() + BACKOFF_MILLIS * 1_000_000;
                 }
             }
         } catch (ClosedSelectorException | java.nio.channels.CancelledKeyException e) {

@@ -26,7 +26,11 @@ import java.util.function.Function;
  * isolate from the caller's loader without walking the stack. The table of redirected calls is
  * {@link Redirect#ALL}: data, one line a call.
  *
- * <p>Most classes call none of them: a scan of the constant pool finds the few that do, and only those
+ * <p>It also starts each handler that can catch an {@code OutOfMemoryError} (one of {@link #CATCHES_OOM})
+ * with a call to {@code IsolateHooks.caught}: an error the app catches and goes on from still restarts its
+ * copy (docs/operations.md).
+ *
+ * <p>Most classes do neither: a scan of the constant pool finds the few that might, and only those
  * are parsed and rewritten (parsing every class costs about a fifth of an isolate's start).
  */
 public final class CallSiteRewriter {
@@ -35,6 +39,12 @@ public final class CallSiteRewriter {
     static final ClassDesc ISOLATE_SERVER_SOCKET = ClassDesc.of("dev.forkless.isolate.IsolateServerSocket");
     static final ClassDesc CLASS = ClassDesc.of("java.lang.Class");
     private static final String SERVER_SOCKET = "java/net/ServerSocket";
+    /**
+     * The catch types of the handlers that get {@code IsolateHooks.caught}: those that catch an
+     * {@code OutOfMemoryError} the JVM throws (a catch-all, {@code finally}, rethrows: not these).
+     */
+    static final java.util.Set<String> CATCHES_OOM = java.util.Set.of(
+            "java/lang/Throwable", "java/lang/Error", "java/lang/VirtualMachineError", "java/lang/OutOfMemoryError");
 
     static final ClassDesc CANCELLATION = ClassDesc.of("dev.forkless.isolate.Cancellation");
     private static final java.lang.constant.DynamicConstantDesc<?> CANCELLATION_CONSTANT =
@@ -223,6 +233,8 @@ public final class CallSiteRewriter {
         private final java.util.Set<java.lang.classfile.Label> bound = new java.util.HashSet<>();
         /** Rewritten {@code new ServerSocket} instructions whose constructor call is still to come. */
         private int pendingServerSockets;
+        /** Handlers of this method that catch {@code OutOfMemoryError} among others (see {@link #CATCHES_OOM}). */
+        private final java.util.Set<java.lang.classfile.Label> oomHandlers = new java.util.HashSet<>();
 
         Rewrite(ClassDesc self, boolean loopChecks, boolean condy) {
             this.self = self;
@@ -261,6 +273,20 @@ public final class CallSiteRewriter {
                 }
             }
             switch (element) {
+                case java.lang.classfile.instruction.ExceptionCatch c -> {
+                    if (c.catchType().map(t -> CATCHES_OOM.contains(t.asInternalName())).orElse(false)) {
+                        oomHandlers.add(c.handler());
+                    }
+                    code.with(element);
+                }
+                case java.lang.classfile.instruction.LabelTarget target when oomHandlers.contains(target.label()) -> {
+                    // the caught exception is on the stack: the hook looks at it and leaves it there
+                    code.with(element);
+                    code.dup();
+                    code.ldc(self);
+                    code.invokestatic(HOOKS, "caught", MethodTypeDesc.of(java.lang.constant.ConstantDescs.CD_void,
+                            ClassDesc.of("java.lang.Throwable"), CLASS));
+                }
                 case NewObjectInstruction n when n.className().asInternalName().equals(SERVER_SOCKET) -> {
                     pendingServerSockets++;
                     code.new_(ISOLATE_SERVER_SOCKET);
@@ -306,6 +332,8 @@ public final class CallSiteRewriter {
 
         private static final byte[][] OWNERS;
         private static final byte[][] NAMES;
+        private static final byte[][] CATCH_TYPES = CATCHES_OOM.stream()
+                .map(s -> s.getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
 
         static {
             var owners = new java.util.LinkedHashSet<String>();
@@ -323,7 +351,10 @@ public final class CallSiteRewriter {
         private ConstantPoolScan() {
         }
 
-        /** @return whether the class refers to a method of a redirected owner with a redirected name */
+        /**
+         * @return whether the class refers to a method of a redirected owner with a redirected name, or to
+         *         a class one of its handlers may catch an {@code OutOfMemoryError} as
+         */
         static boolean callsAny(byte[] b) {
             if (b.length < 10) {
                 return true; // let the parser report the malformed class
@@ -350,6 +381,9 @@ public final class CallSiteRewriter {
                     }
                 }
                 for (int i = 1; i < count; i++) {
+                    if (tags[i] == 7 && utf8In(b, offsets[u2(b, offsets[i])], CATCH_TYPES)) {
+                        return true; // may catch an OutOfMemoryError
+                    }
                     if (tags[i] == 10 || tags[i] == 11) {
                         int classIndex = u2(b, offsets[i]);
                         int nameAndType = u2(b, offsets[i] + 2);

@@ -52,6 +52,7 @@ public final class Isolate implements CopyContext {
     private final RequestClock inFlight = new RequestClock();
     private final AtomicBoolean readyReported = new AtomicBoolean();
     private final AtomicBoolean endReported = new AtomicBoolean();
+    private final AtomicBoolean outOfMemoryReported = new AtomicBoolean();
     private final Cancellation cancellation = new Cancellation(this);
     private final Object unloadLock = new Object();
     private volatile IsolateClassLoader loader;
@@ -422,6 +423,16 @@ public final class Isolate implements CopyContext {
             return;
         }
         reportCrash(thread, cause);
+    }
+
+    /**
+     * The app's code caught an {@code OutOfMemoryError} ({@link IsolateHooks#caught}): tell the host, once.
+     * One that escapes a thread is a crash instead ({@link #uncaught}).
+     */
+    void outOfMemory(Thread thread, OutOfMemoryError error) {
+        if (!unloaded && !endReported.get() && outOfMemoryReported.compareAndSet(false, true)) {
+            host.outOfMemory(this, thread, error);
+        }
     }
 
     private void reportCrash(Thread thread, Throwable cause) {

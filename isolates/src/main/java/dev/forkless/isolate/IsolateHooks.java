@@ -210,6 +210,30 @@ public final class IsolateHooks {
         }
     }
 
+    /**
+     * Runs first in each handler of app code that catches {@code Throwable}, {@code Error},
+     * {@code VirtualMachineError} or {@code OutOfMemoryError}: an {@code OutOfMemoryError} caught there
+     * is told to the caller's isolate, whose host replaces it (a framework that catches everything in its
+     * request loop would go on with a broken copy). The JVM throws its own errors without a constructor
+     * call, so the catch site is where they can be seen. Allocates nothing on the way and never throws:
+     * the app's handler must still run.
+     *
+     * @param thrown what the handler caught; left to it
+     * @param caller the class whose handler it is
+     */
+    public static void caught(Throwable thrown, Class<?> caller) {
+        if (thrown instanceof OutOfMemoryError error) {
+            try {
+                Isolate isolate = owner(caller);
+                if (isolate != null) {
+                    isolate.outOfMemory(Thread.currentThread(), error);
+                }
+            } catch (Throwable ignored) {
+                // the heap may still be full: the app's handler comes first
+            }
+        }
+    }
+
     /** The token of code that runs in no isolate: never cancelled. */
     private static final Cancellation NEVER = new Cancellation(null);
 

@@ -53,6 +53,18 @@ public interface IsolateHost {
     void crashed(Isolate isolate, Thread thread, Throwable cause);
 
     /**
+     * The app's code caught an {@code OutOfMemoryError} (a framework's request loop that catches
+     * {@code Throwable} and goes on): the copy may be broken although it runs. Told once per isolate, on
+     * the thread that caught it, maybe with the heap still full: must not allocate much.
+     *
+     * @param isolate the isolate
+     * @param thread  the thread that caught it
+     * @param error   the error
+     */
+    default void outOfMemory(Isolate isolate, Thread thread, OutOfMemoryError error) {
+    }
+
+    /**
      * The app sent a message to the runtime ({@code Messages.send}), or asked it to pass one on to every
      * copy ({@code Messages.broadcast}). Waits or drops when the runtime's inbox is full, as configured.
      *

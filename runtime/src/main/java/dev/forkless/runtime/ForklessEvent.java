@@ -117,6 +117,16 @@ public sealed interface ForklessEvent {
             implements WorkerEvent {
     }
 
+    /**
+     * A copy's code caught an {@code OutOfMemoryError} (a framework's request loop that catches
+     * {@code Throwable} and goes on): the copy is replaced as by a restart, without downtime.
+     *
+     * @param thread the thread that caught it
+     * @param error  the error's message ({@code Java heap space}, ...)
+     */
+    record OomRestart(Instant time, String workerId, String mode, String thread, String error) implements WorkerEvent {
+    }
+
     /** The runtime started stopping. */
     record Stopping(Instant time, String reason, int exitCode) implements ForklessEvent {
     }

@@ -49,6 +49,15 @@ public final class JvmFlags {
         return HANDOVER_OPENS.stream().map(p -> "--add-opens=" + p + "=ALL-UNNAMED").toList();
     }
 
+    /**
+     * A child JVM's options that come before the user's {@code --jvm-arg}s, so that the user may turn them off:
+     * a child whose heap ran out exits (status 3) and its slot is restarted, even when the app would catch
+     * the error and go on broken.
+     */
+    public static List<String> childDefaults() {
+        return List.of("-XX:+ExitOnOutOfMemoryError");
+    }
+
     /** @return a child JVM's options in process mode: its agent passes descriptors through java.lang.foreign */
     public static List<String> child() {
         return List.of("--enable-native-access=" + NATIVE_ACCESS);

@@ -116,7 +116,8 @@ class ArchitectureTest {
             // private read-only lookup tables of the rewriter's constant-pool scan (it runs for every class
             // an isolate loads: bytes, not strings), filled once by the static initializer, never written
             "dev.forkless.isolate.CallSiteRewriter$ConstantPoolScan.OWNERS",
-            "dev.forkless.isolate.CallSiteRewriter$ConstantPoolScan.NAMES");
+            "dev.forkless.isolate.CallSiteRewriter$ConstantPoolScan.NAMES",
+            "dev.forkless.isolate.CallSiteRewriter$ConstantPoolScan.CATCH_TYPES");
 
     @Test
     void theRuntimeHasNoMutableStaticState() {

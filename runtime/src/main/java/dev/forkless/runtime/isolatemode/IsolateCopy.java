@@ -159,6 +159,11 @@ public final class IsolateCopy implements Copy, IsolateHost {
     }
 
     @Override
+    public void outOfMemory(Isolate from, Thread thread, OutOfMemoryError error) {
+        events.outOfMemory(this, thread.getName(), error.getMessage());
+    }
+
+    @Override
     public String toString() {
         return "isolate " + id();
     }

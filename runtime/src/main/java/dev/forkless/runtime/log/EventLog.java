@@ -117,6 +117,8 @@ public final class EventLog implements Consumer<ForklessEvent> {
             case ForklessEvent.Escalated e -> "forkless event=escalated to=process reason=" + quote(e.reason());
             case ForklessEvent.MemoryRestart e -> worker(e) + " event=memory-restart measure=" + e.measure()
                     + " bytes=" + e.bytes() + " limit=" + e.limit();
+            case ForklessEvent.OomRestart e -> worker(e) + " event=oom-restart thread=" + quote(e.thread())
+                    + " error=" + quote(e.error());
             case ForklessEvent.CpuLeak e -> "forkless event=cpu-leak cores=" + String.format(java.util.Locale.ROOT, "%.2f", e.cores());
         };
     }

@@ -131,6 +131,7 @@ public final class ProcessCopy implements Copy {
     List<String> command(Path controlPath, String token) {
         List<String> command = new ArrayList<>();
         command.add(javaCommand());
+        command.addAll(dev.forkless.runtime.JvmFlags.childDefaults());
         command.addAll(jvmArgs);
         command.addAll(dev.forkless.runtime.JvmFlags.child());
         if (jvmArgs.stream().noneMatch(a -> a.startsWith("-D" + NETTY_NO_NATIVE + "="))) {

@@ -86,5 +86,16 @@ public interface Copy {
         void crashed(Copy copy, Throwable cause);
 
         void bindFailed(Copy copy, IOException cause);
+
+        /**
+         * The app's code caught an {@code OutOfMemoryError} and goes on: the copy runs, maybe broken.
+         * Called on the app's thread, maybe with the heap still full.
+         *
+         * @param copy   the copy
+         * @param thread the thread that caught it
+         * @param error  the error's message ({@code Java heap space}, ...)
+         */
+        default void outOfMemory(Copy copy, String thread, String error) {
+        }
     }
 }

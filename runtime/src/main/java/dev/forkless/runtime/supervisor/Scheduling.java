@@ -69,7 +69,11 @@ interface Scheduling {
                     try {
                         task.run();
                     } catch (RuntimeException | Error e) {
-                        System.getLogger("forkless").log(System.Logger.Level.ERROR, "supervisor task failed", e);
+                        try {
+                            System.getLogger("forkless").log(System.Logger.Level.ERROR, "supervisor task failed", e);
+                        } catch (OutOfMemoryError full) {
+                            // a copy filled the shared heap: no room to say so, but the mailbox thread lives on
+                        }
                     }
                 });
                 return true;

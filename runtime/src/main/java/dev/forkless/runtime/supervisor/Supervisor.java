@@ -93,6 +93,8 @@ public final class Supervisor implements Copy.Events {
     private final Scheduling scheduling;
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final CompletableFuture<Integer> terminated = new CompletableFuture<>();
+    /** Copies whose code caught an OutOfMemoryError, told without allocating (see {@link #outOfMemory}). */
+    private final OomSignals oomSignals = new OomSignals(this::onOutOfMemory);
 
     // ---- confined to the mailbox ----
     /** Every slot by name, serving and standby. */
@@ -257,10 +259,44 @@ public final class Supervisor implements Copy.Events {
     @Override
     public void crashed(Copy copy, Throwable cause) {
         Instant now = now();
-        String text = String.valueOf(cause);
-        StringWriter trace = new StringWriter();
-        cause.printStackTrace(new PrintWriter(trace));
-        post(() -> onEnded(copy, new Crashed(now, copy.id(), copy.mode(), text, trace.toString()), "crashed: " + text, null));
+        String text;
+        String trace;
+        try {
+            text = String.valueOf(cause);
+            StringWriter writer = new StringWriter();
+            cause.printStackTrace(new PrintWriter(writer));
+            trace = writer.toString();
+        } catch (OutOfMemoryError full) {
+            // an OutOfMemoryError that ends a copy may leave no room for its stack trace: its class will do
+            text = cause.getClass().getName();
+            trace = text;
+        }
+        String cause0 = text;
+        String trace0 = trace;
+        post(() -> onEnded(copy, new Crashed(now, copy.id(), copy.mode(), cause0, trace0), "crashed: " + cause0, null));
+    }
+
+    /**
+     * A copy's code caught an {@code OutOfMemoryError}: it is replaced as by {@link #restart} (a serving
+     * or standby copy; one still starting, draining or gone is left to its own end).
+     */
+    @Override
+    public void outOfMemory(Copy copy, String thread, String error) {
+        oomSignals.signal(copy, thread, error); // allocates nothing: the heap may still be full
+    }
+
+    /** On {@link OomSignals}' thread, once it can allocate. */
+    private void onOutOfMemory(Copy copy, String thread, String error) {
+        Instant now = now();
+        post(() -> {
+            CopyRecord record = copies.get(copy);
+            if (stopping || record == null || record.incoming()
+                    || (record.state() != WorkerState.READY && record.state() != WorkerState.STANDBY)) {
+                return;
+            }
+            emit(new ForklessEvent.OomRestart(now, copy.id(), copy.mode(), thread, String.valueOf(error)));
+            restart(copy.id());
+        });
     }
 
     @Override
@@ -742,6 +778,7 @@ public final class Supervisor implements Copy.Events {
         }
         operations.close();
         scheduling.shutdown();
+        oomSignals.close();
         terminated.complete(exitCode);
     }
 

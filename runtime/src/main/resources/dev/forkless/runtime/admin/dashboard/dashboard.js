@@ -271,7 +271,7 @@ function timeline(events) {
     time.textContent = new Date(e.timeMs).toLocaleTimeString();
     const text = document.createElement("span");
     text.textContent = " " + e.line.replace(/^forkless /, "");
-    if (/event=(crashed|exited|hung|errored|memory-restart|cpu-leak)/.test(e.line)) li.className = "bad";
+    if (/event=(crashed|exited|hung|errored|memory-restart|oom-restart|cpu-leak)/.test(e.line)) li.className = "bad";
     li.append(time, text);
     return li;
   });

@@ -1,6 +1,7 @@
 package dev.forkless.child;
 
 import dev.forkless.isolate.AcceptDispatcher;
+import dev.forkless.isolate.KeepAliveOff;
 import dev.forkless.isolate.ListenerOwner;
 import dev.forkless.isolate.ListenerView;
 import dev.forkless.isolate.SharedSocket;
@@ -178,11 +179,26 @@ public final class ChildCopy implements ListenerOwner {
     /** Stops taking connections at once; keep-alive connections close after their current response. */
     private void beginDrain() {
         draining = true;
+        List<java.nio.channels.SocketChannel> open = new java.util.ArrayList<>();
         for (ListenerView listener : listeners) {
             listener.setAccepting(false);
+            open.addAll(listener.connections());
         }
+        // Tomcat, Jetty, the JDK HttpServer: each connection ends after its next response, which says so
+        // (Helidon has its adapter; the app's shutdown hooks run when the copy is unloaded)
+        KeepAliveOff.in(liveThreads(), open);
         send(ControlMessage.of(ControlMessage.DRAINING));
         sendStats();
+    }
+
+    private static List<Thread> liveThreads() {
+        ThreadGroup root = Thread.currentThread().getThreadGroup();
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
+        Thread[] all = new Thread[root.activeCount() + 32];
+        int n = root.enumerate(all, true);
+        return List.of(java.util.Arrays.copyOf(all, n));
     }
 
     int openConnections() {

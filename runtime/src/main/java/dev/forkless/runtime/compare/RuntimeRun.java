@@ -28,6 +28,8 @@ final class RuntimeRun implements AutoCloseable {
     private static final List<String> RUNTIME_JVM_FLAGS = List.of(
             "--add-opens=java.base/java.util=ALL-UNNAMED",
             "--add-opens=java.base/java.lang=ALL-UNNAMED",
+            "--add-opens=java.base/java.nio.channels.spi=ALL-UNNAMED",
+            "--add-opens=jdk.httpserver/sun.net.httpserver=ALL-UNNAMED",
             "--add-opens=java.logging/java.util.logging=ALL-UNNAMED",
             "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
             "--enable-native-access=ALL-UNNAMED");

@@ -467,10 +467,13 @@ public final class Isolate {
         if (drainAdapter) {
             return;
         }
-        List<java.nio.channels.SocketChannel> open = new ArrayList<>();
-        views.forEach(v -> open.addAll(v.connections()));
         ClassLoader own = loader;
-        List<String> servers = own == null ? List.of() : KeepAliveOff.in(IsolateCleaner.threadsOf(threads, own), open);
+        List<String> servers = own == null ? List.of() : KeepAliveOff.nowAndSoon(
+                () -> unloaded ? List.of() : IsolateCleaner.threadsOf(threads, own), () -> {
+                    List<java.nio.channels.SocketChannel> open = new ArrayList<>();
+                    views.forEach(v -> open.addAll(v.connections()));
+                    return open;
+                });
         if (servers.isEmpty()) {
             // No adapter ends this server's connections between requests: let it shut down the way it
             // would on SIGTERM (Spring Boot, Micronaut, Quarkus, Vert.x register JVM shutdown hooks, which

@@ -26,9 +26,15 @@ import java.util.Set;
  *   <li>Jetty 10 to 12 (Javalin, Spring Boot on Jetty): the {@code HttpConfiguration} of each connection's
  *       {@code HttpConnection}, reached through the connection's selection key, gets
  *       {@code persistentConnectionsEnabled = false}, read for each request.</li>
+ *   <li>Netty 4.1 and 4.2 on NIO (plain Netty, Reactor Netty, Vert.x, Micronaut, Quarkus): each connection's
+ *       pipeline, reached through its selection key, gets a handler after its HTTP/1 response encoder that
+ *       sets {@code Connection: close} on each response.</li>
  *   <li>The JDK's {@code com.sun.net.httpserver}: each context of the server of each
  *       {@code HTTP-Dispatcher} thread gets a filter that sets {@code Connection: close}.</li>
  * </ul>
+ * Not Undertow: its keep-alive decision per request reads no setting that can be changed once it runs (its
+ * options are a final, immutable map), so a draining Undertow copy's connections are cut at the drain
+ * timeout.
  * Needs {@code --add-opens java.base/java.lang} (a thread's task), {@code java.base/java.nio.channels.spi}
  * (a channel's keys) and {@code jdk.httpserver/sun.net.httpserver}: the runtime jar's manifest has them,
  * and a child's agent opens them to itself.
@@ -40,12 +46,41 @@ public final class KeepAliveOff {
     private KeepAliveOff() {
     }
 
+    /** How long after the drain's start the connections are looked at once more. */
+    private static final long AGAIN_MILLIS = 200;
+
     /**
-     * Turns keep-alive off in every server it knows among the copy's threads and connections.
+     * Turns keep-alive off now ({@link #in}) and once more {@value #AGAIN_MILLIS} ms later, for a connection
+     * the copy accepted just before its drain began that its server had not registered yet (Netty and Jetty
+     * register an accepted connection with a selector on another thread).
+     *
+     * @param threads     the copy's live threads, asked each time
+     * @param connections the copy's open connections, asked each time
+     * @return the servers found the first time
+     */
+    public static List<String> nowAndSoon(java.util.function.Supplier<List<Thread>> threads,
+                                          java.util.function.Supplier<List<SocketChannel>> connections) {
+        List<String> servers = in(threads.get(), connections.get());
+        if (!servers.isEmpty()) {
+            Thread.ofPlatform().daemon(true).name("forkless-keep-alive-off").start(() -> {
+                try {
+                    Thread.sleep(AGAIN_MILLIS);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                in(threads.get(), connections.get());
+            });
+        }
+        return servers;
+    }
+
+    /**
+     * Turns keep-alive off in every server it knows among the copy's threads and connections; doing it
+     * again changes nothing.
      *
      * @param threads     the copy's live threads
      * @param connections the connections the copy accepted that are still open
-     * @return the servers it turned keep-alive off in ("Tomcat", "Jetty", "JDK HttpServer"), empty if none
+     * @return the servers it turned keep-alive off in ("Tomcat", "Jetty", "Netty", "JDK HttpServer"), empty if none
      */
     public static List<String> in(Collection<Thread> threads, Collection<SocketChannel> connections) {
         Set<Object> done = Collections.newSetFromMap(new IdentityHashMap<>());

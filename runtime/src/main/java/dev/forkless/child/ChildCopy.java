@@ -179,14 +179,16 @@ public final class ChildCopy implements ListenerOwner {
     /** Stops taking connections at once; keep-alive connections close after their current response. */
     private void beginDrain() {
         draining = true;
-        List<java.nio.channels.SocketChannel> open = new java.util.ArrayList<>();
         for (ListenerView listener : listeners) {
             listener.setAccepting(false);
-            open.addAll(listener.connections());
         }
-        // Tomcat, Jetty, the JDK HttpServer: each connection ends after its next response, which says so
-        // (Helidon has its adapter; the app's shutdown hooks run when the copy is unloaded)
-        KeepAliveOff.in(liveThreads(), open);
+        // Tomcat, Jetty, Netty, the JDK HttpServer: each connection ends after its next response, which says
+        // so (Helidon has its adapter; the app's shutdown hooks run when the copy is unloaded)
+        KeepAliveOff.nowAndSoon(ChildCopy::liveThreads, () -> {
+            List<java.nio.channels.SocketChannel> open = new java.util.ArrayList<>();
+            listeners.forEach(l -> open.addAll(l.connections()));
+            return open;
+        });
         send(ControlMessage.of(ControlMessage.DRAINING));
         sendStats();
     }

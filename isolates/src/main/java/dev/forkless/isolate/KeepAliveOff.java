@@ -31,10 +31,12 @@ import java.util.Set;
  *       sets {@code Connection: close} on each response.</li>
  *   <li>The JDK's {@code com.sun.net.httpserver}: each context of the server of each
  *       {@code HTTP-Dispatcher} thread gets a filter that sets {@code Connection: close}.</li>
+ *   <li>Undertow 2 (XNIO on NIO): each connection's {@code HttpServerConnection}, reached through its
+ *       selection key, gets its root handler wrapped in one that marks each exchange not persistent (its
+ *       response then says {@code Connection: close}); Undertow reads no setting per request that could be
+ *       changed once it runs (its options are an immutable map), so the connection's own handler is
+ *       swapped.</li>
  * </ul>
- * Not Undertow: its keep-alive decision per request reads no setting that can be changed once it runs (its
- * options are a final, immutable map), so a draining Undertow copy's connections are cut at the drain
- * timeout.
  * Needs {@code --add-opens java.base/java.lang} (a thread's task), {@code java.base/java.nio.channels.spi}
  * (a channel's keys) and {@code jdk.httpserver/sun.net.httpserver}: the runtime jar's manifest has them,
  * and a child's agent opens them to itself.
@@ -120,6 +122,12 @@ public final class KeepAliveOff {
                             config.getClass().getMethod("setPersistentConnectionsEnabled", boolean.class).invoke(config, false);
                             servers.add("Jetty");
                         }
+                    } else if (type.equals("org.xnio.nio.NioSocketConduit")) {
+                        Object http = Undertow.connection(attachment);
+                        if (http != null && done.add(http) && Undertow.closeAfterEachResponse(http)
+                                && done.add(Undertow.class)) {
+                            servers.add("Undertow");
+                        }
                     } else if (type.startsWith("io.netty.")) {
                         Object channel = Netty.channel(attachment);
                         if (channel != null && done.add(channel) && Netty.closeAfterEachResponse(channel)
@@ -188,6 +196,79 @@ public final class KeepAliveOff {
                     context.getFilters().addFirst(new ConnectionClose());
                 }
             }
+        }
+    }
+
+    /** Undertow 2: a connection's XNIO conduit, its stream connection, its read listener, its HTTP/1 connection. */
+    private static final class Undertow {
+
+        private static final String HTTP_CONNECTION = "io.undertow.server.protocol.http.HttpServerConnection";
+
+        static Object connection(Object conduit) throws ReflectiveOperationException {
+            Object stream = field(conduit, conduit.getClass(), "connection");
+            Class<?> streamType = superclassNamed(stream == null ? null : stream.getClass(), "org.xnio.StreamConnection");
+            if (streamType == null) {
+                return null;
+            }
+            Object source = field(stream, streamType, "sourceChannel");
+            if (source == null) {
+                return null;
+            }
+            Object listener = field(source, source.getClass(), "readListener");
+            if (listener == null || !listener.getClass().getName().equals("io.undertow.server.protocol.http.HttpReadListener")) {
+                return null;
+            }
+            Object http = field(listener, listener.getClass(), "connection");
+            return http != null && http.getClass().getName().equals(HTTP_CONNECTION) ? http : null;
+        }
+
+        /** Wraps the connection's root handler: each exchange is marked not persistent before the app sees it. */
+        static boolean closeAfterEachResponse(Object http) throws ReflectiveOperationException {
+            Class<?> owner = superclassNamed(http.getClass(), "io.undertow.server.AbstractServerConnection");
+            if (owner == null) {
+                return false;
+            }
+            Field root = owner.getDeclaredField("rootHandler");
+            root.setAccessible(true);
+            Object handler = root.get(http);
+            if (handler == null || Proxy.isProxyClass(handler.getClass())) {
+                return handler != null;
+            }
+            ClassLoader loader = http.getClass().getClassLoader();
+            Class<?> handlerType = Class.forName("io.undertow.server.HttpHandler", false, loader);
+            Method handle = handlerType.getMethod("handleRequest", Class.forName("io.undertow.server.HttpServerExchange", false, loader));
+            Method persistent = handle.getParameterTypes()[0].getMethod("setPersistent", boolean.class);
+            root.set(http, Proxy.newProxyInstance(loader, new Class<?>[] {handlerType}, (proxy, method, args) -> {
+                switch (method.getName()) {
+                    case "equals" -> {
+                        return proxy == args[0];
+                    }
+                    case "hashCode" -> {
+                        return System.identityHashCode(proxy);
+                    }
+                    case "toString" -> {
+                        return "Forkless drain: Connection: close, then " + handler;
+                    }
+                    default -> {
+                        persistent.invoke(args[0], false);
+                        try {
+                            return handle.invoke(handler, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    }
+                }
+            }));
+            return true;
+        }
+
+        private static Class<?> superclassNamed(Class<?> type, String name) {
+            for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+                if (c.getName().equals(name)) {
+                    return c;
+                }
+            }
+            return null;
         }
     }
 

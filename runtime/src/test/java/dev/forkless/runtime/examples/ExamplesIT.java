@@ -142,7 +142,12 @@ class ExamplesIT {
             long faultMs = load.millisSinceStart();
             assertEquals(entry.app().faultCode(), Http.get(address, path).status());
             await().atMost(Duration.ofSeconds(20)).until(() -> runtime.count(l -> l.contains(event)) > events);
-            await().atMost(Duration.ofSeconds(90)).until(() -> runtime.count(isReady()) > ready);
+            try {
+                await().atMost(Duration.ofSeconds(90)).until(() -> runtime.count(isReady()) > ready);
+            } catch (ConditionTimeoutException e) {
+                throw new AssertionError(entry + " " + path + ": no replacement ready in 90 s; the runtime said:\n"
+                        + tail(runtime), e);
+            }
             // the load runs until the ended copy's drain is over, so what its drain cuts is counted
             await().atMost(DRAIN.plusSeconds(30)).until(() -> runtime.count(isDrained()) > drained);
             load.close();

@@ -41,9 +41,6 @@ final class CompatibilityMatrix {
         ExampleApp helidon45 = ExampleApp.demo();
         String off = "keep-alive off in the draining copy's server (KeepAliveOff): each connection ends after its "
                 + "next response, which says Connection: close";
-        String cut = "no way to turn keep-alive off: the stopping copy's own graceful shutdown runs when its drain "
-                + "begins; connections it still holds at the drain timeout are cut (at most one request each, per "
-                + "copy replaced)";
         return List.of(
                 new Entry(helidon45, "isolate", new Serves(0, 0, 0, "drain adapter: 0 failed requests")),
                 new Entry(helidon45, "process", new Serves(0, 0, 0, "drain adapter: 0 failed requests")),
@@ -64,8 +61,8 @@ final class CompatibilityMatrix {
                 new Entry(quarkus, "process", new Serves(0, 0, 0, off + ": Netty (Vert.x)")),
                 new Entry(javalin, "isolate", new Serves(0, 0, 0, off + ": Jetty's persistentConnectionsEnabled = false")),
                 new Entry(javalin, "process", new Serves(0, 0, 0, off + ": Jetty's persistentConnectionsEnabled = false")),
-                new Entry(undertow, "isolate", new Serves(16, 16, 32, cut)),
-                new Entry(undertow, "process", new Serves(16, 16, 32, cut)),
+                new Entry(undertow, "isolate", new Serves(0, 0, 0, off + ": its connections' root handler marks each exchange not persistent")),
+                new Entry(undertow, "process", new Serves(0, 0, 0, off + ": its connections' root handler marks each exchange not persistent")),
                 new Entry(nettyNio, "isolate", new Serves(0, 0, 0, off + ": Netty")),
                 new Entry(nettyNio, "process", new Serves(0, 0, 0, off + ": Netty")),
                 new Entry(nettyEpoll, "isolate", new KnownFailure("asks for a Netty native transport",

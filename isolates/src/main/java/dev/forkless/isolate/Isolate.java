@@ -29,12 +29,14 @@ import java.util.concurrent.locks.LockSupport;
  * {@link IsolateHost#ready}, {@link IsolateHost#exited} or {@link IsolateHost#crashed}. To stop it the
  * host calls {@link #stopAccepting()} and {@link #beginDrain()}, waits for {@link #openConnections()}
  * to reach zero or for its drain timeout, then {@link #unload}. A copy runs as long as a JVM would: after
- * {@code main} returns, while a non-daemon thread of it is alive. A copy whose web server has no adapter
- * (only Helidon has one) runs its shutdown hooks when its drain begins, as a JVM does on SIGTERM.
+ * {@code main} returns, while a non-daemon thread of it is alive. A draining copy's Helidon has its adapter;
+ * Tomcat, Jetty and the JDK HttpServer get keep-alive turned off ({@link KeepAliveOff}); a copy running
+ * none of these runs its shutdown hooks when its drain begins, as a JVM does on SIGTERM.
  */
 public final class Isolate implements CopyContext {
 
     private final String id;
+    private static final System.Logger LOG = System.getLogger("forkless.isolate");
     private final Worker.Mode mode;
     private final AppJar app;
     private final IsolateHost host;
@@ -476,12 +478,27 @@ public final class Isolate implements CopyContext {
     public void beginDrain() {
         draining = true;
         stopAccepting();
-        if (!drainAdapter) {
+        if (drainAdapter) {
+            return;
+        }
+        ClassLoader own = loader;
+        List<String> servers = own == null ? List.of() : KeepAliveOff.nowAndSoon(
+                () -> unloaded ? List.of() : IsolateCleaner.threadsOf(threads, own), () -> {
+                    List<java.nio.channels.SocketChannel> open = new ArrayList<>();
+                    views.forEach(v -> open.addAll(v.connections()));
+                    return open;
+                });
+        if (servers.isEmpty()) {
             // No adapter ends this server's connections between requests: let it shut down the way it
-            // would on SIGTERM (Spring Boot, Micronaut, Quarkus, Vert.x, Jetty register JVM shutdown
-            // hooks, which in an isolate are the copy's own): it stops accepting, finishes its requests in
-            // flight and closes its idle connections while the runtime waits for them.
+            // would on SIGTERM (Spring Boot, Micronaut, Quarkus, Vert.x register JVM shutdown hooks, which
+            // in an isolate are the copy's own): it stops accepting, finishes its requests in flight and
+            // closes its idle connections while the runtime waits for them.
             startShutdownHooks();
+        } else {
+            // Tomcat, Jetty, the JDK HttpServer: each connection ends after its next response, which says
+            // so; the app's shutdown hooks run at unload, once its connections have closed (Tomcat's own
+            // graceful shutdown would close them after their current response without saying so)
+            LOG.log(System.Logger.Level.DEBUG, () -> "isolate " + id + ": keep-alive off in " + servers);
         }
     }
 

@@ -505,6 +505,11 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         return connections.size();
     }
 
+    /** @return the connections the app took from this view that are still open */
+    public java.util.List<SocketChannel> connections() {
+        return connections.stream().filter(SocketChannel::isOpen).toList();
+    }
+
     /**
      * Closes every connection the app took from this view that is still open.
      *

@@ -131,6 +131,46 @@ class IsolateLifeTest {
         }
     }
 
+    @Test
+    void aDrainingJdkHttpServerEndsEachKeepAliveConnectionAfterItsNextResponseAndSaysSo() throws Exception {
+        Path portFile = dir.resolve("port");
+        try (TestApps.RecordingHost host = new TestApps.RecordingHost()) {
+            Isolate isolate = Isolate.builder().id("1").app(AppJar.open(TestApps.jar(dir, "JdkHttpApp"))).host(host).build();
+            isolate.start(List.of(portFile.toString()));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> java.nio.file.Files.exists(portFile)
+                    && !java.nio.file.Files.readString(portFile).isEmpty());
+            int port = Integer.parseInt(java.nio.file.Files.readString(portFile));
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress("127.0.0.1", port), 2_000);
+                socket.setSoTimeout(5_000);
+                java.io.InputStream in = socket.getInputStream();
+                String first = exchange(socket, in);
+                assertFalse(first.toLowerCase(java.util.Locale.ROOT).contains("connection: close"), first);
+
+                isolate.beginDrain();
+                String second = exchange(socket, in);
+                assertTrue(second.toLowerCase(java.util.Locale.ROOT).contains("connection: close"), second);
+                assertTrue(second.endsWith("hello"), "the request on the kept-alive connection was served: " + second);
+                assertEquals(-1, in.read(), "then the server closed the connection");
+            }
+            isolate.unload(Duration.ofSeconds(5));
+        }
+    }
+
+    /** One GET on a kept-alive connection; the response's head and its 5-byte body. */
+    private static String exchange(Socket socket, java.io.InputStream in) throws Exception {
+        socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new java.io.EOFException("closed in the head: " + head);
+            }
+            head.append((char) b);
+        }
+        return head + new String(in.readNBytes(5), StandardCharsets.US_ASCII);
+    }
+
     private static String talk(InetSocketAddress address, String line) throws Exception {
         try (Socket socket = new Socket()) {
             socket.connect(address, 2_000);

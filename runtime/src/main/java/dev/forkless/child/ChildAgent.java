@@ -64,6 +64,10 @@ public final class ChildAgent {
         Module base = Object.class.getModule();
         Module me = ChildAgent.class.getModule();
         inst.redefineModule(base, Set.of(), Map.of("sun.nio.ch", Set.of(me)),
-                Map.of("sun.nio.ch", Set.of(me), "java.io", Set.of(me), "java.lang", Set.of(me)), Set.of(), Map.of());
+                Map.of("sun.nio.ch", Set.of(me), "java.io", Set.of(me), "java.lang", Set.of(me),
+                        "java.nio.channels.spi", Set.of(me)), Set.of(), Map.of());
+        // the drain turns keep-alive off in a JDK HttpServer (KeepAliveOff)
+        ModuleLayer.boot().findModule("jdk.httpserver").ifPresent(http -> inst.redefineModule(http, Set.of(), Map.of(),
+                Map.of("sun.net.httpserver", Set.of(me)), Set.of(), Map.of()));
     }
 }

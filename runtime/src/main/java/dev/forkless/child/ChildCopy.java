@@ -1,6 +1,7 @@
 package dev.forkless.child;
 
 import dev.forkless.isolate.AcceptDispatcher;
+import dev.forkless.isolate.KeepAliveOff;
 import dev.forkless.isolate.ListenerOwner;
 import dev.forkless.isolate.ListenerView;
 import dev.forkless.isolate.SharedSocket;
@@ -182,8 +183,25 @@ public final class ChildCopy implements ListenerOwner {
         for (ListenerView listener : listeners) {
             listener.setAccepting(false);
         }
+        // Tomcat, Jetty, Netty, the JDK HttpServer: each connection ends after its next response, which says
+        // so (Helidon has its adapter; the app's shutdown hooks run when the copy is unloaded)
+        KeepAliveOff.nowAndSoon(ChildCopy::liveThreads, () -> {
+            List<java.nio.channels.SocketChannel> open = new java.util.ArrayList<>();
+            listeners.forEach(l -> open.addAll(l.connections()));
+            return open;
+        });
         send(new ControlMessage.Draining());
         sendStats();
+    }
+
+    private static List<Thread> liveThreads() {
+        ThreadGroup root = Thread.currentThread().getThreadGroup();
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
+        Thread[] all = new Thread[root.activeCount() + 32];
+        int n = root.enumerate(all, true);
+        return List.of(java.util.Arrays.copyOf(all, n));
     }
 
     int openConnections() {

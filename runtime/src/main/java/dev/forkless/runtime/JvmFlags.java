@@ -14,11 +14,12 @@ public final class JvmFlags {
 
     /**
      * Packages opened to the runtime (as {@code module/package}): the isolate cleaner clears the JDK's
-     * caches of an unloaded copy (docs/decisions.md).
+     * caches of an unloaded copy (docs/decisions.md), a draining copy's server is told to end its
+     * keep-alive connections (KeepAliveOff: it finds them through their selection keys).
      */
     public static final List<String> OPENS = List.of("java.base/java.util", "java.base/java.lang",
-            "java.base/java.lang.invoke", "java.base/java.lang.runtime", "java.logging/java.util.logging",
-            "jdk.httpserver/sun.net.httpserver");
+            "java.base/java.lang.invoke", "java.base/java.lang.runtime", "java.base/java.nio.channels.spi",
+            "java.logging/java.util.logging", "jdk.httpserver/sun.net.httpserver");
 
     /** Packages exported to the runtime: process mode reads a socket channel's descriptor. */
     public static final List<String> EXPORTS = List.of("java.base/sun.nio.ch");

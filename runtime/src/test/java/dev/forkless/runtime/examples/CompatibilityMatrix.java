@@ -39,8 +39,8 @@ final class CompatibilityMatrix {
         ExampleApp jdkHttp = ExampleApp.example("jdk-httpserver", "jdk-httpserver/target/example-jdk-httpserver.jar");
         ExampleApp helidon41 = ExampleApp.example("helidon-4.1", "helidon-4.1/target/example-helidon-4.1.jar");
         ExampleApp helidon45 = ExampleApp.demo();
-        String cut = "no drain adapter: the stopping copy's own graceful shutdown runs when its drain begins; "
-                + "connections it still holds at the drain timeout are cut (at most one request each, per copy replaced)";
+        String off = "keep-alive off in the draining copy's server (KeepAliveOff): each connection ends after its "
+                + "next response, which says Connection: close";
         return List.of(
                 new Entry(helidon45, "isolate", new Serves(0, 0, 0, "drain adapter: 0 failed requests")),
                 new Entry(helidon45, "process", new Serves(0, 0, 0, "drain adapter: 0 failed requests")),
@@ -49,29 +49,29 @@ final class CompatibilityMatrix {
                 new Entry(helidon41, "process", new Serves(0, 0, 0,
                         "drain adapter linked against the app's own Helidon 4.1; its new ServerSocket is rewritten "
                                 + "by the child agent to the copy's listener view")),
-                new Entry(springTomcat, "isolate", new Serves(16, 16, 32, cut)),
-                new Entry(springTomcat, "process", new Serves(16, 16, 32, cut)),
-                new Entry(springWebflux, "isolate", new Serves(16, 16, 32, cut)),
-                new Entry(springWebflux, "process", new Serves(16, 16, 32, cut)),
-                new Entry(vertx, "isolate", new Serves(16, 16, 32, cut)),
-                new Entry(vertx, "process", new Serves(16, 16, 32, cut)),
-                new Entry(micronaut, "isolate", new Serves(16, 16, 32, cut)),
-                new Entry(micronaut, "process", new Serves(16, 16, 32, cut)),
-                new Entry(quarkus, "isolate", new Serves(16, 16, 32, cut)),
-                new Entry(quarkus, "process", new Serves(16, 16, 32, cut)),
-                new Entry(javalin, "isolate", new Serves(16, 16, 32, cut)),
-                new Entry(javalin, "process", new Serves(16, 16, 32, cut)),
-                new Entry(undertow, "isolate", new Serves(16, 16, 32, cut)),
-                new Entry(undertow, "process", new Serves(16, 16, 32, cut)),
-                new Entry(nettyNio, "isolate", new Serves(16, 16, 32, cut)),
-                new Entry(nettyNio, "process", new Serves(16, 16, 32, cut)),
+                new Entry(springTomcat, "isolate", new Serves(0, 0, 0, off + ": Tomcat's maxKeepAliveRequests = 1")),
+                new Entry(springTomcat, "process", new Serves(0, 0, 0, off + ": Tomcat's maxKeepAliveRequests = 1")),
+                new Entry(springWebflux, "isolate", new Serves(0, 0, 0, off + ": Reactor Netty")),
+                new Entry(springWebflux, "process", new Serves(0, 0, 0, off + ": Reactor Netty")),
+                new Entry(vertx, "isolate", new Serves(0, 0, 0, off + ": Netty")),
+                new Entry(vertx, "process", new Serves(0, 0, 0, off + ": Netty")),
+                new Entry(micronaut, "isolate", new Serves(0, 0, 0, off + ": Netty")),
+                new Entry(micronaut, "process", new Serves(0, 0, 0, off + ": Netty")),
+                new Entry(quarkus, "isolate", new Serves(0, 0, 0, off + ": Netty (Vert.x)")),
+                new Entry(quarkus, "process", new Serves(0, 0, 0, off + ": Netty (Vert.x)")),
+                new Entry(javalin, "isolate", new Serves(0, 0, 0, off + ": Jetty's persistentConnectionsEnabled = false")),
+                new Entry(javalin, "process", new Serves(0, 0, 0, off + ": Jetty's persistentConnectionsEnabled = false")),
+                new Entry(undertow, "isolate", new Serves(0, 0, 0, off + ": its connections' root handler marks each exchange not persistent")),
+                new Entry(undertow, "process", new Serves(0, 0, 0, off + ": its connections' root handler marks each exchange not persistent")),
+                new Entry(nettyNio, "isolate", new Serves(0, 0, 0, off + ": Netty")),
+                new Entry(nettyNio, "process", new Serves(0, 0, 0, off + ": Netty")),
                 new Entry(nettyEpoll, "isolate", new KnownFailure("asks for a Netty native transport",
                         "the app insists on epoll, whose socket would bypass the shared one; Netty runs on NIO in "
                                 + "every copy, and an app that hard-codes epoll fails with a line that says so")),
                 new Entry(nettyEpoll, "process", new KnownFailure("Native transport was explicit disabled",
                         "children run with io.netty.transport.noNative=true: an app that hard-codes epoll fails")),
-                new Entry(jdkHttp, "isolate", new Serves(16, 16, 32, cut)),
-                new Entry(jdkHttp, "process", new Serves(16, 16, 32, cut)));
+                new Entry(jdkHttp, "isolate", new Serves(0, 0, 0, off + ": a filter")),
+                new Entry(jdkHttp, "process", new Serves(0, 0, 0, off + ": a filter")));
     }
 
     /**

@@ -23,9 +23,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Failed requests of 16 keep-alive connections when one copy crashes, when one exits, and during a rolling
- * reload, in isolate mode: Helidon 4.1 (the drain adapter, linked against the app's own Helidon) must lose
- * none; a server without an adapter (Javalin on Jetty 12) gets the generic drain (its own shutdown hooks
- * when the drain begins) and its figures are printed for docs/decisions.md.
+ * reload, in isolate mode: Helidon 4.1 (the drain adapter, linked against the app's own Helidon) and Javalin
+ * on Jetty 12 (keep-alive turned off in its Jetty when the drain begins, {@code KeepAliveOff}) must lose
+ * none; the figures are printed for docs/decisions.md. The load runs until the ended copies have drained,
+ * so what a drain cuts at its timeout is counted.
  */
 class DrainMeasureIT {
 
@@ -34,7 +35,7 @@ class DrainMeasureIT {
     static Stream<Arguments> apps() {
         return Stream.of(
                 Arguments.of(ExampleApp.example("helidon-4.1", "helidon-4.1/target/example-helidon-4.1.jar"), 0),
-                Arguments.of(ExampleApp.example("javalin", "javalin/target/example-javalin.jar"), CONNECTIONS));
+                Arguments.of(ExampleApp.example("javalin", "javalin/target/example-javalin.jar"), 0));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -56,9 +57,11 @@ class DrainMeasureIT {
             figures.add("crash=" + fault(runtime, address, "/crash", "event=crashed"));
             figures.add("exit=" + fault(runtime, address, "/exit", "event=exited"));
             long reloads = runtime.count(l -> l.contains("event=reloaded"));
+            long drained = runtime.count(isDrained());
             KeepAliveLoad load = loaded(address);
             assertEquals(0, new ProcessBuilder("kill", "-HUP", String.valueOf(runtime.pid())).start().waitFor());
             await().atMost(Duration.ofSeconds(180)).until(() -> runtime.count(l -> l.contains("event=reloaded")) > reloads);
+            await().atMost(Duration.ofSeconds(60)).until(() -> runtime.count(isDrained()) >= drained + 2);
             load.close();
             figures.add("reload=" + load.failed());
             System.out.println("DRAIN " + app.name() + " isolate " + String.join(" ", figures) + " (" + load.summary() + ")");
@@ -73,13 +76,19 @@ class DrainMeasureIT {
             throws Exception {
         long events = runtime.count(l -> l.contains(event));
         long ready = runtime.count(isReady());
+        long drained = runtime.count(isDrained());
         try (KeepAliveLoad load = loaded(address)) {
             assertEquals(200, Http.get(address, path).status());
             await().atMost(Duration.ofSeconds(30)).until(() -> runtime.count(l -> l.contains(event)) > events);
             await().atMost(Duration.ofSeconds(120)).until(() -> runtime.count(isReady()) > ready);
+            await().atMost(Duration.ofSeconds(60)).until(() -> runtime.count(isDrained()) > drained);
             load.close();
             return load.failed();
         }
+    }
+
+    private static Predicate<String> isDrained() {
+        return l -> l.matches("forkless isolate=\\d+ event=drained.*");
     }
 
     private static Predicate<String> isReady() {

@@ -97,16 +97,22 @@ class ExamplesIT {
         faultUnderLoad(entry, runtime, address, "/exit", "event=exited status=3", serves.exitMayFail());
 
         long reloads = runtime.count(l -> l.contains("event=reloaded"));
+        long drainedBefore = runtime.count(isDrained());
         long reloadStart = System.nanoTime();
         try (KeepAliveLoad load = loaded(address)) {
+            long faultAt = System.nanoTime();
+            long faultMs = load.millisSinceStart();
             assertEquals(0, new ProcessBuilder("kill", "-HUP", String.valueOf(runtime.pid())).start().waitFor());
             try {
                 await().atMost(Duration.ofSeconds(120)).until(() -> runtime.count(l -> l.contains("event=reloaded")) > reloads);
+                // and until both old copies drained: what their drains cut is counted
+                await().atMost(DRAIN.plusSeconds(30)).until(() -> runtime.count(isDrained()) >= drainedBefore + 2);
             } catch (org.awaitility.core.ConditionTimeoutException e) {
                 throw new AssertionError(entry + ": the reload did not end in 120 s; the runtime said:\n" + runtime.output(), e);
             }
             load.close();
             System.out.printf("examples: %s reload: %s (%d ms)%n", entry, load.summary(), millisSince(reloadStart));
+            printTimeline(entry, "reload", runtime, faultAt, faultMs, load);
             assertTrue(runtime.hasLine(l -> l.contains("event=reloaded ok=true")), runtime::output);
             assertTrue(load.failed() <= serves.reloadMayFail(), () -> "reload: " + load.summary());
         }
@@ -215,17 +221,41 @@ class ExamplesIT {
                                        String event, int mayFail) throws Exception {
         long events = runtime.count(l -> l.contains(event));
         long ready = runtime.count(isReady());
+        long drained = runtime.count(isDrained());
         long start = System.nanoTime();
         try (KeepAliveLoad load = loaded(address)) {
+            long faultAt = System.nanoTime();
+            long faultMs = load.millisSinceStart();
             assertEquals(entry.app().faultCode(), Http.get(address, path).status());
             await().atMost(Duration.ofSeconds(20)).until(() -> runtime.count(l -> l.contains(event)) > events);
-            await().atMost(Duration.ofSeconds(90)).until(() -> runtime.count(isReady()) > ready);
+            try {
+                await().atMost(Duration.ofSeconds(90)).until(() -> runtime.count(isReady()) > ready);
+            } catch (ConditionTimeoutException e) {
+                throw new AssertionError(entry + " " + path + ": no replacement ready in 90 s; the runtime said:\n"
+                        + tail(runtime), e);
+            }
+            // the load runs until the ended copy's drain is over, so what its drain cuts is counted
+            await().atMost(DRAIN.plusSeconds(30)).until(() -> runtime.count(isDrained()) > drained);
             load.close();
             System.out.printf("examples: %s %s: %s (%d ms)%n", entry, path, load.summary(), millisSince(start));
+            printTimeline(entry, path, runtime, faultAt, faultMs, load);
             assertTrue(load.failed() <= mayFail, () -> path + ": " + load.summary());
         }
         assertTrue(runtime.process().isAlive(), "the runtime survives");
         assertEquals(2, copiesServing(entry.app(), address, Duration.ofSeconds(60)).size());
+    }
+
+    /** Where the failures fell: the fault at +0 on the runtime's events, and the load's failures shifted to it. */
+    private static void printTimeline(Entry entry, String fault, RuntimeProcess runtime, long faultAt, long faultMs,
+                                      KeepAliveLoad load) {
+        if (load.failed() > 0) {
+            System.out.printf("examples: %s %s: fault at load +%d ms; events %s%n", entry, fault, faultMs,
+                    runtime.eventsSince(faultAt));
+        }
+    }
+
+    private static Predicate<String> isDrained() {
+        return l -> l.matches("forkless (isolate|process)=\\d+ event=drained.*");
     }
 
     private static Predicate<String> isReady() {

@@ -21,6 +21,9 @@ public final class KeepAliveLoad implements AutoCloseable {
     private final AtomicLong errors = new AtomicLong();
     private final AtomicLong reconnects = new AtomicLong();
     private final Set<String> failures = ConcurrentHashMap.newKeySet();
+    /** Each failure: when (ms since the load began), on which request of its connection, and what. */
+    private final List<String> timeline = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final long began = System.nanoTime();
     private final List<Thread> threads = new ArrayList<>();
     private final long deadline;
     private volatile boolean stopped;
@@ -39,28 +42,45 @@ public final class KeepAliveLoad implements AutoCloseable {
 
     private void run(InetSocketAddress address, String path) {
         Http http = new Http(address);
+        int onConnection = 0;
         try {
             while (!stopped && System.nanoTime() < deadline) {
                 try {
                     Http.Response response = http.send(path, false);
+                    onConnection++;
                     if (response.status() == 200) {
                         ok.incrementAndGet();
                     } else {
                         nonOk.incrementAndGet();
                         failures.add("status " + response.status());
+                        failed(onConnection, "status " + response.status() + (response.closed() ? " (closed)" : ""));
                     }
                     if (response.closed()) {
                         reconnects.incrementAndGet();
+                        onConnection = 0;
                     }
                 } catch (IOException e) {
                     errors.incrementAndGet();
                     failures.add(e.toString());
+                    failed(onConnection + 1, e.toString());
+                    onConnection = 0;
                     http.close();
                 }
             }
         } finally {
             http.close();
         }
+    }
+
+    private void failed(int requestOnConnection, String what) {
+        if (timeline.size() < 64) {
+            timeline.add("+" + millisSinceStart() + "ms #" + requestOnConnection + " " + what);
+        }
+    }
+
+    /** @return milliseconds since the load began (to place a fault on its failures' timeline) */
+    public long millisSinceStart() {
+        return (System.nanoTime() - began) / 1_000_000;
     }
 
     /** Waits until the load has run its duration. */
@@ -86,7 +106,8 @@ public final class KeepAliveLoad implements AutoCloseable {
 
     /** @return a summary for assertion messages */
     public String summary() {
-        return "ok=" + ok + " non200=" + nonOk + " errors=" + errors + " reconnects=" + reconnects + " failures=" + failures;
+        return "ok=" + ok + " non200=" + nonOk + " errors=" + errors + " reconnects=" + reconnects + " failures=" + failures
+                + (timeline.isEmpty() ? "" : " timeline=" + timeline);
     }
 
     @Override

@@ -24,6 +24,8 @@ public final class RuntimeProcess implements AutoCloseable {
 
     private final Process process;
     private final List<String> lines = new CopyOnWriteArrayList<>();
+    /** The runtime's event lines with when they arrived (System.nanoTime), to place them on a load's timeline. */
+    private final List<java.util.Map.Entry<Long, String>> events = new CopyOnWriteArrayList<>();
     private final List<Thread> pumps;
 
     private RuntimeProcess(Process process) {
@@ -138,6 +140,9 @@ public final class RuntimeProcess implements AutoCloseable {
             String line;
             while ((line = reader.readLine()) != null) {
                 lines.add(line);
+                if (line.contains(" event=")) {
+                    events.add(java.util.Map.entry(System.nanoTime(), line));
+                }
             }
         } catch (IOException ignored) {
             // the process ended
@@ -175,6 +180,12 @@ public final class RuntimeProcess implements AutoCloseable {
     }
 
     /** @return every line so far */
+    /** @return the event lines that arrived after {@code nanos} (System.nanoTime), each with its ms after it */
+    public List<String> eventsSince(long nanos) {
+        return events.stream().filter(e -> e.getKey() >= nanos)
+                .map(e -> "+" + (e.getKey() - nanos) / 1_000_000 + "ms " + e.getValue()).toList();
+    }
+
     public List<String> lines() {
         return List.copyOf(lines);
     }

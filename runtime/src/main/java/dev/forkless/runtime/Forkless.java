@@ -16,7 +16,6 @@ import dev.forkless.runtime.supervisor.Escalation;
 import dev.forkless.runtime.supervisor.JarWatcher;
 import dev.forkless.runtime.supervisor.Supervisor;
 import dev.forkless.api.Message;
-import dev.forkless.api.Worker;
 import dev.forkless.isolate.AppJar;
 import dev.forkless.isolate.CallSiteRewriter;
 import dev.forkless.isolate.UncaughtExceptionDispatcher;
@@ -72,7 +71,7 @@ public final class Forkless implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean tornDown = new java.util.concurrent.atomic.AtomicBoolean();
     private final Exchange exchange;
     private volatile JarWatcher watcher;
-    private final java.util.concurrent.atomic.AtomicReference<Worker.Mode> mode;
+    private final java.util.concurrent.atomic.AtomicReference<Mode> mode;
     private final Escalation escalation;
     /** Meters each isolate's CPU and memory (isolate mode only); null until started. */
     private volatile CopyMeter meter;
@@ -131,14 +130,14 @@ public final class Forkless implements AutoCloseable {
         this.mode = new java.util.concurrent.atomic.AtomicReference<>(config.mode());
         List<String> args = builder.args;
         this.supervisor = new Supervisor(
-                (id, accepting, events) -> mode.get() == Worker.Mode.PROCESS
+                (id, accepting, events) -> mode.get() == Mode.PROCESS
                         ? new ProcessCopy(id, noteNativeTransports(currentApp()), args, config.childJvmArgs(),
                                 accepting, config.restartPolicy().drainTimeout(), listeners, console, exchange, events,
                                 config.environmentOf(id, false))
                         : new IsolateCopy(id, noteNativeTransports(currentApp()), args, accepting, listeners,
                                 rewriter, exchange, events, config.environmentOf(id, true)),
                 config.restartPolicy(), config.readyTimeout(), config.hangTimeout(), publish);
-        if (config.escalate() && config.mode() == Worker.Mode.ISOLATE) {
+        if (config.escalate() && config.mode() == Mode.ISOLATE) {
             this.escalation = new Escalation(mode, config.escalateWindow(), publish, () -> supervisor.reload("escalate"));
             eventListeners.add(escalation);
         } else {
@@ -184,7 +183,7 @@ public final class Forkless implements AutoCloseable {
     }
 
     /** @return how copies run now: the configured mode, or process once {@code --escalate} escalated */
-    public Worker.Mode mode() {
+    public Mode mode() {
         return mode.get();
     }
 
@@ -243,11 +242,11 @@ public final class Forkless implements AutoCloseable {
         console = routed;
         UncaughtExceptionDispatcher.install();
         dev.forkless.isolate.SerialFilters.install();
-        if (config.mode() == Worker.Mode.ISOLATE && config.metering()) {
+        if (config.mode() == Mode.ISOLATE && config.metering()) {
             CopyMeter m = new CopyMeter();
             meter = m;
             eventListeners.add(event -> {
-                if (event instanceof ForklessEvent.Started st && st.mode().equals("isolate")) {
+                if (event instanceof ForklessEvent.Started st && st.mode() == Mode.ISOLATE) {
                     m.track(st.workerId());
                 } else if (event instanceof ForklessEvent.Unloaded u) {
                     m.forget(u.workerId());
@@ -556,12 +555,22 @@ public final class Forkless implements AutoCloseable {
          *
          * @param jar the jar
          * @return this
-         * @throws dev.forkless.isolate.BadAppException when it is no runnable jar
+         * @throws ForklessException with exit code 2 when it is no runnable jar (missing, not a jar, no
+         *                            {@code Main-Class}), its message one line naming the problem
          */
         public Builder app(Path jar) {
-            this.app = AppJar.open(jar);
+            this.app = badAppIsForklessException(() -> AppJar.open(jar));
             this.appFromJar = true;
             return this;
+        }
+
+        /** The app side's {@code BadAppException} stays behind the API: it becomes a {@link ForklessException}. */
+        private static AppJar badAppIsForklessException(java.util.function.Supplier<AppJar> open) {
+            try {
+                return open.get();
+            } catch (dev.forkless.isolate.BadAppException e) {
+                throw new ForklessException(e.getMessage(), 2, e);
+            }
         }
 
         /**
@@ -663,9 +672,10 @@ public final class Forkless implements AutoCloseable {
          * @param mainClass the main class
          * @param classPath jars or folders
          * @return this
+         * @throws ForklessException with exit code 2 when the class path is empty
          */
         public Builder app(String mainClass, List<Path> classPath) {
-            this.app = AppJar.ofClassPath(mainClass, classPath);
+            this.app = badAppIsForklessException(() -> AppJar.ofClassPath(mainClass, classPath));
             return this;
         }
 
@@ -759,13 +769,13 @@ public final class Forkless implements AutoCloseable {
         }
 
         /**
-         * How copies run: {@link Worker.Mode#ISOLATE} (default), isolates in this JVM, or
-         * {@link Worker.Mode#PROCESS}, child JVMs sharing the runtime's listening sockets.
+         * How copies run: {@link Mode#ISOLATE} (default), isolates in this JVM, or
+         * {@link Mode#PROCESS}, child JVMs sharing the runtime's listening sockets.
          *
          * @param mode the mode
          * @return this
          */
-        public Builder mode(Worker.Mode mode) {
+        public Builder mode(Mode mode) {
             this.config = config.withMode(mode);
             return this;
         }

@@ -1,6 +1,5 @@
 package dev.forkless.runtime;
 
-import dev.forkless.api.Worker;
 import dev.forkless.runtime.log.LogSettings;
 
 import java.nio.file.Path;
@@ -45,14 +44,14 @@ import java.util.Objects;
  * @param overflow        what a send to a full inbox does (default {@link Overflow#BLOCK})
  * @param environment     variables the app sees on top of the runtime's own (default none)
  */
-public record ForklessConfig(int copies, int standby, Worker.Mode mode, List<String> jvmArgs, Duration readyTimeout,
+public record ForklessConfig(int copies, int standby, Mode mode, List<String> jvmArgs, Duration readyTimeout,
                              RestartPolicy restartPolicy, boolean watch, Duration watchDelay, Duration hangTimeout,
                              long maxMemory, boolean loopChecks, boolean metering, boolean escalate,
                              Duration escalateWindow, LogSettings logs, boolean consoleEscapes, Path sharedStateFile,
                              int inboxCapacity, Overflow overflow, Map<String, String> environment) {
 
     /** The defaults, of the builder, the command line and the config file alike. */
-    public static final ForklessConfig DEFAULTS = new ForklessConfig(maxCopies(), 1, Worker.Mode.ISOLATE, List.of(),
+    public static final ForklessConfig DEFAULTS = new ForklessConfig(maxCopies(), 1, Mode.ISOLATE, List.of(),
             Duration.ofSeconds(60), RestartPolicy.DEFAULT, false, Duration.ofSeconds(1), Duration.ofSeconds(10), 0,
             true, true, false, Duration.ofSeconds(10), null, false, null, 1024, Overflow.BLOCK, Map.of());
 
@@ -66,9 +65,6 @@ public record ForklessConfig(int copies, int standby, Worker.Mode mode, List<Str
         Limit.COPIES.check("copies", copies);
         Limit.STANDBY.check("standby", standby);
         Objects.requireNonNull(mode, "mode");
-        if (mode != Worker.Mode.ISOLATE && mode != Worker.Mode.PROCESS) {
-            throw new IllegalArgumentException("mode must be isolate or process, not " + mode);
-        }
         jvmArgs = List.copyOf(jvmArgs);
         Limit.READY_TIMEOUT.check("ready timeout", readyTimeout);
         check(Objects.requireNonNull(restartPolicy, "restartPolicy"));
@@ -117,7 +113,7 @@ public record ForklessConfig(int copies, int standby, Worker.Mode mode, List<Str
     }
 
     /** @param mode how copies run @return a copy with it */
-    public ForklessConfig withMode(Worker.Mode mode) {
+    public ForklessConfig withMode(Mode mode) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
                 sharedStateFile, inboxCapacity, overflow, environment);

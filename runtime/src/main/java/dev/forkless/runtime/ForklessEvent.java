@@ -19,8 +19,8 @@ public sealed interface ForklessEvent {
         /** @return the copy's id */
         String workerId();
 
-        /** @return its mode, {@code isolate} or {@code process} */
-        String mode();
+        /** @return how it runs (its text, in the event log and the admin API: {@code isolate} or {@code process}) */
+        Mode mode();
     }
 
     /** The runtime bound a listening socket for the app. */
@@ -28,47 +28,47 @@ public sealed interface ForklessEvent {
     }
 
     /** A copy is being started. */
-    record Started(Instant time, String workerId, String mode, String slot, boolean standby) implements WorkerEvent {
+    record Started(Instant time, String workerId, Mode mode, String slot, boolean standby) implements WorkerEvent {
     }
 
     /** A copy is ready: serving, or kept warm as a standby. */
-    record Ready(Instant time, String workerId, String mode, Duration startTime) implements WorkerEvent {
+    record Ready(Instant time, String workerId, Mode mode, Duration startTime) implements WorkerEvent {
     }
 
     /** A standby took over a slot. */
-    record Promoted(Instant time, String workerId, String mode, String slot) implements WorkerEvent {
+    record Promoted(Instant time, String workerId, Mode mode, String slot) implements WorkerEvent {
     }
 
     /** An exception escaped the app's {@code main} or one of its threads. */
-    record Crashed(Instant time, String workerId, String mode, String cause, String stackTrace) implements WorkerEvent {
+    record Crashed(Instant time, String workerId, Mode mode, String cause, String stackTrace) implements WorkerEvent {
     }
 
     /** The app exited ({@code System.exit}, {@code Runtime.halt}, or {@code main} returned with nothing running). */
-    record Exited(Instant time, String workerId, String mode, int status) implements WorkerEvent {
+    record Exited(Instant time, String workerId, Mode mode, int status) implements WorkerEvent {
     }
 
     /**
      * A copy started by a reload, restart or scale was not ready within the ready timeout but has not ended
      * either: it is slow, not failed, and is waited for up to {@code limit} in all.
      */
-    record SlowStart(Instant time, String workerId, String mode, Duration waited, Duration limit) implements WorkerEvent {
+    record SlowStart(Instant time, String workerId, Mode mode, Duration waited, Duration limit) implements WorkerEvent {
     }
 
     /** A copy stopped making progress (a request or its acceptor stuck past the hang timeout). */
-    record Hung(Instant time, String workerId, String mode, String reason) implements WorkerEvent {
+    record Hung(Instant time, String workerId, Mode mode, String reason) implements WorkerEvent {
     }
 
     /** A copy stopped accepting; its open connections are finishing. */
-    record Draining(Instant time, String workerId, String mode, int openConnections) implements WorkerEvent {
+    record Draining(Instant time, String workerId, Mode mode, int openConnections) implements WorkerEvent {
     }
 
     /** A copy's drain ended. */
-    record Drained(Instant time, String workerId, String mode, Duration took, int forcedConnections)
+    record Drained(Instant time, String workerId, Mode mode, Duration took, int forcedConnections)
             implements WorkerEvent {
     }
 
     /** A copy was unloaded; threads that would not stop are named. */
-    record Unloaded(Instant time, String workerId, String mode, List<String> leftoverThreads) implements WorkerEvent {
+    record Unloaded(Instant time, String workerId, Mode mode, List<String> leftoverThreads) implements WorkerEvent {
         public Unloaded {
             leftoverThreads = List.copyOf(leftoverThreads);
         }
@@ -113,7 +113,7 @@ public sealed interface ForklessEvent {
      * @param bytes   that figure
      * @param limit   the limit
      */
-    record MemoryRestart(Instant time, String workerId, String mode, String measure, long bytes, long limit)
+    record MemoryRestart(Instant time, String workerId, Mode mode, String measure, long bytes, long limit)
             implements WorkerEvent {
     }
 

@@ -91,6 +91,71 @@ class ArchitectureTest {
                 .check(classes);
     }
 
+    /**
+     * The embedding API (the public types of {@code dev.forkless.runtime} and their public members) has its
+     * own types: nothing of the app's side ({@code dev.forkless.api}, {@code dev.forkless.isolate}) appears
+     * in a signature, a supertype or a throws clause. The runtime maps at the boundary ({@link Mode} to the
+     * app's {@code Worker.Mode}; a {@code BadAppException} becomes a {@link ForklessException}).
+     */
+    @Test
+    void theEmbeddingApiExposesNoAppSideType() {
+        apiMembersShouldExposeNoAppSideType("dev.forkless.runtime").check(classes);
+        assertTrue(classes.get(Forkless.class).getMethods().stream().anyMatch(m -> m.getName().equals("mode")
+                && m.getRawReturnType().isEquivalentTo(Mode.class)));
+        // the rule sees app-side types where they are: IsolateCopy's public constructor takes an AppJar
+        assertThrows(AssertionError.class, () -> apiMembersShouldExposeNoAppSideType(
+                "dev.forkless.runtime.isolatemode").check(classes));
+        for (String name : SHARED_WITH_THE_APP) {
+            assertTrue(classes.contain(name), name); // a stale name would let a type through
+        }
+    }
+
+    /**
+     * App-side types the embedding API shares on purpose: a {@code Message} is one value that goes from
+     * {@code Forkless.send} to the app's {@code Messages.onMessage} and back, text or bytes, the same on
+     * both sides (a runtime copy of it would only be converted at every send).
+     */
+    private static final java.util.Set<String> SHARED_WITH_THE_APP = java.util.Set.of("dev.forkless.api.Message");
+
+    private static com.tngtech.archunit.lang.ArchRule apiMembersShouldExposeNoAppSideType(String pkg) {
+        return com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes()
+                .that().resideInAPackage(pkg).and().arePublic()
+                .should(new com.tngtech.archunit.lang.ArchCondition<>("expose no type of dev.forkless.api or dev.forkless.isolate") {
+                    @Override
+                    public void check(com.tngtech.archunit.core.domain.JavaClass type,
+                                      com.tngtech.archunit.lang.ConditionEvents events) {
+                        java.util.Map<String, java.util.Set<com.tngtech.archunit.core.domain.JavaClass>> exposed =
+                                new java.util.LinkedHashMap<>();
+                        java.util.function.BiConsumer<String, com.tngtech.archunit.core.domain.JavaType> add =
+                                (where, t) -> exposed.computeIfAbsent(where, w -> new java.util.LinkedHashSet<>())
+                                        .addAll(t.getAllInvolvedRawTypes());
+                        type.getSuperclass().ifPresent(t -> add.accept(type.getName() + " extends", t));
+                        type.getInterfaces().forEach(t -> add.accept(type.getName() + " implements", t));
+                        for (var field : type.getFields()) {
+                            if (field.getModifiers().contains(com.tngtech.archunit.core.domain.JavaModifier.PUBLIC)) {
+                                add.accept(field.getFullName(), field.getType());
+                            }
+                        }
+                        for (var code : type.getCodeUnits()) {
+                            if (!code.getModifiers().contains(com.tngtech.archunit.core.domain.JavaModifier.PUBLIC)
+                                    || code.getModifiers().contains(com.tngtech.archunit.core.domain.JavaModifier.SYNTHETIC)) {
+                                continue;
+                            }
+                            add.accept(code.getFullName(), code.getReturnType());
+                            code.getParameterTypes().forEach(t -> add.accept(code.getFullName(), t));
+                            code.getThrowsClause().getTypes().forEach(t -> add.accept(code.getFullName(), t));
+                        }
+                        exposed.forEach((where, types) -> types.stream()
+                                .filter(t -> t.getPackageName().startsWith("dev.forkless.api")
+                                        || t.getPackageName().startsWith("dev.forkless.isolate"))
+                                .filter(t -> !SHARED_WITH_THE_APP.contains(t.getName()))
+                                .forEach(t -> events.add(com.tngtech.archunit.lang.SimpleConditionEvent.violated(
+                                        type, where + " exposes " + t.getName()))));
+                    }
+                })
+                .because("an embedder uses the runtime's types; the app's API is for the app inside a copy");
+    }
+
     /** What runs in a child JVM is shaded into forkless-child.jar (runtime/pom.xml): it must find nothing else. */
     @Test
     void theChildSideUsesOnlyWhatTheChildJarHolds() {

@@ -78,6 +78,9 @@ class EmbeddingDocIT {
         List<String> ids = events.stream().filter(e -> e instanceof ForklessEvent.Started)
                 .map(e -> ((ForklessEvent.Started) e).workerId()).toList();
         assertEquals(5, ids.size(), events.toString());
+        // the example asks for isolates: every copy's events carry the runtime's own Mode
+        assertTrue(events.stream().filter(e -> e instanceof ForklessEvent.WorkerEvent)
+                .allMatch(e -> ((ForklessEvent.WorkerEvent) e).mode() == Mode.ISOLATE), events.toString());
         for (String id : ids) {
             int started = indexOf(events, e -> e instanceof ForklessEvent.Started s && s.workerId().equals(id));
             int ready = indexOf(events, e -> e instanceof ForklessEvent.Ready r && r.workerId().equals(id));

@@ -1,6 +1,5 @@
 package dev.forkless.runtime;
 
-import dev.forkless.api.Worker;
 import dev.forkless.runtime.log.LogSettings;
 
 import java.nio.file.Path;
@@ -35,7 +34,7 @@ class ForklessConfigTest {
     void theDefaultsAreTheDocumentedOnes() {
         assertEquals(Math.min(Runtime.getRuntime().availableProcessors(), 1024), D.copies());
         assertEquals(1, D.standby());
-        assertEquals(Worker.Mode.ISOLATE, D.mode());
+        assertEquals(Mode.ISOLATE, D.mode());
         assertEquals(List.of(), D.jvmArgs());
         assertEquals(Duration.ofSeconds(60), D.readyTimeout());
         assertSame(RestartPolicy.DEFAULT, D.restartPolicy());
@@ -62,13 +61,13 @@ class ForklessConfigTest {
         assertEquals(D, builder.config());
 
         LogSettings logs = LogSettings.in(dir).withMerge(true);
-        builder.copies(3).standby(0).mode(Worker.Mode.PROCESS).jvmArgs(List.of("-Xmx64m"))
+        builder.copies(3).standby(0).mode(Mode.PROCESS).jvmArgs(List.of("-Xmx64m"))
                 .readyTimeout(Duration.ofSeconds(3)).watch(Duration.ofMillis(200)).hangTimeout(Duration.ZERO)
                 .maxMemory(64L << 20).loopChecks(false).metering(false).escalate(Duration.ofSeconds(2)).logs(logs)
                 .consoleEscapes(true).sharedStateFile(dir.resolve("state")).inbox(8, Overflow.DROP)
                 .environment(Map.of("A", "b")).drainTimeout(Duration.ofSeconds(9));
 
-        assertEquals(new ForklessConfig(3, 0, Worker.Mode.PROCESS, List.of("-Xmx64m"), Duration.ofSeconds(3),
+        assertEquals(new ForklessConfig(3, 0, Mode.PROCESS, List.of("-Xmx64m"), Duration.ofSeconds(3),
                 RestartPolicy.DEFAULT.withDrainTimeout(Duration.ofSeconds(9)), true, Duration.ofMillis(200),
                 Duration.ZERO, 64L << 20, false, false, true, Duration.ofSeconds(2), logs, true, dir.resolve("state"),
                 8, Overflow.DROP, Map.of("A", "b")), builder.config());
@@ -128,9 +127,7 @@ class ForklessConfigTest {
                         "drain timeout must be between 0 and 1h, not 2h"),
                 Arguments.of((UnaryOperator<ForklessConfig>) c -> c.withRestartPolicy(
                         RestartPolicy.DEFAULT.withBackoff(Duration.ofMillis(1), 1000, Duration.ofSeconds(1))),
-                        "restart delay multiplier must be between 1 and 100, not 1000.0"),
-                Arguments.of((UnaryOperator<ForklessConfig>) c -> c.withMode(Worker.Mode.NONE),
-                        "mode must be isolate or process, not none"));
+                        "restart delay multiplier must be between 1 and 100, not 1000.0"));
     }
 
     @ParameterizedTest(name = "{1}")
@@ -149,6 +146,20 @@ class ForklessConfigTest {
         assertEquals(List.of("-Xmx1g"), config.jvmArgs());
         assertThrows(UnsupportedOperationException.class, () -> config.jvmArgs().add("x"));
         assertThrows(UnsupportedOperationException.class, () -> config.environment().put("A", "b"));
-        assertEquals(Worker.Mode.ISOLATE, D.mode(), "a with-method leaves the defaults as they are");
+        assertEquals(Mode.ISOLATE, D.mode(), "a with-method leaves the defaults as they are");
+    }
+
+    /**
+     * The mode is the runtime's own enum (an app's {@code Worker.Mode} also has {@code NONE}, which no
+     * runtime runs, so no value of it can be given any more); its text is what the CLI, the logs and the JSON
+     * always wrote.
+     */
+    @Test
+    void theModeIsTheRuntimesOwnTypeWrittenLowerCase() {
+        assertEquals(List.of(Mode.ISOLATE, Mode.PROCESS), List.of(Mode.values()));
+        assertEquals("isolate", Mode.ISOLATE.toString());
+        assertEquals("process", Mode.PROCESS.toString());
+        NullPointerException e = assertThrows(NullPointerException.class, () -> D.withMode(null));
+        assertEquals("mode", e.getMessage());
     }
 }

@@ -62,4 +62,24 @@ class ForklessTest {
         assertEquals("stopped: a Forkless starts once; build a new one", restarted.getMessage());
         assertSame(out, System.out);
     }
+
+    /**
+     * A bad app reaches an embedder as the runtime's own exception (the app side's {@code BadAppException}
+     * stays behind the API), with the one-line message the CLI prints and its exit code, 2.
+     */
+    @Test
+    void aBadAppIsAForklessExceptionWithExitCodeTwo() throws Exception {
+        Path missing = dir.resolve("missing.jar");
+        ForklessException noFile = assertThrows(ForklessException.class, () -> Forkless.builder().app(missing));
+        assertEquals("no such file: " + missing, noFile.getMessage());
+        assertEquals(2, noFile.exitCode());
+        Path text = java.nio.file.Files.writeString(dir.resolve("notes.jar"), "not a jar at all");
+        ForklessException notAJar = assertThrows(ForklessException.class, () -> Forkless.builder().app(text));
+        assertEquals("not a jar file: " + text, notAJar.getMessage());
+        assertEquals(2, notAJar.exitCode());
+        ForklessException noClassPath = assertThrows(ForklessException.class,
+                () -> Forkless.builder().app("example.Main", List.of()));
+        assertEquals("empty class path for example.Main", noClassPath.getMessage());
+        assertEquals(2, noClassPath.exitCode());
+    }
 }

@@ -1,7 +1,6 @@
 package dev.forkless.runtime;
 
 import dev.forkless.api.Message;
-import dev.forkless.api.Worker;
 
 import dev.forkless.runtime.testing.TestJars;
 
@@ -33,7 +32,7 @@ class MessagesIT {
     }
 
     /** The test app, as a main class on a class path: each copy still gets its own loader over it. */
-    static Forkless.Builder messagingApp(Worker.Mode mode) throws Exception {
+    static Forkless.Builder messagingApp(Mode mode) throws Exception {
         Path jar = TestJars.testApp(Files.createTempFile("messaging", ".jar"), testapps.MessagingApp.class);
         jar.toFile().deleteOnExit();
         return Forkless.builder()
@@ -44,8 +43,8 @@ class MessagesIT {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Worker.Mode.class, names = {"ISOLATE", "PROCESS"})
-    void tenThousandEachWayNoneLostInOrder(Worker.Mode mode) throws Exception {
+    @EnumSource(value = Mode.class, names = {"ISOLATE", "PROCESS"})
+    void tenThousandEachWayNoneLostInOrder(Mode mode) throws Exception {
         Map<String, List<String>> received = new ConcurrentHashMap<>();
         Forkless.Builder builder = messagingApp(mode)
                 .onMessage((id, m) -> received.computeIfAbsent(id, k -> Collections.synchronizedList(new ArrayList<>()))

@@ -17,8 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ScaleIT {
 
     @org.junit.jupiter.params.ParameterizedTest(name = "{0} mode")
-    @org.junit.jupiter.params.provider.EnumSource(value = dev.forkless.api.Worker.Mode.class, names = {"ISOLATE", "PROCESS"})
-    void scaleTwoToThreeToOneUnderLoadFailsNoRequest(dev.forkless.api.Worker.Mode mode) throws Exception {
+    @org.junit.jupiter.params.provider.EnumSource(value = Mode.class, names = {"ISOLATE", "PROCESS"})
+    void scaleTwoToThreeToOneUnderLoadFailsNoRequest(Mode mode) throws Exception {
         List<ForklessEvent> events = new CopyOnWriteArrayList<>();
         try (Forkless forkless = Forkless.builder()
                 .mode(mode)

@@ -1,6 +1,5 @@
 package dev.forkless.runtime;
 
-import dev.forkless.api.Worker;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +38,7 @@ class SharedStateIT {
         Path stateFile = dir.resolve("state");
         Map<String, List<String>> received = new ConcurrentHashMap<>();
         Map<String, Long> arrivals = new ConcurrentHashMap<>();
-        try (Forkless forkless = MessagesIT.messagingApp(Worker.Mode.ISOLATE)
+        try (Forkless forkless = MessagesIT.messagingApp(Mode.ISOLATE)
                 .sharedStateFile(stateFile)
                 .onMessage((id, m) -> {
                     arrivals.put(id + " " + m.text(), System.nanoTime());
@@ -89,7 +88,7 @@ class SharedStateIT {
 
         // the runtime restarts over the same file: the acknowledged values are there
         List<String> hellos = new CopyOnWriteArrayList<>();
-        try (Forkless again = MessagesIT.messagingApp(Worker.Mode.ISOLATE)
+        try (Forkless again = MessagesIT.messagingApp(Mode.ISOLATE)
                 .copies(1)
                 .sharedStateFile(stateFile)
                 .onMessage((id, m) -> hellos.add(m.text()))

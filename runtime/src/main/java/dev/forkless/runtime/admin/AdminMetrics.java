@@ -1,5 +1,6 @@
 package dev.forkless.runtime.admin;
 
+import dev.forkless.runtime.Mode;
 import dev.forkless.runtime.ForklessEvent;
 import dev.forkless.runtime.WorkerSnapshot;
 import dev.forkless.runtime.WorkerState;
@@ -119,7 +120,7 @@ final class AdminMetrics implements Consumer<ForklessEvent>, AutoCloseable {
             if (w.id().equals("-")) {
                 continue;
             }
-            Tags tags = Tags.of("id", w.id(), "slot", w.slot(), "mode", w.mode());
+            Tags tags = Tags.of("id", w.id(), "slot", w.slot(), "mode", w.mode().map(Mode::toString).orElse("-"));
             set(now, Kind.COUNTER, "forkless.worker.requests", "Requests the copy served", tags, w.requests());
             set(now, Kind.GAUGE, "forkless.worker.active.connections", "Open connections of the copy", tags,
                     w.activeConnections());

@@ -1,5 +1,6 @@
 package dev.forkless.runtime.admin;
 
+import dev.forkless.runtime.Mode;
 import dev.forkless.runtime.WorkerSnapshot;
 
 /**
@@ -39,7 +40,7 @@ record WorkerJson(String id, String slot, String mode, long pid, String state, l
         var u = usage.orElse(null);
         var cpu = resources.cpuMs(w.pid());
         var memory = resources.memoryBytes(w.pid());
-        return new WorkerJson(w.id(), w.slot(), w.mode(), w.pid(), w.state().toString(), w.uptime().toMillis(),
+        return new WorkerJson(w.id(), w.slot(), w.mode().map(Mode::toString).orElse("-"), w.pid(), w.state().toString(), w.uptime().toMillis(),
                 w.restarts(), w.requests(), w.activeConnections(),
                 cpu.isPresent() ? cpu.getAsLong() : null,
                 memory.isPresent() ? memory.getAsLong() : null,

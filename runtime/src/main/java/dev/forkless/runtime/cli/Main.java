@@ -1,7 +1,6 @@
 package dev.forkless.runtime.cli;
 
-import dev.forkless.api.Worker;
-import dev.forkless.isolate.BadAppException;
+import dev.forkless.runtime.Mode;
 import dev.forkless.runtime.log.EventLog;
 import dev.forkless.runtime.Forkless;
 import dev.forkless.runtime.ForklessEvent;
@@ -300,7 +299,7 @@ public final class Main implements Callable<Integer> {
         }
         Forkless forkless;
         int copies;
-        Worker.Mode copyMode;
+        Mode copyMode;
         AdminServer.Builder adminBuilder = null;
         EventLog log = new EventLog(err, true).hold();
         try {
@@ -324,7 +323,10 @@ public final class Main implements Callable<Integer> {
                 }
                 adminBuilder.build(); // refuses an address beyond loopback without a token, before anything starts
             }
-        } catch (BadAppException | IllegalArgumentException e) {
+        } catch (ForklessException e) { // no app it can run
+            err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false));
+            return e.exitCode();
+        } catch (IllegalArgumentException e) {
             err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false));
             return 2;
         }
@@ -369,7 +371,7 @@ public final class Main implements Callable<Integer> {
                         + "with --admin HOST:PORT)");
             }
         }
-        String noun = copyMode == Worker.Mode.PROCESS ? " process" + (copies == 1 ? "" : "es")
+        String noun = copyMode == Mode.PROCESS ? " process" + (copies == 1 ? "" : "es")
                 : " isolate" + (copies == 1 ? "" : "s");
         err.println("forkless ready: " + copies + noun + " serving "
                 + forkless.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).toList());
@@ -527,10 +529,10 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    static Worker.Mode parseMode(String value) {
+    static Mode parseMode(String value) {
         return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "isolate" -> Worker.Mode.ISOLATE;
-            case "process" -> Worker.Mode.PROCESS;
+            case "isolate" -> Mode.ISOLATE;
+            case "process" -> Mode.PROCESS;
             default -> throw new IllegalArgumentException("--mode takes isolate or process, not '" + value + "'");
         };
     }

@@ -1,5 +1,6 @@
 package dev.forkless.runtime.isolatemode;
 
+import dev.forkless.runtime.Mode;
 import dev.forkless.runtime.listen.SharedListeners;
 import dev.forkless.runtime.state.Exchange;
 import dev.forkless.runtime.supervisor.Copy;
@@ -51,8 +52,8 @@ public final class IsolateCopy implements Copy, IsolateHost {
     }
 
     @Override
-    public String mode() {
-        return "isolate";
+    public Mode mode() {
+        return Mode.ISOLATE;
     }
 
     @Override

@@ -118,7 +118,7 @@ public final class MemoryGuard implements AutoCloseable {
     }
 
     private void replace(WorkerSnapshot w, String measure, long bytes) {
-        publish.accept(new ForklessEvent.MemoryRestart(Instant.now(), w.id(), w.mode(), measure, bytes, limit));
+        publish.accept(new ForklessEvent.MemoryRestart(Instant.now(), w.id(), w.mode().orElseThrow(), measure, bytes, limit));
         gcsWhenDone = Long.MAX_VALUE;
         pending = restart.apply(w.id()).whenComplete((r, e) -> gcsWhenDone = heap.gcs());
     }

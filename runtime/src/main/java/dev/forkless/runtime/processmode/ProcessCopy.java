@@ -1,5 +1,6 @@
 package dev.forkless.runtime.processmode;
 
+import dev.forkless.runtime.Mode;
 import dev.forkless.runtime.listen.SharedListeners;
 import dev.forkless.runtime.log.ConsoleRouter;
 import dev.forkless.runtime.state.Exchange;
@@ -113,8 +114,8 @@ public final class ProcessCopy implements Copy {
     }
 
     @Override
-    public String mode() {
-        return "process";
+    public Mode mode() {
+        return Mode.PROCESS;
     }
 
     @Override

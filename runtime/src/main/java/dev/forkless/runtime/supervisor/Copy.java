@@ -1,5 +1,6 @@
 package dev.forkless.runtime.supervisor;
 
+import dev.forkless.runtime.Mode;
 import java.io.IOException;
 import java.time.Duration;
 
@@ -13,7 +14,7 @@ public interface Copy {
     String id();
 
     /** @return {@code isolate} or {@code process} */
-    String mode();
+    Mode mode();
 
     /** @return the process that runs it */
     long pid();

@@ -1,8 +1,8 @@
 package dev.forkless.runtime.supervisor;
 
+import dev.forkless.runtime.Mode;
 import dev.forkless.runtime.ForklessEvent;
 import dev.forkless.runtime.OperationResult;
-import dev.forkless.api.Worker;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,7 +33,7 @@ public final class Escalation implements Consumer<ForklessEvent> {
     /** Below this share of one core over the window, the runtime's JVM counts as idle. */
     private static final double BURNING_CORES = 0.5;
 
-    private final AtomicReference<Worker.Mode> mode;
+    private final AtomicReference<Mode> mode;
     private final Duration window;
     private final Consumer<ForklessEvent> publish;
     private final java.util.function.Supplier<java.util.concurrent.CompletableFuture<OperationResult>> reload;
@@ -41,7 +41,7 @@ public final class Escalation implements Consumer<ForklessEvent> {
     private final AtomicBoolean reported = new AtomicBoolean();
     private volatile Thread watcher;
 
-    public Escalation(AtomicReference<Worker.Mode> mode, Duration window, Consumer<ForklessEvent> publish,
+    public Escalation(AtomicReference<Mode> mode, Duration window, Consumer<ForklessEvent> publish,
                java.util.function.Supplier<java.util.concurrent.CompletableFuture<OperationResult>> reload) {
         this.mode = mode;
         this.window = window;
@@ -51,9 +51,9 @@ public final class Escalation implements Consumer<ForklessEvent> {
 
     @Override
     public void accept(ForklessEvent event) {
-        if (event instanceof ForklessEvent.Unloaded u && u.mode().equals("isolate") && !u.leftoverThreads().isEmpty()
+        if (event instanceof ForklessEvent.Unloaded u && u.mode() == Mode.ISOLATE && !u.leftoverThreads().isEmpty()
                 && escalated.compareAndSet(false, true)) {
-            mode.set(Worker.Mode.PROCESS);
+            mode.set(Mode.PROCESS);
             publish.accept(new ForklessEvent.Escalated(Instant.now(), "isolate " + u.workerId() + " left "
                     + u.leftoverThreads().size() + " thread(s) running: " + String.join(", ", u.leftoverThreads())));
             reload.get().thenAccept(result -> {

@@ -790,11 +790,11 @@ public final class Supervisor implements Copy.Events {
             if (holder.isPresent()) {
                 CopyRecord record = holder.get();
                 Copy copy = record.copy();
-                result.add(new WorkerSnapshot(copy.id(), slot.name(), copy.mode(), copy.pid(), record.state(),
+                result.add(new WorkerSnapshot(copy.id(), slot.name(), Optional.of(copy.mode()), copy.pid(), record.state(),
                         Duration.between(record.startedAt(), now), slot.restarts(), copy.requests(),
                         copy.openConnections(), Optional.ofNullable(slot.lastExit())));
             } else if (slot.done()) {
-                result.add(new WorkerSnapshot("-", slot.name(), "-", 0,
+                result.add(new WorkerSnapshot("-", slot.name(), Optional.empty(), 0,
                         slot.errored() ? WorkerState.ERRORED : WorkerState.STOPPED, Duration.ZERO,
                         slot.restarts(), 0, 0, Optional.ofNullable(slot.lastExit())));
             }
@@ -802,7 +802,7 @@ public final class Supervisor implements Copy.Events {
         for (CopyRecord record : copies.values()) {
             if (record.state() == WorkerState.DRAINING) {
                 Copy copy = record.copy();
-                result.add(new WorkerSnapshot(copy.id(), "-", copy.mode(), copy.pid(), WorkerState.DRAINING,
+                result.add(new WorkerSnapshot(copy.id(), "-", Optional.of(copy.mode()), copy.pid(), WorkerState.DRAINING,
                         Duration.between(record.startedAt(), now), 0, copy.requests(), copy.openConnections(),
                         Optional.empty()));
             }

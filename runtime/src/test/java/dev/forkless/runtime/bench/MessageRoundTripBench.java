@@ -1,6 +1,6 @@
 package dev.forkless.runtime.bench;
 
-import dev.forkless.api.Worker;
+import dev.forkless.runtime.Mode;
 import dev.forkless.runtime.Forkless;
 import dev.forkless.runtime.testing.TestJars;
 
@@ -35,14 +35,14 @@ class MessageRoundTripBench {
                 + (PARK ? "parks" : "spins") + ", inbox spin " + Long.getLong("forkless.inbox.spinNanos", 0) / 1000 + " us, "
                 + Runtime.getRuntime().availableProcessors() + " CPUs, Java " + Runtime.version() + ")\n");
         report.append(String.format("%-8s %10s %10s %10s %10s %12s%n", "mode", "mean us", "p50 us", "p99 us", "p99.9 us", "round trips/s"));
-        for (Worker.Mode mode : List.of(Worker.Mode.ISOLATE, Worker.Mode.PROCESS)) {
+        for (Mode mode : List.of(Mode.ISOLATE, Mode.PROCESS)) {
             report.append(run(jar, mode));
         }
         System.out.println(report);
         Files.deleteIfExists(jar);
     }
 
-    private static String run(Path jar, Worker.Mode mode) {
+    private static String run(Path jar, Mode mode) {
         AtomicLong echoes = new AtomicLong();
         Thread sender = Thread.currentThread();
         try (Forkless forkless = Forkless.builder()

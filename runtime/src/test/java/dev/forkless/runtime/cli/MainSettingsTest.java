@@ -1,6 +1,6 @@
 package dev.forkless.runtime.cli;
 
-import dev.forkless.api.Worker;
+import dev.forkless.runtime.Mode;
 import dev.forkless.runtime.ForklessConfig;
 import dev.forkless.runtime.Overflow;
 import dev.forkless.runtime.RestartPolicy;
@@ -57,7 +57,7 @@ class MainSettingsTest {
         RestartPolicy policy = RestartPolicy.DEFAULT.withDrainTimeout(Duration.ofSeconds(2))
                 .withCrashLoopGuard(Duration.ofMillis(500), 4).withBackoff(Duration.ofMillis(10), Duration.ofSeconds(1))
                 .withAutorestart(false).withStopExitCodes(java.util.Set.of(0, 3));
-        assertEquals(new ForklessConfig(3, 0, Worker.Mode.PROCESS, List.of("-Xmx64m"), Duration.ofSeconds(3), policy,
+        assertEquals(new ForklessConfig(3, 0, Mode.PROCESS, List.of("-Xmx64m"), Duration.ofSeconds(3), policy,
                 true, Duration.ofMillis(200), Duration.ZERO, 64L << 20, false, false, true, Duration.ofSeconds(2),
                 LogSettings.in(dir).withMerge(true).withFormat(LogSettings.Format.JSON).withRotation(1L << 20, 2),
                 true, dir.resolve("state"), 8, Overflow.DROP, java.util.Map.of()), settings);

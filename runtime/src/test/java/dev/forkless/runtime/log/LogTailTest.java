@@ -49,7 +49,7 @@ class LogTailTest {
         LogTail tail = new LogTail();
         for (int id = 1; id <= LogTail.GONE + 2; id++) {
             tail.line(String.valueOf(id), "err", "last words of " + id);
-            tail.accept(new ForklessEvent.Unloaded(Instant.now(), String.valueOf(id), "isolate", List.of()));
+            tail.accept(new ForklessEvent.Unloaded(Instant.now(), String.valueOf(id), dev.forkless.runtime.Mode.ISOLATE, List.of()));
         }
         tail.line(String.valueOf(LogTail.GONE + 2), "err", "a pipe's late line");
         assertTrue(tail.tail("1", 10).isEmpty(), "the oldest gone copies are forgotten");

@@ -49,8 +49,8 @@ final class FakeCopy implements Copy {
     }
 
     @Override
-    public String mode() {
-        return "fake";
+    public dev.forkless.runtime.Mode mode() {
+        return dev.forkless.runtime.Mode.ISOLATE;
     }
 
     @Override

@@ -457,9 +457,9 @@ class SupervisorTest {
         loop.advance(Duration.ofMillis(1));
 
         assertFalse(reload.isDone(), "a copy still starting at the ready timeout is slow, not failed");
-        assertEquals(List.of(new ForklessEvent.SlowStart(loop.now(), "2", "fake", READY_TIMEOUT, READY_LIMIT)),
+        assertEquals(List.of(new ForklessEvent.SlowStart(loop.now(), "2", dev.forkless.runtime.Mode.ISOLATE, READY_TIMEOUT, READY_LIMIT)),
                 events(ForklessEvent.SlowStart.class));
-        assertEquals("forkless fake=2 event=slow-start waitedMs=3000 limitMs=30000",
+        assertEquals("forkless isolate=2 event=slow-start waitedMs=3000 limitMs=30000",
                 dev.forkless.runtime.log.EventLog.format(events(ForklessEvent.SlowStart.class).getFirst()));
         loop.advance(READY_LIMIT.minus(READY_TIMEOUT).minusMillis(1));
         assertFalse(reload.isDone());

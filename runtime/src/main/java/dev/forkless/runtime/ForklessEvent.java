@@ -124,7 +124,7 @@ public sealed interface ForklessEvent {
      * @param thread the thread that caught it
      * @param error  the error's message ({@code Java heap space}, ...)
      */
-    record OomRestart(Instant time, String workerId, String mode, String thread, String error) implements WorkerEvent {
+    record OomRestart(Instant time, String workerId, Mode mode, String thread, String error) implements WorkerEvent {
     }
 
     /** The runtime started stopping. */

@@ -263,7 +263,7 @@ public final class Forkless implements AutoCloseable {
             throw e;
         }
         if (config.maxMemory() > 0) {
-            MemoryGuard guard = new MemoryGuard(config.maxMemory(), supervisor::workers, this::usage,
+            MemoryGuard guard = new MemoryGuard(config.maxMemory(), supervisor::workers, this::usage, this::keptAt,
                     supervisor::restart, publish);
             memoryGuard = guard;
             supervisor.terminated().whenComplete((code, error) -> guard.close());
@@ -334,6 +334,12 @@ public final class Forkless implements AutoCloseable {
     public java.util.Optional<CopyUsage> usage(String workerId) {
         CopyMeter m = meter;
         return m == null ? java.util.Optional.empty() : m.usage(workerId);
+    }
+
+    /** When the meter last read what each copy keeps (for the memory guard). */
+    private java.time.Instant keptAt() {
+        CopyMeter m = meter;
+        return m == null ? java.time.Instant.EPOCH : m.keptAt();
     }
 
     /**

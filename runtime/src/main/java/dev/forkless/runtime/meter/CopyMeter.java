@@ -62,7 +62,14 @@ public final class CopyMeter implements AutoCloseable {
     private java.time.Instant batchTime;
     private int batchTotal;
     /** Each isolate's share of the live samples of the last whole read. */
-    private volatile Map<String, Double> kept = Map.of();
+    /** The last whole read of the leak profiler's samples. */
+    private volatile Kept kept = new Kept(Map.of(), java.time.Instant.EPOCH);
+    /** When the read that {@link #usage} holds was taken. */
+    private volatile java.time.Instant usageKeptAt = java.time.Instant.EPOCH;
+
+    /** Each isolate's share of the live samples, and when the profiler emitted them. */
+    private record Kept(Map<String, Double> shares, java.time.Instant at) {
+    }
     private long ticksDone;
 
     public CopyMeter() {
@@ -112,6 +119,14 @@ public final class CopyMeter implements AutoCloseable {
     /** @return what the copy costs, once it has been metered for a tick */
     public Optional<CopyUsage> usage(String copyId) {
         return Optional.ofNullable(usage.get(copyId));
+    }
+
+    /**
+     * @return when the leak profiler's samples behind {@link CopyUsage#keptHeapShare()} were taken (they are
+     *         read every {@link #KEPT_PERIOD}); {@link java.time.Instant#EPOCH} before the first read
+     */
+    public java.time.Instant keptAt() {
+        return usageKeptAt;
     }
 
     /** @return every metered copy's usage, by id */
@@ -179,7 +194,7 @@ public final class CopyMeter implements AutoCloseable {
         Map<String, Double> shares = new HashMap<>();
         int total = batchTotal;
         batch.forEach((id, n) -> shares.put(id, total == 0 ? 0 : (double) n / total));
-        kept = Map.copyOf(shares);
+        kept = new Kept(Map.copyOf(shares), batchTime);
         batch.clear();
         batchTotal = 0;
         batchTime = null;
@@ -263,7 +278,8 @@ public final class CopyMeter implements AutoCloseable {
         long samples = current.allSamples() - first.allSamples();
         double jvmCores = seconds > 0 && current.cpuNanos() >= 0 ? (current.cpuNanos() - first.cpuNanos()) / 1e9 / seconds : 0;
         Map<String, CopyUsage> result = new HashMap<>();
-        Map<String, Double> keptShares = kept;
+        Kept keptNow = kept;
+        Map<String, Double> keptShares = keptNow.shares();
         long heapAfterGc = heap.bytes();
         perCopy.forEach((id, v) -> {
             long[] before = first.perCopy().getOrDefault(id, new long[2]);
@@ -276,6 +292,7 @@ public final class CopyMeter implements AutoCloseable {
                     keptShare, heapAfterGc < 0 ? 0 : Math.round(keptShare * heapAfterGc)));
         });
         usage = Map.copyOf(result);
+        usageKeptAt = keptNow.at();
     }
 
     @Override

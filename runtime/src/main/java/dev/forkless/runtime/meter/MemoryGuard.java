@@ -25,6 +25,8 @@ import java.util.function.Supplier;
 public final class MemoryGuard implements AutoCloseable {
 
     private static final long PERIOD_MS = 1000;
+    /** How long the guard waits, once over the limit, for the meter to say what each copy keeps now. */
+    static final java.time.Duration FRESH_WAIT = java.time.Duration.ofSeconds(15);
 
     private final long limit;
     private final Supplier<List<WorkerSnapshot>> workers;
@@ -38,11 +40,16 @@ public final class MemoryGuard implements AutoCloseable {
     private volatile long gcsWhenDone = -1;
     /** Each isolate's allocated bytes when the guard last looked (its own thread only). */
     private java.util.Map<String, Long> allocatedAtLastCheck = java.util.Map.of();
+    /** When the meter's estimate of what each copy keeps was taken (see {@link #check}). */
+    private final Supplier<Instant> keptAt;
+    /** When the heap after GC was first seen over the limit since the last replacement; null while under. */
+    private Instant overSince;
 
     public MemoryGuard(long limit, Supplier<List<WorkerSnapshot>> workers,
-                Function<String, java.util.Optional<CopyUsage>> usage,
+                Function<String, java.util.Optional<CopyUsage>> usage, Supplier<Instant> keptAt,
                 Function<String, CompletableFuture<OperationResult>> restart, Consumer<ForklessEvent> publish) {
         this.limit = limit;
+        this.keptAt = keptAt;
         this.workers = workers;
         this.usage = usage;
         this.restart = restart;
@@ -92,29 +99,61 @@ public final class MemoryGuard implements AutoCloseable {
         java.util.Map<String, Long> before = allocatedAtLastCheck;
         allocatedAtLastCheck = allocatedNow;
         long bytes = heap.bytes();
-        if (bytes > limit && heap.gcs() > gcsWhenDone) {
-            keepsMost(isolates, usage, id -> allocatedNow.getOrDefault(id, 0L) - before.getOrDefault(id, 0L))
-                    .ifPresent(w -> replace(w, "heap-after-gc", bytes));
+        if (bytes <= limit || heap.gcs() <= gcsWhenDone) {
+            overSince = null;
+            return;
         }
+        Instant now = Instant.now();
+        if (overSince == null) {
+            overSince = now;
+        }
+        // What each copy keeps is the evidence, but the leak profiler is read every few seconds: a read from
+        // before the heap passed the limit still shows what the copies kept before (CI picked the quiet copy
+        // three times on older evidence). Wait for a read taken since, up to FRESH_WAIT; then go on what
+        // the copies allocate now.
+        boolean fresh = keptAt.get().isAfter(overSince);
+        if (!fresh && now.isBefore(overSince.plus(FRESH_WAIT))) {
+            return;
+        }
+        java.util.function.ToLongFunction<String> allocatedLately =
+                id -> allocatedNow.getOrDefault(id, 0L) - before.getOrDefault(id, 0L);
+        (fresh ? keepsMost(isolates, usage, allocatedLately) : allocatesMost(isolates, usage, allocatedLately))
+                .ifPresent(w -> {
+                    overSince = null;
+                    replace(w, "heap-after-gc", bytes);
+                });
     }
 
     /**
-     * The isolate that allocated the most since the guard's last look, a second ago (the one whose heap
-     * grows now: the meter's 10 s rate would still count the copies' own starts); between copies that
-     * allocate alike, the one that keeps the most by the meter's estimate. The kept
-     * estimate comes from the leak profiler's samples, read every few seconds and taken as a whole one
-     * read later: when the heap has just passed the limit it still shows what each copy kept before, so
-     * it only breaks ties (measured: MemoryGuardIT picked the wrong copy when it came first).
+     * The isolate that keeps the most by the meter's estimate (the leak profiler's live samples, taken after
+     * the heap passed the limit); between copies that keep alike, the one that allocated the most since the
+     * guard's last look.
      */
     static java.util.Optional<WorkerSnapshot> keepsMost(List<WorkerSnapshot> isolates,
                                                        Function<String, java.util.Optional<CopyUsage>> usage,
                                                        java.util.function.ToLongFunction<String> allocatedLately) {
-        Comparator<WorkerSnapshot> kept = Comparator.comparingDouble(w -> usage.apply(w.id())
-                .map(CopyUsage::keptHeapShare).orElse(0.0));
-        Comparator<WorkerSnapshot> allocatingNow = Comparator.comparingLong(w -> allocatedLately.applyAsLong(w.id()));
+        return isolates.stream().max(kept(usage).thenComparing(allocatingNow(allocatedLately)));
+    }
+
+    /**
+     * Without a fresh estimate of what each copy keeps: the isolate that allocated the most since the guard's
+     * last look, a second ago (the meter's 10 s rate would still count the copies' own starts), then the
+     * 10 s rate, then what it kept by the last estimate.
+     */
+    static java.util.Optional<WorkerSnapshot> allocatesMost(List<WorkerSnapshot> isolates,
+                                                           Function<String, java.util.Optional<CopyUsage>> usage,
+                                                           java.util.function.ToLongFunction<String> allocatedLately) {
         Comparator<WorkerSnapshot> allocating = Comparator.comparingDouble(w -> usage.apply(w.id())
                 .map(CopyUsage::allocatedBytesPerSecond).orElse(0.0));
-        return isolates.stream().max(allocatingNow.thenComparing(allocating).thenComparing(kept));
+        return isolates.stream().max(allocatingNow(allocatedLately).thenComparing(allocating).thenComparing(kept(usage)));
+    }
+
+    private static Comparator<WorkerSnapshot> kept(Function<String, java.util.Optional<CopyUsage>> usage) {
+        return Comparator.comparingDouble(w -> usage.apply(w.id()).map(CopyUsage::keptHeapShare).orElse(0.0));
+    }
+
+    private static Comparator<WorkerSnapshot> allocatingNow(java.util.function.ToLongFunction<String> allocatedLately) {
+        return Comparator.comparingLong(w -> allocatedLately.applyAsLong(w.id()));
     }
 
     private void replace(WorkerSnapshot w, String measure, long bytes) {

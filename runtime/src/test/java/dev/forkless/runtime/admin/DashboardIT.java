@@ -60,11 +60,14 @@ class DashboardIT {
             var address = runtime.awaitReady();
             Admin admin = Admin.of(runtime);
             String screenshot = System.getProperty("forkless.dashboard.screenshot");
-            KeepAliveLoad load = KeepAliveLoad.start(address, "/", 2, Duration.ofSeconds(screenshot == null ? 8 : 30));
+            // for the screenshot: enough connections that both copies serve some, for long enough to fill the charts
+            KeepAliveLoad load = KeepAliveLoad.start(address, "/", screenshot == null ? 2 : 8,
+                    Duration.ofSeconds(screenshot == null ? 8 : 60));
             ChromeOptions options = new ChromeOptions();
             options.setBinary(CHROMIUM.toFile());
             options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--no-first-run", "--window-size=1400,520",
+                    "--disable-background-networking", "--no-first-run",
+                    screenshot == null ? "--window-size=1400,520" : "--window-size=1700,1250",
                     "--user-data-dir=" + profile);
             ChromeDriverService service = new ChromeDriverService.Builder()
                     .usingDriverExecutable(CHROMEDRIVER.toFile())

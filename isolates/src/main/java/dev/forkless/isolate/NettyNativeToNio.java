@@ -33,8 +33,9 @@ import java.util.Set;
  * NIO goes through the copy's {@code SelectorProvider}, which serves the shared socket.
  *
  * <p>What is not rewritten (it fails as without Forkless): an overload whose arguments have no NIO
- * counterpart, a class whose {@code new EpollEventLoopGroup} calls a constructor NIO lacks (then none of
- * that class's are), casts and fields of epoll types. {@code Epoll.isAvailable()} stays as it is: false,
+ * counterpart, a class whose {@code new EpollEventLoopGroup} calls a constructor NIO lacks or whose fields,
+ * methods or calls name the group's type (then none of that class's groups are), casts and fields of epoll
+ * types. A class that asks {@code Epoll.isAvailable()} (or io_uring's) picks NIO itself and is left as it is. {@code Epoll.isAvailable()} stays as it is: false,
  * as each copy runs with {@code io.netty.transport.noNative=true}.
  *
  * <p>Only classes whose constant pool names one of {@link #CLASSES} are parsed.
@@ -77,6 +78,14 @@ public final class NettyNativeToNio {
     private static final byte[][] NAMES = java.util.stream.Stream.of(CLASSES.keySet(), GROUPS, HANDLERS)
             .flatMap(Set::stream).map(s -> s.getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
 
+    /**
+     * The classes whose {@code isAvailable()} a class that picks its transport itself asks (Vert.x, Reactor
+     * Netty): as constant pool entries (tag, length, name), so that only these exact names match.
+     */
+    private static final byte[][] AVAILABILITY = java.util.stream.Stream.of(EPOLL + "Epoll", URING + "IoUring",
+            URING_INCUBATOR + "IOUring").map(NettyNativeToNio::utf8Entry).toArray(byte[][]::new);
+    private static final byte[] IS_AVAILABLE = utf8Entry("isAvailable");
+
     private NettyNativeToNio() {
     }
 
@@ -90,6 +99,13 @@ public final class NettyNativeToNio {
     public static String transportNamed(String className, byte[] bytes) {
         if (className == null || className.startsWith("io/netty/") || className.startsWith("io.netty.")) {
             return null;
+        }
+        if (contains(bytes, IS_AVAILABLE)) {
+            for (byte[] owner : AVAILABILITY) {
+                if (contains(bytes, owner)) {
+                    return null; // it asks whether the transport is there: no (noNative), and it takes NIO itself
+                }
+            }
         }
         for (byte[] name : NAMES) {
             if (contains(bytes, name)) {
@@ -119,20 +135,49 @@ public final class NettyNativeToNio {
         return changed[0] ? out : bytes;
     }
 
-    /** @return whether every {@code new EpollEventLoopGroup(...)} of the class has a NIO constructor */
+    /**
+     * @return whether every {@code new EpollEventLoopGroup(...)} of the class has a NIO constructor, and no
+     *         field, method or call of the class has a group type in its descriptor (a NIO group there would
+     *         not verify): locals are fine, their types are inferred anew
+     */
     private static boolean groupsMap(ClassModel model) {
+        if (model.fields().stream().anyMatch(f -> namesGroup(f.fieldType().stringValue()))) {
+            return false;
+        }
         for (MethodModel method : model.methods()) {
+            if (namesGroup(method.methodType().stringValue())) {
+                return false;
+            }
             for (CodeModel code : method.code().stream().toList()) {
                 for (CodeElement e : code) {
-                    if (e instanceof InvokeInstruction call && call.opcode() == Opcode.INVOKESPECIAL
-                            && GROUPS.contains(call.owner().asInternalName()) && call.name().equalsString("<init>")
-                            && !GROUP_CONSTRUCTORS.contains(call.type().stringValue())) {
+                    boolean unmappable = switch (e) {
+                        case InvokeInstruction call when GROUPS.contains(call.owner().asInternalName()) ->
+                                call.name().equalsString("<init>") && !GROUP_CONSTRUCTORS.contains(call.type().stringValue());
+                        case InvokeInstruction call -> namesGroup(call.type().stringValue());
+                        case java.lang.classfile.instruction.FieldInstruction field -> namesGroup(field.type().stringValue());
+                        default -> false;
+                    };
+                    if (unmappable) {
                         return false;
                     }
                 }
             }
         }
         return true;
+    }
+
+    private static boolean namesGroup(String descriptor) {
+        return GROUPS.stream().anyMatch(group -> descriptor.contains("L" + group + ";"));
+    }
+
+    private static byte[] utf8Entry(String name) {
+        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+        byte[] entry = new byte[utf8.length + 3];
+        entry[0] = 1;
+        entry[1] = (byte) (utf8.length >> 8);
+        entry[2] = (byte) utf8.length;
+        System.arraycopy(utf8, 0, entry, 3, utf8.length);
+        return entry;
     }
 
     /** The rewrite of one method body. */

@@ -76,6 +76,22 @@ class NettyNativeToNioTest {
         }
     }
 
+    /** A class that picks its transport itself (as Vert.x and Reactor Netty do): left as it is. */
+    public static final class PicksItself {
+        public static Class<?> serverChannel() {
+            return io.netty.channel.epoll.Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        }
+    }
+
+    /** A group kept in a field of its own type: a NIO group there would not verify, so left as it is. */
+    public static final class GroupField {
+        public static EpollEventLoopGroup group;
+
+        public static void make() {
+            group = new EpollEventLoopGroup(1);
+        }
+    }
+
     private static byte[] bytes(Class<?> type) throws IOException {
         try (InputStream in = type.getResourceAsStream(type.getName().substring(type.getName().lastIndexOf('.') + 1) + ".class")) {
             return in.readAllBytes();
@@ -127,6 +143,20 @@ class NettyNativeToNioTest {
     @Test
     void aGroupWithoutANioConstructorIsLeft() throws IOException {
         byte[] original = bytes(UnmappableGroup.class);
+        assertSame(original, NettyNativeToNio.rewrite(original, RESOLVER));
+    }
+
+    @Test
+    void aClassThatAsksIsAvailableIsLeft() throws IOException {
+        byte[] original = bytes(PicksItself.class);
+        assertNull(NettyNativeToNio.transportNamed(PicksItself.class.getName(), original));
+        assertSame(original, NettyNativeToNio.rewrite(original, RESOLVER));
+    }
+
+    @Test
+    void aGroupInAFieldOfItsTypeIsLeft() throws IOException {
+        byte[] original = bytes(GroupField.class);
+        assertEquals("epoll", NettyNativeToNio.transportNamed(GroupField.class.getName(), original));
         assertSame(original, NettyNativeToNio.rewrite(original, RESOLVER));
     }
 

@@ -70,6 +70,7 @@ final class AgentTransformer implements ClassFileTransformer {
             }
             byte[] rewritten = owner.rewriter().rewrite(owner.version(), loader.getClass().getName() + "@" + loader.getName(),
                     className, bytes, desc -> resource(loader, desc));
+            owner.noteNettyNative(className, bytes, rewritten);
             return rewritten == bytes ? null : rewritten;
         } catch (Throwable t) {
             if (failed.compareAndSet(false, true)) {

@@ -30,7 +30,9 @@ import java.util.function.Function;
  * with a call to {@code IsolateHooks.caught}: an error the app catches and goes on from still restarts its
  * copy (docs/operations.md).
  *
- * <p>Most classes do neither: a scan of the constant pool finds the few that might, and only those
+ * <p>It swaps Netty's native transports for NIO at the app's call sites ({@link NettyNativeToNio}).
+ *
+ * <p>Most classes do none of these: a scan of the constant pool finds the few that might, and only those
  * are parsed and rewritten (parsing every class costs about a fifth of an isolate's start).
  */
 public final class CallSiteRewriter {
@@ -181,7 +183,7 @@ public final class CallSiteRewriter {
      * @return the rewritten class file, or {@code bytes} itself when it calls nothing redirected
      */
     public byte[] rewrite(byte[] bytes, Function<ClassDesc, InputStream> hierarchy) {
-        if (!loopChecks && !ConstantPoolScan.callsAny(bytes)) {
+        if (!loopChecks && !ConstantPoolScan.callsAny(bytes) && !namesNettyNative(bytes)) {
             return bytes;
         }
         ClassHierarchyResolver strict = ClassHierarchyResolver.ofResourceParsing(hierarchy).cached();
@@ -208,13 +210,24 @@ public final class CallSiteRewriter {
      */
     byte[] rewrite(String version, String loaderKind, String className, byte[] bytes,
                    Function<ClassDesc, InputStream> hierarchy) {
-        if (!loopChecks && !ConstantPoolScan.callsAny(bytes)) {
+        if (!loopChecks && !ConstantPoolScan.callsAny(bytes) && NettyNativeToNio.transportNamed(className, bytes) == null) {
             return bytes;
         }
         return cache.rewritten(version, loaderKind, className, bytes, () -> rewrite(bytes, hierarchy));
     }
 
+    /** @return whether the class may name a Netty native transport (its own name is checked after parsing) */
+    private static boolean namesNettyNative(byte[] bytes) {
+        return NettyNativeToNio.transportNamed("", bytes) != null;
+    }
+
     private byte[] transform(byte[] bytes, ClassHierarchyResolver resolver) {
+        if (namesNettyNative(bytes)) {
+            bytes = NettyNativeToNio.rewrite(bytes, resolver);
+            if (!loopChecks && !ConstantPoolScan.callsAny(bytes)) {
+                return bytes;
+            }
+        }
         ClassFile classFile = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(resolver));
         ClassModel model = classFile.parse(bytes);
         ClassDesc self = model.thisClass().asSymbol();

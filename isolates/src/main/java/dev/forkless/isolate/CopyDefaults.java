@@ -17,8 +17,9 @@ import java.util.jar.JarFile;
  * <p>{@code io.netty.transport.noNative=true}: Netty's native transports (epoll, io_uring, kqueue) open
  * their listening socket in native code, where the shared listener cannot reach; with the property they
  * report themselves unavailable, and Vert.x, Reactor Netty, Micronaut and Quarkus choose NIO, which runs
- * on the shared socket. An app that asks for {@code EpollEventLoopGroup} itself fails with Netty's own
- * message; {@link #explain} says why.
+ * on the shared socket. An app that asks for epoll itself gets NIO at its call sites
+ * ({@link NettyNativeToNio}); what that rewrite leaves (a cast, a field of an epoll type) fails with Netty's
+ * own message, and {@link #explain} says why.
  */
 public final class CopyDefaults {
 
@@ -94,8 +95,10 @@ public final class CopyDefaults {
             if (String.valueOf(t.getMessage()).contains(NETTY_NO_NATIVE)) {
                 return "the app asks for a Netty native transport (epoll/io_uring/kqueue) itself, which Forkless"
                         + " turns off in every copy (" + NETTY_NO_NATIVE + "=true) because its listening socket"
-                        + " would bypass the shared one; let the app fall back to NIO (e.g. Epoll.isAvailable()),"
-                        + " or run it with --mode process and " + NETTY_NO_NATIVE + "=false";
+                        + " would bypass the shared one; its plain call sites (EpollIoHandler.newFactory(),"
+                        + " EpollServerSocketChannel.class, new EpollEventLoopGroup(n)) are rewritten to NIO, but"
+                        + " this one was not (a cast, a field or an overload of an epoll type): let the app fall"
+                        + " back to NIO (e.g. Epoll.isAvailable())";
             }
             if (t.getCause() == t) {
                 break;

@@ -78,6 +78,8 @@ public final class IsolateClassLoader extends SecureClassLoader implements AutoC
     private final CallSiteRewriter rewriter;
     private final String version;
     private volatile boolean closed;
+    /** Whether this copy said that its app's Netty native transport runs on NIO (said once). */
+    private final java.util.concurrent.atomic.AtomicBoolean nettyNativeSaid = new java.util.concurrent.atomic.AtomicBoolean();
 
     IsolateClassLoader(Isolate isolate, List<Path> classPath, ClassLoader host, CallSiteRewriter rewriter) {
         super("isolate-" + isolate.id(), ClassLoader.getPlatformClassLoader());
@@ -113,6 +115,24 @@ public final class IsolateClassLoader extends SecureClassLoader implements AutoC
             }
         }
         return version.toString();
+    }
+
+    /**
+     * Says once per copy that the app's code asks for a Netty native transport, which runs on NIO
+     * ({@link NettyNativeToNio}).
+     *
+     * @param className the class's name
+     * @param bytes     its class file as read
+     * @param rewritten as rewritten
+     */
+    void noteNettyNative(String className, byte[] bytes, byte[] rewritten) {
+        if (rewritten == bytes || nettyNativeSaid.get()) {
+            return;
+        }
+        String transport = NettyNativeToNio.transportNamed(className, bytes);
+        if (transport != null && nettyNativeSaid.compareAndSet(false, true)) {
+            LOG.log(System.Logger.Level.INFO, NettyNativeToNio.message("isolate=" + isolate.id(), transport, className));
+        }
     }
 
     /** @return the version of this loader's class path ({@code null}: unknown), under which rewrites are shared */
@@ -180,6 +200,7 @@ public final class IsolateClassLoader extends SecureClassLoader implements AutoC
                 } catch (RuntimeException malformed) {
                     throw new ClassFormatError(name + " in " + jar.url() + ": " + malformed.getMessage());
                 }
+                noteNettyNative(name, bytes, rewritten);
                 return defineClass(name, rewritten, 0, rewritten.length, jar.codeSource());
             }
         }

@@ -53,6 +53,7 @@ public final class ChildAgent {
         ExitHook.install(inst, copy::beforeExit);
         AdapterBridges.install(inst);
         ServerSocketRewriter.install(inst);
+        NettyNativeRewriter.install(inst, words[2]);
         copy.start(words[5]);
     }
 

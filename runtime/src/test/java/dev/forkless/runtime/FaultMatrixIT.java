@@ -44,7 +44,8 @@ class FaultMatrixIT {
         "process, /hang, event=hung, 0",
         "process, /hang-in-jdk, event=hung, 0",
         "process, /deadlock, event=hung, 0",
-        "process, /oom, event=crashed, 0",
+        // the child JVM runs with -XX:+ExitOnOutOfMemoryError (JvmFlags.childDefaults): it exits with status 3
+        "process, /oom, event=exited status=3, 0",
         "process, kill -9, event=crashed, 8",
     })
     void aFaultInOneCopyUnderLoadFailsNoRequest(String mode, String fault, String event, int mayFail) throws Exception {

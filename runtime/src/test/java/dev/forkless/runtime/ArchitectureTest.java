@@ -182,7 +182,11 @@ class ArchitectureTest {
             // an isolate loads: bytes, not strings), filled once by the static initializer, never written
             "dev.forkless.isolate.CallSiteRewriter$ConstantPoolScan.OWNERS",
             "dev.forkless.isolate.CallSiteRewriter$ConstantPoolScan.NAMES",
-            "dev.forkless.isolate.CallSiteRewriter$ConstantPoolScan.CATCH_TYPES");
+            "dev.forkless.isolate.CallSiteRewriter$ConstantPoolScan.CATCH_TYPES",
+            // the same kind of table for the scan that finds Netty's native transports in a class's bytes
+            "dev.forkless.isolate.NettyNativeToNio.NAMES",
+            "dev.forkless.isolate.NettyNativeToNio.AVAILABILITY",
+            "dev.forkless.isolate.NettyNativeToNio.IS_AVAILABLE");
 
     @Test
     void theRuntimeHasNoMutableStaticState() {

@@ -28,7 +28,8 @@ class FaultMatrixIT {
 
     /**
      * The last column is how many requests may fail: none, but for {@code kill -9} of a child, where the
-     * kernel resets the connections the dead process held (at most one request each of the 8).
+     * kernel resets the connections the dead process held (at most one request each of the 8), and for a
+     * child's {@code OutOfMemoryError}, which ends it the same way.
      */
     @ParameterizedTest(name = "{0} mode, {1}")
     @CsvSource({
@@ -45,7 +46,8 @@ class FaultMatrixIT {
         "process, /hang-in-jdk, event=hung, 0",
         "process, /deadlock, event=hung, 0",
         // the child JVM runs with -XX:+ExitOnOutOfMemoryError (JvmFlags.childDefaults): it exits with status 3
-        "process, /oom, event=exited status=3, 0",
+        // at once, undrained (as a kill -9), so that an OOM the app would catch still ends it
+        "process, /oom, event=exited status=3, 8",
         "process, kill -9, event=crashed, 8",
     })
     void aFaultInOneCopyUnderLoadFailsNoRequest(String mode, String fault, String event, int mayFail) throws Exception {

@@ -263,7 +263,7 @@ public final class Forkless implements AutoCloseable {
             throw e;
         }
         if (config.maxMemory() > 0) {
-            MemoryGuard guard = new MemoryGuard(config.maxMemory(), supervisor::workers, this::usage, this::keptAt,
+            MemoryGuard guard = new MemoryGuard(config.maxMemory(), supervisor::workers, this::usage, this::keptAt, this::askKept,
                     supervisor::restart, publish);
             memoryGuard = guard;
             supervisor.terminated().whenComplete((code, error) -> guard.close());
@@ -340,6 +340,14 @@ public final class Forkless implements AutoCloseable {
     private java.time.Instant keptAt() {
         CopyMeter m = meter;
         return m == null ? java.time.Instant.EPOCH : m.keptAt();
+    }
+
+    /** Has the meter read what each copy keeps now (the memory guard saw the heap pass its limit). */
+    private void askKept() {
+        CopyMeter m = meter;
+        if (m != null) {
+            m.readKeptSoon();
+        }
     }
 
     /**

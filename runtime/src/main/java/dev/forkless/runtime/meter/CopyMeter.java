@@ -37,6 +37,8 @@ public final class CopyMeter implements AutoCloseable {
     static final Duration SAMPLE_PERIOD = Duration.ofMillis(100);
     static final Duration WINDOW = Duration.ofSeconds(10);
     private static final long TICK_MS = 1000;
+    /** The memory guard asked for a read of what each copy keeps (see {@link #readKeptSoon()}). */
+    private volatile boolean keptWanted;
     /** How often the leak profiler's live samples are read. */
     static final Duration KEPT_PERIOD = Duration.ofSeconds(5);
     /** Samples of one read arrive within this of each other; a read that saw nothing more for twice as long is whole. */
@@ -127,6 +129,11 @@ public final class CopyMeter implements AutoCloseable {
      */
     public java.time.Instant keptAt() {
         return usageKeptAt;
+    }
+
+    /** Reads what each copy keeps at the next tick (within a second) instead of at its period. */
+    public void readKeptSoon() {
+        keptWanted = true;
     }
 
     /** @return every metered copy's usage, by id */
@@ -257,7 +264,9 @@ public final class CopyMeter implements AutoCloseable {
     }
 
     private synchronized void tick() {
-        if (ticksDone++ % (KEPT_PERIOD.toMillis() / TICK_MS) == 0) {
+        boolean due = ticksDone++ % (KEPT_PERIOD.toMillis() / TICK_MS) == 0;
+        if (due || keptWanted) {
+            keptWanted = false;
             readLiveSamples();
         }
         synchronized (batch) {

@@ -25,8 +25,11 @@ import java.util.function.Supplier;
 public final class MemoryGuard implements AutoCloseable {
 
     private static final long PERIOD_MS = 1000;
-    /** How long the guard waits, once over the limit, for the meter to say what each copy keeps now. */
-    static final java.time.Duration FRESH_WAIT = java.time.Duration.ofSeconds(15);
+    /**
+     * How long the guard waits, once over the limit, for the meter to say what each copy keeps now (it asks
+     * for a read at once; one takes 2 to 4 s).
+     */
+    static final java.time.Duration FRESH_WAIT = java.time.Duration.ofSeconds(6);
 
     private final long limit;
     private final Supplier<List<WorkerSnapshot>> workers;
@@ -42,14 +45,23 @@ public final class MemoryGuard implements AutoCloseable {
     private java.util.Map<String, Long> allocatedAtLastCheck = java.util.Map.of();
     /** When the meter's estimate of what each copy keeps was taken (see {@link #check}). */
     private final Supplier<Instant> keptAt;
+    /** Asks the meter to read what each copy keeps now rather than at its next period. */
+    private final Runnable askKept;
+    /** The heap after GC past which the guard acts at once: half way from the limit to the JVM's maximum. */
+    private final long urgent;
+    /** The copy replaced last, until it is unloaded (its own thread only). */
+    private String replaced;
     /** When the heap after GC was first seen over the limit since the last replacement; null while under. */
     private Instant overSince;
 
     public MemoryGuard(long limit, Supplier<List<WorkerSnapshot>> workers,
-                Function<String, java.util.Optional<CopyUsage>> usage, Supplier<Instant> keptAt,
+                Function<String, java.util.Optional<CopyUsage>> usage, Supplier<Instant> keptAt, Runnable askKept,
                 Function<String, CompletableFuture<OperationResult>> restart, Consumer<ForklessEvent> publish) {
         this.limit = limit;
         this.keptAt = keptAt;
+        this.askKept = askKept;
+        long max = Runtime.getRuntime().maxMemory();
+        this.urgent = max == Long.MAX_VALUE || max <= limit ? limit : limit + (max - limit) / 2;
         this.workers = workers;
         this.usage = usage;
         this.restart = restart;
@@ -81,7 +93,21 @@ public final class MemoryGuard implements AutoCloseable {
         if (!pending.isDone()) {
             return;
         }
-        List<WorkerSnapshot> serving = workers.get().stream().filter(w -> w.state() == WorkerState.READY).toList();
+        List<WorkerSnapshot> all = workers.get();
+        String gone = replaced;
+        if (gone != null) {
+            // what the replaced copy kept is freed only once it has drained and is unloaded: until then
+            // the heap stays over the limit, and the guard would replace innocent copies one after another
+            // (unless the restart failed: the copy then serves on, and is judged again)
+            boolean failed = pending.isCompletedExceptionally() || !pending.join().ok();
+            if (!failed && all.stream().anyMatch(w -> w.id().equals(gone) && w.state() != WorkerState.STOPPED)) {
+                return;
+            }
+            replaced = null;
+            gcsWhenDone = heap.gcs();
+            return;
+        }
+        List<WorkerSnapshot> serving = all.stream().filter(w -> w.state() == WorkerState.READY).toList();
         for (WorkerSnapshot w : serving) {
             if (w.pid() > 0 && w.pid() != self) {
                 long rss = rss(w.pid());
@@ -106,13 +132,15 @@ public final class MemoryGuard implements AutoCloseable {
         Instant now = Instant.now();
         if (overSince == null) {
             overSince = now;
+            askKept.run();
         }
         // What each copy keeps is the evidence, but the leak profiler is read every few seconds: a read from
         // before the heap passed the limit still shows what the copies kept before (CI picked the quiet copy
-        // three times on older evidence). Wait for a read taken since, up to FRESH_WAIT; then go on what
-        // the copies allocate now.
+        // three times on older evidence). Wait for a read taken since, up to FRESH_WAIT, unless the heap is
+        // half way to full already (a fast leak fills it meanwhile: CI saw a 1 GB heap full in 10 s); then
+        // go on what the copies allocate now.
         boolean fresh = keptAt.get().isAfter(overSince);
-        if (!fresh && now.isBefore(overSince.plus(FRESH_WAIT))) {
+        if (!fresh && bytes < urgent && now.isBefore(overSince.plus(FRESH_WAIT))) {
             return;
         }
         java.util.function.ToLongFunction<String> allocatedLately =
@@ -159,7 +187,8 @@ public final class MemoryGuard implements AutoCloseable {
     private void replace(WorkerSnapshot w, String measure, long bytes) {
         publish.accept(new ForklessEvent.MemoryRestart(Instant.now(), w.id(), w.mode().orElseThrow(), measure, bytes, limit));
         gcsWhenDone = Long.MAX_VALUE;
-        pending = restart.apply(w.id()).whenComplete((r, e) -> gcsWhenDone = heap.gcs());
+        replaced = w.id();
+        pending = restart.apply(w.id());
     }
 
     private static long rss(long pid) {

@@ -166,8 +166,18 @@ public final class RuntimeProcess implements AutoCloseable {
 
     /** Waits until a line matching the predicate was printed. */
     public String awaitLine(Predicate<String> matching, Duration atMost) {
-        await().atMost(atMost).until(() -> hasLine(matching));
+        try {
+            await().atMost(atMost).until(() -> hasLine(matching));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("no such line within " + atMost + "; the runtime's last lines:\n" + tail(80), e);
+        }
         return lines.stream().filter(matching).findFirst().orElseThrow();
+    }
+
+    /** @return the last {@code count} lines of output, for a failure message */
+    public String tail(int count) {
+        List<String> all = lines();
+        return String.join("\n", all.subList(Math.max(0, all.size() - count), all.size()));
     }
 
     /** @return how many lines so far match */
@@ -223,6 +233,10 @@ public final class RuntimeProcess implements AutoCloseable {
         process.toHandle().destroy();
     }
 
+    /**
+     * Stops the runtime (SIGTERM, then SIGKILL after 15 s) and keeps its whole output in
+     * {@code target/it-logs/runtime-<pid>.log}, to read after a failure.
+     */
     @Override
     public void close() throws InterruptedException {
         if (process.isAlive()) {
@@ -230,6 +244,16 @@ public final class RuntimeProcess implements AutoCloseable {
             if (!process.waitFor(15, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor();
             }
+        }
+        for (Thread pump : pumps) {
+            pump.join(Duration.ofSeconds(5));
+        }
+        try {
+            Path logs = Path.of(System.getProperty("forkless.it.logs", "target/it-logs"));
+            java.nio.file.Files.createDirectories(logs);
+            java.nio.file.Files.write(logs.resolve("runtime-" + process.pid() + ".log"), lines());
+        } catch (IOException e) {
+            System.err.println("could not keep the runtime's output: " + e);
         }
     }
 }

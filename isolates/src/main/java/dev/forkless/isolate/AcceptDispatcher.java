@@ -345,37 +345,13 @@ public final class AcceptDispatcher implements AutoCloseable {
         int interest = 0;
         try {
             while (!closed) {
-                ListenerView[] all = views.toArray(NO_VIEWS);
-                long now = System.nanoTime();
-                ListenerView holder = turn.get();
-                if (holder != null && (!holder.isAccepting()
-                        || (holder.turnAgeNanos(now) >= BACKED_UP_NANOS && anyKeepingUpBut(all, holder)))) {
-                    holder.revokeTurn(holder.isAccepting());
-                    turn.compareAndSet(holder, null);
-                    holder = turn.get();
+                try {
+                    watchOnce(key, interest);
+                } catch (OutOfMemoryError full) {
+                    // an isolate filled the shared heap: its replacement frees it; go on watching then
+                    backoffUntil = System.nanoTime() + BACKOFF_MILLIS * 1_000_000;
                 }
-                long backoff = backoffUntil;
-                boolean backingOff = backoff != 0 && backoff - now > 0;
-                int want = holder == null && !backingOff && anyAccepting(all) ? SelectionKey.OP_ACCEPT : 0;
-                if (want != interest) {
-                    key.interestOps(want);
-                    interest = want;
-                }
-                // a turn unused for a second passes to another view that takes connections (views pass
-                // the turn among themselves meanwhile: with several views, look again at least each second)
-                long timeoutNanos = backingOff ? backoff - now
-                        : holder == null || all.length < 2 ? 0
-                        : anyKeepingUpBut(all, holder)
-                        ? Math.max(1_000_000, BACKED_UP_NANOS - holder.turnAgeNanos(now)) : BACKED_UP_NANOS;
-                if (timeoutNanos != 0) {
-                    selector.select(Math.max(1, timeoutNanos / 1_000_000));
-                } else {
-                    selector.select();
-                }
-                boolean ready = selector.selectedKeys().remove(key);
-                if (ready && want != 0 && !closed && turn.get() == null) {
-                    giveTurn(views.toArray(NO_VIEWS), null, true);
-                }
+                interest = key.interestOps();
             }
         } catch (ClosedSelectorException | java.nio.channels.CancelledKeyException e) {
             // closed
@@ -384,6 +360,41 @@ public final class AcceptDispatcher implements AutoCloseable {
                 LOG.log(System.Logger.Level.ERROR, "watching " + name + " failed; no more connections are "
                         + "accepted on it", e);
             }
+        }
+    }
+
+    /** One look at the socket and the turn: takes back a stale turn, waits, gives the next one. */
+    private void watchOnce(SelectionKey key, int interest) throws IOException {
+        ListenerView[] all = views.toArray(NO_VIEWS);
+        long now = System.nanoTime();
+        ListenerView holder = turn.get();
+        if (holder != null && (!holder.isAccepting()
+                || (holder.turnAgeNanos(now) >= BACKED_UP_NANOS && anyKeepingUpBut(all, holder)))) {
+            holder.revokeTurn(holder.isAccepting());
+            turn.compareAndSet(holder, null);
+            holder = turn.get();
+        }
+        long backoff = backoffUntil;
+        boolean backingOff = backoff != 0 && backoff - now > 0;
+        int want = holder == null && !backingOff && anyAccepting(all) ? SelectionKey.OP_ACCEPT : 0;
+        if (want != interest) {
+            key.interestOps(want);
+            interest = want;
+        }
+        // a turn unused for a second passes to another view that takes connections (views pass
+        // the turn among themselves meanwhile: with several views, look again at least each second)
+        long timeoutNanos = backingOff ? backoff - now
+                : holder == null || all.length < 2 ? 0
+                : anyKeepingUpBut(all, holder)
+                ? Math.max(1_000_000, BACKED_UP_NANOS - holder.turnAgeNanos(now)) : BACKED_UP_NANOS;
+        if (timeoutNanos != 0) {
+            selector.select(Math.max(1, timeoutNanos / 1_000_000));
+        } else {
+            selector.select();
+        }
+        boolean ready = selector.selectedKeys().remove(key);
+        if (ready && want != 0 && !closed && turn.get() == null) {
+            giveTurn(views.toArray(NO_VIEWS), null, true);
         }
     }
 
@@ -525,6 +536,17 @@ public final class AcceptDispatcher implements AutoCloseable {
         } catch (IOException ignored) {
             // closing
         }
+    }
+
+    /** @return the dispatcher's state, for a diagnosis of a copy that takes no connection */
+    public String describe() {
+        Thread t = thread;
+        ListenerView holder = turn.get();
+        long backoff = backoffUntil;
+        return "dispatcher[" + name + " lazy=" + lazy + " views=" + views.size() + " turn="
+                + (holder == null ? "none" : "view" + views.indexOf(holder)) + " nextTurn=" + nextTurn.get()
+                + " backoffMs=" + (backoff == 0 ? 0 : Math.max(0, (backoff - System.nanoTime()) / 1_000_000))
+                + " accepted=" + accepted.sum() + " thread=" + (t == null ? "none" : t.getState()) + " closed=" + closed + "]";
     }
 
     @Override

@@ -136,8 +136,10 @@ public final class KeepAliveOff {
                         }
                     }
                 } catch (ReflectiveOperationException | RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, () -> "cannot turn keep-alive off in the server of a "
-                            + type + ": " + e);
+                    Throwable cause = e instanceof java.lang.reflect.InvocationTargetException t ? t.getCause() : e;
+                    // a connection that closes meanwhile (its pipeline emptied) needs nothing: not worth a warning
+                    System.Logger.Level level = connection.isOpen() ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG;
+                    LOG.log(level, () -> "cannot turn keep-alive off in the server of a " + type + ": " + cause);
                 }
             }
         }

@@ -499,6 +499,23 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         }
     }
 
+    /** @return the view's state and its dispatcher's, for a diagnosis of a copy that takes no connection */
+    public String describe() {
+        long now = System.nanoTime();
+        String mine;
+        queueLock.lock();
+        try {
+            mine = "view[accepting=" + accepting + " open=" + isOpen() + " turn=" + turn
+                    + " turnAgeMs=" + (turn ? (now - turnSince) / 1_000_000 : 0) + " missedTurn=" + missedTurn
+                    + " signalled=" + signalled + " queued=" + queue.size() + " blocking=" + isBlocking()
+                    + " acceptorStarted=" + acceptorStarted + "]";
+        } finally {
+            queueLock.unlock();
+        }
+        SharedSocket socket = shared;
+        return socket == null ? mine : mine + " " + socket.dispatcher().describe();
+    }
+
     /** @return connections the app took from this view that are still open */
     public int openConnections() {
         connections.removeIf(c -> !c.isOpen());

@@ -535,9 +535,15 @@ public final class ChildCopy implements ListenerOwner {
             send(new ControlMessage.Unloaded(openConnections(), List.of()));
             exitNow(status);
         });
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            send(new ControlMessage.Unloaded(0, List.of()));
-        }, "forkless-unloaded"));
+        try {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                send(new ControlMessage.Unloaded(0, List.of()));
+            }, "forkless-unloaded"));
+        } catch (IllegalStateException exiting) {
+            // the app is exiting already (it called exit, the runtime asked this copy to unload meanwhile):
+            // its exit goes on; the stop timeout above still ends it
+            return;
+        }
         System.exit(status);
     }
 
@@ -554,6 +560,10 @@ public final class ChildCopy implements ListenerOwner {
         int lastOpen = -1;
         long lastRequests = -1;
         long lastSent = 0;
+        boolean described = false;
+        boolean lastStuck = false;
+        boolean lastAway = false;
+        boolean lastOldest = false;
         while (true) {
             int open = openConnections();
             long served = requests.sum();
@@ -561,11 +571,31 @@ public final class ChildCopy implements ListenerOwner {
             long oldest = clock.oldestNanos(now);
             long away = acceptorAwayNanos(now);
             boolean stuck = oldest > 500_000_000L || away > 500_000_000L;
-            if (open != lastOpen || ((served != lastRequests || stuck) && now - lastSent > 250_000_000L)) {
+            if (away > 3_000_000_000L && !described) {
+                // once per episode: what the listener and its dispatcher were doing (to diagnose a stall)
+                described = true;
+                for (ListenerView listener : listeners) {
+                    System.getLogger("forkless.listener").log(System.Logger.Level.WARNING,
+                            "the app has taken no connection for " + away / 1_000_000 + " ms: " + listener.describe());
+                }
+            } else if (away == 0) {
+                described = false;
+            }
+            // The runtime's watchdog adds the time since the last stats to the waits they reported: an acceptor
+            // that was away (even 1 ms) and is back must say so, or a copy that then gets no connection for a
+            // while (a freshly promoted one, when keep-alive clients stay on the others) looks hung; CI saw
+            // that. So a change goes at once, and the stats go at least every second whatever happens.
+            if (open != lastOpen || stuck != lastStuck
+                    || (away >= 1_000_000) != lastAway || (oldest >= 1_000_000) != lastOldest
+                    || now - lastSent > 1_000_000_000L
+                    || ((served != lastRequests || stuck) && now - lastSent > 250_000_000L)) {
                 send(new ControlMessage.Stats(open, served, oldest / 1_000_000, away / 1_000_000));
                 lastOpen = open;
                 lastRequests = served;
                 lastSent = now;
+                lastStuck = stuck;
+                lastAway = away >= 1_000_000; // what the runtime sees: milliseconds
+                lastOldest = oldest >= 1_000_000;
             }
             sleep(draining ? 5 : 50);
         }

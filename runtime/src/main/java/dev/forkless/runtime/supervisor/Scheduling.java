@@ -46,6 +46,9 @@ interface Scheduling {
     }
 
     final class Threads implements Scheduling {
+        /** How often a task that failed for want of heap is tried again, and the pause before each try. */
+        private static final int OOM_RETRIES = 200;
+        private static final long OOM_PAUSE_MILLIS = 50;
         private final ExecutorService mailbox = Executors.newSingleThreadExecutor(
                 Supervisor.runtimeThreads().name("forkless-supervisor").factory());
         private final java.util.concurrent.ScheduledThreadPoolExecutor timer =
@@ -64,10 +67,22 @@ interface Scheduling {
 
         @Override
         public boolean post(Runnable task) {
+            return post(task, 0);
+        }
+
+        /**
+         * A task that fails for want of heap (a copy filled the shared heap) is not lost: it goes to the back
+         * of the mailbox after a pause, so the steps that free the heap (the full copy's drain, its unload)
+         * still run; dropped, one of them wedged the runtime. A task is assumed to fail at its first
+         * allocation, before it changed anything; after {@link #OOM_RETRIES} it is given up.
+         */
+        private boolean post(Runnable task, int failures) {
             try {
                 mailbox.execute(() -> {
                     try {
                         task.run();
+                    } catch (OutOfMemoryError full) {
+                        retryLater(failures, () -> post(task, failures + 1));
                     } catch (RuntimeException | Error e) {
                         try {
                             System.getLogger("forkless").log(System.Logger.Level.ERROR, "supervisor task failed", e);
@@ -84,17 +99,50 @@ interface Scheduling {
 
         @Override
         public void work(Runnable task) {
+            work(task, 0);
+        }
+
+        private void work(Runnable task, int failures) {
             try {
-                blocking.execute(task);
+                blocking.execute(() -> {
+                    try {
+                        task.run();
+                    } catch (OutOfMemoryError full) {
+                        retryLater(failures, () -> work(task, failures + 1));
+                    }
+                });
             } catch (RejectedExecutionException stopped) {
                 // the supervisor has terminated
+            } catch (OutOfMemoryError full) {
+                retryLater(failures, () -> work(task, failures + 1));
+            }
+        }
+
+        /** After a pause that allocates nothing, runs {@code again}, unless the task failed too often. */
+        private static void retryLater(int failures, Runnable again) {
+            if (failures >= OOM_RETRIES) {
+                return;
+            }
+            try {
+                Thread.sleep(OOM_PAUSE_MILLIS);
+                again.run();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (OutOfMemoryError stillFull) {
+                // no room even to queue it again: given up
             }
         }
 
         @Override
         public Runnable schedule(Duration delay, Runnable task) {
             try {
-                var scheduled = timer.schedule(() -> post(task), delay.toNanos(), TimeUnit.NANOSECONDS);
+                var scheduled = timer.schedule(() -> {
+                    try {
+                        post(task);
+                    } catch (OutOfMemoryError full) {
+                        retryLater(0, () -> post(task, 1));
+                    }
+                }, delay.toNanos(), TimeUnit.NANOSECONDS);
                 return () -> scheduled.cancel(false);
             } catch (RejectedExecutionException stopped) {
                 return () -> { }; // the supervisor has terminated

@@ -277,8 +277,10 @@ public final class Supervisor implements Copy.Events {
     }
 
     /**
-     * A copy's code caught an {@code OutOfMemoryError}: it is replaced as by {@link #restart} (a serving
-     * or standby copy; one still starting, draining or gone is left to its own end).
+     * A copy's code caught an {@code OutOfMemoryError}: a serving copy gives its slot to a ready standby and
+     * drains, as after a crash; without one it is replaced as by {@link #restart}, and when no replacement
+     * can start beside it (the heap is still full) it ends as a crashed copy does. A standby is replaced as
+     * by {@link #restart}; one still starting, draining or gone is left to its own end.
      */
     @Override
     public void outOfMemory(Copy copy, String thread, String error) {
@@ -294,8 +296,28 @@ public final class Supervisor implements Copy.Events {
                     || (record.state() != WorkerState.READY && record.state() != WorkerState.STANDBY)) {
                 return;
             }
-            emit(new ForklessEvent.OomRestart(now, copy.id(), copy.mode(), thread, String.valueOf(error)));
-            restart(copy.id());
+            ForklessEvent.OomRestart event = new ForklessEvent.OomRestart(now, copy.id(), copy.mode(), thread,
+                    String.valueOf(error));
+            String reason = "out of memory: " + error;
+            if (record.state() == WorkerState.READY && readyStandby().isPresent()) {
+                // the heap may be full: a replacement started now may not get ready while this copy keeps
+                // what it keeps, so the warm standby takes the slot and this copy drains, as after a crash
+                onEnded(copy, event, reason, null);
+                return;
+            }
+            emit(event);
+            restart(copy.id()).thenAccept(result -> {
+                if (!result.ok()) {
+                    // no replacement could start beside it (the heap is still full): the copy goes first
+                    post(() -> {
+                        CopyRecord now0 = copies.get(copy);
+                        if (!stopping && now0 != null && !now0.incoming() && now0.state() == WorkerState.READY) {
+                            onEnded(copy, new Crashed(now(), copy.id(), copy.mode(), reason
+                                    + "; no replacement could start beside it: " + result.reason(), reason), reason, null);
+                        }
+                    });
+                }
+            });
         });
     }
 
@@ -729,6 +751,8 @@ public final class Supervisor implements Copy.Events {
             Isolate.UnloadReport unloaded;
             try {
                 unloaded = copy.unload(policy.unloadGrace());
+            } catch (OutOfMemoryError full) {
+                throw full; // tried again (Scheduling): the unload is what frees the heap
             } catch (RuntimeException | Error e) {
                 // the copy is gone either way; the runtime must still learn that its drain ended
                 System.getLogger("forkless").log(System.Logger.Level.WARNING, "unloading copy " + copy.id() + " failed", e);

@@ -130,12 +130,12 @@ public final class Forkless implements AutoCloseable {
         this.mode = new java.util.concurrent.atomic.AtomicReference<>(config.mode());
         List<String> args = builder.args;
         this.supervisor = new Supervisor(
-                (id, accepting, events) -> mode.get() == Mode.PROCESS
+                (id, instance, accepting, events) -> mode.get() == Mode.PROCESS
                         ? new ProcessCopy(id, noteNativeTransports(currentApp()), args, config.childJvmArgs(),
                                 accepting, config.restartPolicy().drainTimeout(), listeners, console, exchange, events,
-                                config.environmentOf(id, false))
+                                config.environmentOf(id, instance, false))
                         : new IsolateCopy(id, noteNativeTransports(currentApp()), args, accepting, listeners,
-                                rewriter, exchange, events, config.environmentOf(id, true)),
+                                rewriter, exchange, events, config.environmentOf(id, instance, true)),
                 config.restartPolicy(), config.readyTimeout(), config.hangTimeout(), publish);
         if (config.escalate() && config.mode() == Mode.ISOLATE) {
             this.escalation = new Escalation(mode, config.escalateWindow(), publish, () -> supervisor.reload("escalate"));
@@ -813,7 +813,8 @@ public final class Forkless implements AutoCloseable {
 
         /**
          * Variables the app sees on top of the runtime's own environment (a config file's {@code env}
-         * block). Each copy also sees {@code FORKLESS_WORKER_ID}, its id. In process mode they are the
+         * block). Each copy also sees {@code FORKLESS_WORKER_ID}, its id, and {@code FORKLESS_INSTANCE}, its
+         * slot's number {@code 0..n-1} (a standby: once promoted, see docs/configuration.md). In process mode they are the
          * child JVM's real environment; in isolate mode {@code System.getenv} called from the app answers
          * with them.
          *

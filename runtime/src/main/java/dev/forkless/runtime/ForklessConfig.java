@@ -227,12 +227,18 @@ public record ForklessConfig(int copies, int standby, Mode mode, List<String> jv
 
     /**
      * The environment of one copy: with {@code whole}, the runtime's own overlaid with
-     * {@link #environment} and the copy's id; without, only what to add to the runtime's own.
+     * {@link #environment}, the copy's id and its instance number; without, only what to add to the
+     * runtime's own. A standby has no instance number yet: it has no {@code FORKLESS_INSTANCE}.
      */
-    Map<String, String> environmentOf(String id, boolean whole) {
+    Map<String, String> environmentOf(String id, java.util.OptionalInt instance, boolean whole) {
         Map<String, String> env = new HashMap<>(whole ? System.getenv() : Map.of());
         env.putAll(environment);
+        env.remove(INSTANCE_VARIABLE); // the runtime's own or a configured one would lie about the slot
         env.put("FORKLESS_WORKER_ID", id);
+        instance.ifPresent(n -> env.put(INSTANCE_VARIABLE, String.valueOf(n)));
         return env;
     }
+
+    /** The variable holding a copy's instance number, {@code 0..n-1}, kept by its replacements. */
+    public static final String INSTANCE_VARIABLE = "FORKLESS_INSTANCE";
 }

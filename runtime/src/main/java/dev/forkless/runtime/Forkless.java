@@ -13,6 +13,7 @@ import dev.forkless.runtime.processmode.ProcessCopy;
 import dev.forkless.runtime.state.Exchange;
 import dev.forkless.runtime.state.SharedStore;
 import dev.forkless.runtime.supervisor.Escalation;
+import dev.forkless.runtime.supervisor.CronRestart;
 import dev.forkless.runtime.supervisor.JarWatcher;
 import dev.forkless.runtime.supervisor.Supervisor;
 import dev.forkless.api.Message;
@@ -267,6 +268,11 @@ public final class Forkless implements AutoCloseable {
                     supervisor::restart, publish);
             memoryGuard = guard;
             supervisor.terminated().whenComplete((code, error) -> guard.close());
+        }
+        if (config.cronRestart() != null) {
+            CronRestart cron = new CronRestart(config.cronRestart(), java.time.Clock.systemDefaultZone(),
+                    () -> supervisor.reload("cron"));
+            supervisor.terminated().whenComplete((code, error) -> cron.close());
         }
         if (config.watch()) {
             try {
@@ -823,6 +829,17 @@ public final class Forkless implements AutoCloseable {
          */
         public Builder environment(java.util.Map<String, String> environment) {
             this.config = config.withEnvironment(environment);
+            return this;
+        }
+
+        /**
+         * Reloads every copy on a schedule, as {@link #reload} does (PM2's {@code cron_restart}); default: never.
+         *
+         * @param schedule when, in the machine's time zone ({@link CronSchedule#parse})
+         * @return this
+         */
+        public Builder cronRestart(CronSchedule schedule) {
+            this.config = config.withCronRestart(Objects.requireNonNull(schedule));
             return this;
         }
 

@@ -33,7 +33,7 @@ class CronRestartIT {
             InetSocketAddress address = runtime.awaitReady();
             KeepAliveLoad load = KeepAliveLoad.start(address, "/", 4, Duration.ofSeconds(12));
             await().atMost(Duration.ofSeconds(60)).until(() ->
-                    runtime.lines().stream().filter(l -> l.equals("forkless event=reloading trigger=cron")).count() >= 2
+                    runtime.lines().stream().filter(l -> l.equals("forkless event=reloading trigger=\"cron\"")).count() >= 2
                     && runtime.hasLine(l -> l.startsWith("forkless event=reloaded ok=true replaced=2")));
             load.await();
             assertTrue(load.ok() > 0, load.summary());
@@ -55,7 +55,7 @@ class CronRestartIT {
                 """.formatted(RuntimeProcess.demoJar()));
         try (RuntimeProcess runtime = RuntimeProcess.start("--config", config.toString())) {
             runtime.awaitReady();
-            runtime.awaitLine(l -> l.equals("forkless event=reloading trigger=cron"), Duration.ofSeconds(30));
+            runtime.awaitLine(l -> l.equals("forkless event=reloading trigger=\"cron\""), Duration.ofSeconds(30));
         }
     }
 }

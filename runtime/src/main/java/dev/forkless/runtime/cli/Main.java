@@ -445,7 +445,8 @@ public final class Main implements Callable<Integer> {
             return null;
         }
         if (value.length() > 200) {
-            throw new IllegalArgumentException("--cron-restart takes a cron expression, not " + value.length() + " characters");
+            throw new IllegalArgumentException("--cron-restart: a cron expression of at most 200 characters, not "
+                    + value.length());
         }
         try {
             return CronSchedule.parse(value);

@@ -63,6 +63,7 @@ public final class DemoMain {
                 })
                 .get("/counter", (req, res) -> res.send(String.valueOf(++counter)))
                 .get("/env/{name}", DemoMain::env)
+                .get("/instance", DemoMain::instance)
                 .get("/log", DemoMain::log)
                 .get("/shared/{key}", DemoMain::shared)
                 .post("/broadcast", DemoMain::broadcast);
@@ -122,6 +123,16 @@ public final class DemoMain {
             x += Long.numberOfTrailingZeros(x + System.nanoTime());
         }
         res.send("worked " + ms + " ms (" + (x & 1) + ")");
+    }
+
+    /** This copy's instance number ({@link Worker#instance()}); 404 for a standby, or alone. */
+    private static void instance(ServerRequest req, ServerResponse res) {
+        java.util.OptionalInt instance = Worker.instance();
+        if (instance.isPresent()) {
+            res.send(String.valueOf(instance.getAsInt()));
+        } else {
+            res.status(Status.NOT_FOUND_404).send("no instance number");
+        }
     }
 
     /** The value of one environment variable, as the app sees it; 404 when it is not set. */

@@ -36,6 +36,11 @@ final class ChildBridge {
         return System.getProperty("forkless.worker.id");
     }
 
+    /** @return the instance number the child agent keeps (set again when a standby is promoted), or null */
+    static String instance() {
+        return System.getProperty("forkless.worker.instance");
+    }
+
     private static Object call(String name, MethodType type, Object... args) {
         if (API == null) {
             return null;

@@ -32,6 +32,32 @@ public final class Worker {
     }
 
     /**
+     * The instance number of the caller's copy: its slot's number {@code 0..n-1} among the app's serving
+     * copies, kept by every copy that replaces it (a crash restart, a reload, a standby promoted into the
+     * slot), as PM2's {@code NODE_APP_INSTANCE}. Scaling down removes the highest numbers. A standby has
+     * none until it is promoted; then it has its slot's number, in either mode (while the
+     * {@code FORKLESS_INSTANCE} variable of a child JVM, fixed at its start, stays absent). Ask again
+     * rather than keep the answer when the app runs with standbys.
+     *
+     * @return the number, or empty for a standby, and when the app runs alone without
+     *         {@code FORKLESS_INSTANCE}
+     */
+    public static java.util.OptionalInt instance() {
+        String value;
+        if (ChildBridge.ACTIVE) {
+            value = ChildBridge.instance();
+        } else {
+            CopyContext copy = CopyContext.of(WALKER.getCallerClass());
+            value = copy == null ? System.getenv("FORKLESS_INSTANCE") : copy.getenv("FORKLESS_INSTANCE");
+        }
+        try {
+            return value == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(Integer.parseInt(value.trim()));
+        } catch (NumberFormatException e) {
+            return java.util.OptionalInt.empty();
+        }
+    }
+
+    /**
      * How the caller's copy runs.
      *
      * @return the mode

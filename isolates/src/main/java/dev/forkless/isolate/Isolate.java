@@ -68,7 +68,8 @@ public final class Isolate implements CopyContext {
     /** The copy's system properties: the JVM's as they were when it was built, then its own changes. */
     private volatile java.util.Properties properties;
     private volatile java.io.ObjectInputFilter serialFilter;
-    private final java.util.Map<String, String> environment;
+    /** What {@code System.getenv} answers: replaced whole by {@link #putEnvironment}, never changed in place. */
+    private volatile java.util.Map<String, String> environment;
     private final IsolateInbox inbox;
     private final ListenerOwner listenerOwner = new Listeners();
     private final IsolateUrlHandlers urlHandlers = new IsolateUrlHandlers(this);
@@ -398,7 +399,26 @@ public final class Isolate implements CopyContext {
      * @return an unmodifiable map
      */
     public java.util.Map<String, String> environment() {
-        return environment == null ? System.getenv() : environment;
+        java.util.Map<String, String> now = environment;
+        return now == null ? System.getenv() : now;
+    }
+
+    /**
+     * Sets one variable of the environment the app sees from now on (a standby that takes over a slot
+     * learns its instance number so). Maps the app obtained before keep what they held.
+     *
+     * @param name  the variable
+     * @param value its value
+     */
+    public synchronized void putEnvironment(String name, String value) {
+        java.util.Map<String, String> next = new java.util.TreeMap<>(environment());
+        next.put(java.util.Objects.requireNonNull(name, "name"), java.util.Objects.requireNonNull(value, "value"));
+        environment = java.util.Collections.unmodifiableMap(next);
+    }
+
+    @Override
+    public String getenv(String name) {
+        return environment().get(name);
     }
 
     void setDefaultUncaughtExceptionHandler(Thread.UncaughtExceptionHandler handler) {

@@ -21,6 +21,11 @@ public final class ChildAgent {
 
     /** The system property holding the copy's id in a child ({@code dev.forkless.api.Worker#id()}). */
     public static final String ID_PROPERTY = "forkless.worker.id";
+    /**
+     * The system property holding the copy's instance number in a child ({@code dev.forkless.api.Worker#instance()}):
+     * {@code FORKLESS_INSTANCE} at the start, set when a standby is promoted; absent in a standby.
+     */
+    public static final String INSTANCE_PROPERTY = "forkless.worker.instance";
     /** The system property holding the copy's mode in a child: {@code process}. */
     public static final String MODE_PROPERTY = "forkless.worker.mode";
     /** The system property that sets a child's inbox: {@code CAPACITY:block} or {@code CAPACITY:drop}. */
@@ -50,6 +55,10 @@ public final class ChildAgent {
                 Long.parseLong(words[4]));
         System.setProperty(ID_PROPERTY, words[2]);
         System.setProperty(MODE_PROPERTY, "process");
+        String instance = System.getenv("FORKLESS_INSTANCE");
+        if (instance != null) {
+            System.setProperty(INSTANCE_PROPERTY, instance);
+        }
         ExitHook.install(inst, copy::beforeExit);
         AdapterBridges.install(inst);
         ServerSocketRewriter.install(inst);

@@ -439,6 +439,8 @@ public final class ChildCopy implements ListenerOwner {
                 }
             }
             case ControlMessage.Accept _ -> setAccepting(true);
+            case ControlMessage.Instance(int number) ->
+                    System.setProperty(ChildAgent.INSTANCE_PROPERTY, String.valueOf(number));
             case ControlMessage.Drain _ -> beginDrain();
             case ControlMessage.AppMessage(boolean binary, String payload, boolean _) -> {
                 String kind = binary ? "b" : "t";

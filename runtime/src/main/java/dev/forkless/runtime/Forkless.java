@@ -13,6 +13,7 @@ import dev.forkless.runtime.processmode.ProcessCopy;
 import dev.forkless.runtime.state.Exchange;
 import dev.forkless.runtime.state.SharedStore;
 import dev.forkless.runtime.supervisor.Escalation;
+import dev.forkless.runtime.supervisor.CronRestart;
 import dev.forkless.runtime.supervisor.JarWatcher;
 import dev.forkless.runtime.supervisor.Supervisor;
 import dev.forkless.api.Message;
@@ -130,12 +131,12 @@ public final class Forkless implements AutoCloseable {
         this.mode = new java.util.concurrent.atomic.AtomicReference<>(config.mode());
         List<String> args = builder.args;
         this.supervisor = new Supervisor(
-                (id, accepting, events) -> mode.get() == Mode.PROCESS
+                (id, instance, accepting, events) -> mode.get() == Mode.PROCESS
                         ? new ProcessCopy(id, noteNativeTransports(currentApp()), args, config.childJvmArgs(),
                                 accepting, config.restartPolicy().drainTimeout(), listeners, console, exchange, events,
-                                config.environmentOf(id, false))
+                                config.environmentOf(id, instance, false))
                         : new IsolateCopy(id, noteNativeTransports(currentApp()), args, accepting, listeners,
-                                rewriter, exchange, events, config.environmentOf(id, true)),
+                                rewriter, exchange, events, config.environmentOf(id, instance, true)),
                 config.restartPolicy(), config.readyTimeout(), config.hangTimeout(), publish);
         if (config.escalate() && config.mode() == Mode.ISOLATE) {
             this.escalation = new Escalation(mode, config.escalateWindow(), publish, () -> supervisor.reload("escalate"));
@@ -267,6 +268,11 @@ public final class Forkless implements AutoCloseable {
                     supervisor::restart, publish);
             memoryGuard = guard;
             supervisor.terminated().whenComplete((code, error) -> guard.close());
+        }
+        if (config.cronRestart() != null) {
+            CronRestart cron = new CronRestart(config.cronRestart(), java.time.Clock.systemDefaultZone(),
+                    () -> supervisor.reload("cron"));
+            supervisor.terminated().whenComplete((code, error) -> cron.close());
         }
         if (config.watch()) {
             try {
@@ -813,7 +819,8 @@ public final class Forkless implements AutoCloseable {
 
         /**
          * Variables the app sees on top of the runtime's own environment (a config file's {@code env}
-         * block). Each copy also sees {@code FORKLESS_WORKER_ID}, its id. In process mode they are the
+         * block). Each copy also sees {@code FORKLESS_WORKER_ID}, its id, and {@code FORKLESS_INSTANCE}, its
+         * slot's number {@code 0..n-1} (a standby: once promoted, see docs/configuration.md). In process mode they are the
          * child JVM's real environment; in isolate mode {@code System.getenv} called from the app answers
          * with them.
          *
@@ -822,6 +829,17 @@ public final class Forkless implements AutoCloseable {
          */
         public Builder environment(java.util.Map<String, String> environment) {
             this.config = config.withEnvironment(environment);
+            return this;
+        }
+
+        /**
+         * Reloads every copy on a schedule, as {@link #reload} does (PM2's {@code cron_restart}); default: never.
+         *
+         * @param schedule when, in the machine's time zone ({@link CronSchedule#parse})
+         * @return this
+         */
+        public Builder cronRestart(CronSchedule schedule) {
+            this.config = config.withCronRestart(Objects.requireNonNull(schedule));
             return this;
         }
 

@@ -43,17 +43,22 @@ import java.util.Objects;
  * @param inboxCapacity   messages an inbox holds ({@link Limit#INBOX}; default 1024)
  * @param overflow        what a send to a full inbox does (default {@link Overflow#BLOCK})
  * @param environment     variables the app sees on top of the runtime's own (default none)
+ * @param cronRestart     when to reload every copy, as {@code reload} does; null: never (default)
  */
 public record ForklessConfig(int copies, int standby, Mode mode, List<String> jvmArgs, Duration readyTimeout,
                              RestartPolicy restartPolicy, boolean watch, Duration watchDelay, Duration hangTimeout,
                              long maxMemory, boolean loopChecks, boolean metering, boolean escalate,
                              Duration escalateWindow, LogSettings logs, boolean consoleEscapes, Path sharedStateFile,
-                             int inboxCapacity, Overflow overflow, Map<String, String> environment) {
+                             int inboxCapacity, Overflow overflow, Map<String, String> environment,
+                             CronSchedule cronRestart) {
 
     /** The defaults, of the builder, the command line and the config file alike. */
     public static final ForklessConfig DEFAULTS = new ForklessConfig(maxCopies(), 1, Mode.ISOLATE, List.of(),
             Duration.ofSeconds(60), RestartPolicy.DEFAULT, false, Duration.ofSeconds(1), Duration.ofSeconds(10), 0,
-            true, true, false, Duration.ofSeconds(10), null, false, null, 1024, Overflow.BLOCK, Map.of());
+            true, true, false, Duration.ofSeconds(10), null, false, null, 1024, Overflow.BLOCK, Map.of(), null);
+
+    /** The variable holding a copy's instance number, {@code 0..n-1}, kept by its replacements. */
+    public static final String INSTANCE_VARIABLE = "FORKLESS_INSTANCE";
 
     /**
      * Checks every value against its {@link Limit}.
@@ -102,119 +107,126 @@ public record ForklessConfig(int copies, int standby, Mode mode, List<String> jv
     public ForklessConfig withCopies(int copies) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
     }
 
     /** @param standby warm standbys @return a copy with them */
     public ForklessConfig withStandby(int standby) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
     }
 
     /** @param mode how copies run @return a copy with it */
     public ForklessConfig withMode(Mode mode) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
     }
 
     /** @param jvmArgs the child JVMs' extra options @return a copy with them */
     public ForklessConfig withJvmArgs(List<String> jvmArgs) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
     }
 
     /** @param readyTimeout the ready timeout @return a copy with it */
     public ForklessConfig withReadyTimeout(Duration readyTimeout) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
     }
 
     /** @param restartPolicy the restart policy @return a copy with it */
     public ForklessConfig withRestartPolicy(RestartPolicy restartPolicy) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
     }
 
     /** @param watch whether to reload on a change @param watchDelay the quiet time first @return a copy with them */
     public ForklessConfig withWatch(boolean watch, Duration watchDelay) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
     }
 
     /** @param hangTimeout the hang timeout, zero for none @return a copy with it */
     public ForklessConfig withHangTimeout(Duration hangTimeout) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
     }
 
     /** @param maxMemory the memory guard's limit, 0 for none @return a copy with it */
     public ForklessConfig withMaxMemory(long maxMemory) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
     }
 
     /** @param loopChecks whether loops get cancellation checks @return a copy with it */
     public ForklessConfig withLoopChecks(boolean loopChecks) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
     }
 
     /** @param metering whether isolates are metered @return a copy with it */
     public ForklessConfig withMetering(boolean metering) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
     }
 
     /** @param escalate whether to escalate @param escalateWindow how long the CPU is watched @return a copy with them */
     public ForklessConfig withEscalate(boolean escalate, Duration escalateWindow) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
     }
 
     /** @param logs the log files, null for the console only @return a copy with them */
     public ForklessConfig withLogs(LogSettings logs) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
     }
 
     /** @param consoleEscapes whether escape sequences reach the console @return a copy with it */
     public ForklessConfig withConsoleEscapes(boolean consoleEscapes) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
     }
 
     /** @param sharedStateFile the shared state's file, null for memory only @return a copy with it */
     public ForklessConfig withSharedStateFile(Path sharedStateFile) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
     }
 
     /** @param inboxCapacity messages an inbox holds @param overflow when it is full @return a copy with them */
     public ForklessConfig withInbox(int inboxCapacity, Overflow overflow) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
     }
 
     /** @param environment variables for the app @return a copy with them */
     public ForklessConfig withEnvironment(Map<String, String> environment) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+    }
+
+    /** @param cronRestart when to reload every copy, null for never @return a copy with it */
+    public ForklessConfig withCronRestart(CronSchedule cronRestart) {
+        return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
+                hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
     }
 
     /** The child JVMs' options: the user's, and what the runtime's settings mean for a child. */
@@ -227,12 +239,16 @@ public record ForklessConfig(int copies, int standby, Mode mode, List<String> jv
 
     /**
      * The environment of one copy: with {@code whole}, the runtime's own overlaid with
-     * {@link #environment} and the copy's id; without, only what to add to the runtime's own.
+     * {@link #environment}, the copy's id and its instance number; without, only what to add to the
+     * runtime's own. A standby has no instance number yet: it has no {@code FORKLESS_INSTANCE}.
      */
-    Map<String, String> environmentOf(String id, boolean whole) {
+    Map<String, String> environmentOf(String id, java.util.OptionalInt instance, boolean whole) {
         Map<String, String> env = new HashMap<>(whole ? System.getenv() : Map.of());
         env.putAll(environment);
+        env.remove(INSTANCE_VARIABLE); // the runtime's own or a configured one would lie about the slot
         env.put("FORKLESS_WORKER_ID", id);
+        instance.ifPresent(n -> env.put(INSTANCE_VARIABLE, String.valueOf(n)));
         return env;
     }
+
 }

@@ -21,6 +21,14 @@ public interface CopyContext {
     /** @return how the copy runs */
     Worker.Mode mode();
 
+    /**
+     * @param name a variable
+     * @return its value in the environment the copy sees now, or {@code null}
+     */
+    default String getenv(String name) {
+        return null;
+    }
+
     /** The app says it is ready to serve. */
     void signalReady();
 

@@ -1,6 +1,7 @@
 package dev.forkless.runtime.child;
 
 import dev.forkless.runtime.child.ControlMessage.Accept;
+import dev.forkless.runtime.child.ControlMessage.Instance;
 import dev.forkless.runtime.child.ControlMessage.AppMessage;
 import dev.forkless.runtime.child.ControlMessage.BadApp;
 import dev.forkless.runtime.child.ControlMessage.Bind;
@@ -100,6 +101,7 @@ public final class ControlCodec {
             case Bound m -> List.of("bound", m.request());
             case BindFailed m -> List.of("bindfailed", m.request(), m.reason());
             case Accept m -> List.of("accept");
+            case Instance m -> List.of("instance", String.valueOf(m.number()));
             case Drain m -> List.of("drain");
             case Unload m -> List.of("unload", String.valueOf(m.graceMillis()));
             case Snapshot m -> {
@@ -189,6 +191,7 @@ public final class ControlCodec {
             case "bound" -> new Bound(w.text());
             case "bindfailed" -> new BindFailed(w.text(), w.text());
             case "accept" -> new Accept();
+            case "instance" -> new Instance(w.integer());
             case "drain" -> new Drain();
             case "unload" -> new Unload(w.number());
             case "snapshot" -> new Snapshot(w.restAsMap());

@@ -151,6 +151,15 @@ public sealed interface ControlMessage {
     record Accept() implements ToChild {
     }
 
+    /**
+     * A standby took over a serving slot: its instance number, for {@code Worker.instance()} (the child's
+     * environment, fixed at its start, has no {@code FORKLESS_INSTANCE}). Sent before {@link Accept}.
+     *
+     * @param number the slot's instance number, {@code 0..n-1}
+     */
+    record Instance(int number) implements ToChild {
+    }
+
     /** Stop taking connections; close connections after their current response. */
     record Drain() implements ToChild {
     }

@@ -4,6 +4,7 @@ import dev.forkless.runtime.Mode;
 import dev.forkless.runtime.log.EventLog;
 import dev.forkless.runtime.Forkless;
 import dev.forkless.runtime.ForklessEvent;
+import dev.forkless.runtime.CronSchedule;
 import dev.forkless.runtime.ForklessConfig;
 import dev.forkless.runtime.ForklessException;
 import dev.forkless.runtime.listen.Handover;
@@ -101,6 +102,11 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--watch-delay", paramLabel = "DURATION",
             description = "Quiet time after a change before --watch reloads (default: ${DEFAULT-VALUE}).")
     String watchDelay;
+
+    @Option(names = "--cron-restart", paramLabel = "EXPR",
+            description = "Reload every copy, without downtime, on this cron schedule in the machine's time zone: "
+                    + "minute hour day-of-month month day-of-week (e.g. '0 3 * * *'), or six fields with seconds first.")
+    String cronRestart;
 
     @Option(names = "--metering", negatable = true, fallbackValue = "true",
             description = "Meter each isolate's CPU and memory, a JFR stream (default: on; --no-metering to save "
@@ -429,7 +435,24 @@ public final class Main implements Callable<Integer> {
                 .withConsoleEscapes(consoleEscapes)
                 .withSharedStateFile(sharedState)
                 .withInbox(Limit.INBOX.parseCount("--inbox", inbox), parseOverflow(inboxFull))
-                .withEnvironment(environment);
+                .withEnvironment(environment)
+                .withCronRestart(parseCron(cronRestart));
+    }
+
+    /** @return the schedule, or null when none is given */
+    static CronSchedule parseCron(String value) {
+        if (value == null) {
+            return null;
+        }
+        if (value.length() > 200) {
+            throw new IllegalArgumentException("--cron-restart: a cron expression of at most 200 characters, not "
+                    + value.length());
+        }
+        try {
+            return CronSchedule.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--cron-restart: " + e.getMessage(), e);
+        }
     }
 
     /**

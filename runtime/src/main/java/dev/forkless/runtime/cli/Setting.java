@@ -41,12 +41,21 @@ record Setting(String key, String flag, Type type, Limit limit, Function<Forkles
     }
 
     /**
-     * Checks a converted value against the setting's {@link Limit}, the same table the command line uses.
+     * Checks a converted value against the setting's {@link Limit}, the same table the command line uses
+     * (and a cron expression against its syntax).
      *
      * @param value the value as {@link Type#convert} gave it
-     * @throws IllegalArgumentException {@code KEY must be between MIN and MAX, not VALUE}
+     * @throws IllegalArgumentException {@code KEY must be between MIN and MAX, not VALUE}, or
+     *                                  {@code KEY: cron expression '...': ...}
      */
     void checkLimit(Object value) {
+        if (type == Type.CRON && value instanceof String text) {
+            try {
+                Main.parseCron(text);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(key + e.getMessage().substring("--cron-restart".length()), e);
+            }
+        }
         if (limit == null || !(value instanceof String text)) {
             return;
         }
@@ -90,6 +99,8 @@ record Setting(String key, String flag, Type type, Limit limit, Function<Forkles
                     c -> list(c.restartPolicy().stopExitCodes().stream().sorted().map(String::valueOf).toList())),
             new Setting("watch", "--watch", Type.BOOLEAN, c -> String.valueOf(c.watch())),
             new Setting("watchDelay", "--watch-delay", Type.DURATION, Limit.WATCH_DELAY, c -> Limit.text(c.watchDelay())),
+            new Setting("cronRestart", "--cron-restart", Type.CRON,
+                    c -> c.cronRestart() == null ? null : c.cronRestart().expression()),
             new Setting("hangTimeout", "--hang-timeout", Type.DURATION, Limit.HANG_TIMEOUT,
                     c -> Limit.text(c.hangTimeout())),
             new Setting("maxMemory", "--max-memory", Type.SIZE, Limit.MAX_MEMORY,
@@ -159,6 +170,7 @@ record Setting(String key, String flag, Type type, Limit limit, Function<Forkles
                 ? n.asText() : n.isTextual() && Limit.isSize(n.textValue()) ? n.textValue() : null),
         DATE_FORMAT("a date format such as yyyy-MM-dd HH:mm:ss.SSS", (n, base) -> n.isTextual()
                 && valid(() -> LogSettings.in(Path.of(".")).withDateFormat(n.textValue())) ? n.textValue() : null),
+        CRON("a cron expression such as \"0 3 * * *\"", (n, base) -> n.isTextual() ? n.textValue() : null),
         TEXT("a string", (n, base) -> n.isTextual() || n.isNumber() || n.isBoolean() ? n.asText() : null),
         PATH("a path", (n, base) -> n.isTextual() && !n.textValue().isBlank() ? base.resolve(n.textValue()) : null),
         TEXTS("a list of strings", (n, base) -> {

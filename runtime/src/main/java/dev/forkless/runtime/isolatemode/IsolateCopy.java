@@ -67,6 +67,12 @@ public final class IsolateCopy implements Copy, IsolateHost {
         isolate.start(args);
     }
 
+    /** The isolate's environment answers the number from now on: {@code System.getenv} is the isolate's. */
+    @Override
+    public void takeInstance(int instance) {
+        isolate.putEnvironment(dev.forkless.runtime.ForklessConfig.INSTANCE_VARIABLE, String.valueOf(instance));
+    }
+
     @Override
     public void startAccepting() {
         isolate.startAccepting();

@@ -189,6 +189,7 @@ public final class ProcessCopy implements Copy {
             String token = UUID.randomUUID().toString();
             ProcessBuilder builder = new ProcessBuilder(command(socketPath, token))
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            builder.environment().remove(dev.forkless.runtime.ForklessConfig.INSTANCE_VARIABLE); // a standby has none yet
             builder.environment().putAll(environment);
             Process p = builder.start();
             process = p;
@@ -459,6 +460,12 @@ public final class ProcessCopy implements Copy {
             case 2 -> "SIGINT";
             default -> "signal " + number;
         };
+    }
+
+    /** The child's environment cannot change: the child agent sets {@code forkless.worker.instance} instead. */
+    @Override
+    public void takeInstance(int instance) {
+        send(new ControlMessage.Instance(instance), -1);
     }
 
     @Override

@@ -26,6 +26,15 @@ public interface Copy {
      */
     void start();
 
+    /**
+     * A standby takes over a serving slot: from now on the copy is instance {@code instance}
+     * ({@code FORKLESS_INSTANCE}, {@code Worker.instance()}). Called before {@link #startAccepting()}.
+     *
+     * @param instance the slot's instance number, {@code 0..n-1}
+     */
+    default void takeInstance(int instance) {
+    }
+
     /** Lets it take connections (a standby taking over a slot). */
     void startAccepting();
 

@@ -4,6 +4,7 @@ import dev.forkless.runtime.RestartPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 
 /**
  * A place for one copy, serving ({@code 1..n}) or standby ({@code s1..}), and its restart history: it
@@ -62,6 +63,18 @@ record Slot(String name, boolean standby, long generation, int restarts, int uns
         int unstableNow = uptime.compareTo(policy.minUptime()) < 0 ? unstable + 1 : 0;
         return new Slot(name, standby, generation, restarts + 1, unstableNow, attempt,
                 unstableNow > policy.maxRestarts(), false, reason);
+    }
+
+    /**
+     * The slot's instance number ({@code FORKLESS_INSTANCE}): serving slots are named {@code 1..n} and
+     * stay so (a scale adds the next names and retires the highest), so slot {@code k} is instance
+     * {@code k-1}, kept by every copy that serves it. A standby slot has none: its copy takes the number
+     * of the slot it is promoted to.
+     *
+     * @return {@code 0..n-1}, or empty for a standby slot
+     */
+    OptionalInt instance() {
+        return standby ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(name) - 1);
     }
 
     /** @return whether the slot runs no copy for good: errored or stopped */

@@ -34,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -79,9 +80,12 @@ public final class Supervisor implements Copy.Events {
         return Thread.ofPlatform().daemon(true);
     }
 
-    /** Creates copies: (id, accepting from the start) -> copy. */
+    /**
+     * Creates copies: (id, the slot's instance number, accepting from the start) -> copy. The instance
+     * number is empty for a standby: it learns one when promoted ({@link Copy#takeInstance}).
+     */
     public interface CopyFactory {
-        Copy create(String id, boolean accepting, Copy.Events events);
+        Copy create(String id, OptionalInt instance, boolean accepting, Copy.Events events);
     }
 
     private final CopyFactory factory;
@@ -554,7 +558,7 @@ public final class Supervisor implements Copy.Events {
      */
     private CopyRecord createCopy(Slot slot, boolean incoming) {
         String id = String.valueOf(++lastId);
-        Copy copy = factory.create(id, !slot.standby(), this);
+        Copy copy = factory.create(id, slot.instance(), !slot.standby(), this);
         CopyRecord record = CopyRecord.starting(copy, slot.name(), incoming, now());
         copies.put(copy, record);
         emit(new Started(now(), id, copy.mode(), slot.name(), slot.standby()));
@@ -706,6 +710,7 @@ public final class Supervisor implements Copy.Events {
     private void promote(CopyRecord standby, Slot slot) {
         Copy copy = standby.copy();
         copies.put(copy, standby.placed(slot.name(), WorkerState.READY, now()));
+        copy.takeInstance(slot.instance().orElseThrow());
         copy.startAccepting();
         emit(new Promoted(now(), copy.id(), copy.mode(), slot.name()));
         launch(slots.get(standby.slot()));

@@ -2,6 +2,7 @@ package dev.forkless.runtime.child;
 
 import dev.forkless.runtime.child.ControlCodec.MalformedMessageException;
 import dev.forkless.runtime.child.ControlMessage.Accept;
+import dev.forkless.runtime.child.ControlMessage.Instance;
 import dev.forkless.runtime.child.ControlMessage.AppMessage;
 import dev.forkless.runtime.child.ControlMessage.BadApp;
 import dev.forkless.runtime.child.ControlMessage.Bind;
@@ -73,6 +74,8 @@ class ControlCodecTest {
                 new Bound("7"),
                 new BindFailed("8", "Address already in use " + ODD),
                 new Accept(),
+                new Instance(0),
+                new Instance(41),
                 new Drain(),
                 new Unload(30_000),
                 new Snapshot(Map.of()),
@@ -114,7 +117,7 @@ class ControlCodecTest {
                 todo.addAll(List.of(type.getPermittedSubclasses()));
             }
         }
-        assertEquals(20, records.size(), records.toString()); // a new message: add it to everyMessage()
+        assertEquals(21, records.size(), records.toString()); // a new message: add it to everyMessage()
         assertEquals(records, covered);
     }
 

@@ -173,6 +173,8 @@ class ConfigFileTest {
                 Arguments.of("logMaxSize: huge\n", "forkless.yaml:1: logMaxSize: expected a size such as 10MB or 512KB"),
                 Arguments.of("logFormat: xml\n", "forkless.yaml:1: logFormat: expected text or json"),
                 Arguments.of("logKeep: 0\n", "forkless.yaml:1: logKeep: expected a whole number, 1 or more"),
+                Arguments.of("cronRestart: \"0 25 * * *\"\n", "forkless.yaml:1: cronRestart: cron expression '0 25 * * *': bad hour '25': must be between 0 and 23"),
+                Arguments.of("cronRestart: 3\n", "forkless.yaml:1: cronRestart: expected a cron expression such as \"0 3 * * *\""),
                 Arguments.of("logDateFormat: \"yyyy-MM-dd {\"\n", "forkless.yaml:1: logDateFormat: expected a date format such as yyyy-MM-dd HH:mm:ss.SSS"),
                 Arguments.of("env:\n  A: 1\n  B:\n    nested: no\n", "forkless.yaml:3: env.B: expected a string, number or boolean"),
                 Arguments.of("env_production: [a, b]\n", "forkless.yaml:1: env_production: expected variables (NAME: value)"),

@@ -52,7 +52,8 @@ class MainSettingsTest {
                 "--hang-timeout", "0", "--max-memory", "64MB", "--no-loop-checks", "--no-metering", "--escalate",
                 "--escalate-window", "2s", "--logs", dir.toString(), "--merge-logs", "--log-format", "json",
                 "--log-max-size", "1MB", "--log-keep", "2", "--console-escapes", "--shared-state",
-                dir.resolve("state").toString(), "--inbox", "8", "--inbox-full", "drop", "app.jar").settings();
+                dir.resolve("state").toString(), "--inbox", "8", "--inbox-full", "drop", "--cron-restart", "0 3 * * *",
+                "app.jar").settings();
 
         RestartPolicy policy = RestartPolicy.DEFAULT.withDrainTimeout(Duration.ofSeconds(2))
                 .withCrashLoopGuard(Duration.ofMillis(500), 4).withBackoff(Duration.ofMillis(10), Duration.ofSeconds(1))
@@ -60,7 +61,8 @@ class MainSettingsTest {
         assertEquals(new ForklessConfig(3, 0, Mode.PROCESS, List.of("-Xmx64m"), Duration.ofSeconds(3), policy,
                 true, Duration.ofMillis(200), Duration.ZERO, 64L << 20, false, false, true, Duration.ofSeconds(2),
                 LogSettings.in(dir).withMerge(true).withFormat(LogSettings.Format.JSON).withRotation(1L << 20, 2),
-                true, dir.resolve("state"), 8, Overflow.DROP, java.util.Map.of()), settings);
+                true, dir.resolve("state"), 8, Overflow.DROP, java.util.Map.of(),
+                dev.forkless.runtime.CronSchedule.parse("0 3 * * *")), settings);
     }
 
     @Test

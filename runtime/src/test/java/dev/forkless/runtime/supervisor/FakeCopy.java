@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
 /** A copy with no app behind it: the test says when it is ready, crashes, exits or hangs. */
 final class FakeCopy implements Copy {
 
@@ -20,11 +22,20 @@ final class FakeCopy implements Copy {
     int openConnections;
     String hung;
     String failStart;
+    /** Its instance number: given at creation, or taken when promoted; empty for a standby. */
+    java.util.OptionalInt instance;
 
-    FakeCopy(String id, boolean accepting, Events events) {
+    FakeCopy(String id, java.util.OptionalInt instance, boolean accepting, Events events) {
         this.id = id;
+        this.instance = instance;
         this.accepting = accepting;
         this.events = events;
+    }
+
+    @Override
+    public void takeInstance(int instance) {
+        assertFalse(accepting, "the number comes before the connections");
+        this.instance = java.util.OptionalInt.of(instance);
     }
 
     void becomeReady() {

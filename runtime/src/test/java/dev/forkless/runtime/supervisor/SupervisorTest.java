@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
@@ -52,8 +53,8 @@ class SupervisorTest {
     }
 
     private Supervisor supervisor(RestartPolicy policy, Duration hangTimeout, Duration readyTimeout) {
-        return new Supervisor((id, accepting, events) -> {
-            FakeCopy copy = new FakeCopy(id, accepting, events);
+        return new Supervisor((id, instance, accepting, events) -> {
+            FakeCopy copy = new FakeCopy(id, instance, accepting, events);
             copy.failStart = startFailure;
             created.add(copy);
             return copy;
@@ -322,6 +323,56 @@ class SupervisorTest {
         newStandby.becomeReady();
         loop.settle();
         assertEquals(WorkerState.STANDBY, slot("s1").state());
+    }
+
+    @Test
+    void everyCopyOfASlotHasItsInstanceNumberAStandbyTakesItsNewSlotsNumber() {
+        running(3, 1);
+        assertEquals(List.of(OptionalInt.of(0), OptionalInt.of(1), OptionalInt.of(2), OptionalInt.empty()),
+                created.stream().map(c -> c.instance).toList());
+
+        copy("2").crash(); // instance 1: the ready standby takes it over
+        loop.settle();
+        assertEquals(OptionalInt.of(1), copy("4").instance);
+        assertEquals("5", last().id);
+        assertEquals(OptionalInt.empty(), last().instance, "the new standby has none yet");
+
+        copy("3").crash(); // instance 2, no standby ready: a new copy after the back-off
+        loop.advance(Duration.ofSeconds(1));
+        assertEquals("6", last().id);
+        assertEquals(OptionalInt.of(2), last().instance);
+        last().becomeReady();
+        copy("5").becomeReady();
+        loop.settle();
+        assertEquals(List.of(0, 1, 2), instancesOfServingSlots());
+
+        CompletableFuture<OperationResult> reload = supervisor.reload("test");
+        for (int i = 0; i < 4 && !reload.isDone(); i++) {
+            loop.settle();
+            last().becomeReady();
+            loop.settle();
+        }
+        assertTrue(done(reload).ok());
+        assertEquals(10, created.size(), "every slot was replaced");
+        assertEquals(List.of(0, 1, 2), instancesOfServingSlots(), "a reload keeps the numbers");
+        assertEquals(OptionalInt.empty(), copy(slot("s1").id()).instance);
+
+        CompletableFuture<OperationResult> down = supervisor.scale(2);
+        loop.settle();
+        assertTrue(done(down).ok());
+        assertEquals(List.of(0, 1), instancesOfServingSlots(), "scaling down removes the highest numbers");
+        CompletableFuture<OperationResult> up = supervisor.scale(4);
+        loop.settle();
+        created.stream().skip(10).forEach(FakeCopy::becomeReady);
+        loop.settle();
+        assertTrue(done(up).ok());
+        assertEquals(List.of(0, 1, 2, 3), instancesOfServingSlots(), "scaling up adds the next ones");
+    }
+
+    /** @return the instance numbers of the serving slots' copies, in the slots' order */
+    private List<Integer> instancesOfServingSlots() {
+        return workers().stream().filter(w -> !w.slot().equals("-") && !w.slot().startsWith("s"))
+                .map(w -> copy(w.id()).instance.orElseThrow()).toList();
     }
 
     @Test

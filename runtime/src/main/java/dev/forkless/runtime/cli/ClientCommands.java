@@ -172,7 +172,11 @@ final class ClientCommands {
      *
      * @return the app, if named
      */
-    static Optional<String> appOf(List<String> words) {
+    static Optional<String> appOf(String command, List<String> words) {
+        if (words.size() > 2) {
+            throw new IllegalArgumentException(command + " takes at most an app and a value, not " + words.size()
+                    + " words (see --help)");
+        }
         return words.size() == 2 ? Optional.of(words.getFirst()) : Optional.empty();
     }
 
@@ -208,7 +212,7 @@ final class ClientCommands {
 
     @Command(name = "scale", description = "Set the number of serving copies.")
     static final class Scale extends Base {
-        @Parameters(arity = "1..2", paramLabel = "[APP] N",
+        @Parameters(arity = "1..2", paramLabel = "[APP] N", hideParamSyntax = true,
                 description = "The app, to find its runtime (see list), and the serving copies, at least 1.")
         List<String> words;
 
@@ -218,7 +222,7 @@ final class ClientCommands {
 
         @Override
         Optional<String> app() {
-            return appOf(words);
+            return appOf("scale", words);
         }
 
         @Override
@@ -230,7 +234,7 @@ final class ClientCommands {
 
     @Command(name = "restart", description = "Replace one copy without downtime.")
     static final class Restart extends Base {
-        @Parameters(arity = "1..2", paramLabel = "[APP] ID",
+        @Parameters(arity = "1..2", paramLabel = "[APP] ID", hideParamSyntax = true,
                 description = "The app, to find its runtime (see list), and the copy's id (see list).")
         List<String> words;
 
@@ -240,7 +244,7 @@ final class ClientCommands {
 
         @Override
         Optional<String> app() {
-            return appOf(words);
+            return appOf("restart", words);
         }
 
         @Override

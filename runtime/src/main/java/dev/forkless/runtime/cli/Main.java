@@ -273,6 +273,7 @@ public final class Main implements Callable<Integer> {
         for (Object command : ClientCommands.all(out, err)) { // which take options after their parameters
             cmd.addSubcommand(command);
         }
+        cmd.getSubcommands().get("logs").setStopAtPositional(false); // logs APP -n 5: options after the app too
         cmd.setOut(new java.io.PrintWriter(out, true));
         cmd.setErr(new java.io.PrintWriter(err, true));
         cmd.setParameterExceptionHandler((e, argv) -> {

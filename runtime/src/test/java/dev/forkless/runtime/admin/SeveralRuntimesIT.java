@@ -39,9 +39,11 @@ class SeveralRuntimesIT {
         return Map.of("FORKLESS_HOME", dir.resolve("home").toString());
     }
 
-    private RuntimeProcess start(Path jar) throws Exception {
-        return RuntimeProcess.startWithEnvironment(environment(), "--isolates", "1", "--standby", "0",
-                jar.toString(), "--port", "0", "--host", "127.0.0.1");
+    private RuntimeProcess start(Path jar, String... options) throws Exception {
+        List<String> args = new java.util.ArrayList<>(List.of("--isolates", "1", "--standby", "0"));
+        args.addAll(List.of(options));
+        args.addAll(List.of(jar.toString(), "--port", "0", "--host", "127.0.0.1"));
+        return RuntimeProcess.startWithEnvironment(environment(), args.toArray(String[]::new));
     }
 
     private Admin.Cli cli(String... args) throws Exception {
@@ -65,7 +67,7 @@ class SeveralRuntimesIT {
             // taken by another runtime on this machine already: the same case
         }
         try (RuntimeProcess demo = start(RuntimeProcess.demoJar());
-             RuntimeProcess other = start(shop)) {
+             RuntimeProcess other = start(shop, "--logs", dir.resolve("logs").toString())) {
             InetSocketAddress demoAddress = demo.awaitReady();
             InetSocketAddress shopAddress = other.awaitReady();
             Admin demoAdmin = Admin.of(demo);
@@ -102,6 +104,8 @@ class SeveralRuntimesIT {
             assertEquals("shop", second.get("apps").get(0).asText());
             assertEquals("127.0.0.1:" + shopAddress.getPort(), second.get("addresses").get(0).asText());
             assertEquals(shopAdmin.url().toString(), second.get("admin").asText());
+            assertEquals(dir.resolve("logs").toString(), second.get("logs").asText());
+            assertTrue(first.get("logs").isNull(), first.toString());
             Admin.Cli table = cli("ls");
             assertEquals(0, table.exitCode(), table.err().toString());
             assertEquals(3, table.out().size(), table.out().toString());
@@ -121,6 +125,13 @@ class SeveralRuntimesIT {
             assertEquals(2, shopAdmin.get("/api/workers").body().split("\"state\":\"ready\"", -1).length - 1);
             await().atMost(Duration.ofSeconds(10)).until(() -> ls().findValues("copies").stream()
                     .map(JsonNode::asInt).sorted().toList().equals(List.of(1, 2)));
+            Admin.Cli logs = cli("logs", "shop", "-n", "3");
+            assertEquals(0, logs.exitCode(), logs.err().toString());
+            assertTrue(logs.out().contains("==> " + dir.resolve("logs").resolve("shop-events.log") + " <=="), logs.out().toString());
+            Admin.Cli noLogs = cli("logs", "demo");
+            assertEquals(2, noLogs.exitCode(), noLogs.err().toString());
+            assertEquals(List.of("forkless: the runtime that runs 'demo' (pid " + demo.pid()
+                    + ") writes no log files (start it with --logs DIR)"), noLogs.err());
             Admin.Cli unknown = cli("reload", "nosuch");
             assertEquals(2, unknown.exitCode(), unknown.err().toString());
             assertEquals(1, unknown.err().size(), unknown.err().toString());

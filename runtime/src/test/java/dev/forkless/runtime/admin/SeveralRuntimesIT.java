@@ -72,6 +72,8 @@ class SeveralRuntimesIT {
             InetSocketAddress shopAddress = other.awaitReady();
             Admin demoAdmin = Admin.of(demo);
             Admin shopAdmin = Admin.of(other);
+            // held by the test, the default port is taken for both; taken by someone else, it may be free again
+            int lowest = defaultPort != null ? AdminAddress.DEFAULT_PORT + 1 : AdminAddress.DEFAULT_PORT;
             if (defaultPort != null) {
                 defaultPort.close();
             }
@@ -80,8 +82,8 @@ class SeveralRuntimesIT {
             assertFalse(other.hasLine(l -> l.contains("warning")), other.output());
             assertNotEquals(demoAdmin.port(), shopAdmin.port());
             for (Admin admin : List.of(demoAdmin, shopAdmin)) {
-                assertTrue(admin.port() > AdminAddress.DEFAULT_PORT && admin.port() <= AdminAddress.DEFAULT_PORT + 20,
-                        "the next free port after the default: " + admin.url());
+                assertTrue(admin.port() >= lowest && admin.port() <= AdminAddress.DEFAULT_PORT + 20,
+                        "the next free port after the default (the test held it: " + (lowest > AdminAddress.DEFAULT_PORT) + "): " + admin.url());
                 assertEquals(200, admin.get("/health/ready").statusCode());
                 assertTrue(admin.tokenFile().startsWith(dir.resolve("home")), admin.tokenFile().toString());
             }

@@ -56,7 +56,8 @@ class ArchitectureTest {
     private static final String[] CONCEPTS = {
             "dev.forkless.runtime.supervisor..", "dev.forkless.runtime.isolatemode..",
             "dev.forkless.runtime.processmode..", "dev.forkless.runtime.child..", "dev.forkless.runtime.listen..",
-            "dev.forkless.runtime.state..", "dev.forkless.runtime.log..", "dev.forkless.runtime.meter.."};
+            "dev.forkless.runtime.state..", "dev.forkless.runtime.log..", "dev.forkless.runtime.meter..",
+            "dev.forkless.runtime.registry.."};
 
     /** The front ends: they may use everything, nothing uses them. */
     private static final String[] FRONT_ENDS = {

@@ -39,11 +39,15 @@ public final class AdminServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(AdminServer.class.getName());
 
+    /** How many ports after a taken default one {@link Builder#nextFreePort} tries before any free one. */
+    static final int NEXT_PORTS = 20;
+
     private final Forkless forkless;
     private final AdminAddress address;
     private final Optional<String> givenToken;
     private final Optional<Path> tokenFile;
     private final boolean openProbes;
+    private final boolean nextFreePort;
     private final java.util.function.Consumer<String> warnings;
     private AdminToken token;
     private AdminMetrics metrics;
@@ -55,6 +59,7 @@ public final class AdminServer implements AutoCloseable {
         this.givenToken = builder.token;
         this.tokenFile = builder.tokenFile;
         this.openProbes = builder.openProbes;
+        this.nextFreePort = builder.nextFreePort;
         this.warnings = builder.warnings;
     }
 
@@ -82,39 +87,54 @@ public final class AdminServer implements AutoCloseable {
         if (server != null) {
             throw new IllegalStateException("already started");
         }
-        InetSocketAddress bind = address.resolve();
-        if (bind.getPort() != 0) {
-            // Helidon logs a bind failure and returns; this check gives the user one clear line instead
-            try (ServerSocketChannel probe = ServerSocketChannel.open()) {
-                probe.bind(bind);
-            } catch (IOException e) {
-                throw new ForklessException("cannot listen on admin address " + address.host() + ":" + address.port()
-                        + ": " + e.getMessage(), 2);
-            }
-        }
+        InetSocketAddress wanted = address.resolve();
         keepHelidonOffTheJvmWideSerialFilter();
         AdminMetrics m = new AdminMetrics(new CopyResources());
         AdminToken t = givenToken.map(v -> new AdminToken(v, Optional.empty())).orElseGet(AdminToken::random);
-        ReadAccess access = new ReadAccess(t, bind.getAddress().isLoopbackAddress(), openProbes);
+        ReadAccess access = new ReadAccess(t, wanted.getAddress().isLoopbackAddress(), openProbes);
         AdminApi api = new AdminApi(forkless, t, access, m, new CopyResources());
-        WebServer s = QuietHelidonLog.run(() -> WebServer.builder()
-                .shutdownHook(false)
-                .address(bind.getAddress())
-                .port(bind.getPort())
-                .maxPayloadSize(SharedStateEndpoint.MAX_VALUE_BYTES)
-                .directHandlers(JsonErrors::register)
-                .shutdownGracePeriod(Duration.ofMillis(200))
-                .routing(r -> r.addFilter(JsonErrors::rejectOddTargets).register(api).register(new Dashboard())
-                        .any(AdminApi::notFound)
-                        .error(Throwable.class, JsonErrors::unexpected))
-                .build()
-                .start());
-        if (!s.isRunning()) {
+        WebServer s = null;
+        String refused = null;
+        for (int port : candidatePorts(wanted.getPort())) {
+            InetSocketAddress bind = new InetSocketAddress(wanted.getAddress(), port);
+            if (port != 0) {
+                // Helidon logs a bind failure and returns; this check gives the user one clear line instead
+                try (ServerSocketChannel probe = ServerSocketChannel.open()) {
+                    probe.bind(bind);
+                } catch (IOException e) {
+                    refused = refused != null ? refused : e.getMessage();
+                    continue;
+                }
+            }
+            WebServer started = QuietHelidonLog.run(() -> WebServer.builder()
+                    .shutdownHook(false)
+                    .address(bind.getAddress())
+                    .port(bind.getPort())
+                    .maxPayloadSize(SharedStateEndpoint.MAX_VALUE_BYTES)
+                    .directHandlers(JsonErrors::register)
+                    .shutdownGracePeriod(Duration.ofMillis(200))
+                    .routing(r -> r.addFilter(JsonErrors::rejectOddTargets).register(api).register(new Dashboard())
+                            .any(AdminApi::notFound)
+                            .error(Throwable.class, JsonErrors::unexpected))
+                    .build()
+                    .start());
+            if (started.isRunning()) {
+                s = started;
+                break;
+            }
+            refused = refused != null ? refused : "taken meanwhile"; // another process bound it after the check
+        }
+        if (s == null) {
             m.close();
-            throw new ForklessException("cannot listen on admin address " + address.host() + ":" + address.port(), 2);
+            throw new ForklessException("cannot listen on admin address " + address.host() + ":" + address.port()
+                    + (refused == null ? "" : ": " + refused), 2);
+        }
+        if (s.port() != wanted.getPort() && wanted.getPort() != 0) {
+            LOG.log(System.Logger.Level.DEBUG, "admin port " + wanted.getPort() + " is taken: using " + s.port());
         }
         if (givenToken.isEmpty()) {
-            Path file = tokenFile.orElseGet(() -> AdminToken.defaultFile(s.port()));
+            int port = s.port();
+            Path file = tokenFile.orElseGet(() -> AdminToken.defaultFile(port));
             try {
                 t = t.writeTo(file, warnings);
             } catch (IOException e) {
@@ -130,6 +150,22 @@ public final class AdminServer implements AutoCloseable {
         this.server = s;
         LOG.log(System.Logger.Level.DEBUG, "admin server on " + url());
         return this;
+    }
+
+    /**
+     * The ports to try, in order: the one asked for; when it may be another ({@link Builder#nextFreePort}),
+     * then the {@value #NEXT_PORTS} after it and, if those are taken too, any free one.
+     */
+    java.util.List<Integer> candidatePorts(int port) {
+        if (!nextFreePort || port == 0) {
+            return java.util.List.of(port);
+        }
+        java.util.List<Integer> ports = new java.util.ArrayList<>();
+        for (int p = port; p <= Math.min(65_535, port + NEXT_PORTS); p++) {
+            ports.add(p);
+        }
+        ports.add(0);
+        return ports;
     }
 
     /**
@@ -191,6 +227,7 @@ public final class AdminServer implements AutoCloseable {
         private Optional<String> token = Optional.empty();
         private Optional<Path> tokenFile = Optional.empty();
         private boolean openProbes;
+        private boolean nextFreePort;
         private java.util.function.Consumer<String> warnings = w -> LOG.log(System.Logger.Level.WARNING, w);
 
         private Builder() {
@@ -206,6 +243,19 @@ public final class AdminServer implements AutoCloseable {
          */
         public Builder openProbes(boolean open) {
             this.openProbes = open;
+            return this;
+        }
+
+        /**
+         * Lets the server take another port when the address's is taken: the next free one of the
+         * {@value AdminServer#NEXT_PORTS} after it, else any free one. For the default address, so that
+         * several runtimes on one machine each have an admin API (default: the port asked for, or an error).
+         *
+         * @param next whether another port will do
+         * @return this
+         */
+        public Builder nextFreePort(boolean next) {
+            this.nextFreePort = next;
             return this;
         }
 

@@ -124,13 +124,13 @@ record AdminToken(String value, Optional<Path> file) {
 
     /**
      * The token file the runtime writes, and the CLI reads, for an admin port:
-     * {@code ~/.forkless/admin-PORT.token}.
+     * {@code ~/.forkless/admin-PORT.token} (in the {@link dev.forkless.runtime.registry.ForklessHome}).
      *
      * @param port the admin port
      * @return the path
      */
     static Path defaultFile(int port) {
-        return Path.of(System.getProperty("user.home"), ".forkless", "admin-" + port + ".token");
+        return dev.forkless.runtime.registry.ForklessHome.current().tokenFile(port);
     }
 
     @Override

@@ -25,6 +25,7 @@ final class AdminClient {
 
     private final AdminAddress address;
     private final Optional<Path> explicitTokenFile;
+    private final Path defaultTokenFile;
     private final HttpClient http = HttpClient.newBuilder()
             .connectTimeout(Duration.ofSeconds(3))
             .version(HttpClient.Version.HTTP_1_1)
@@ -32,8 +33,19 @@ final class AdminClient {
     private final ObjectMapper json = new ObjectMapper();
 
     AdminClient(AdminAddress address, Optional<Path> tokenFile) {
+        this(address, tokenFile, Optional.empty());
+    }
+
+    /**
+     * @param address    the admin API's address
+     * @param tokenFile  the token file given with {@code --token-file}: it must be readable
+     * @param registered the token file the runtime registered, read when none is given (default: the one
+     *                   for the address's port, {@link AdminServer#defaultTokenFile})
+     */
+    AdminClient(AdminAddress address, Optional<Path> tokenFile, Optional<Path> registered) {
         this.address = address;
         this.explicitTokenFile = tokenFile;
+        this.defaultTokenFile = registered.orElseGet(() -> AdminServer.defaultTokenFile(address.port()));
     }
 
     /** No runtime answered at the address. */
@@ -106,7 +118,7 @@ final class AdminClient {
      * @throws IOException when a token file given with {@code --token-file} cannot be read, naming why
      */
     Optional<String> token() throws IOException {
-        Path file = explicitTokenFile.orElseGet(() -> AdminServer.defaultTokenFile(address.port()));
+        Path file = explicitTokenFile.orElse(defaultTokenFile);
         try {
             java.nio.file.attribute.BasicFileAttributes attributes =
                     Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
@@ -136,7 +148,7 @@ final class AdminClient {
 
     /** @return the token file this client reads */
     Path tokenFile() {
-        return explicitTokenFile.orElseGet(() -> AdminServer.defaultTokenFile(address.port()));
+        return explicitTokenFile.orElse(defaultTokenFile);
     }
 
     private URI uri(String path) {

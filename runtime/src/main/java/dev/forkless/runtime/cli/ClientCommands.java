@@ -2,6 +2,8 @@ package dev.forkless.runtime.cli;
 
 import dev.forkless.runtime.Limit;
 import dev.forkless.runtime.admin.AdminAddress;
+import dev.forkless.runtime.registry.ForklessHome;
+import dev.forkless.runtime.registry.RuntimeRegistry;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -23,7 +25,9 @@ import picocli.CommandLine.Parameters;
 
 /**
  * The CLI's client commands ({@code list}, {@code reload}, {@code scale}, {@code restart}, {@code stop},
- * {@code monit}): each talks to a running runtime's admin API. Exit codes: 0 done, 1 the runtime refused
+ * {@code monit}): each talks to a running runtime's admin API, given with {@code --admin} or found by its
+ * app's name in the registry of the machine's runtimes ({@link RuntimeFinder}); and {@code ls}, which lists
+ * that registry. Exit codes: 0 done, 1 the runtime refused
  * or failed, 2 bad usage, 3 no runtime reachable.
  */
 final class ClientCommands {
@@ -39,17 +43,19 @@ final class ClientCommands {
     /** @return the client commands, printing to {@code out} and {@code err} */
     static List<Object> all(PrintStream out, PrintStream err) {
         return List.of(new ListCommand(out, err), new Reload(out, err), new Scale(out, err), new Restart(out, err),
-                new Stop(out, err), new Monit(out, err));
+                new Stop(out, err), new Monit(out, err), new LsCommand(out, err));
     }
 
     /** The options every client command takes. */
     static final class Target {
-        @Option(names = "--admin", paramLabel = "URL", defaultValue = AdminAddress.DEFAULT,
-                description = "The runtime's admin address, HOST:PORT or http://HOST:PORT (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--admin", paramLabel = "URL",
+                description = "The runtime's admin address, HOST:PORT or http://HOST:PORT (default: the runtime "
+                        + "that runs APP, or the only runtime running, as forkless ls lists them; with none "
+                        + "listed, " + AdminAddress.DEFAULT + ").")
         String admin;
 
         @Option(names = "--token-file", paramLabel = "FILE",
-                description = "The admin token's file (default: the one the runtime wrote for that port, "
+                description = "The admin token's file (default: the one the runtime wrote for its port, "
                         + "~/.forkless/admin-PORT.token).")
         Path tokenFile;
 
@@ -63,8 +69,16 @@ final class ClientCommands {
             return Limit.CLIENT_TIMEOUT.parseDuration("--timeout", timeout);
         }
 
-        AdminClient client() {
-            return new AdminClient(AdminAddress.parse(admin), Optional.ofNullable(tokenFile));
+        /**
+         * @param app the app named on the command line, to find its runtime when no {@code --admin} is given
+         * @throws IllegalArgumentException (exit 2) when the address is bad or no single runtime can be found
+         */
+        AdminClient client(Optional<String> app) {
+            if (admin != null) {
+                return new AdminClient(AdminAddress.parse(admin), Optional.ofNullable(tokenFile));
+            }
+            RuntimeFinder.Found found = new RuntimeFinder(RuntimeRegistry.of(ForklessHome.current())).find(app);
+            return new AdminClient(found.address(), Optional.ofNullable(tokenFile), found.tokenFile());
         }
     }
 
@@ -84,11 +98,14 @@ final class ClientCommands {
             this.err = err;
         }
 
+        /** @return the app named on the command line, whose runtime the command is for */
+        abstract Optional<String> app();
+
         @Override
         public final Integer call() {
             AdminClient client;
             try {
-                client = target.client();
+                client = target.client(app());
                 target.operationTimeout();
             } catch (IllegalArgumentException e) {
                 err.println("forkless: " + e.getMessage());
@@ -133,8 +150,38 @@ final class ClientCommands {
         }
     }
 
-    @Command(name = "list", aliases = "ls", description = "Print the copies of a running runtime as a table.")
-    static final class ListCommand extends Base {
+    /** A client command whose only parameter is the app. */
+    abstract static class ForApp extends Base {
+        @Parameters(index = "0", arity = "0..1", paramLabel = "APP",
+                description = "The app (its jar's name without .jar): the command talks to the runtime that runs "
+                        + "it, found in the registry (forkless ls); not needed with --admin or one runtime running.")
+        String app;
+
+        ForApp(PrintStream out, PrintStream err) {
+            super(out, err);
+        }
+
+        @Override
+        Optional<String> app() {
+            return Optional.ofNullable(app);
+        }
+    }
+
+    /**
+     * Splits {@code [APP] VALUE}: one word is the value, two are the app and the value.
+     *
+     * @return the app, if named
+     */
+    static Optional<String> appOf(String command, List<String> words) {
+        if (words.size() > 2) {
+            throw new IllegalArgumentException(command + " takes at most an app and a value, not " + words.size()
+                    + " words (see --help)");
+        }
+        return words.size() == 2 ? Optional.of(words.getFirst()) : Optional.empty();
+    }
+
+    @Command(name = "list", description = "Print the copies of a running runtime as a table.")
+    static final class ListCommand extends ForApp {
         ListCommand(PrintStream out, PrintStream err) {
             super(out, err);
         }
@@ -152,7 +199,7 @@ final class ClientCommands {
     }
 
     @Command(name = "reload", description = "Rolling reload: replace every copy, one at a time, without downtime.")
-    static final class Reload extends Base {
+    static final class Reload extends ForApp {
         Reload(PrintStream out, PrintStream err) {
             super(out, err);
         }
@@ -165,31 +212,44 @@ final class ClientCommands {
 
     @Command(name = "scale", description = "Set the number of serving copies.")
     static final class Scale extends Base {
-        @Parameters(index = "0", paramLabel = "N", description = "Serving copies, at least 1.")
-        String copies;
+        @Parameters(arity = "1..2", paramLabel = "[APP] N", hideParamSyntax = true,
+                description = "The app, to find its runtime (see list), and the serving copies, at least 1.")
+        List<String> words;
 
         Scale(PrintStream out, PrintStream err) {
             super(out, err);
         }
 
         @Override
+        Optional<String> app() {
+            return appOf("scale", words);
+        }
+
+        @Override
         int run(AdminClient client) throws AdminClient.Unreachable, IOException {
-            int n = Limit.COPIES.parseCount("scale", copies);
+            int n = Limit.COPIES.parseCount("scale", words.getLast());
             return operation(client, "/api/scale?n=" + n, "scale to " + n);
         }
     }
 
     @Command(name = "restart", description = "Replace one copy without downtime.")
     static final class Restart extends Base {
-        @Parameters(index = "0", paramLabel = "ID", description = "The copy's id (see list).")
-        String id;
+        @Parameters(arity = "1..2", paramLabel = "[APP] ID", hideParamSyntax = true,
+                description = "The app, to find its runtime (see list), and the copy's id (see list).")
+        List<String> words;
 
         Restart(PrintStream out, PrintStream err) {
             super(out, err);
         }
 
         @Override
+        Optional<String> app() {
+            return appOf("restart", words);
+        }
+
+        @Override
         int run(AdminClient client) throws AdminClient.Unreachable, IOException {
+            String id = words.getLast();
             if (!id.matches("[A-Za-z0-9._-]{1,64}")) {
                 throw new IllegalArgumentException("'" + id + "' is not a copy id (see list)");
             }
@@ -198,7 +258,7 @@ final class ClientCommands {
     }
 
     @Command(name = "stop", description = "Stop the runtime gracefully (every copy drains) and wait until it is gone.")
-    static final class Stop extends Base {
+    static final class Stop extends ForApp {
         Stop(PrintStream out, PrintStream err) {
             super(out, err);
         }
@@ -233,7 +293,7 @@ final class ClientCommands {
     }
 
     @Command(name = "monit", description = "Redraw the table of copies every second, with requests/s, until Ctrl-C.")
-    static final class Monit extends Base {
+    static final class Monit extends ForApp {
         @Option(names = "--iterations", hidden = true, defaultValue = "0",
                 description = "Stop after this many redraws (0: until Ctrl-C).")
         int iterations;

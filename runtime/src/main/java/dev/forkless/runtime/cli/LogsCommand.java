@@ -38,8 +38,14 @@ final class LogsCommand implements Callable<Integer> {
     private static final Pattern TAG = Pattern.compile("\\[w(\\d+)(?: err)?] ");
     private static final Pattern JSON_WORKER = Pattern.compile("\"worker\":\"(\\d+)\"");
 
-    @Option(names = "--dir", paramLabel = "DIR", description = "The log folder (default: logs, or logs in --config).")
+    @Option(names = "--dir", paramLabel = "DIR",
+            description = "The log folder (default: the --logs folder of the runtime that runs APP, or logs in "
+                    + "--config, or logs).")
     Path dir;
+
+    @CommandLine.Parameters(index = "0", arity = "0..1", paramLabel = "APP",
+            description = "The app: read the log folder of the runtime that runs it (see forkless ls).")
+    String app;
 
     @Option(names = "--config", paramLabel = "FILE", description = "Take the log folder from this config file.")
     Path config;
@@ -129,6 +135,17 @@ final class LogsCommand implements Callable<Integer> {
     private Path folder() {
         if (dir != null) {
             return dir;
+        }
+        if (app != null && config == null) {
+            List<dev.forkless.runtime.registry.RegistryEntry> running = dev.forkless.runtime.registry.RuntimeRegistry
+                    .of(dev.forkless.runtime.registry.ForklessHome.current()).running(app);
+            String name = dev.forkless.runtime.log.TerminalText.clean(app, false);
+            if (running.size() != 1) {
+                throw new IllegalArgumentException((running.isEmpty() ? "no runtime runs" : running.size()
+                        + " runtimes run") + " the app '" + name + "' (see forkless ls): give its log folder with --dir");
+            }
+            return running.getFirst().logs().orElseThrow(() -> new IllegalArgumentException("the runtime that runs '"
+                    + name + "' (pid " + running.getFirst().pid() + ") writes no log files (start it with --logs DIR)"));
         }
         if (config != null) {
             Object logs = ConfigFile.read(config).values().get("logs");

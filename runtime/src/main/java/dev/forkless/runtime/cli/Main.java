@@ -13,6 +13,10 @@ import dev.forkless.runtime.log.LogSettings;
 import dev.forkless.runtime.RestartPolicy;
 import dev.forkless.runtime.admin.AdminAddress;
 import dev.forkless.runtime.admin.AdminServer;
+import dev.forkless.runtime.registry.ForklessHome;
+import dev.forkless.runtime.registry.Registration;
+import dev.forkless.runtime.registry.RegistryEntry;
+import dev.forkless.runtime.registry.RuntimeRegistry;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -42,7 +46,7 @@ import picocli.CommandLine.Parameters;
                 + "ports through one shared socket, supervised: a copy that crashes is replaced at once.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:stopped (SIGTERM, SIGINT, stop)", "1:every copy errored", "2:bad input"},
-        synopsisSubcommandLabel = "[list | reload | scale N | restart ID | stop | monit | logs | startup]",
+        synopsisSubcommandLabel = "[ls | list | reload | scale N | restart ID | stop | monit | logs | startup]",
         commandListHeading = "%nCommands for a running runtime (exit 0 done, 1 refused or failed, 2 bad usage, "
                 + "3 no runtime reachable):%n",
         footerHeading = "%nSignals:%n",
@@ -156,7 +160,8 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--admin", paramLabel = "HOST:PORT|off",
             description = "Where the admin API, metrics, health checks and dashboard listen, or off "
-                    + "(default: " + AdminAddress.DEFAULT + "; if that is taken, a warning and no admin API).")
+                    + "(default: " + AdminAddress.DEFAULT + ", or the next free port when that is taken, as by another "
+                    + "runtime; an address given here that is taken is an error).")
     String admin;
 
     @Option(names = "--admin-token", paramLabel = "TOKEN",
@@ -274,6 +279,7 @@ public final class Main implements Callable<Integer> {
         for (Object command : ClientCommands.all(out, err)) { // which take options after their parameters
             cmd.addSubcommand(command);
         }
+        cmd.getSubcommands().get("logs").setStopAtPositional(false); // logs APP -n 5: options after the app too
         cmd.setOut(new java.io.PrintWriter(out, true));
         cmd.setErr(new java.io.PrintWriter(err, true));
         cmd.setParameterExceptionHandler((e, argv) -> {
@@ -322,6 +328,7 @@ public final class Main implements Callable<Integer> {
                 adminBuilder = AdminServer.builder()
                         .forkless(forkless)
                         .address(AdminAddress.parse(admin == null ? AdminAddress.DEFAULT : admin))
+                        .nextFreePort(admin == null)
                         .openProbes(adminOpenProbes)
                         .warnings(w -> err.println("forkless: warning: " + w));
                 if (adminToken != null) {
@@ -388,12 +395,60 @@ public final class Main implements Callable<Integer> {
                 err.println("forkless: warning: cannot tell the old runtime that this one serves: " + e.getMessage());
             }
         }
-        int code = forkless.awaitTermination();
+        Registration registration = register(forkless, copies, copyMode, adminServer);
+        int code;
+        try {
+            code = forkless.awaitTermination();
+        } finally {
+            if (registration != null) {
+                registration.close();
+            }
+        }
         AdminServer running = adminRef.get();
         if (running != null) {
             running.close();
         }
         return code;
+    }
+
+    /**
+     * Writes this runtime's entry to the registry of the machine's runtimes ({@code forkless ls}), kept
+     * current after a scale; a registry that cannot be written costs a warning, not the start.
+     *
+     * @return the registration, or null when it could not be written
+     */
+    private Registration register(Forkless forkless, int copies, Mode copyMode, AdminServer adminServer) {
+        RuntimeRegistry registry = RuntimeRegistry.of(ForklessHome.current());
+        RegistryEntry entry = new RegistryEntry(ProcessHandle.current().pid(), RuntimeRegistry.startOfThisProcess(),
+                List.of(appName(app)), copyMode.name().toLowerCase(java.util.Locale.ROOT), copies,
+                forkless.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).toList(),
+                java.util.Optional.ofNullable(adminServer).map(AdminServer::url),
+                java.util.Optional.ofNullable(adminServer).flatMap(AdminServer::tokenFile),
+                java.util.Optional.ofNullable(logs).map(p -> p.toAbsolutePath().normalize()));
+        Registration registration;
+        try {
+            registration = registry.register(entry);
+        } catch (java.io.IOException | RuntimeException e) {
+            err.println("forkless: warning: cannot register this runtime in " + registry.folder() + " ("
+                    + (e instanceof java.io.IOException io ? dev.forkless.runtime.IoReason.of(io) : e.getMessage())
+                    + "): forkless ls will not list it");
+            return null;
+        }
+        java.util.concurrent.atomic.AtomicReference<RegistryEntry> current = new java.util.concurrent.atomic.AtomicReference<>(entry);
+        forkless.addListener(event -> {
+            if (event instanceof ForklessEvent.Scaled scaled) {
+                registration.update(current.updateAndGet(e -> e.withCopies(scaled.to())));
+            } else if (event instanceof ForklessEvent.Escalated) {
+                registration.update(current.updateAndGet(e -> e.withMode("process")));
+            }
+        });
+        return registration;
+    }
+
+    /** @return an app's name: its jar's file name without {@code .jar} */
+    static String appName(Path jar) {
+        String name = jar.getFileName().toString();
+        return name.endsWith(".jar") ? name.substring(0, name.length() - 4) : name;
     }
 
     /**

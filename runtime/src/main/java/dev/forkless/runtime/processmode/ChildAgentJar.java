@@ -59,7 +59,7 @@ final class ChildAgentJar {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-        Path dir = Path.of(System.getProperty("user.home"), ".forkless", "cache");
+        Path dir = dev.forkless.runtime.registry.ForklessHome.current().cache();
         Path jar = dir.resolve("forkless-child-" + hash + ".jar");
         if (Files.isRegularFile(jar)) {
             return jar;

@@ -107,6 +107,12 @@ public final class Admin {
 
     /** Runs {@code java -jar runtime.jar args...} to its end. */
     public static Cli cli(String... args) throws IOException, InterruptedException {
+        return cliWithEnvironment(java.util.Map.of(), args);
+    }
+
+    /** Runs {@code java -jar runtime.jar args...} to its end, with variables added to its environment. */
+    public static Cli cliWithEnvironment(java.util.Map<String, String> environment, String... args)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(RuntimeProcess.artifact("forkless.java").toString());
         command.add("-jar");
@@ -115,7 +121,9 @@ public final class Admin {
         Path out = Files.createTempFile("forkless-cli", ".out");
         Path err = Files.createTempFile("forkless-cli", ".err");
         try {
-            Process p = new ProcessBuilder(command)
+            ProcessBuilder builder = new ProcessBuilder(command);
+            builder.environment().putAll(environment);
+            Process p = builder
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {

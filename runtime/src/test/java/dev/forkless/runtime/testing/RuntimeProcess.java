@@ -69,6 +69,21 @@ public final class RuntimeProcess implements AutoCloseable {
      */
     public static RuntimeProcess startUnder(List<String> wrapper, List<String> jvmArgs, String... args)
             throws IOException {
+        return startUnder(wrapper, jvmArgs, java.util.Map.of(), args);
+    }
+
+    /**
+     * Starts {@code java -jar runtime.jar args...} with variables added to its environment (such as
+     * {@code FORKLESS_HOME}, to keep its token and registry files out of the user's own folder).
+     */
+    public static RuntimeProcess startWithEnvironment(java.util.Map<String, String> environment, String... args)
+            throws IOException {
+        return startUnder(List.of(), List.of(), environment, args);
+    }
+
+    private static RuntimeProcess startUnder(List<String> wrapper, List<String> jvmArgs,
+                                             java.util.Map<String, String> environment, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>(wrapper);
         command.add(artifact("forkless.java").toString());
         command.addAll(jvmArgs);
@@ -76,6 +91,7 @@ public final class RuntimeProcess implements AutoCloseable {
         command.add(artifact("forkless.runtime.jar").toString());
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(environment);
         builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         return new RuntimeProcess(builder.start());
     }

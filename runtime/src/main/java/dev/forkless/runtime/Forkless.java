@@ -61,6 +61,9 @@ public final class Forkless implements AutoCloseable {
     private final SharedListeners listeners;
     private final Supervisor supervisor;
     private final List<Consumer<ForklessEvent>> eventListeners;
+    /** The last {@link #RECENT_EVENTS} events, oldest first, for listeners added later; guarded by itself. */
+    private final java.util.ArrayDeque<ForklessEvent> recentEvents = new java.util.ArrayDeque<>();
+    private static final int RECENT_EVENTS = 200;
     /** Routes the JVM's console: installed by {@link #start()}, a JVM-wide change; null until then. */
     private volatile ConsoleRouter console;
     private final LogWriter logs;
@@ -122,7 +125,13 @@ public final class Forkless implements AutoCloseable {
             }
             routeConsole.accept(event);
             tail.accept(event);
-            eventListeners.forEach(l -> l.accept(event));
+            synchronized (recentEvents) {
+                recentEvents.addLast(event);
+                if (recentEvents.size() > RECENT_EVENTS) {
+                    recentEvents.removeFirst();
+                }
+                eventListeners.forEach(l -> l.accept(event));
+            }
         };
         this.publish = publish;
         this.listeners = new SharedListeners(address ->
@@ -381,6 +390,21 @@ public final class Forkless implements AutoCloseable {
      */
     public void addListener(Consumer<ForklessEvent> listener) {
         eventListeners.add(Objects.requireNonNull(listener));
+    }
+
+    /**
+     * Adds an event listener that first hears the runtime's last events since it started (up to 200, oldest
+     * first: the copies' starts, for a dashboard opened later), then every new one; none twice, none lost.
+     * Listeners run on the supervisor's thread: they must not block.
+     *
+     * @param listener the listener
+     */
+    public void addListenerWithHistory(Consumer<ForklessEvent> listener) {
+        Objects.requireNonNull(listener);
+        synchronized (recentEvents) {
+            recentEvents.forEach(listener);
+            eventListeners.add(listener);
+        }
     }
 
     // ---- messages and shared state ----

@@ -60,7 +60,7 @@ final class AdminApi implements HttpService {
 
     AdminApi(Forkless forkless, AdminToken token, ReadAccess access, AdminMetrics metrics, CopyResources resources) {
         this.forkless = forkless;
-        forkless.addListener(timeline);
+        forkless.addListenerWithHistory(timeline); // the copies' starts too: the admin starts after them
         this.token = token;
         this.access = access;
         this.metrics = metrics;

@@ -63,11 +63,14 @@ class DashboardIT {
             // for the screenshot: enough connections that both copies serve some, for long enough to fill the charts
             KeepAliveLoad load = KeepAliveLoad.start(address, "/", screenshot == null ? 2 : 8,
                     Duration.ofSeconds(screenshot == null ? 8 : 60));
+            if (screenshot != null) {
+                busyAndLeaking(address, Duration.ofSeconds(60)); // what issue 17 asks the dashboard to show
+            }
             ChromeOptions options = new ChromeOptions();
             options.setBinary(CHROMIUM.toFile());
             options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-background-networking", "--no-first-run",
-                    screenshot == null ? "--window-size=1400,520" : "--window-size=1700,1250",
+                    screenshot == null ? "--window-size=1400,520" : "--window-size=1900,1250",
                     "--user-data-dir=" + profile);
             ChromeDriverService service = new ChromeDriverService.Builder()
                     .usingDriverExecutable(CHROMEDRIVER.toFile())
@@ -79,6 +82,9 @@ class DashboardIT {
                 WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
                 wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
                 wait.until(b -> readyRows(b).size() == 2);
+                // the event timeline has the copies' starts, which came before the admin API started
+                wait.until(b -> b.findElements(By.cssSelector("#events li")).stream()
+                        .filter(li -> li.getText().contains(" event=ready")).count() == 2);
                 assertEquals("", browser.getCurrentUrl().contains("token=") ? "token left in the URL" : "");
                 // each isolate's CPU share and allocation rate, metered by the runtime, not null
                 wait.until(b -> readyRows(b).stream().allMatch(r ->
@@ -145,6 +151,39 @@ class DashboardIT {
             return rowOfSlot(browser, slot).findElement(By.cssSelector("td.restarts")).getText();
         } catch (org.openqa.selenium.WebDriverException | java.util.NoSuchElementException e) {
             return null; // the table was redrawn meanwhile
+        }
+    }
+    /**
+     * For the screenshot: one copy busy ({@code /work?ms=20} in a loop) and the other leaking
+     * ({@code /leak?mb=1} five times a second), each on a keep-alive connection of its own, for {@code time}.
+     */
+    private static void busyAndLeaking(java.net.InetSocketAddress address, Duration time) throws Exception {
+        java.util.Map<String, dev.forkless.runtime.testing.Http> byCopy = new java.util.HashMap<>();
+        for (int i = 0; i < 20 && byCopy.size() < 2; i++) {
+            var http = new dev.forkless.runtime.testing.Http(address);
+            String copy = http.send("/whoami", false).body().replaceAll(".*\"isolate\":\"([^\"]+)\".*", "$1").trim();
+            if (byCopy.putIfAbsent(copy, http) != null) {
+                http.close();
+            }
+        }
+        var connections = java.util.List.copyOf(byCopy.values());
+        long end = System.nanoTime() + time.toNanos();
+        Thread.ofPlatform().daemon(true).start(() -> loop(connections.get(0), "/work?ms=20", 0, end));
+        if (connections.size() > 1) {
+            Thread.ofPlatform().daemon(true).start(() -> loop(connections.get(1), "/leak?mb=1", 200, end));
+        }
+    }
+
+    private static void loop(dev.forkless.runtime.testing.Http http, String path, long pauseMillis, long end) {
+        try (http) {
+            while (System.nanoTime() < end) {
+                http.send(path, false);
+                if (pauseMillis > 0) {
+                    Thread.sleep(pauseMillis); // the leak's pace, not a wait for the runtime
+                }
+            }
+        } catch (Exception e) {
+            // the copy was restarted: the screenshot is taken by then
         }
     }
 }

@@ -99,8 +99,9 @@ final class CompatibilityMatrix {
     /** @return the threads the row's unloaded copies leave, or {@code null} where none may */
     static ThreadsLeft leavesThreads(Entry entry) {
         ThreadsLeft haltedHelidon = new ThreadsLeft(true, "after halt (no shutdown hooks, so Helidon does not stop "
-                + "its server) the listener thread server-@default-listener stays: closing the copy's listener view "
-                + "does not end it");
+                + "its server) the listener thread server-@default-listener stays: closing the copy's listener view ends "
+                + "its accept, and Helidon's listener then waits in ServerListener.suspend on an uninterruptible "
+                + "CompletableFuture.join that the halted copy's threads never complete");
         String spring = "Spring's shutdown hook (graceful shutdown of the web server) still runs when the unload's "
                 + "2 s grace ends: the hook, the copy's main thread, the server's threads and the copy's "
                 + "isolate-N-messages thread are reported";

@@ -49,6 +49,8 @@ interface Scheduling {
         /** How often a task that failed for want of heap is tried again, and the pause before each try. */
         private static final int OOM_RETRIES = 200;
         private static final long OOM_PAUSE_MILLIS = 50;
+        /** The reserve given up when a copy fills the heap, for the runtime's own steps. */
+        private static final int RESERVE_BYTES = 8 << 20;
         private final ExecutorService mailbox = Executors.newSingleThreadExecutor(
                 Supervisor.runtimeThreads().name("forkless-supervisor").factory());
         private final java.util.concurrent.ScheduledThreadPoolExecutor timer =
@@ -67,30 +69,8 @@ interface Scheduling {
 
         @Override
         public boolean post(Runnable task) {
-            return post(task, 0);
-        }
-
-        /**
-         * A task that fails for want of heap (a copy filled the shared heap) is not lost: it goes to the back
-         * of the mailbox after a pause, so the steps that free the heap (the full copy's drain, its unload)
-         * still run; dropped, one of them wedged the runtime. A task is assumed to fail at its first
-         * allocation, before it changed anything; after {@link #OOM_RETRIES} it is given up.
-         */
-        private boolean post(Runnable task, int failures) {
             try {
-                mailbox.execute(() -> {
-                    try {
-                        task.run();
-                    } catch (OutOfMemoryError full) {
-                        retryLater(failures, () -> post(task, failures + 1));
-                    } catch (RuntimeException | Error e) {
-                        try {
-                            System.getLogger("forkless").log(System.Logger.Level.ERROR, "supervisor task failed", e);
-                        } catch (OutOfMemoryError full) {
-                            // a copy filled the shared heap: no room to say so, but the mailbox thread lives on
-                        }
-                    }
-                });
+                mailbox.execute(new Retried(task, true));
                 return true;
             } catch (RejectedExecutionException stopped) {
                 return false; // the supervisor has terminated
@@ -99,48 +79,122 @@ interface Scheduling {
 
         @Override
         public void work(Runnable task) {
-            work(task, 0);
-        }
-
-        private void work(Runnable task, int failures) {
             try {
-                blocking.execute(() -> {
-                    try {
-                        task.run();
-                    } catch (OutOfMemoryError full) {
-                        retryLater(failures, () -> work(task, failures + 1));
-                    }
-                });
+                blocking.execute(new Retried(task, false));
             } catch (RejectedExecutionException stopped) {
                 // the supervisor has terminated
-            } catch (OutOfMemoryError full) {
-                retryLater(failures, () -> work(task, failures + 1));
             }
         }
 
-        /** After a pause that allocates nothing, runs {@code again}, unless the task failed too often. */
-        private static void retryLater(int failures, Runnable again) {
-            if (failures >= OOM_RETRIES) {
-                return;
+        /**
+         * A task that fails for want of heap (a copy filled the shared heap) is not lost, or the steps that
+         * free the heap (the full copy's drain poll, its unload) would be, and the runtime wedged (it did, in
+         * CI): the first such failure gives up the reserve the scheduler keeps for this, and the task is tried
+         * again after a pause, {@link #OOM_RETRIES} times at most; a mailbox task at the back of the mailbox,
+         * so that the others run meanwhile, slow work on its own thread. A task is assumed to fail at its
+         * first allocation, before it changed anything. Nothing is allocated on the way back: this object is
+         * the one queued again.
+         */
+        private final class Retried implements Runnable {
+            private final Runnable task;
+            private final boolean onMailbox;
+            private int failures;
+
+            Retried(Runnable task, boolean onMailbox) {
+                this.task = task;
+                this.onMailbox = onMailbox;
             }
+
+            @Override
+            public void run() {
+                while (true) {
+                    try {
+                        task.run();
+                        rearm();
+                        return;
+                    } catch (OutOfMemoryError full) {
+                        reserve = null;
+                        if (++failures > OOM_RETRIES || !pause()) {
+                            return;
+                        }
+                        if (onMailbox && requeue()) {
+                            return;
+                        }
+                    } catch (RuntimeException | Error e) {
+                        try {
+                            System.getLogger("forkless").log(System.Logger.Level.ERROR, "supervisor task failed", e);
+                        } catch (OutOfMemoryError full) {
+                            // no room to say so, but the thread lives on
+                        }
+                        return;
+                    }
+                }
+            }
+
+            /** @return whether it is at the back of the mailbox again (else it is tried again here) */
+            private boolean requeue() {
+                try {
+                    mailbox.execute(this);
+                    return true;
+                } catch (RejectedExecutionException stopped) {
+                    failures = Integer.MAX_VALUE - 1; // the supervisor has terminated: one last try here
+                    return false;
+                } catch (OutOfMemoryError stillFull) {
+                    return false;
+                }
+            }
+        }
+
+        /** The heap kept for the runtime's own steps when a copy fills it (see {@link Retried}). */
+        private volatile byte[] reserve = new byte[RESERVE_BYTES];
+        private volatile long reserveGoneAt;
+
+        /** Keeps a reserve again, a while after the heap was full (a failed allocation is harmless). */
+        private void rearm() {
+            if (reserve == null) {
+                long now = System.nanoTime();
+                if (reserveGoneAt == 0) {
+                    reserveGoneAt = now;
+                } else if (now - reserveGoneAt > 10_000_000_000L) {
+                    try {
+                        reserve = new byte[RESERVE_BYTES];
+                        reserveGoneAt = 0;
+                    } catch (OutOfMemoryError full) {
+                        reserveGoneAt = now;
+                    }
+                }
+            }
+        }
+
+        /** @return false when interrupted */
+        private static boolean pause() {
             try {
                 Thread.sleep(OOM_PAUSE_MILLIS);
-                again.run();
+                return true;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            } catch (OutOfMemoryError stillFull) {
-                // no room even to queue it again: given up
+                return false;
             }
         }
 
         @Override
         public Runnable schedule(Duration delay, Runnable task) {
             try {
+                Retried retried = new Retried(task, true); // allocated now, while there is room
                 var scheduled = timer.schedule(() -> {
                     try {
-                        post(task);
+                        mailbox.execute(retried);
+                    } catch (RejectedExecutionException stopped) {
+                        // the supervisor has terminated
                     } catch (OutOfMemoryError full) {
-                        retryLater(0, () -> post(task, 1));
+                        reserve = null;
+                        if (pause()) {
+                            try {
+                                mailbox.execute(retried);
+                            } catch (RejectedExecutionException | OutOfMemoryError lost) {
+                                // terminated, or no room at all
+                            }
+                        }
                     }
                 }, delay.toNanos(), TimeUnit.NANOSECONDS);
                 return () -> scheduled.cancel(false);

@@ -61,11 +61,19 @@ public record ConfigChange(List<String> applied, List<String> needsRestart) {
     public static ConfigChange between(RuntimeSettings before, RuntimeSettings after) {
         List<String> applied = new ArrayList<>();
         List<String> restart = new ArrayList<>();
-        if (!before.config().environment().equals(after.config().environment())) {
+        Map<String, String> envBefore = before.config().environment();
+        Map<String, String> envAfter = after.config().environment();
+        boolean portMoved = !ListenAddress.inArgs(before.args()).equals(ListenAddress.inArgs(after.args()))
+                || !ListenAddress.inEnvironment(envBefore).equals(ListenAddress.inEnvironment(envAfter));
+        if (!withoutAddress(envBefore).equals(withoutAddress(envAfter))) {
             applied.add("env");
         }
         if (!before.args().equals(after.args())) {
-            applied.add("args");
+            (ListenAddress.inArgs(before.args()).equals(ListenAddress.inArgs(after.args())) ? applied : restart)
+                    .add("args");
+        }
+        if (portMoved) {
+            restart.add(0, "port");
         }
         for (Part part : PARTS) {
             if (!Objects.equals(part.value().apply(before.config()), part.value().apply(after.config()))) {
@@ -86,15 +94,38 @@ public record ConfigChange(List<String> applied, List<String> needsRestart) {
         return keys;
     }
 
+    private static Map<String, String> withoutAddress(Map<String, String> environment) {
+        Map<String, String> rest = new java.util.HashMap<>(environment);
+        rest.keySet().removeAll(ListenAddress.VARIABLES);
+        return rest;
+    }
+
     /**
      * The settings a live runtime runs with after this change: {@code after}'s live settings, {@code before}'s
-     * others.
+     * others (the app's arguments stay as they were when the port or host in them changed; the port and
+     * host variables stay as they were).
      *
      * @param before what it runs with
      * @param after  what was re-read
      * @return the settings to run with
      */
-    public static ForklessConfig live(ForklessConfig before, ForklessConfig after) {
+    public static RuntimeSettings live(RuntimeSettings before, RuntimeSettings after) {
+        Map<String, String> environment = withoutAddress(after.config().environment());
+        environment.putAll(ListenAddress.inEnvironment(before.config().environment()));
+        List<String> args = ListenAddress.inArgs(before.args()).equals(ListenAddress.inArgs(after.args()))
+                ? after.args() : before.args();
+        return new RuntimeSettings(live(before.config(), after.config()).withEnvironment(environment), args,
+                before.fixed());
+    }
+
+    /**
+     * The settings of {@link ForklessConfig} a live runtime takes: {@code after}'s live ones, {@code before}'s others.
+     *
+     * @param before what it runs with
+     * @param after  what was re-read
+     * @return the settings to run with
+     */
+    static ForklessConfig live(ForklessConfig before, ForklessConfig after) {
         return before.withCopies(after.copies())
                 .withJvmArgs(after.jvmArgs())
                 .withReadyTimeout(after.readyTimeout())

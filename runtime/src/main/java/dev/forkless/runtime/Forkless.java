@@ -330,8 +330,9 @@ public final class Forkless implements AutoCloseable {
     public synchronized CompletableFuture<SettingsReload> reload(String trigger, RuntimeSettings next) {
         RuntimeSettings before = current.get();
         ConfigChange change = ConfigChange.between(before, next);
-        ForklessConfig live = ConfigChange.live(before.config(), next.config());
-        current.set(new RuntimeSettings(live, next.args(), before.fixed()));
+        RuntimeSettings taken = ConfigChange.live(before, next);
+        ForklessConfig live = taken.config();
+        current.set(taken);
         supervisor.reconfigure(live.restartPolicy(), live.readyTimeout());
         if (live.maxMemory() != before.config().maxMemory()) {
             guardMemory(live.maxMemory());

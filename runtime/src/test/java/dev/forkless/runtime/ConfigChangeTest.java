@@ -57,6 +57,30 @@ class ConfigChangeTest {
     }
 
     @Test
+    void aNewPortInTheArgumentsNeedsARestartAndTheArgumentsStay() {
+        RuntimeSettings before = settings(D, List.of("--port", "8080", "--verbose"), FIXED);
+        RuntimeSettings after = settings(D.withEnvironment(Map.of("A", "1")), List.of("--port", "9090"), FIXED);
+        ConfigChange change = ConfigChange.between(before, after);
+        assertEquals(List.of("env"), change.applied());
+        assertEquals(List.of("port", "args"), change.needsRestart());
+        RuntimeSettings live = ConfigChange.live(before, after);
+        assertEquals(before.args(), live.args(), "the copies keep listening where the runtime's sockets are");
+        assertEquals(Map.of("A", "1"), live.config().environment());
+        assertEquals(List.of("port"), ConfigChange.between(before,
+                settings(D, List.of("--port=9090", "--verbose"), FIXED)).needsRestart().subList(0, 1));
+    }
+
+    @Test
+    void aNewPortVariableNeedsARestartAndTheOtherVariablesApply() {
+        RuntimeSettings before = settings(D.withEnvironment(Map.of("PORT", "8080", "A", "1")), List.of(), FIXED);
+        RuntimeSettings after = settings(D.withEnvironment(Map.of("PORT", "9090", "A", "2")), List.of(), FIXED);
+        ConfigChange change = ConfigChange.between(before, after);
+        assertEquals(List.of("env"), change.applied());
+        assertEquals(List.of("port"), change.needsRestart());
+        assertEquals(Map.of("PORT", "8080", "A", "2"), ConfigChange.live(before, after).config().environment());
+    }
+
+    @Test
     void theModeTheAdminAndTheJarNeedARestart() {
         Map<String, String> moved = Map.of("app", "/srv/other.jar", "admin", "127.0.0.1:9700", "adminToken", "");
         ConfigChange change = ConfigChange.between(settings(D, List.of(), FIXED),

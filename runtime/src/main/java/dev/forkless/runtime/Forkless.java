@@ -54,7 +54,11 @@ import java.util.function.Consumer;
  */
 public final class Forkless implements AutoCloseable {
 
-    private final ForklessConfig config;
+    /**
+     * The settings copies are made with now, the app's arguments and the settings outside the core: swapped
+     * by a reload with new settings ({@link #reload(String, RuntimeSettings)}).
+     */
+    private final java.util.concurrent.atomic.AtomicReference<RuntimeSettings> current;
     /** The app: the jar as the builder opened it; a reload opens it again. */
     private final AppJar app;
     private final boolean appFromJar;
@@ -80,11 +84,14 @@ public final class Forkless implements AutoCloseable {
     /** Meters each isolate's CPU and memory (isolate mode only); null until started. */
     private volatile CopyMeter meter;
     private volatile MemoryGuard memoryGuard;
+    /** Reloads on {@code cronRestart}'s schedule; null: none. */
+    private volatile CronRestart cron;
     private final Consumer<ForklessEvent> publish;
 
     private Forkless(Builder builder, SharedStore store) {
         ForklessConfig config = builder.config;
-        this.config = config;
+        this.current = new java.util.concurrent.atomic.AtomicReference<>(
+                new RuntimeSettings(config, builder.args, builder.fixedSettings));
         this.app = builder.app;
         this.appFromJar = builder.appFromJar;
         this.exchange = new Exchange(store, config.inboxCapacity(), config.overflow() == Overflow.BLOCK);
@@ -138,14 +145,16 @@ public final class Forkless implements AutoCloseable {
                 publish.accept(new ForklessEvent.Listening(java.time.Instant.now(), address)));
         CallSiteRewriter rewriter = new CallSiteRewriter(config.loopChecks());
         this.mode = new java.util.concurrent.atomic.AtomicReference<>(config.mode());
-        List<String> args = builder.args;
-        this.supervisor = new Supervisor(
-                (id, instance, accepting, events) -> mode.get() == Mode.PROCESS
-                        ? new ProcessCopy(id, noteNativeTransports(currentApp()), args, config.childJvmArgs(),
-                                accepting, config.restartPolicy().drainTimeout(), listeners, console, exchange, events,
-                                config.environmentOf(id, instance, false))
-                        : new IsolateCopy(id, noteNativeTransports(currentApp()), args, accepting, listeners,
-                                rewriter, exchange, events, config.environmentOf(id, instance, true)),
+        this.supervisor = new Supervisor((id, instance, accepting, events) -> {
+            RuntimeSettings now = current.get(); // a reload with new settings swaps it: new copies take the new one
+            ForklessConfig settings = now.config();
+            return mode.get() == Mode.PROCESS
+                    ? new ProcessCopy(id, noteNativeTransports(currentApp()), now.args(), settings.childJvmArgs(),
+                            accepting, settings.restartPolicy().drainTimeout(), listeners, console, exchange, events,
+                            settings.environmentOf(id, instance, false))
+                    : new IsolateCopy(id, noteNativeTransports(currentApp()), now.args(), accepting, listeners,
+                            rewriter, exchange, events, settings.environmentOf(id, instance, true));
+        },
                 config.restartPolicy(), config.readyTimeout(), config.hangTimeout(), publish);
         if (config.escalate() && config.mode() == Mode.ISOLATE) {
             this.escalation = new Escalation(mode, config.escalateWindow(), publish, () -> supervisor.reload("escalate"));
@@ -160,9 +169,9 @@ public final class Forkless implements AutoCloseable {
         return appFromJar ? AppJar.open(app.jar()) : app;
     }
 
-    /** @return the settings this runtime was built with */
+    /** @return the settings this runtime runs with: those it was built with, or a reload with new settings took */
     public ForklessConfig config() {
-        return config;
+        return current.get().config();
     }
 
     /** Where a {@link Forkless} is in its life. */
@@ -243,6 +252,7 @@ public final class Forkless implements AutoCloseable {
             throw new IllegalStateException(lifecycle.get() == Lifecycle.STARTED ? "already started"
                     : "stopped: a Forkless starts once; build a new one");
         }
+        ForklessConfig config = config();
         ConsoleRouter routed = ConsoleRouter.install();
         routed.keepEscapes(config.consoleEscapes());
         if (logs != null) {
@@ -272,17 +282,8 @@ public final class Forkless implements AutoCloseable {
             tearDown();
             throw e;
         }
-        if (config.maxMemory() > 0) {
-            MemoryGuard guard = new MemoryGuard(config.maxMemory(), supervisor::workers, this::usage, this::keptAt, this::askKept,
-                    supervisor::restart, publish);
-            memoryGuard = guard;
-            supervisor.terminated().whenComplete((code, error) -> guard.close());
-        }
-        if (config.cronRestart() != null) {
-            CronRestart cron = new CronRestart(config.cronRestart(), java.time.Clock.systemDefaultZone(),
-                    () -> supervisor.reload("cron"));
-            supervisor.terminated().whenComplete((code, error) -> cron.close());
-        }
+        guardMemory(config.maxMemory());
+        scheduleReloads(config.cronRestart());
         if (config.watch()) {
             try {
                 watcher = new JarWatcher(app.classPath(), config.watchDelay(), () -> supervisor.reload("watch"));
@@ -292,6 +293,68 @@ public final class Forkless implements AutoCloseable {
             }
         }
         return this;
+    }
+
+    /** Starts the memory guard at {@code limit}, in place of the one running; 0: none. */
+    private synchronized void guardMemory(long limit) {
+        MemoryGuard old = memoryGuard;
+        if (old != null) {
+            old.close();
+        }
+        memoryGuard = null;
+        if (limit > 0) {
+            MemoryGuard guard = new MemoryGuard(limit, supervisor::workers, this::usage, this::keptAt, this::askKept,
+                    supervisor::restart, publish);
+            memoryGuard = guard;
+            supervisor.terminated().whenComplete((code, error) -> guard.close());
+        }
+    }
+
+    /** Reloads on {@code schedule}, in place of the schedule running; null: never. */
+    private synchronized void scheduleReloads(CronSchedule schedule) {
+        CronRestart old = cron;
+        if (old != null) {
+            old.close();
+        }
+        cron = null;
+        if (schedule != null) {
+            CronRestart next = new CronRestart(schedule, java.time.Clock.systemDefaultZone(), () -> supervisor.reload("cron"));
+            cron = next;
+            supervisor.terminated().whenComplete((code, error) -> next.close());
+        }
+    }
+
+    /**
+     * A rolling reload with new settings ({@code reload --update-env}): the settings a live runtime can
+     * change ({@link ConfigChange#live}) are taken at once, so every copy started from now on has them
+     * (the environment, the app's arguments, child JVM options, the restart policy, timeouts, the memory
+     * limit, the cron schedule); a new number of copies is a scale; then every copy is replaced, one at a
+     * time, as {@link #reload(String)} does. What needs a restart is kept as it is and said:
+     * {@link ForklessEvent.SettingsChanged} and the answer's {@link ConfigChange}.
+     *
+     * @param trigger what asked for it, in the log
+     * @param next    the settings re-read (from the config file, by the CLI)
+     * @return what changed and how the reload ended
+     */
+    public synchronized CompletableFuture<SettingsReload> reload(String trigger, RuntimeSettings next) {
+        RuntimeSettings before = current.get();
+        ConfigChange change = ConfigChange.between(before, next);
+        RuntimeSettings taken = ConfigChange.live(before, next);
+        ForklessConfig live = taken.config();
+        current.set(taken);
+        supervisor.reconfigure(live.restartPolicy(), live.readyTimeout());
+        if (live.maxMemory() != before.config().maxMemory()) {
+            guardMemory(live.maxMemory());
+        }
+        if (!Objects.equals(live.cronRestart(), before.config().cronRestart())) {
+            scheduleReloads(live.cronRestart());
+        }
+        publish.accept(new ForklessEvent.SettingsChanged(java.time.Instant.now(), change.applied(), change.needsRestart()));
+        CompletableFuture<OperationResult> scaled = live.copies() == before.config().copies()
+                ? CompletableFuture.completedFuture(OperationResult.done(0)) : supervisor.scale(live.copies());
+        return scaled.thenCompose(s -> !s.ok() ? CompletableFuture.completedFuture(s)
+                        : supervisor.reload(trigger).thenApply(r -> new OperationResult(r.ok(), r.replaced() + s.replaced(), r.reason())))
+                .thenApply(result -> new SettingsReload(change, result));
     }
 
     /**
@@ -538,6 +601,7 @@ public final class Forkless implements AutoCloseable {
     public static final class Builder {
         private AppJar app;
         private List<String> args = List.of();
+        private java.util.Map<String, String> fixedSettings = java.util.Map.of();
         private ForklessConfig config = ForklessConfig.DEFAULTS;
         /** Set by {@link #drainTimeout}: it wins over the policy's, whichever was set first; null: the policy's. */
         private Duration drainTimeout;
@@ -720,6 +784,19 @@ public final class Forkless implements AutoCloseable {
          */
         public Builder app(String mainClass, List<Path> classPath) {
             this.app = badAppIsForklessException(() -> AppJar.ofClassPath(mainClass, classPath));
+            return this;
+        }
+
+        /**
+         * The settings outside {@link ForklessConfig} the runtime was started with (the CLI's {@code app},
+         * {@code admin}, ...), by config file key: a reload with new settings says when one changed, as
+         * needing a restart ({@link RuntimeSettings#fixed}).
+         *
+         * @param fixed keys and values as text
+         * @return this
+         */
+        public Builder fixedSettings(java.util.Map<String, String> fixed) {
+            this.fixedSettings = java.util.Map.copyOf(fixed);
             return this;
         }
 

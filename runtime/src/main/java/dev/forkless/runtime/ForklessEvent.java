@@ -94,6 +94,21 @@ public sealed interface ForklessEvent {
     record Scaled(Instant time, int from, int to) implements ForklessEvent {
     }
 
+    /**
+     * A reload with new settings ({@code reload --update-env}) took the settings it could change on a live
+     * runtime; the ones it could not wait for a restart. The reload itself follows.
+     *
+     * @param applied    the settings that changed and are applied, by their config file keys
+     * @param notApplied the settings that changed but need a restart of the runtime
+     */
+    record SettingsChanged(Instant time, java.util.List<String> applied, java.util.List<String> notApplied)
+            implements ForklessEvent {
+        public SettingsChanged {
+            applied = java.util.List.copyOf(applied);
+            notApplied = java.util.List.copyOf(notApplied);
+        }
+    }
+
     /** An isolate leaked threads: from now on copies run as child processes (with {@code --escalate}). */
     record Escalated(Instant time, String reason) implements ForklessEvent {
     }

@@ -58,8 +58,13 @@ final class AdminApi implements HttpService {
 
     private final EventTimeline timeline = new EventTimeline();
 
-    AdminApi(Forkless forkless, AdminToken token, ReadAccess access, AdminMetrics metrics, CopyResources resources) {
+    /** Where a reload with new settings reads them; null: such a reload is refused. */
+    private final dev.forkless.runtime.SettingsSource settings;
+
+    AdminApi(Forkless forkless, AdminToken token, ReadAccess access, AdminMetrics metrics, CopyResources resources,
+             dev.forkless.runtime.SettingsSource settings) {
         this.forkless = forkless;
+        this.settings = settings;
         forkless.addListenerWithHistory(timeline); // the copies' starts too: the admin starts after them
         this.token = token;
         this.access = access;
@@ -177,7 +182,58 @@ final class AdminApi implements HttpService {
     // ---- operations ----
 
     private void reload(ServerRequest req, ServerResponse res, JsonNode body) {
-        operation(res, forkless.reload("admin API"));
+        String updateEnv = req.query().first("updateEnv").orElse(null);
+        if (updateEnv == null && body.has("updateEnv")) {
+            updateEnv = body.get("updateEnv").asText();
+        }
+        if (updateEnv != null && !updateEnv.equals("true") && !updateEnv.equals("false")) {
+            error(res, Status.BAD_REQUEST_400, "updateEnv must be true or false, not '" + abbreviate(updateEnv) + "'");
+            return;
+        }
+        if (!"true".equals(updateEnv)) {
+            operation(res, forkless.reload("admin API"));
+            return;
+        }
+        reloadWithNewSettings(res);
+    }
+
+    /**
+     * {@code POST /api/reload?updateEnv=true}: re-reads the settings, refuses a bad config file (400, the
+     * running copies untouched), else applies what a live runtime can and reloads; the answer says what
+     * changed and what needs a restart ({@code applied}, {@code notApplied}).
+     */
+    private void reloadWithNewSettings(ServerResponse res) {
+        if (settings == null) {
+            error(res, Status.CONFLICT_409, "this runtime has no settings to re-read (embedded without a settings source)");
+            return;
+        }
+        dev.forkless.runtime.RuntimeSettings next;
+        try {
+            next = settings.read();
+        } catch (IllegalArgumentException e) {
+            error(res, Status.BAD_REQUEST_400, String.valueOf(e.getMessage()));
+            return;
+        }
+        CompletableFuture<dev.forkless.runtime.SettingsReload> reload = forkless.reload("admin API --update-env", next);
+        dev.forkless.runtime.SettingsReload done;
+        try {
+            done = reload.get(OPERATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            error(res, Status.SERVICE_UNAVAILABLE_503, "interrupted");
+            return;
+        } catch (ExecutionException | TimeoutException e) {
+            error(res, Status.SERVICE_UNAVAILABLE_503, "the operation did not end: " + e);
+            return;
+        }
+        OperationResult result = done.result();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("ok", result.ok());
+        body.put("replaced", result.replaced());
+        body.put("reason", result.reason());
+        body.put("applied", done.change().applied());
+        body.put("notApplied", done.change().needsRestart());
+        send(res, result.ok() ? Status.OK_200 : Status.CONFLICT_409, body);
     }
 
     private void scale(ServerRequest req, ServerResponse res, JsonNode body) {

@@ -49,6 +49,7 @@ public final class AdminServer implements AutoCloseable {
     private final boolean openProbes;
     private final boolean nextFreePort;
     private final java.util.function.Consumer<String> warnings;
+    private final dev.forkless.runtime.SettingsSource settings;
     private AdminToken token;
     private AdminMetrics metrics;
     private WebServer server;
@@ -61,6 +62,7 @@ public final class AdminServer implements AutoCloseable {
         this.openProbes = builder.openProbes;
         this.nextFreePort = builder.nextFreePort;
         this.warnings = builder.warnings;
+        this.settings = builder.settings;
     }
 
     /** @return a builder */
@@ -92,7 +94,7 @@ public final class AdminServer implements AutoCloseable {
         AdminMetrics m = new AdminMetrics(new CopyResources());
         AdminToken t = givenToken.map(v -> new AdminToken(v, Optional.empty())).orElseGet(AdminToken::random);
         ReadAccess access = new ReadAccess(t, wanted.getAddress().isLoopbackAddress(), openProbes);
-        AdminApi api = new AdminApi(forkless, t, access, m, new CopyResources());
+        AdminApi api = new AdminApi(forkless, t, access, m, new CopyResources(), settings);
         WebServer s = null;
         String refused = null;
         for (int port : candidatePorts(wanted.getPort())) {
@@ -229,6 +231,7 @@ public final class AdminServer implements AutoCloseable {
         private boolean openProbes;
         private boolean nextFreePort;
         private java.util.function.Consumer<String> warnings = w -> LOG.log(System.Logger.Level.WARNING, w);
+        private dev.forkless.runtime.SettingsSource settings;
 
         private Builder() {
         }
@@ -270,6 +273,18 @@ public final class AdminServer implements AutoCloseable {
         }
 
         /** @param forkless the runtime it controls @return this */
+        /**
+         * Where {@code POST /api/reload?updateEnv=true} re-reads the settings (the CLI: its command line and
+         * config file); without one such a reload is refused.
+         *
+         * @param settings the source
+         * @return this
+         */
+        public Builder settings(dev.forkless.runtime.SettingsSource settings) {
+            this.settings = java.util.Objects.requireNonNull(settings);
+            return this;
+        }
+
         public Builder forkless(Forkless forkless) {
             this.forkless = Objects.requireNonNull(forkless);
             return this;

@@ -129,7 +129,11 @@ final class ClientCommands {
 
         /** Runs an operation: prints its outcome, returns its exit code. */
         int operation(AdminClient client, String path, String what) throws AdminClient.Unreachable, IOException {
-            AdminClient.Response response = client.post(path, target.operationTimeout());
+            return report(client, client.post(path, target.operationTimeout()), what);
+        }
+
+        /** Prints an operation's outcome, returns its exit code. */
+        int report(AdminClient client, AdminClient.Response response, String what) {
             if (response.status() == 401) {
                 err.println("forkless: the runtime refused the token for " + what + " (token file: "
                         + client.tokenFile() + ")");
@@ -140,7 +144,13 @@ final class ClientCommands {
                 return REFUSED;
             }
             JsonNode body = response.body();
-            if (body != null && body.has("replaced")) {
+            if (body != null && body.has("applied")) {
+                List<String> keys = new java.util.ArrayList<>();
+                body.get("applied").forEach(k -> keys.add(k.asText()));
+                int n = body.get("replaced").asInt();
+                out.println(what + ": done, " + n + " cop" + (n == 1 ? "y" : "ies") + " started, applied: "
+                        + (keys.isEmpty() ? "nothing changed" : String.join(", ", keys)));
+            } else if (body != null && body.has("replaced")) {
                 int n = body.get("replaced").asInt();
                 out.println(what + ": done, " + n + " cop" + (n == 1 ? "y" : "ies") + " started");
             } else {
@@ -200,13 +210,36 @@ final class ClientCommands {
 
     @Command(name = "reload", description = "Rolling reload: replace every copy, one at a time, without downtime.")
     static final class Reload extends ForApp {
+        @Option(names = "--update-env",
+                description = "Re-read the runtime's command line and config file (--config) first, and apply "
+                        + "what a live runtime can change: env, args, jvmArgs, timeouts, the restart policy, "
+                        + "maxMemory, cronRestart, isolates; what needs a restart is said. A config file with a "
+                        + "bad value is refused (exit 2) and the copies keep running. The environment is the "
+                        + "config file's, not this shell's (docs/operations.md).")
+        boolean updateEnv;
+
         Reload(PrintStream out, PrintStream err) {
             super(out, err);
         }
 
         @Override
         int run(AdminClient client) throws AdminClient.Unreachable, IOException {
-            return operation(client, "/api/reload", "reload");
+            if (!updateEnv) {
+                return operation(client, "/api/reload", "reload");
+            }
+            AdminClient.Response response = client.post("/api/reload?updateEnv=true", target.operationTimeout());
+            if (response.status() == 400) { // the runtime's config file does not parse or has a bad value
+                err.println("forkless: " + response.reason());
+                return USAGE;
+            }
+            int code = report(client, response, "reload --update-env");
+            JsonNode body = response.body();
+            if (body != null && body.has("notApplied") && !body.get("notApplied").isEmpty()) {
+                List<String> keys = new java.util.ArrayList<>();
+                body.get("notApplied").forEach(k -> keys.add(k.asText()));
+                out.println("not applied (needs a restart): " + String.join(", ", keys));
+            }
+            return code;
         }
     }
 

@@ -11,6 +11,7 @@ import dev.forkless.runtime.listen.Handover;
 import dev.forkless.runtime.Limit;
 import dev.forkless.runtime.log.LogSettings;
 import dev.forkless.runtime.RestartPolicy;
+import dev.forkless.runtime.RuntimeSettings;
 import dev.forkless.runtime.admin.AdminAddress;
 import dev.forkless.runtime.admin.AdminServer;
 import dev.forkless.runtime.registry.ForklessHome;
@@ -322,6 +323,7 @@ public final class Main implements Callable<Integer> {
                     .app(app)
                     .args(appArgs)
                     .config(settings)
+                    .fixedSettings(fixedSettings())
                     .listener(log);
             forkless = builder.build();
             if (admin == null || !admin.trim().equalsIgnoreCase("off")) {
@@ -330,6 +332,7 @@ public final class Main implements Callable<Integer> {
                         .address(AdminAddress.parse(admin == null ? AdminAddress.DEFAULT : admin))
                         .nextFreePort(admin == null)
                         .openProbes(adminOpenProbes)
+                        .settings(this::reread)
                         .warnings(w -> err.println("forkless: warning: " + w));
                 if (adminToken != null) {
                     adminBuilder.token(adminToken);
@@ -492,6 +495,43 @@ public final class Main implements Callable<Integer> {
                 .withInbox(Limit.INBOX.parseCount("--inbox", inbox), parseOverflow(inboxFull))
                 .withEnvironment(environment)
                 .withCronRestart(parseCron(cronRestart));
+    }
+
+    /**
+     * The settings as the command line and its config file give them now: the command line is read again,
+     * and the config file it names, flags over the file as at start. For {@code reload --update-env}.
+     *
+     * @return the settings
+     * @throws IllegalArgumentException the one-line message a start with this file would give
+     */
+    RuntimeSettings reread() {
+        Main again = new Main(err, originalArgs);
+        CommandLine cmd = new CommandLine(again);
+        cmd.setStopAtPositional(true);
+        try {
+            cmd.parseArgs(originalArgs.toArray(String[]::new));
+        } catch (CommandLine.ParameterException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        again.applyConfig();
+        if (again.app == null) {
+            throw new IllegalArgumentException("Missing required parameter: 'APP.jar' (give it, or app in --config)");
+        }
+        ForklessConfig config = again.settings();
+        return new RuntimeSettings(config, again.appArgs, again.fixedSettings());
+    }
+
+    /**
+     * The settings outside {@link ForklessConfig}, by config file key: a reload with new settings says a
+     * change of one needs a restart.
+     */
+    Map<String, String> fixedSettings() {
+        Map<String, String> fixed = new java.util.TreeMap<>();
+        fixed.put("app", app == null ? "" : app.toAbsolutePath().normalize().toString());
+        fixed.put("admin", admin == null ? "" : admin.trim());
+        fixed.put("adminToken", adminToken == null ? "" : Integer.toHexString(adminToken.hashCode()));
+        fixed.put("adminOpenProbes", String.valueOf(adminOpenProbes));
+        return fixed;
     }
 
     /** @return the schedule, or null when none is given */

@@ -114,6 +114,9 @@ public final class EventLog implements Consumer<ForklessEvent> {
             case ForklessEvent.Reloaded e -> "forkless event=reloaded ok=" + e.ok() + " replaced=" + e.replaced()
                     + " ms=" + e.took().toMillis() + (e.ok() ? "" : " reason=" + quote(e.reason()));
             case ForklessEvent.Scaled e -> "forkless event=scaled from=" + e.from() + " to=" + e.to();
+            case ForklessEvent.SettingsChanged e -> "forkless event=settings-changed applied="
+                    + quote(e.applied().isEmpty() ? "nothing" : String.join(", ", e.applied()))
+                    + (e.notApplied().isEmpty() ? "" : " not-applied=" + quote("needs a restart: " + String.join(", ", e.notApplied())));
             case ForklessEvent.Escalated e -> "forkless event=escalated to=process reason=" + quote(e.reason());
             case ForklessEvent.MemoryRestart e -> worker(e) + " event=memory-restart measure=" + e.measure()
                     + " bytes=" + e.bytes() + " limit=" + e.limit();

@@ -89,8 +89,9 @@ public final class Supervisor implements Copy.Events {
     }
 
     private final CopyFactory factory;
-    private final RestartPolicy policy;
-    private final Duration readyTimeout;
+    /** Read on the mailbox and the timers; replaced by {@link #reconfigure} (a reload with new settings). */
+    private volatile RestartPolicy policy;
+    private volatile Duration readyTimeout;
     /** A serving copy with no progress for this long is hung; zero: no watchdog. */
     private final Duration hangTimeout;
     private final Consumer<ForklessEvent> listener;
@@ -133,6 +134,18 @@ public final class Supervisor implements Copy.Events {
     }
 
     // ---- the API: any thread ----
+
+    /**
+     * Takes a new restart policy and ready timeout (a reload with new settings): the next restart, drain
+     * and start use them; what runs goes on as it is.
+     *
+     * @param policy       the restart policy
+     * @param readyTimeout the ready timeout
+     */
+    public void reconfigure(RestartPolicy policy, Duration readyTimeout) {
+        this.policy = java.util.Objects.requireNonNull(policy);
+        this.readyTimeout = java.util.Objects.requireNonNull(readyTimeout);
+    }
 
     /**
      * Starts {@code copies} serving copies and {@code standby} standbys, and waits until every serving

@@ -57,6 +57,7 @@ public final class Forkless implements AutoCloseable {
     private final ForklessConfig config;
     /** The app: the jar as the builder opened it; a reload opens it again. */
     private final AppJar app;
+    private final List<String> args;
     private final boolean appFromJar;
     private final SharedListeners listeners;
     private final Supervisor supervisor;
@@ -84,6 +85,7 @@ public final class Forkless implements AutoCloseable {
         this.config = config;
         this.app = builder.app;
         this.appFromJar = builder.appFromJar;
+        this.args = List.copyOf(builder.args);
         this.exchange = new Exchange(store, config.inboxCapacity(), config.overflow() == Overflow.BLOCK);
         builder.messageHandlers.forEach(exchange::onMessage);
         this.eventListeners = new CopyOnWriteArrayList<>(builder.listeners);
@@ -154,6 +156,21 @@ public final class Forkless implements AutoCloseable {
     /** @return the settings this runtime was built with */
     public ForklessConfig config() {
         return config;
+    }
+
+    /** @return the app's jar (with a class path: its first entry) */
+    public Path appJar() {
+        return app.jar();
+    }
+
+    /** @return the app's name: its jar's file name without {@code .jar} */
+    public String appName() {
+        return app.name();
+    }
+
+    /** @return the app's own arguments */
+    public List<String> appArgs() {
+        return args;
     }
 
     /** Where a {@link Forkless} is in its life. */

@@ -43,7 +43,8 @@ final class ClientCommands {
     /** @return the client commands, printing to {@code out} and {@code err} */
     static List<Object> all(PrintStream out, PrintStream err) {
         return List.of(new ListCommand(out, err), new Reload(out, err), new Scale(out, err), new Restart(out, err),
-                new Stop(out, err), new Monit(out, err), new LsCommand(out, err));
+                new Stop(out, err), new Monit(out, err), new LsCommand(out, err), new DescribeCommand(out, err),
+                new DetachedStart(out, err));
     }
 
     /** The options every client command takes. */

@@ -195,7 +195,7 @@ final class DetachedStart implements Callable<Integer> {
      * only what is new at each look.
      */
     private static final class ReadyLine {
-        private static final byte[] READY = "forkless ready: ".getBytes(StandardCharsets.UTF_8);
+        private final byte[] ready = "forkless ready: ".getBytes(StandardCharsets.UTF_8);
         private final Path file;
         private long position;
         private int matched;
@@ -218,8 +218,8 @@ final class DetachedStart implements Callable<Integer> {
                     buffer.flip();
                     while (buffer.hasRemaining() && !seen) {
                         byte b = buffer.get();
-                        matched = b == READY[matched] ? matched + 1 : (b == READY[0] ? 1 : 0);
-                        seen = matched == READY.length;
+                        matched = b == ready[matched] ? matched + 1 : (b == ready[0] ? 1 : 0);
+                        seen = matched == ready.length;
                     }
                     position += n;
                     buffer.clear();

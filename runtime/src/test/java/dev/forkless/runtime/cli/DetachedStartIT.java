@@ -67,8 +67,9 @@ class DetachedStartIT {
     @Test
     void startReturnsWithTheRuntimeServingDescribeShowsItAndStopLeavesNothing() throws Exception {
         Path shop = Files.copy(RuntimeProcess.artifact("forkless.demo.fatjar"), dir.resolve("shop.jar"));
+        Path config = Files.writeString(dir.resolve("shop.yml"), "env:\n  DB_PASSWORD: hunter2\n  REGION: eu-west-1\n");
         long began = System.nanoTime();
-        Admin.Cli start = cli("start", "--isolates", "2", "--standby", "0", shop.toString(),
+        Admin.Cli start = cli("start", "--config", config.toString(), "--isolates", "2", "--standby", "0", shop.toString(),
                 "--port", "0", "--host", "127.0.0.1");
         Duration took = Duration.ofNanos(System.nanoTime() - began);
         assertEquals(0, start.exitCode(), start.err().toString());
@@ -103,6 +104,9 @@ class DetachedStartIT {
         assertTrue(text.contains("listening  127.0.0.1:" + port), text);
         assertTrue(text.contains("admin      " + started.group(3)), text);
         assertTrue(text.contains("drain timeout     5s"), text);
+        assertFalse(text.contains("hunter2"), "a secret's value is never shown: " + text);
+        assertTrue(describe.out().stream().anyMatch(l -> l.matches("  DB_PASSWORD +\\*\\*\\*\\*")), text);
+        assertTrue(describe.out().stream().anyMatch(l -> l.matches("  REGION +eu-west-1")), text);
         assertTrue(text.contains(": slot 1, instance 0, ready") && text.contains(": slot 2, instance 1, ready"), text);
         Admin.Cli raw = cli("describe", "shop", "--json");
         assertEquals(0, raw.exitCode(), raw.err().toString());
@@ -111,6 +115,8 @@ class DetachedStartIT {
         assertEquals(pid, app.get("pid").asLong());
         assertEquals(2, app.get("workers").size(), app.toString());
         assertEquals(5000, app.get("settings").get("drainTimeoutMs").asLong());
+        assertEquals("****", app.get("env").get("DB_PASSWORD").asText());
+        assertFalse(String.join("\n", raw.out()).contains("hunter2"), raw.out().toString());
         Admin.Cli unknown = cli("describe", "nosuch");
         assertEquals(2, unknown.exitCode(), unknown.err().toString());
         assertEquals(1, unknown.err().size(), unknown.err().toString());

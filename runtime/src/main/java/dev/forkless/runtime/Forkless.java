@@ -61,6 +61,7 @@ public final class Forkless implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicReference<RuntimeSettings> current;
     /** The app: the jar as the builder opened it; a reload opens it again. */
     private final AppJar app;
+    private final List<String> args;
     private final boolean appFromJar;
     private final SharedListeners listeners;
     private final Supervisor supervisor;
@@ -94,6 +95,7 @@ public final class Forkless implements AutoCloseable {
                 new RuntimeSettings(config, builder.args, builder.fixedSettings));
         this.app = builder.app;
         this.appFromJar = builder.appFromJar;
+        this.args = List.copyOf(builder.args);
         this.exchange = new Exchange(store, config.inboxCapacity(), config.overflow() == Overflow.BLOCK);
         builder.messageHandlers.forEach(exchange::onMessage);
         this.eventListeners = new CopyOnWriteArrayList<>(builder.listeners);
@@ -172,6 +174,21 @@ public final class Forkless implements AutoCloseable {
     /** @return the settings this runtime runs with: those it was built with, or a reload with new settings took */
     public ForklessConfig config() {
         return current.get().config();
+    }
+
+    /** @return the app's jar (with a class path: its first entry) */
+    public Path appJar() {
+        return app.jar();
+    }
+
+    /** @return the app's name: its jar's file name without {@code .jar} */
+    public String appName() {
+        return app.name();
+    }
+
+    /** @return the app's own arguments */
+    public List<String> appArgs() {
+        return args;
     }
 
     /** Where a {@link Forkless} is in its life. */

@@ -57,6 +57,7 @@ final class AdminApi implements HttpService {
     private final long startedAt = System.currentTimeMillis();
 
     private final EventTimeline timeline = new EventTimeline();
+    private final AppCounters counters;
 
     /** Where a reload with new settings reads them; null: such a reload is refused. */
     private final dev.forkless.runtime.SettingsSource settings;
@@ -66,6 +67,8 @@ final class AdminApi implements HttpService {
         this.forkless = forkless;
         this.settings = settings;
         forkless.addListenerWithHistory(timeline); // the copies' starts too: the admin starts after them
+        this.counters = new AppCounters(forkless.config().copies());
+        forkless.addListener(counters);
         this.token = token;
         this.access = access;
         this.metrics = metrics;
@@ -78,6 +81,7 @@ final class AdminApi implements HttpService {
                 .get("/api/workers/{id}/log", readable(this::log))
                 .get("/api/events", readable((req, res) -> send(res, Status.OK_200, timeline.entries())))
                 .get("/api/runtime", readable(this::runtime))
+                .get("/api/app", readable(this::app))
                 .post("/api/reload", authorized(this::reload))
                 .post("/api/scale", authorized(this::scale))
                 .post("/api/workers/{id}/restart", authorized(this::restart))
@@ -98,7 +102,7 @@ final class AdminApi implements HttpService {
                 .get("/health/live", probe(this::live))
                 .get("/health/ready", probe(this::ready))
                 .get("/metrics", probe(this::metrics));
-        for (String path : List.of("/api/workers", "/api/workers/{id}/log", "/api/events", "/api/runtime", "/health/live", "/health/ready", "/metrics")) {
+        for (String path : List.of("/api/workers", "/api/workers/{id}/log", "/api/events", "/api/runtime", "/api/app", "/health/live", "/health/ready", "/metrics")) {
             rules.any(path, (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use GET"));
         }
         for (String path : List.of("/api/reload", "/api/scale", "/api/workers/{id}/restart", "/api/stop")) {
@@ -119,7 +123,7 @@ final class AdminApi implements HttpService {
     // ---- reads ----
 
     private void workers(ServerRequest req, ServerResponse res) {
-        send(res, Status.OK_200, forkless.workers().stream().map(w -> WorkerJson.of(w, resources, forkless.usage(w.id()))).toList());
+        send(res, Status.OK_200, workerList());
     }
 
     /** The last lines of one copy's output: {@code GET /api/workers/{id}/log?lines=N} (1..200, default 50). */
@@ -162,6 +166,15 @@ final class AdminApi implements HttpService {
         body.put("heapMaxBytes", heap.getMax() < 0 ? null : heap.getMax());
         body.put("addresses", forkless.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).toList());
         send(res, Status.OK_200, body);
+    }
+
+    /** Everything about the app and its copies ({@link AppJson}), for {@code forkless describe}. */
+    private void app(ServerRequest req, ServerResponse res) {
+        send(res, Status.OK_200, AppJson.of(forkless, counters, workerList()));
+    }
+
+    private List<WorkerJson> workerList() {
+        return forkless.workers().stream().map(w -> WorkerJson.of(w, resources, forkless.usage(w.id()))).toList();
     }
 
     private void live(ServerRequest req, ServerResponse res) {

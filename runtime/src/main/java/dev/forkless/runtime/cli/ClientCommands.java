@@ -25,9 +25,9 @@ import picocli.CommandLine.Parameters;
 
 /**
  * The CLI's client commands ({@code list}, {@code reload}, {@code scale}, {@code restart}, {@code stop},
- * {@code monit}): each talks to a running runtime's admin API, given with {@code --admin} or found by its
+ * {@code monit}, {@code describe}): each talks to a running runtime's admin API, given with {@code --admin} or found by its
  * app's name in the registry of the machine's runtimes ({@link RuntimeFinder}); and {@code ls}, which lists
- * that registry. Exit codes: 0 done, 1 the runtime refused
+ * that registry; and {@code start} ({@link DetachedStart}), which starts one in the background. Exit codes: 0 done, 1 the runtime refused
  * or failed, 2 bad usage, 3 no runtime reachable.
  */
 final class ClientCommands {
@@ -43,7 +43,8 @@ final class ClientCommands {
     /** @return the client commands, printing to {@code out} and {@code err} */
     static List<Object> all(PrintStream out, PrintStream err) {
         return List.of(new ListCommand(out, err), new Reload(out, err), new Scale(out, err), new Restart(out, err),
-                new Stop(out, err), new Monit(out, err), new LsCommand(out, err));
+                new Stop(out, err), new Monit(out, err), new LsCommand(out, err), new DescribeCommand(out, err),
+                new DetachedStart(out, err));
     }
 
     /** The options every client command takes. */

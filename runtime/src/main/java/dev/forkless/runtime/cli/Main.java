@@ -47,7 +47,7 @@ import picocli.CommandLine.Parameters;
                 + "ports through one shared socket, supervised: a copy that crashes is replaced at once.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:stopped (SIGTERM, SIGINT, stop)", "1:every copy errored", "2:bad input"},
-        synopsisSubcommandLabel = "[ls | list | reload | scale N | restart ID | stop | monit | logs | startup]",
+        synopsisSubcommandLabel = "[start | ls | list | describe | reload | scale N | restart ID | stop | monit | logs | startup]",
         commandListHeading = "%nCommands for a running runtime (exit 0 done, 1 refused or failed, 2 bad usage, "
                 + "3 no runtime reachable):%n",
         footerHeading = "%nSignals:%n",
@@ -281,6 +281,8 @@ public final class Main implements Callable<Integer> {
             cmd.addSubcommand(command);
         }
         cmd.getSubcommands().get("logs").setStopAtPositional(false); // logs APP -n 5: options after the app too
+        cmd.getSubcommands().get("start").setUnmatchedOptionsArePositionalParams(true) // start [runtime options]
+                .setStopAtPositional(true); // APP.jar [ARGS]: the runtime's, as given
         cmd.setOut(new java.io.PrintWriter(out, true));
         cmd.setErr(new java.io.PrintWriter(err, true));
         cmd.setParameterExceptionHandler((e, argv) -> {

@@ -62,7 +62,7 @@ final class WorkerTable {
     }
 
     /** A process's CPU time, or an isolate's share of the JVM's CPU (not comparable: named apart). */
-    private static String cpu(JsonNode w) {
+    static String cpu(JsonNode w) {
         if (w.hasNonNull("cpuMs")) {
             return String.format(java.util.Locale.ROOT, "%.1fs", w.get("cpuMs").asLong() / 1000.0);
         }
@@ -76,7 +76,7 @@ final class WorkerTable {
      * A process's resident memory, or an isolate's estimated kept heap and what it allocates per second
      * (never presented as resident).
      */
-    private static String memory(JsonNode w) {
+    static String memory(JsonNode w) {
         if (w.hasNonNull("memoryBytes")) {
             return bytes(w.get("memoryBytes").asLong()) + " rss";
         }

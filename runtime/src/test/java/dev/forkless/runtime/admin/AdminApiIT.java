@@ -91,6 +91,18 @@ class AdminApiIT {
         JsonNode info = json.readTree(admin.get("/api/runtime").body());
         assertEquals(runtime.pid(), info.get("pid").asLong());
         assertTrue(info.get("residentMemoryBytes").asLong() > 0, info.toString());
+        JsonNode app = json.readTree(admin.get("/api/app").body());
+        assertEquals("demo", app.get("name").asText(), app.toString());
+        assertEquals(runtime.pid(), app.get("pid").asLong());
+        assertEquals(workers.size(), app.get("workers").size(), app.toString());
+        for (JsonNode w : app.get("workers")) {
+            String slot = w.get("slot").asText();
+            if (slot.matches("\\d+")) {
+                assertEquals(Integer.parseInt(slot) - 1, w.get("instance").asInt(), w.toString());
+            } else {
+                assertTrue(w.get("instance").isNull(), "a standby has no instance number yet: " + w);
+            }
+        }
     }
 
     @Test

@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AdminSecurityIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> READS = List.of("/api/workers", "/api/runtime", "/api/shared", "/api/shared/k",
+    private static final List<String> READS = List.of("/api/workers", "/api/runtime", "/api/app", "/api/shared", "/api/shared/k",
             "/metrics", "/health/live", "/health/ready");
 
     private static RuntimeProcess runtime;
@@ -178,7 +178,7 @@ class AdminSecurityIT {
                         + "Connection: close\r\n\r\n", null);
                 assertEquals(200, answer.status(), path + ": " + answer.body());
             }
-            for (String path : List.of("/api/workers", "/api/runtime", "/api/shared")) {
+            for (String path : List.of("/api/workers", "/api/runtime", "/api/app", "/api/shared")) {
                 assertJsonError(raw(openAdmin.port(), "GET " + path + " HTTP/1.1\r\nHost: prometheus.internal:9615\r\n"
                         + "Connection: close\r\n\r\n", null), 401, path);
             }

@@ -211,6 +211,23 @@ final class AdminApi implements HttpService {
     }
 
     /**
+     * Waits for an operation, up to {@link #OPERATION_TIMEOUT}.
+     *
+     * @return its outcome, or {@code null} when it did not end (the 503 answer is sent)
+     */
+    private <T> T awaitOperation(ServerResponse res, CompletableFuture<T> operation) {
+        try {
+            return operation.get(OPERATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            error(res, Status.SERVICE_UNAVAILABLE_503, "interrupted");
+        } catch (ExecutionException | TimeoutException e) {
+            error(res, Status.SERVICE_UNAVAILABLE_503, "the operation did not end: " + e);
+        }
+        return null;
+    }
+
+    /**
      * {@code POST /api/reload?updateEnv=true}: re-reads the settings, refuses a bad config file (400, the
      * running copies untouched), else applies what a live runtime can and reloads; the answer says what
      * changed and what needs a restart ({@code applied}, {@code notApplied}).
@@ -228,15 +245,8 @@ final class AdminApi implements HttpService {
             return;
         }
         CompletableFuture<dev.forkless.runtime.SettingsReload> reload = forkless.reload("admin API --update-env", next);
-        dev.forkless.runtime.SettingsReload done;
-        try {
-            done = reload.get(OPERATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            error(res, Status.SERVICE_UNAVAILABLE_503, "interrupted");
-            return;
-        } catch (ExecutionException | TimeoutException e) {
-            error(res, Status.SERVICE_UNAVAILABLE_503, "the operation did not end: " + e);
+        dev.forkless.runtime.SettingsReload done = awaitOperation(res, reload);
+        if (done == null) {
             return;
         }
         OperationResult result = done.result();
@@ -302,15 +312,8 @@ final class AdminApi implements HttpService {
      */
     private void operation(ServerResponse res, CompletableFuture<OperationResult> operation,
                            java.util.function.Predicate<OperationResult> gone) {
-        OperationResult result;
-        try {
-            result = operation.get(OPERATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            error(res, Status.SERVICE_UNAVAILABLE_503, "interrupted");
-            return;
-        } catch (ExecutionException | TimeoutException e) {
-            error(res, Status.SERVICE_UNAVAILABLE_503, "the operation did not end: " + e);
+        OperationResult result = awaitOperation(res, operation);
+        if (result == null) {
             return;
         }
         Map<String, Object> body = new LinkedHashMap<>();

@@ -90,12 +90,7 @@ final class LsCommand implements Callable<Integer> {
                         WorkerTable.duration(entry.uptime(now).toMillis()).replace(" ", "")));
             }
         }
-        int[] widths = new int[HEADER.size()];
-        for (List<String> row : rows) {
-            for (int i = 0; i < row.size(); i++) {
-                widths[i] = Math.max(widths[i], row.get(i).length());
-            }
-        }
+        int[] widths = WorkerTable.widths(rows, HEADER.size());
         List<String> lines = new ArrayList<>();
         for (List<String> row : rows) {
             StringBuilder line = new StringBuilder();

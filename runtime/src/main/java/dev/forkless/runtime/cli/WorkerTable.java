@@ -42,12 +42,7 @@ final class WorkerTable {
                     memory(w),
                     abbreviate(w.path("lastExit").isNull() ? "" : w.path("lastExit").asText())));
         }
-        int[] widths = new int[HEADER.size()];
-        for (List<String> row : rows) {
-            for (int i = 0; i < row.size(); i++) {
-                widths[i] = Math.max(widths[i], row.get(i).length());
-            }
-        }
+        int[] widths = widths(rows, HEADER.size());
         List<String> lines = new ArrayList<>();
         for (List<String> row : rows) {
             StringBuilder line = new StringBuilder();
@@ -119,5 +114,16 @@ final class WorkerTable {
     private static String abbreviate(String s) {
         String one = s.replace('\n', ' ');
         return one.length() <= LAST_EXIT_WIDTH ? one : one.substring(0, LAST_EXIT_WIDTH - 3) + "...";
+    }
+
+    /** @return each column's width: its widest cell */
+    static int[] widths(List<List<String>> rows, int columns) {
+        int[] widths = new int[columns];
+        for (List<String> row : rows) {
+            for (int i = 0; i < row.size(); i++) {
+                widths[i] = Math.max(widths[i], row.get(i).length());
+            }
+        }
+        return widths;
     }
 }

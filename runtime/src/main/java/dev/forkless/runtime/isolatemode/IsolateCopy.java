@@ -161,8 +161,14 @@ public final class IsolateCopy implements Copy, IsolateHost {
     @Override
     public void crashed(Isolate from, Thread thread, Throwable cause) {
         // a Netty native transport the app insists on fails with Netty's own words: say why it is off
-        String why = dev.forkless.isolate.CopyDefaults.explain(cause);
-        events.crashed(this, why == null ? cause : new IllegalStateException(why, cause));
+        Throwable reported;
+        try {
+            String why = dev.forkless.isolate.CopyDefaults.explain(cause);
+            reported = why == null ? cause : new IllegalStateException(why, cause);
+        } catch (OutOfMemoryError full) {
+            reported = cause; // the error that ended the copy may leave no room to explain it
+        }
+        events.crashed(this, reported);
     }
 
     @Override

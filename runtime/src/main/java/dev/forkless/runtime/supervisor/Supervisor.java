@@ -99,7 +99,17 @@ public final class Supervisor implements Copy.Events {
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final CompletableFuture<Integer> terminated = new CompletableFuture<>();
     /** Copies whose code caught an OutOfMemoryError, told without allocating (see {@link #outOfMemory}). */
-    private final OomSignals oomSignals = new OomSignals(this::onOutOfMemory);
+    private final OomSignals oomSignals = new OomSignals(new OomSignals.Handler() {
+        @Override
+        public void outOfMemory(Copy copy, String thread, String error) {
+            onOutOfMemory(copy, thread, error);
+        }
+
+        @Override
+        public void crashed(Copy copy, Throwable cause) {
+            reportCrash(copy, cause);
+        }
+    });
 
     // ---- confined to the mailbox ----
     /** Every slot by name, serving and standby. */
@@ -273,8 +283,21 @@ public final class Supervisor implements Copy.Events {
         post(() -> onEnded(copy, new Exited(now, copy.id(), copy.mode(), status), "exited status=" + status, status));
     }
 
+    /**
+     * When the report itself fails for want of heap (the error that ended the copy filled it), the crash
+     * is handed to {@link OomSignals}' thread without allocating, which reports it once the heap has room:
+     * a lost report would leave the slot to the watchdog.
+     */
     @Override
     public void crashed(Copy copy, Throwable cause) {
+        try {
+            reportCrash(copy, cause);
+        } catch (OutOfMemoryError full) {
+            oomSignals.crashed(copy, cause);
+        }
+    }
+
+    private void reportCrash(Copy copy, Throwable cause) {
         Instant now = now();
         String text;
         String trace;

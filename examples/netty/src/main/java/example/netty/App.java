@@ -14,6 +14,8 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -34,7 +36,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A plain Netty 4.2 HTTP server, as Netty's HTTP hello-world example. {@code --epoll} picks the native
- * epoll transport instead of NIO.
+ * epoll transport instead of NIO, {@code --io-uring} the native io_uring one.
  */
 public final class App {
 
@@ -42,9 +44,24 @@ public final class App {
 
     public static void main(String[] args) throws InterruptedException {
         int port = port(args);
-        boolean epoll = List.of(args).contains("--epoll");
-        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        Class<? extends ServerChannel> channel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        String transport = List.of(args).contains("--epoll") ? "epoll"
+                : List.of(args).contains("--io-uring") ? "io_uring" : "nio";
+        IoHandlerFactory io;
+        Class<? extends ServerChannel> channel;
+        switch (transport) {
+            case "epoll" -> {
+                io = EpollIoHandler.newFactory();
+                channel = EpollServerSocketChannel.class;
+            }
+            case "io_uring" -> {
+                io = IoUringIoHandler.newFactory();
+                channel = IoUringServerSocketChannel.class;
+            }
+            default -> {
+                io = NioIoHandler.newFactory();
+                channel = NioServerSocketChannel.class;
+            }
+        }
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, io);
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(io);
         try {
@@ -54,11 +71,11 @@ public final class App {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536), new Handler(epoll));
+                            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536), new Handler(transport));
                         }
                     })
                     .bind(port).sync().channel();
-            System.out.println("netty example (" + (epoll ? "epoll" : "nio") + ") listening on " + port);
+            System.out.println("netty example (" + transport + ") listening on " + port);
             server.closeFuture().sync();
         } finally {
             boss.shutdownGracefully();
@@ -68,10 +85,10 @@ public final class App {
 
     private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
-        private final boolean epoll;
+        private final String transport;
 
-        Handler(boolean epoll) {
-            this.epoll = epoll;
+        Handler(String transport) {
+            this.transport = transport;
         }
 
         @Override
@@ -80,7 +97,7 @@ public final class App {
             QueryStringDecoder uri = new QueryStringDecoder(request.uri());
             switch (uri.path()) {
                 case "/" -> reply(ctx, keepAlive, HttpResponseStatus.OK, "Hello from Netty\n");
-                case "/who" -> reply(ctx, keepAlive, HttpResponseStatus.OK, "{\"app\":\"netty-" + (epoll ? "epoll" : "nio")
+                case "/who" -> reply(ctx, keepAlive, HttpResponseStatus.OK, "{\"app\":\"netty-" + transport.replace("_", "-")
                         + "\",\"id\":\"" + ID + "\",\"pid\":" + ProcessHandle.current().pid() + "}");
                 case "/crash" -> {
                     reply(ctx, keepAlive, HttpResponseStatus.OK, "crashing\n");

@@ -429,8 +429,31 @@ public final class Isolate implements CopyContext {
         return defaultHandler;
     }
 
-    /** An exception escaped one of this isolate's threads. */
+    /** How often a crash report that failed for want of heap is tried again, and the pause before each try. */
+    private static final int FULL_HEAP_RETRIES = 100;
+    private static final long FULL_HEAP_PAUSE_NANOS = 50_000_000L;
+
+    /**
+     * An exception escaped one of this isolate's threads. When the heap is full (an {@code OutOfMemoryError}
+     * ending this thread, or another copy's), reporting it may fail too, in a class loaded for the first
+     * time on the way or an allocation; the report is tried again, {@link #FULL_HEAP_RETRIES} times at
+     * most, pausing without allocating: a lost report would leave the copy, one thread short, to the watchdog.
+     */
     void uncaught(Thread thread, Throwable cause) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                uncaughtOnce(thread, cause);
+                return;
+            } catch (OutOfMemoryError full) {
+                if (attempt >= FULL_HEAP_RETRIES) {
+                    return;
+                }
+                LockSupport.parkNanos(FULL_HEAP_PAUSE_NANOS);
+            }
+        }
+    }
+
+    private void uncaughtOnce(Thread thread, Throwable cause) {
         if (cause instanceof IsolateExit || cause instanceof Cancellation.IsolateCancelled) {
             return;
         }
@@ -459,7 +482,12 @@ public final class Isolate implements CopyContext {
 
     private void reportCrash(Thread thread, Throwable cause) {
         if (!unloaded && endReported.compareAndSet(false, true)) {
-            host.crashed(this, thread, cause);
+            try {
+                host.crashed(this, thread, cause);
+            } catch (OutOfMemoryError full) {
+                endReported.set(false); // not reported: the caller tries again
+                throw full;
+            }
         }
     }
 

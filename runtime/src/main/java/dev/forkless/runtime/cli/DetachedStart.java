@@ -48,6 +48,10 @@ final class DetachedStart implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     String wait;
 
+    @Option(names = {"-f", "--force"},
+            description = "Start even when a runtime of the same app runs already (as pm2 start -f).")
+    boolean force;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
@@ -83,6 +87,15 @@ final class DetachedStart implements Callable<Integer> {
         }
         if (plan == null) { // --help or --version of the runtime: printed here, nothing started
             return Main.run(args.toArray(String[]::new), out, err);
+        }
+        List<RegistryEntry> running = force ? List.of() : RuntimeRegistry.of(ForklessHome.current()).running(plan.app());
+        if (!running.isEmpty()) {
+            RegistryEntry first = running.getFirst();
+            err.println("forkless: " + plan.app() + " runs already (pid " + first.pid()
+                    + first.addresses().stream().findFirst().map(a -> ", " + a).orElse("")
+                    + "): stop it first (forkless stop " + plan.app() + "), reload it (forkless reload "
+                    + plan.app() + "), or start another anyway with start --force");
+            return ClientCommands.USAGE;
         }
         try {
             return start(plan, patience);

@@ -114,6 +114,8 @@ public final class Supervisor implements Copy.Events {
     // ---- confined to the mailbox ----
     /** Every slot by name, serving and standby. */
     private final Map<String, Slot> slots = new LinkedHashMap<>();
+    /** Slots whose restart after back-off is scheduled and has not run yet. */
+    private final java.util.Set<String> restartsPending = new java.util.HashSet<>();
     /** Every copy not yet unloaded, in the order they were started or began to drain; copies are equal only to themselves. */
     private final Map<Copy, CopyRecord> copies = new LinkedHashMap<>();
     private final OperationQueue operations;
@@ -549,7 +551,38 @@ public final class Supervisor implements Copy.Events {
     // ---- the state machine: on the mailbox ----
 
     private boolean post(Runnable task) {
-        return scheduling.post(task);
+        return scheduling.post(() -> {
+            task.run();
+            fillEmptySlots();
+        });
+    }
+
+    /**
+     * The safety net under the decisions above: a slot that is not done, has no copy and no restart
+     * pending gets one now (a serving slot from a ready standby when there is one). The rules never leave a
+     * slot so, but a step lost half way does: a mailbox task that failed for want of heap (a copy filled
+     * the shared heap) is tried again (see {@link Scheduling}) and finds its first effects done; a CI run
+     * saw the full copy drain while its slot stayed empty, the standby never promoted. Run after each
+     * mailbox task: a few slots, a few copies.
+     */
+    private void fillEmptySlots() {
+        if (stopping || !everReady) {
+            return;
+        }
+        for (Slot slot : slots.values().toArray(Slot[]::new)) {
+            if (slot.done() || restartsPending.contains(slot.name()) || holder(slot.name()).isPresent()) {
+                continue;
+            }
+            Optional<CopyRecord> standby = slot.standby() ? Optional.empty() : readyStandby();
+            System.getLogger("forkless").log(System.Logger.Level.WARNING, "slot " + slot.name()
+                    + " had no copy (a step was lost, the heap full?): " + (standby.isPresent()
+                    ? "its standby takes it" : "starting one"));
+            if (standby.isPresent()) {
+                promote(standby.get(), slot);
+            } else {
+                launch(slot);
+            }
+        }
     }
 
     private Instant now() {
@@ -757,7 +790,9 @@ public final class Supervisor implements Copy.Events {
         Duration delay = scheduled.backoff(policy);
         emit(new Restarting(now(), scheduled.name(), scheduled.backoffAttempt(), delay));
         long generation = scheduled.generation();
+        restartsPending.add(scheduled.name());
         scheduling.schedule(delay, () -> {
+            restartsPending.remove(scheduled.name());
             Slot now = slots.get(scheduled.name());
             if (now != null && now.generation() == generation) {
                 launch(now);

@@ -122,7 +122,16 @@ class DetachedStartIT {
         assertEquals(1, unknown.err().size(), unknown.err().toString());
         assertTrue(unknown.err().getFirst().startsWith("forkless: no runtime runs the app 'nosuch'"), unknown.err().toString());
 
-        // 3. stop APP stops it: no process, no registry file
+        // 3. a second start of the same app is refused (as pm2 start says it runs already): one line, exit 2,
+        // nothing more running
+        Admin.Cli again = cli("start", "--isolates", "1", shop.toString(), "--port", "0", "--host", "127.0.0.1");
+        assertEquals(2, again.exitCode(), again.err().toString());
+        assertEquals(1, again.err().size(), again.err().toString());
+        assertTrue(again.err().getFirst().startsWith("forkless: shop runs already (pid " + pid + ", 127.0.0.1:" + port + ")"),
+                again.err().toString());
+        assertEquals(List.of(runtime), runtimes());
+
+        // 4. stop APP stops it: no process, no registry file
         Admin.Cli stop = cli("stop", "shop");
         assertEquals(0, stop.exitCode(), stop.err().toString());
         await().atMost(Duration.ofSeconds(30)).until(() -> !runtime.isAlive() && !Files.exists(registryFile));

@@ -36,6 +36,7 @@ final class CompatibilityMatrix {
         ExampleApp undertow = ExampleApp.example("undertow", "undertow/target/example-undertow.jar");
         ExampleApp nettyNio = ExampleApp.example("netty-nio", "netty/target/example-netty.jar");
         ExampleApp nettyEpoll = ExampleApp.example("netty-epoll", "netty/target/example-netty.jar", "--epoll");
+        ExampleApp nettyIoUring = ExampleApp.example("netty-io-uring", "netty/target/example-netty.jar", "--io-uring");
         ExampleApp jdkHttp = ExampleApp.example("jdk-httpserver", "jdk-httpserver/target/example-jdk-httpserver.jar");
         ExampleApp helidon41 = ExampleApp.example("helidon-4.1", "helidon-4.1/target/example-helidon-4.1.jar");
         ExampleApp helidon45 = ExampleApp.demo();
@@ -69,6 +70,10 @@ final class CompatibilityMatrix {
                         + "(NettyNativeToNio), said once in the log")),
                 new Entry(nettyEpoll, "process", new Serves(0, 0, 0, off + ": Netty; its epoll call sites run on NIO "
                         + "(NettyNativeToNio), said once in the log")),
+                new Entry(nettyIoUring, "isolate", new Serves(0, 0, 0, off + ": Netty; its io_uring call sites run on "
+                        + "NIO (NettyNativeToNio), said once in the log")),
+                new Entry(nettyIoUring, "process", new Serves(0, 0, 0, off + ": Netty; its io_uring call sites run on "
+                        + "NIO (NettyNativeToNio), said once in the log")),
                 new Entry(jdkHttp, "isolate", new Serves(0, 0, 0, off + ": a filter")),
                 new Entry(jdkHttp, "process", new Serves(0, 0, 0, off + ": a filter")));
     }

@@ -92,11 +92,13 @@ class ExamplesIT {
         Set<String> before = copiesServing(entry.app(), address, Duration.ofSeconds(60));
         assertEquals(2, before.size(), before::toString);
         System.out.printf("examples: %s ready: %d ms%n", entry, millisSince(start));
-        if (entry.app().args().contains("--epoll")) {
-            // the app's epoll call sites run on NIO (NettyNativeToNio): said once by each of the 2 copies
-            assertEquals(2, runtime.count(l -> l.contains("native epoll transport") && l.contains("it runs on NIO")),
-                    runtime::output);
-            runtime.lines().stream().filter(l -> l.contains("native epoll transport")).findFirst()
+        String nativeTransport = entry.app().args().contains("--epoll") ? "epoll"
+                : entry.app().args().contains("--io-uring") ? "io_uring" : null;
+        if (nativeTransport != null) {
+            // the app's epoll or io_uring call sites run on NIO (NettyNativeToNio): said once by each of the 2 copies
+            String says = "native " + nativeTransport + " transport";
+            assertEquals(2, runtime.count(l -> l.contains(says) && l.contains("it runs on NIO")), runtime::output);
+            runtime.lines().stream().filter(l -> l.contains(says)).findFirst()
                     .ifPresent(line -> System.out.printf("examples: %s says: %s%n", entry, line));
         }
 

@@ -41,6 +41,8 @@ class SupervisorTest {
     private final List<ForklessEvent> events = new ArrayList<>();
     /** The reason the next copies fail to start with, or null. */
     private String startFailure;
+    /** The kind of event whose emission fails once for want of heap, or null. */
+    private Class<? extends ForklessEvent> heapFullAt;
     private Supervisor supervisor;
 
     @BeforeEach
@@ -58,7 +60,13 @@ class SupervisorTest {
             copy.failStart = startFailure;
             created.add(copy);
             return copy;
-        }, policy, readyTimeout, hangTimeout, events::add, loop);
+        }, policy, readyTimeout, hangTimeout, event -> {
+            if (heapFullAt != null && heapFullAt.isInstance(event)) {
+                heapFullAt = null;
+                throw new OutOfMemoryError("Java heap space (the test's)");
+            }
+            events.add(event);
+        }, loop);
     }
 
     /** Starts {@code copies} serving copies and {@code standby} standbys, and makes every one ready. */
@@ -116,6 +124,28 @@ class SupervisorTest {
                 workers().stream().map(WorkerSnapshot::state).toList());
         assertTrue(copy("1").accepting && copy("2").accepting && copy("1").started);
         assertFalse(copy("3").accepting, "a standby does not accept");
+    }
+
+    @Test
+    void aSlotThatAStepLostHalfWayLeftWithoutACopyIsFilled() {
+        // a full heap fails the crash's step after its first effect (the copy drains) and before its decision
+        // (the standby takes the slot); Scheduling tries it again, and it finds the copy draining: nothing to do
+        running(2, 1);
+        heapFullAt = ForklessEvent.Draining.class;
+        copy("1").crash();
+        assertThrows(OutOfMemoryError.class, loop::settle);
+        assertTrue(copy("1").draining);
+
+        // the next task of the mailbox (any: here a snapshot, which still shows the slot empty) fills the
+        // empty slot after it: the standby takes it, a new standby starts
+        assertTrue(workers().stream().noneMatch(w -> w.slot().equals("1")));
+        WorkerSnapshot slot1 = slot("1");
+        assertEquals("3", slot1.id());
+        assertEquals(WorkerState.READY, slot1.state());
+        assertTrue(copy("3").accepting);
+        assertEquals(4, created.size());
+        last().becomeReady();
+        assertEquals(WorkerState.STANDBY, slot("s1").state(), workers().toString());
     }
 
     @Test

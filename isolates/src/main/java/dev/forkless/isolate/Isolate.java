@@ -59,6 +59,9 @@ public final class Isolate implements CopyContext {
     private final Object unloadLock = new Object();
     private volatile IsolateClassLoader loader;
     private volatile boolean accepting;
+    /** What a standby requests of itself once its acceptor runs; null: nothing. */
+    private final String warmUpPath;
+    private final AtomicBoolean warmingUp = new AtomicBoolean();
     private volatile boolean draining;
     private volatile boolean unloaded;
     private volatile boolean halted;
@@ -82,6 +85,7 @@ public final class Isolate implements CopyContext {
         this.app = builder.app;
         this.host = builder.host;
         this.accepting = builder.accepting;
+        this.warmUpPath = builder.warmUpPath;
         this.threads = new IsolateThreadGroup(this);
         this.properties = CopyDefaults.apply(copyOf(System.getProperties()));
         this.loader = new IsolateClassLoader(this, app.classPath(), builder.hostLoader, builder.rewriter);
@@ -285,6 +289,10 @@ public final class Isolate implements CopyContext {
         @Override
         public void acceptorStarted(ListenerView view) {
             signalReady();
+            if (warmUpPath != null && !accepting && !draining && warmingUp.compareAndSet(false, true)) {
+                // a standby: it has never served, so it serves itself until it is promoted
+                WarmUp.start(id, view, warmUpPath, () -> accepting || draining || unloaded, view.provider());
+            }
         }
 
         @Override
@@ -900,6 +908,7 @@ public final class Isolate implements CopyContext {
         private ClassLoader hostLoader = Isolate.class.getClassLoader();
         private CallSiteRewriter rewriter;
         private boolean accepting = true;
+        private String warmUpPath;
         private java.util.Map<String, String> environment;
         private int inboxCapacity = 1024;
         private boolean inboxBlocks = true;
@@ -968,6 +977,15 @@ public final class Isolate implements CopyContext {
         /** @param accepting whether its views take connections from the start (false for a standby) @return this */
         public Builder accepting(boolean accepting) {
             this.accepting = accepting;
+            return this;
+        }
+
+        /**
+         * @param path what a standby requests of itself once its acceptor runs ({@link WarmUp}); null: nothing
+         * @return this
+         */
+        public Builder warmUp(String path) {
+            this.warmUpPath = path;
             return this;
         }
 

@@ -263,6 +263,13 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
     private SocketChannel take() throws IOException {
         AcceptDispatcher dispatcher = lazy;
         if (dispatcher != null) {
+            Queued warmUp = queue.pollFirst(); // a lazy view's queue holds only its own warm-up connections
+            if (warmUp != null) {
+                if (queue.isEmpty() && !turn) {
+                    unsignal();
+                }
+                return warmUp.connection();
+            }
             return takeOnTurn(dispatcher);
         }
         Queued next = queue.pollFirst();
@@ -291,7 +298,9 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
             }
         }
         turn = false;
-        unsignal();
+        if (queue.isEmpty()) {
+            unsignal();
+        }
         if (connection != null) {
             turnToPass = true; // to the next view, once the lock is released (passTurn takes its lock)
         } else {
@@ -344,6 +353,17 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         } finally {
             queueLock.unlock();
         }
+    }
+
+    /**
+     * Hands the app a connection of the copy's own, as if accepted, whether or not the view takes
+     * connections: a standby's warm-up requests ({@link WarmUp}). A lazy view only (its queue holds nothing
+     * else; an eager dispatcher would take it back from a view that takes no connections).
+     *
+     * @return whether the view took it ({@code false} once closed, or when it is not lazy)
+     */
+    boolean offerOwn(SocketChannel connection) {
+        return lazy != null && offer(connection);
     }
 
     /**

@@ -53,6 +53,7 @@ public final class ChildAgent {
         openJdkInternals(inst);
         ChildCopy copy = ChildCopy.connect(words[0], words[1], words[2], Boolean.parseBoolean(words[3]),
                 Long.parseLong(words[4]));
+        copy.warmUp(words.length > 6 ? words[6] : null);
         System.setProperty(ID_PROPERTY, words[2]);
         System.setProperty(MODE_PROPERTY, "process");
         String instance = System.getenv("FORKLESS_INSTANCE");

@@ -59,6 +59,9 @@ public final class ChildCopy implements ListenerOwner {
     private final BlockingQueue<Integer> receivedFds = new LinkedBlockingQueue<>();
     private final Map<InetSocketAddress, AcceptDispatcher> sockets = new HashMap<>();
     private final List<ListenerView> listeners = new CopyOnWriteArrayList<>();
+    /** What a standby requests of itself ({@link dev.forkless.isolate.WarmUp}); null: nothing. */
+    private volatile String warmUpPath;
+    private final java.util.concurrent.atomic.AtomicBoolean warmingUp = new java.util.concurrent.atomic.AtomicBoolean();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicBoolean readyReported = new AtomicBoolean();
     private final AtomicBoolean exitReported = new AtomicBoolean();
@@ -157,10 +160,20 @@ public final class ChildCopy implements ListenerOwner {
         listeners.remove(view);
     }
 
-    /** The app's acceptor runs: the copy is ready. */
+    /** The app's acceptor runs: the copy is ready; a standby warms itself up until it is promoted. */
     @Override
     public void acceptorStarted(ListenerView view) {
         ready();
+        String path = warmUpPath;
+        if (path != null && !isAccepting() && !draining && warmingUp.compareAndSet(false, true)) {
+            dev.forkless.isolate.WarmUp.start(id, view, path, () -> isAccepting() || draining,
+                    ChildSelectorProvider.jdkProvider());
+        }
+    }
+
+    /** @param path what a standby requests of itself once its acceptor runs; null or empty: nothing */
+    void warmUp(String path) {
+        warmUpPath = path == null || path.isEmpty() ? null : path;
     }
 
     /** The copy is ready to serve (its acceptor runs, or the app said so). */

@@ -41,6 +41,7 @@ public final class IsolateCopy implements Copy, IsolateHost {
                 .host(this)
                 .rewriter(rewriter)
                 .accepting(accepting)
+                .warmUp("off".equals(System.getProperty("forkless.warmUp", "/")) ? null : System.getProperty("forkless.warmUp", "/"))
                 .environment(environment)
                 .inbox(exchange.capacity(), exchange.blockWhenFull())
                 .build();

@@ -140,7 +140,8 @@ public final class ProcessCopy implements Copy {
             command.add("-D" + NETTY_NO_NATIVE + "=true");
         }
         String options = String.join(",", java.util.stream.Stream.of(controlPath.toString(), token, id,
-                String.valueOf(accepting), String.valueOf(drainTimeout.toMillis()), app.mainClass())
+                String.valueOf(accepting), String.valueOf(drainTimeout.toMillis()), app.mainClass(),
+                "off".equals(System.getProperty("forkless.warmUp", "/")) ? "" : System.getProperty("forkless.warmUp", "/"))
                 .map(w -> java.net.URLEncoder.encode(w, java.nio.charset.StandardCharsets.UTF_8)).toList());
         command.add("-javaagent:" + ChildAgentJar.path() + "=" + options);
         command.add("-Djava.nio.channels.spi.SelectorProvider=" + CHILD_SELECTOR_PROVIDER);

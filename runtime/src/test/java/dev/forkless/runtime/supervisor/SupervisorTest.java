@@ -143,6 +143,7 @@ class SupervisorTest {
         assertEquals("3", slot1.id());
         assertEquals(WorkerState.READY, slot1.state());
         assertTrue(copy("3").accepting);
+        loop.advance(Supervisor.STANDBY_AFTER_PROMOTION);
         assertEquals(4, created.size());
         last().becomeReady();
         assertEquals(WorkerState.STANDBY, slot("s1").state(), workers().toString());
@@ -344,6 +345,8 @@ class SupervisorTest {
         assertEquals("2", slot("1").id());
         assertEquals(WorkerState.READY, slot("1").state());
         assertEquals(1, slot("1").restarts());
+        assertEquals("2", last().id, "the new standby waits while the promoted copy answers its first requests");
+        loop.advance(Supervisor.STANDBY_AFTER_PROMOTION);
         FakeCopy newStandby = last();
         assertEquals("3", newStandby.id);
         assertFalse(newStandby.accepting);
@@ -364,6 +367,7 @@ class SupervisorTest {
         copy("2").crash(); // instance 1: the ready standby takes it over
         loop.settle();
         assertEquals(OptionalInt.of(1), copy("4").instance);
+        loop.advance(Supervisor.STANDBY_AFTER_PROMOTION);
         assertEquals("5", last().id);
         assertEquals(OptionalInt.empty(), last().instance, "the new standby has none yet");
 

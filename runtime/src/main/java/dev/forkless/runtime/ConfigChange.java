@@ -43,6 +43,7 @@ public record ConfigChange(List<String> applied, List<String> needsRestart) {
             new Part("stopExitCodes", c -> new TreeSet<>(c.restartPolicy().stopExitCodes()), true),
             new Part("watch", c -> List.of(c.watch(), c.watchDelay()), false),
             new Part("cronRestart", c -> c.cronRestart() == null ? "" : c.cronRestart().expression(), true),
+            new Part("warmUp", c -> String.valueOf(c.warmUp()), true),
             new Part("hangTimeout", ForklessConfig::hangTimeout, false),
             new Part("maxMemory", ForklessConfig::maxMemory, true),
             new Part("metering", ForklessConfig::metering, false),
@@ -131,6 +132,7 @@ public record ConfigChange(List<String> applied, List<String> needsRestart) {
                 .withReadyTimeout(after.readyTimeout())
                 .withRestartPolicy(after.restartPolicy())
                 .withCronRestart(after.cronRestart())
+                .withWarmUp(after.warmUp())
                 .withMaxMemory(after.maxMemory())
                 .withEnvironment(after.environment());
     }

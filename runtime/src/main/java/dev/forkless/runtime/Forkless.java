@@ -153,9 +153,9 @@ public final class Forkless implements AutoCloseable {
             return mode.get() == Mode.PROCESS
                     ? new ProcessCopy(id, noteNativeTransports(currentApp()), now.args(), settings.childJvmArgs(),
                             accepting, settings.restartPolicy().drainTimeout(), listeners, console, exchange, events,
-                            settings.environmentOf(id, instance, false))
+                            settings.environmentOf(id, instance, false), settings.warmUp())
                     : new IsolateCopy(id, noteNativeTransports(currentApp()), now.args(), accepting, listeners,
-                            rewriter, exchange, events, settings.environmentOf(id, instance, true));
+                            rewriter, exchange, events, settings.environmentOf(id, instance, true), settings.warmUp());
         },
                 config.restartPolicy(), config.readyTimeout(), config.hangTimeout(), publish);
         if (config.escalate() && config.mode() == Mode.ISOLATE) {
@@ -958,6 +958,18 @@ public final class Forkless implements AutoCloseable {
          */
         public Builder cronRestart(CronSchedule schedule) {
             this.config = config.withCronRestart(Objects.requireNonNull(schedule));
+            return this;
+        }
+
+        /**
+         * What a standby requests of itself, {@code GET path} on private connections, until it is promoted,
+         * so that its request path has run before its first client (default {@code /}).
+         *
+         * @param path a path starting with {@code /}; null: a standby waits cold
+         * @return this
+         */
+        public Builder warmUp(String path) {
+            this.config = config.withWarmUp(path);
             return this;
         }
 

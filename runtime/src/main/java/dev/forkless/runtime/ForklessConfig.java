@@ -44,18 +44,20 @@ import java.util.Objects;
  * @param overflow        what a send to a full inbox does (default {@link Overflow#BLOCK})
  * @param environment     variables the app sees on top of the runtime's own (default none)
  * @param cronRestart     when to reload every copy, as {@code reload} does; null: never (default)
+ * @param warmUp          what a standby requests of itself until it is promoted ({@code GET} this path);
+ *                        null: nothing (default {@code /})
  */
 public record ForklessConfig(int copies, int standby, Mode mode, List<String> jvmArgs, Duration readyTimeout,
                              RestartPolicy restartPolicy, boolean watch, Duration watchDelay, Duration hangTimeout,
                              long maxMemory, boolean loopChecks, boolean metering, boolean escalate,
                              Duration escalateWindow, LogSettings logs, boolean consoleEscapes, Path sharedStateFile,
                              int inboxCapacity, Overflow overflow, Map<String, String> environment,
-                             CronSchedule cronRestart) {
+                             CronSchedule cronRestart, String warmUp) {
 
     /** The defaults, of the builder, the command line and the config file alike. */
     public static final ForklessConfig DEFAULTS = new ForklessConfig(maxCopies(), 1, Mode.ISOLATE, List.of(),
             Duration.ofSeconds(60), RestartPolicy.DEFAULT, false, Duration.ofSeconds(1), Duration.ofSeconds(10), 0,
-            true, true, false, Duration.ofSeconds(10), null, false, null, 1024, Overflow.BLOCK, Map.of(), null);
+            true, true, false, Duration.ofSeconds(10), null, false, null, 1024, Overflow.BLOCK, Map.of(), null, "/");
 
     /** The variable holding a copy's instance number, {@code 0..n-1}, kept by its replacements. */
     public static final String INSTANCE_VARIABLE = "FORKLESS_INSTANCE";
@@ -82,6 +84,22 @@ public record ForklessConfig(int copies, int standby, Mode mode, List<String> jv
         Limit.INBOX.check("inbox capacity", inboxCapacity);
         Objects.requireNonNull(overflow, "overflow");
         environment = Map.copyOf(environment);
+        if (warmUp != null && !isWarmUpPath(warmUp)) {
+            throw new IllegalArgumentException("warm-up path must start with / and hold no space or control "
+                    + "character, at most 200 characters, not '" + warmUp + "'");
+        }
+    }
+
+    /** @return whether a standby may request {@code path} of itself: an origin-form path and query */
+    static boolean isWarmUpPath(String path) {
+        return path.startsWith("/") && path.length() <= 200 && path.chars().allMatch(c -> c > 0x20 && c < 0x7f);
+    }
+
+    /** @param path what a standby requests of itself until promoted; null: nothing @return a copy with it */
+    public ForklessConfig withWarmUp(String path) {
+        return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
+                hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, path);
     }
 
     private static void check(RestartPolicy policy) {
@@ -107,126 +125,126 @@ public record ForklessConfig(int copies, int standby, Mode mode, List<String> jv
     public ForklessConfig withCopies(int copies) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** @param standby warm standbys @return a copy with them */
     public ForklessConfig withStandby(int standby) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** @param mode how copies run @return a copy with it */
     public ForklessConfig withMode(Mode mode) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** @param jvmArgs the child JVMs' extra options @return a copy with them */
     public ForklessConfig withJvmArgs(List<String> jvmArgs) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** @param readyTimeout the ready timeout @return a copy with it */
     public ForklessConfig withReadyTimeout(Duration readyTimeout) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** @param restartPolicy the restart policy @return a copy with it */
     public ForklessConfig withRestartPolicy(RestartPolicy restartPolicy) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** @param watch whether to reload on a change @param watchDelay the quiet time first @return a copy with them */
     public ForklessConfig withWatch(boolean watch, Duration watchDelay) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** @param hangTimeout the hang timeout, zero for none @return a copy with it */
     public ForklessConfig withHangTimeout(Duration hangTimeout) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** @param maxMemory the memory guard's limit, 0 for none @return a copy with it */
     public ForklessConfig withMaxMemory(long maxMemory) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** @param loopChecks whether loops get cancellation checks @return a copy with it */
     public ForklessConfig withLoopChecks(boolean loopChecks) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** @param metering whether isolates are metered @return a copy with it */
     public ForklessConfig withMetering(boolean metering) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** @param escalate whether to escalate @param escalateWindow how long the CPU is watched @return a copy with them */
     public ForklessConfig withEscalate(boolean escalate, Duration escalateWindow) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** @param logs the log files, null for the console only @return a copy with them */
     public ForklessConfig withLogs(LogSettings logs) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** @param consoleEscapes whether escape sequences reach the console @return a copy with it */
     public ForklessConfig withConsoleEscapes(boolean consoleEscapes) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** @param sharedStateFile the shared state's file, null for memory only @return a copy with it */
     public ForklessConfig withSharedStateFile(Path sharedStateFile) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** @param inboxCapacity messages an inbox holds @param overflow when it is full @return a copy with them */
     public ForklessConfig withInbox(int inboxCapacity, Overflow overflow) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** @param environment variables for the app @return a copy with them */
     public ForklessConfig withEnvironment(Map<String, String> environment) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** @param cronRestart when to reload every copy, null for never @return a copy with it */
     public ForklessConfig withCronRestart(CronSchedule cronRestart) {
         return new ForklessConfig(copies, standby, mode, jvmArgs, readyTimeout, restartPolicy, watch, watchDelay,
                 hangTimeout, maxMemory, loopChecks, metering, escalate, escalateWindow, logs, consoleEscapes,
-                sharedStateFile, inboxCapacity, overflow, environment, cronRestart);
+                sharedStateFile, inboxCapacity, overflow, environment, cronRestart, warmUp);
     }
 
     /** The child JVMs' options: the user's, and what the runtime's settings mean for a child. */

@@ -66,12 +66,12 @@ class ForklessConfigTest {
                 .maxMemory(64L << 20).loopChecks(false).metering(false).escalate(Duration.ofSeconds(2)).logs(logs)
                 .consoleEscapes(true).sharedStateFile(dir.resolve("state")).inbox(8, Overflow.DROP)
                 .environment(Map.of("A", "b")).drainTimeout(Duration.ofSeconds(9))
-                .cronRestart(CronSchedule.parse("0 3 * * *"));
+                .cronRestart(CronSchedule.parse("0 3 * * *")).warmUp("/health");
 
         assertEquals(new ForklessConfig(3, 0, Mode.PROCESS, List.of("-Xmx64m"), Duration.ofSeconds(3),
                 RestartPolicy.DEFAULT.withDrainTimeout(Duration.ofSeconds(9)), true, Duration.ofMillis(200),
                 Duration.ZERO, 64L << 20, false, false, true, Duration.ofSeconds(2), logs, true, dir.resolve("state"),
-                8, Overflow.DROP, Map.of("A", "b"), CronSchedule.parse("0 3 * * *")), builder.config());
+                8, Overflow.DROP, Map.of("A", "b"), CronSchedule.parse("0 3 * * *"), "/health"), builder.config());
     }
 
     @Test

@@ -113,6 +113,12 @@ public final class Main implements Callable<Integer> {
                     + "minute hour day-of-month month day-of-week (e.g. '0 3 * * *'), or six fields with seconds first.")
     String cronRestart;
 
+    @Option(names = "--warm-up", paramLabel = "PATH",
+            description = "What a standby requests of itself (GET PATH, on connections of its own) until it is "
+                    + "promoted, so that a crash is answered by a copy whose request path has run; off: nothing "
+                    + "(default: /).")
+    String warmUp;
+
     @Option(names = "--metering", negatable = true, fallbackValue = "true",
             description = "Meter each isolate's CPU and memory, a JFR stream (default: on; --no-metering to save "
                     + "its cost; see docs/operations.md).")
@@ -496,7 +502,8 @@ public final class Main implements Callable<Integer> {
                 .withSharedStateFile(sharedState)
                 .withInbox(Limit.INBOX.parseCount("--inbox", inbox), parseOverflow(inboxFull))
                 .withEnvironment(environment)
-                .withCronRestart(parseCron(cronRestart));
+                .withCronRestart(parseCron(cronRestart))
+                .withWarmUp(parseWarmUp(warmUp));
     }
 
     /**
@@ -599,6 +606,22 @@ public final class Main implements Callable<Integer> {
             command.add(arg);
         }
         return command;
+    }
+
+    /** @return the warm-up path; null for {@code off}; the default for none given */
+    private static String parseWarmUp(String value) {
+        if (value == null) {
+            return ForklessConfig.DEFAULTS.warmUp();
+        }
+        String path = value.trim();
+        if (path.equalsIgnoreCase("off")) {
+            return null;
+        }
+        try {
+            return ForklessConfig.DEFAULTS.withWarmUp(path).warmUp();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--warm-up: a path starting with / (no spaces), or off, not '" + value + "'");
+        }
     }
 
     /**

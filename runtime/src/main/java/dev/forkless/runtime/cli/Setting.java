@@ -99,6 +99,7 @@ record Setting(String key, String flag, Type type, Limit limit, Function<Forkles
                     c -> list(c.restartPolicy().stopExitCodes().stream().sorted().map(String::valueOf).toList())),
             new Setting("watch", "--watch", Type.BOOLEAN, c -> String.valueOf(c.watch())),
             new Setting("watchDelay", "--watch-delay", Type.DURATION, Limit.WATCH_DELAY, c -> Limit.text(c.watchDelay())),
+            new Setting("warmUp", "--warm-up", Type.TEXT, c -> c.warmUp() == null ? "off" : c.warmUp()),
             new Setting("cronRestart", "--cron-restart", Type.CRON,
                     c -> c.cronRestart() == null ? null : c.cronRestart().expression()),
             new Setting("hangTimeout", "--hang-timeout", Type.DURATION, Limit.HANG_TIMEOUT,

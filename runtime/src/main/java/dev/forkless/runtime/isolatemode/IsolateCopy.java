@@ -29,7 +29,8 @@ public final class IsolateCopy implements Copy, IsolateHost {
     private final Exchange exchange;
 
     public IsolateCopy(String id, AppJar app, List<String> args, boolean accepting, SharedListeners listeners,
-                CallSiteRewriter rewriter, Exchange exchange, Events events, Map<String, String> environment) {
+                CallSiteRewriter rewriter, Exchange exchange, Events events, Map<String, String> environment,
+                String warmUp) {
         this.args = List.copyOf(args);
         this.listeners = listeners;
         this.events = events;
@@ -41,7 +42,7 @@ public final class IsolateCopy implements Copy, IsolateHost {
                 .host(this)
                 .rewriter(rewriter)
                 .accepting(accepting)
-                .warmUp("off".equals(System.getProperty("forkless.warmUp", "/")) ? null : System.getProperty("forkless.warmUp", "/"))
+                .warmUp(warmUp)
                 .environment(environment)
                 .inbox(exchange.capacity(), exchange.blockWhenFull())
                 .build();

@@ -91,11 +91,14 @@ public final class ProcessCopy implements Copy {
     private volatile long acceptorAwayMillis;
     private volatile long statsAt;
     private volatile boolean unloading;
+    /** What the child requests of itself while a standby; null: nothing. */
+    private final String warmUp;
 
     public ProcessCopy(String id, AppJar app, List<String> args, List<String> jvmArgs, boolean accepting,
                 Duration drainTimeout, SharedListeners listeners, ConsoleRouter console, Exchange exchange,
-                Events events, Map<String, String> environment) {
+                Events events, Map<String, String> environment, String warmUp) {
         this.environment = Map.copyOf(environment);
+        this.warmUp = warmUp;
         this.exchange = exchange;
         this.id = id;
         this.app = app;
@@ -141,7 +144,7 @@ public final class ProcessCopy implements Copy {
         }
         String options = String.join(",", java.util.stream.Stream.of(controlPath.toString(), token, id,
                 String.valueOf(accepting), String.valueOf(drainTimeout.toMillis()), app.mainClass(),
-                "off".equals(System.getProperty("forkless.warmUp", "/")) ? "" : System.getProperty("forkless.warmUp", "/"))
+                warmUp == null ? "" : warmUp)
                 .map(w -> java.net.URLEncoder.encode(w, java.nio.charset.StandardCharsets.UTF_8)).toList());
         command.add("-javaagent:" + ChildAgentJar.path() + "=" + options);
         command.add("-Djava.nio.channels.spi.SelectorProvider=" + CHILD_SELECTOR_PROVIDER);

@@ -53,7 +53,7 @@ class MainSettingsTest {
                 "--escalate-window", "2s", "--logs", dir.toString(), "--merge-logs", "--log-format", "json",
                 "--log-max-size", "1MB", "--log-keep", "2", "--console-escapes", "--shared-state",
                 dir.resolve("state").toString(), "--inbox", "8", "--inbox-full", "drop", "--cron-restart", "0 3 * * *",
-                "app.jar").settings();
+                "--warm-up", "off", "app.jar").settings();
 
         RestartPolicy policy = RestartPolicy.DEFAULT.withDrainTimeout(Duration.ofSeconds(2))
                 .withCrashLoopGuard(Duration.ofMillis(500), 4).withBackoff(Duration.ofMillis(10), Duration.ofSeconds(1))
@@ -62,7 +62,7 @@ class MainSettingsTest {
                 true, Duration.ofMillis(200), Duration.ZERO, 64L << 20, false, false, true, Duration.ofSeconds(2),
                 LogSettings.in(dir).withMerge(true).withFormat(LogSettings.Format.JSON).withRotation(1L << 20, 2),
                 true, dir.resolve("state"), 8, Overflow.DROP, java.util.Map.of(),
-                dev.forkless.runtime.CronSchedule.parse("0 3 * * *")), settings);
+                dev.forkless.runtime.CronSchedule.parse("0 3 * * *"), null), settings);
     }
 
     @Test

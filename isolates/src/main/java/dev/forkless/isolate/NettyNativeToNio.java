@@ -94,7 +94,8 @@ public final class NettyNativeToNio {
      *
      * @param className the class's internal or binary name
      * @param bytes     the class file
-     * @return {@code "epoll"} or {@code "io_uring"}: the transport the class names; {@code null}: neither
+     * @return {@code "epoll"}, {@code "io_uring"} or {@code "epoll/io_uring"}: the transports the class names;
+     *         {@code null}: neither
      */
     public static String transportNamed(String className, byte[] bytes) {
         if (className == null || className.startsWith("io/netty/") || className.startsWith("io.netty.")) {
@@ -107,12 +108,18 @@ public final class NettyNativeToNio {
                 }
             }
         }
+        boolean epoll = false;
+        boolean uring = false;
         for (byte[] name : NAMES) {
             if (contains(bytes, name)) {
-                return new String(name, StandardCharsets.UTF_8).startsWith(EPOLL) ? "epoll" : "io_uring";
+                if (new String(name, StandardCharsets.UTF_8).startsWith(EPOLL)) {
+                    epoll = true;
+                } else {
+                    uring = true;
+                }
             }
         }
-        return null;
+        return epoll && uring ? "epoll/io_uring" : epoll ? "epoll" : uring ? "io_uring" : null;
     }
 
     /**

@@ -96,9 +96,11 @@ class ExamplesIT {
                 : entry.app().args().contains("--io-uring") ? "io_uring" : null;
         if (nativeTransport != null) {
             // the app's epoll or io_uring call sites run on NIO (NettyNativeToNio): said once by each of the 2 copies
-            String says = "native " + nativeTransport + " transport";
-            assertEquals(2, runtime.count(l -> l.contains(says) && l.contains("it runs on NIO")), runtime::output);
-            runtime.lines().stream().filter(l -> l.contains(says)).findFirst()
+            // (the example's class names both transports: "epoll/io_uring")
+            java.util.function.Predicate<String> says = l -> l.contains("the app asks for Netty's native ")
+                    && l.contains(nativeTransport) && l.contains("it runs on NIO");
+            assertEquals(2, runtime.count(says), runtime::output);
+            runtime.lines().stream().filter(says).findFirst()
                     .ifPresent(line -> System.out.printf("examples: %s says: %s%n", entry, line));
         }
 

@@ -290,7 +290,8 @@ class HardeningIT {
         Path home = Files.createDirectories(dir.resolve("home"));
         Path folder = Files.createDirectories(home.resolve(".forkless"));
         Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwxrwxrwx"));
-        try (RuntimeProcess runtime = RuntimeProcess.demoWithJvmArgs(List.of("-Duser.home=" + home),
+        // named by forkless.home: the tests' environment names another folder (FORKLESS_HOME, see the pom)
+        try (RuntimeProcess runtime = RuntimeProcess.demoWithJvmArgs(List.of("-Dforkless.home=" + folder),
                 "--isolates", "1", "--standby", "0", "--admin", "127.0.0.1:0")) {
             Admin admin = Admin.of(runtime);
             assertTrue(admin.tokenFile().startsWith(folder), admin.tokenFile().toString());

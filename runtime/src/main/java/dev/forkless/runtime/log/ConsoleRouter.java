@@ -32,7 +32,7 @@ public final class ConsoleRouter {
     private final RoutingStream err;
 
     /** Receives every whole line of every copy, held or not, as it is written: the log files. */
-    interface Lines {
+    public interface Lines {
         /**
          * One line; must not block.
          *
@@ -89,6 +89,22 @@ public final class ConsoleRouter {
     public void logTo(Lines lines) {
         out.lines.add(lines);
         err.lines.add(lines);
+    }
+
+    /**
+     * A receiver that gets only the lines of some copies: with several apps in one JVM, each app's log
+     * files and tail take their own copies' lines (the console is shared, copy ids are unique).
+     *
+     * @param lines  the receiver
+     * @param copies whether a copy id is one of the receiver's
+     * @return the filtering receiver, to give {@link #logTo} and {@link #stopLogging}
+     */
+    public static Lines only(Lines lines, java.util.function.Predicate<String> copies) {
+        return (worker, stream, message) -> {
+            if (copies.test(worker)) {
+                lines.line(worker, stream, message);
+            }
+        };
     }
 
     /** Stops sending lines to a receiver {@link #logTo} gave. */

@@ -160,7 +160,7 @@ final class AdminApi implements HttpService {
             java.util.Optional<App> app = named(req);
             if (app.isEmpty()) {
                 error(res, Status.BAD_REQUEST_400, "this runtime runs several apps (" + String.join(", ", apps.keySet())
-                        + "): name one with ?app=NAME");
+                        + "): name one (?app=NAME; on the command line, the app after the command)");
                 return null;
             }
             return app.get();

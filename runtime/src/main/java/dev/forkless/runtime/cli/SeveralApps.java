@@ -102,9 +102,10 @@ final class SeveralApps {
                 forkless.start();
                 started.add(forkless);
             } catch (ForklessException e) {
+                // the apps started before stop while the log still holds their lines: a failed start is one line
+                started.forEach(f -> f.stopAsync(forkless.appName() + " cannot start").join());
                 log.release(e.exitCode() != 2);
                 err.println("forkless: " + forkless.appName() + ": " + clean(e.getMessage()));
-                started.forEach(f -> f.stopAsync(forkless.appName() + " cannot start").join());
                 return e.exitCode();
             }
         }

@@ -171,6 +171,14 @@ class SeveralAppsIT {
             assertEquals(0, ls.exitCode(), ls.err().toString());
             JsonNode entries = new ObjectMapper().readTree(String.join("\n", ls.out()));
             assertEquals("[\"web\",\"api\",\"flaky\"]", entries.get(0).get("apps").toString());
+            JsonNode details = entries.get(0).get("appDetails");
+            assertEquals("web", details.get(0).get("name").asText(), entries.toString());
+            assertEquals(3, details.get(0).get("copies").asInt(), "web was scaled to 3: " + entries);
+            assertEquals("process", details.get(1).get("mode").asText(), entries.toString());
+            assertEquals("127.0.0.1:" + at.get("api").getPort(), details.get(1).get("addresses").get(0).asText());
+            Admin.Cli lsTable = cli("ls");
+            assertTrue(lsTable.out().stream().anyMatch(l -> l.matches("\\d+\\s+api\\s+process\\s+1\\s+.*")),
+                    lsTable.out().toString());
             Admin.Cli nosuch = cli("reload", "nosuch");
             assertEquals(2, nosuch.exitCode());
             assertEquals(1, nosuch.err().size(), nosuch.err().toString());

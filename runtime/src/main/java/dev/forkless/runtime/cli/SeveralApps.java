@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A runtime of several apps: the config file's {@code apps} list. One {@link Forkless} per app (its own
@@ -165,16 +164,18 @@ final class SeveralApps {
     /** Writes the runtime's entry to the registry ({@code forkless ls}): every app's name, the copies of all. */
     private Registration register(Map<String, Forkless> apps, AdminServer adminServer) {
         RuntimeRegistry registry = RuntimeRegistry.of(ForklessHome.current());
-        Map<String, Integer> copies = new ConcurrentHashMap<>();
-        apps.forEach((name, f) -> copies.put(name, f.config().copies()));
         List<String> modes = apps.values().stream().map(f -> f.mode().name().toLowerCase(Locale.ROOT)).distinct().toList();
         RegistryEntry entry = new RegistryEntry(ProcessHandle.current().pid(), RuntimeRegistry.startOfThisProcess(),
-                List.copyOf(apps.keySet()), String.join(",", modes), copies.values().stream().mapToInt(i -> i).sum(),
+                List.copyOf(apps.keySet()), String.join(",", modes),
+                apps.values().stream().mapToInt(f -> f.config().copies()).sum(),
                 apps.values().stream().flatMap(f -> f.addresses().stream())
                         .map(a -> a.getHostString() + ":" + a.getPort()).toList(),
                 Optional.ofNullable(adminServer).map(AdminServer::url),
                 Optional.ofNullable(adminServer).flatMap(AdminServer::tokenFile),
-                Optional.ofNullable(main.logs).map(p -> p.toAbsolutePath().normalize()));
+                Optional.ofNullable(main.logs).map(p -> p.toAbsolutePath().normalize()),
+                apps.values().stream().map(f -> new RegistryEntry.AppDetail(f.appName(),
+                        f.mode().name().toLowerCase(Locale.ROOT), f.config().copies(), f.addresses().stream()
+                        .map(a -> a.getHostString() + ":" + a.getPort()).toList())).toList());
         Registration registration;
         try {
             registration = registry.register(entry);
@@ -187,8 +188,7 @@ final class SeveralApps {
         java.util.concurrent.atomic.AtomicReference<RegistryEntry> now = new java.util.concurrent.atomic.AtomicReference<>(entry);
         apps.forEach((name, f) -> f.addListener(event -> {
             if (event instanceof ForklessEvent.Scaled scaled) {
-                copies.put(name, scaled.to());
-                registration.update(now.updateAndGet(e -> e.withCopies(copies.values().stream().mapToInt(i -> i).sum())));
+                registration.update(now.updateAndGet(e -> e.withAppCopies(name, scaled.to())));
             }
         }));
         return registration;

@@ -216,7 +216,9 @@ public final class Forkless implements AutoCloseable {
 
     /** Ends this app with the runtime's other apps ({@link AppGroup}): every copy drains, then {@code exitCode}. */
     void end(String reason, int exitCode) {
-        lifecycle.set(Lifecycle.STOPPED);
+        if (lifecycle.getAndSet(Lifecycle.STOPPED) == Lifecycle.STOPPED) {
+            return; // stopped before, on its own (stop APP)
+        }
         if (escalation != null) {
             escalation.close();
         }
@@ -615,7 +617,12 @@ public final class Forkless implements AutoCloseable {
         if (w != null) {
             w.close();
         }
-        return supervisor.stop(reason, 0).whenComplete((code, e) -> tearDown());
+        CompletableFuture<Integer> stopped = supervisor.stop(reason, 0).whenComplete((code, e) -> tearDown());
+        if (group != null) {
+            // one app of several stopped: the runtime goes on while another app serves
+            stopped.whenComplete((code, e) -> group.noSlotServes(this, "stopped: " + reason, 0));
+        }
+        return stopped;
     }
 
     /** Once every copy is stopped: closes the sockets, writes what the log files still have queued, closes the exchange. */

@@ -186,6 +186,14 @@ class SeveralAppsIT {
             assertEquals(1, unnamed.exitCode());
             assertTrue(unnamed.err().getFirst().contains("several apps (web, api, flaky)"), unnamed.err().toString());
 
+            // stop APP stops that app only; the runtime goes on with the others
+            Admin.Cli stopApi = cli("stop", "api");
+            assertEquals(0, stopApi.exitCode(), stopApi.err() + "\n" + runtime.output());
+            assertEquals(List.of("stop api: done"), stopApi.out());
+            assertEquals(0, workers(admin, "api").size());
+            assertEquals(200, Http.get(at.get("web"), "/").status());
+            assertTrue(runtime.process().isAlive(), runtime.output());
+
             Admin.Cli stop = cli("stop");
             assertEquals(0, stop.exitCode(), stop.err().toString());
             assertEquals(0, runtime.awaitExit(Duration.ofSeconds(60)), runtime.output());

@@ -432,6 +432,15 @@ final class AdminApi implements HttpService {
     }
 
     private void stop(ServerRequest req, ServerResponse res, JsonNode body) {
+        String named = req.query().first("app").orElse("all");
+        if (apps.size() > 1 && !named.equals("all")) { // one app of several: the others go on
+            App app = required(req, res);
+            if (app != null) {
+                send(res, Status.ACCEPTED_202, Map.of("stopping", true, "app", app.name()));
+                app.forkless().stopAsync("admin API");
+            }
+            return;
+        }
         send(res, Status.ACCEPTED_202, Map.of("stopping", true));
         apps.values().forEach(a -> a.forkless().stopAsync("admin API"));
     }

@@ -324,7 +324,7 @@ final class ClientCommands {
 
         @Override
         int run(AdminClient client) throws AdminClient.Unreachable, IOException {
-            AdminClient.Response response = client.post("/api/stop", target.operationTimeout());
+            AdminClient.Response response = client.post(forApp("/api/stop"), target.operationTimeout());
             if (response.status() == 401) {
                 err.println("forkless: the runtime refused the token for stop (token file: " + client.tokenFile() + ")");
                 return REFUSED;
@@ -333,10 +333,19 @@ final class ClientCommands {
                 err.println("forkless: stop failed: " + response.reason());
                 return REFUSED;
             }
+            String oneApp = response.body() == null ? null : response.body().path("app").asText(null);
             long deadline = System.nanoTime() + java.time.Duration.ofMinutes(2).toNanos();
             while (System.nanoTime() < deadline) {
                 try {
-                    client.get("/health/live");
+                    if (oneApp != null) { // one app of several: done once it has no copy left
+                        AdminClient.Response workers = client.get(forApp("/api/workers"));
+                        if (workers.ok() && workers.body() != null && workers.body().isEmpty()) {
+                            out.println("stop " + oneApp + ": done");
+                            return DONE;
+                        }
+                    } else {
+                        client.get("/health/live");
+                    }
                     Thread.sleep(100);
                 } catch (AdminClient.Unreachable gone) {
                     out.println("stop: done");

@@ -158,6 +158,13 @@ class SeveralAppsIT {
             assertEquals(4, list.out().stream().filter(l -> l.startsWith("web ") || l.startsWith("api ")).count(),
                     list.out().toString());
 
+            // metrics: each copy's series and each slot's restarts say the app
+            String metrics = admin.get("/metrics").body();
+            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("forkless_slot_restarts") && l.contains("app=\"flaky\"")),
+                    metrics);
+            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("forkless_worker_requests") && l.contains("app=\"web\"")),
+                    metrics);
+
             // ids are unique across the apps
             JsonNode all = workers(admin, null);
             java.util.Set<String> ids = new java.util.HashSet<>();

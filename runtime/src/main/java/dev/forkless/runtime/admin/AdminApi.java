@@ -293,7 +293,9 @@ final class AdminApi implements HttpService {
 
     private void metrics(ServerRequest req, ServerResponse res) {
         res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
-        res.send(metrics.scrape(allWorkers(), this::usage));
+        Map<String, List<WorkerSnapshot>> byApp = new LinkedHashMap<>();
+        apps.forEach((name, app) -> byApp.put(name, app.forkless().workers()));
+        res.send(metrics.scrape(byApp, this::usage));
     }
 
     // ---- operations ----

@@ -166,6 +166,10 @@ public final class Forkless implements AutoCloseable {
         this.supervisor = new Supervisor((id, instance, accepting, events) -> {
             if (group != null) {
                 ownCopies.add(id);
+                ConsoleRouter c = console;
+                if (c != null) {
+                    c.label(id, name); // before the copy writes (a child's pipes are routed when it is made)
+                }
             }
             RuntimeSettings now = current.get(); // a reload with new settings swaps it: new copies take the new one
             ForklessConfig settings = now.config();

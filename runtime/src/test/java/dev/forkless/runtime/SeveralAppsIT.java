@@ -158,6 +158,10 @@ class SeveralAppsIT {
             assertEquals(4, list.out().stream().filter(l -> l.startsWith("web ") || l.startsWith("api ")).count(),
                     list.out().toString());
 
+            // the console tags each copy's lines with its app (process mode: the child's pipes too)
+            assertTrue(runtime.hasLine(l -> l.startsWith("[web w")) && runtime.hasLine(l -> l.startsWith("[api w")),
+                    runtime.output());
+
             // metrics: each copy's series and each slot's restarts say the app
             String metrics = admin.get("/metrics").body();
             assertTrue(metrics.lines().anyMatch(l -> l.startsWith("forkless_slot_restarts") && l.contains("app=\"flaky\"")),

@@ -139,6 +139,18 @@ public final class ConsoleRouter {
         return err.sink(id);
     }
 
+    /**
+     * Tags a copy's console lines with its app too ({@code [web w3] }), in a runtime of several apps; before
+     * the copy writes anything.
+     *
+     * @param id  the copy's id
+     * @param app its app's name
+     */
+    public void label(String id, String app) {
+        out.labels.put(id, app);
+        err.labels.put(id, app);
+    }
+
     /** Starts holding a copy's output until {@link #release}. */
     public void hold(String id) {
         out.sink(id).hold();
@@ -180,6 +192,8 @@ public final class ConsoleRouter {
         private final PrintStream target;
         private final String stream;
         private final Map<String, Sink> sinks = new ConcurrentHashMap<>();
+        /** The app of each copy, in a runtime of several apps ({@link ConsoleRouter#label}). */
+        private final Map<String, String> labels = new ConcurrentHashMap<>();
         private volatile boolean discarding;
         private final java.util.List<Lines> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
         private volatile boolean keepEscapes;
@@ -200,6 +214,7 @@ public final class ConsoleRouter {
         }
 
         void forget(String id, boolean print) {
+            labels.remove(id);
             Sink sink = sinks.remove(id);
             if (sink != null) {
                 sink.release(print);
@@ -254,7 +269,8 @@ public final class ConsoleRouter {
             this.owner = owner;
             this.target = owner.target;
             this.id = id;
-            this.tag = ("[w" + id + "] ").getBytes(StandardCharsets.UTF_8);
+            String app = owner.labels.get(id);
+            this.tag = ("[" + (app == null ? "" : app + " ") + "w" + id + "] ").getBytes(StandardCharsets.UTF_8);
         }
 
         /**

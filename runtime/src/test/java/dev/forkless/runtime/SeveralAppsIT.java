@@ -92,7 +92,9 @@ class SeveralAppsIT {
     @Test
     void reloadOneScaleAnotherCrashTheThirdIntoItsGuardTheLoadedAppsNeverFail() throws Exception {
         String demo = RuntimeProcess.demoJar().toString();
+        Path logs = dir.resolve("logs");
         Path file = config("standby: 0\n"
+                + "logs: " + logs + "\n"
                 + "apps:\n"
                 + app("web", demo, "    isolates: 2\n")
                 + app("api", demo, "    isolates: 1\n    mode: process\n")
@@ -161,6 +163,23 @@ class SeveralAppsIT {
             // the console tags each copy's lines with its app (process mode: the child's pipes too)
             assertTrue(runtime.hasLine(l -> l.startsWith("[web w")) && runtime.hasLine(l -> l.startsWith("[api w")),
                     runtime.output());
+
+            // one logs folder: each app's files hold its own copies' lines only; logs APP reads its app's
+            String apiListening = "demo listening on 127.0.0.1:" + at.get("api").getPort();
+            try (var files = Files.list(logs)) {
+                for (Path log : files.toList()) {
+                    String name = log.getFileName().toString();
+                    assertTrue(name.startsWith("web") || name.startsWith("api") || name.startsWith("flaky"), name);
+                    if (name.matches("(web|flaky)-\\d+-out\\.log")) {
+                        assertTrue(!Files.readString(log).contains(apiListening), name + " has an api line");
+                    }
+                }
+            }
+            Admin.Cli logsOfApi = cli("logs", "api", "-n", "200");
+            assertEquals(0, logsOfApi.exitCode(), logsOfApi.err().toString());
+            assertTrue(logsOfApi.out().stream().anyMatch(l -> l.contains(apiListening)), logsOfApi.out().toString());
+            assertTrue(logsOfApi.out().stream().filter(l -> l.startsWith("==> "))
+                    .allMatch(l -> l.contains("/api-")), logsOfApi.out().toString());
 
             // metrics: each copy's series and each slot's restarts say the app
             String metrics = admin.get("/metrics").body();

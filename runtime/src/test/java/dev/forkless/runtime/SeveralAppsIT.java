@@ -245,4 +245,29 @@ class SeveralAppsIT {
             assertEquals(List.of("forkless: " + noJar + ":2: apps: this app has no app: (its jar)"), runtime.lines());
         }
     }
+
+    @Test
+    void reloadAppUpdateEnvTakesThatAppsEntryOnly() throws Exception {
+        String demo = RuntimeProcess.demoJar().toString();
+        String text = "standby: 0\nisolates: 1\nenv:\n  GREETING: top\napps:\n"
+                + app("a", demo, "")
+                + app("b", demo, "    env:\n      GREETING: old\n");
+        Path file = config(text);
+        try (RuntimeProcess runtime = RuntimeProcess.startWithEnvironment(environment(), "--config", file.toString())) {
+            Map<String, InetSocketAddress> at = addresses(runtime, 2);
+            assertEquals("top", Http.get(at.get("a"), "/env/GREETING").body());
+            assertEquals("old", Http.get(at.get("b"), "/env/GREETING").body());
+            config(text.replace("GREETING: old", "GREETING: new").replace("GREETING: top", "GREETING: changed"));
+
+            Admin.Cli unnamed = cli("reload", "--update-env");
+            assertEquals(2, unnamed.exitCode(), unnamed.out().toString());
+            assertTrue(unnamed.err().getFirst().contains("several apps (a, b)"), unnamed.err().toString());
+
+            Admin.Cli reload = cli("reload", "b", "--update-env");
+            assertEquals(0, reload.exitCode(), reload.err() + "\n" + runtime.output());
+            assertEquals(List.of("reload --update-env: done, 1 copy started, applied: env"), reload.out());
+            assertEquals("new", Http.get(at.get("b"), "/env/GREETING").body());
+            assertEquals("top", Http.get(at.get("a"), "/env/GREETING").body(), "a was not reloaded");
+        }
+    }
 }

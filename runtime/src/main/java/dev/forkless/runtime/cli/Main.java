@@ -477,6 +477,11 @@ public final class Main implements Callable<Integer> {
         }
         again.applyFile(one.file());
         again.name = one.name();
+        // the runtime's own settings: the top level's (an app's entry cannot give them)
+        again.consoleEscapes = consoleEscapes;
+        again.admin = admin;
+        again.adminToken = adminToken;
+        again.adminOpenProbes = adminOpenProbes;
         return again;
     }
 

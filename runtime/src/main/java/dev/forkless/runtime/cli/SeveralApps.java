@@ -53,7 +53,6 @@ final class SeveralApps {
             for (ConfigFile.App one : main.appsInFile()) {
                 current = one.name();
                 Main settings = main.forApp(one);
-                settings.consoleEscapes = main.consoleEscapes; // the console is the runtime's
                 ForklessConfig config = settings.settings();
                 if (config.escalate() || main.takeOver != null) {
                     throw new IllegalArgumentException("escalate moves the whole runtime to a new JVM: it takes a "

@@ -24,11 +24,34 @@ public final class AppGroup {
     /** Members none of whose serving slots runs a copy any more. */
     private final Set<Forkless> done = new HashSet<>();
     private int lastId;
+    /** The apps' one meter (JFR stream), while an app that meters runs; null: none. */
+    private dev.forkless.runtime.meter.CopyMeter meter;
+    private int meterUsers;
     private int worstCode;
     private String lastReason = "";
 
     /** An empty group. */
     public AppGroup() {
+    }
+
+    /**
+     * The meter of the runtime's isolates, shared by its apps: one JFR stream, not one per app (each app
+     * tracks its own copies, and every share is of the whole JVM's samples either way).
+     */
+    synchronized dev.forkless.runtime.meter.CopyMeter meter() {
+        if (meter == null) {
+            meter = new dev.forkless.runtime.meter.CopyMeter();
+        }
+        meterUsers++;
+        return meter;
+    }
+
+    /** An app that used the meter stopped: the last one closes it. */
+    synchronized void releaseMeter() {
+        if (--meterUsers == 0 && meter != null) {
+            meter.close();
+            meter = null;
+        }
     }
 
     synchronized int nextId() {

@@ -327,7 +327,7 @@ public final class Forkless implements AutoCloseable {
         UncaughtExceptionDispatcher.install();
         dev.forkless.isolate.SerialFilters.install();
         if (config.mode() == Mode.ISOLATE && config.metering()) {
-            CopyMeter m = new CopyMeter();
+            CopyMeter m = group != null ? group.meter() : new CopyMeter(); // one JFR stream for the runtime's apps
             meter = m;
             eventListeners.add(event -> {
                 if (event instanceof ForklessEvent.Started st && st.mode() == Mode.ISOLATE) {
@@ -336,7 +336,13 @@ public final class Forkless implements AutoCloseable {
                     m.forget(u.workerId());
                 }
             });
-            supervisor.terminated().whenComplete((code, error) -> m.close());
+            supervisor.terminated().whenComplete((code, error) -> {
+                if (group != null) {
+                    group.releaseMeter();
+                } else {
+                    m.close();
+                }
+            });
         }
         try {
             supervisor.start(config.copies(), config.standby());

@@ -149,6 +149,16 @@ class SeveralAppsIT {
             assertEquals(0, api.failed(), "api: " + api.summary());
             assertTrue(web.ok() > 100 && api.ok() > 100, web.summary() + " / " + api.summary());
 
+            // the apps' isolates are metered (one JFR stream for the runtime)
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                JsonNode ws = workers(admin, "web");
+                boolean all = ws.size() == 3;
+                for (JsonNode w : ws) {
+                    all &= w.hasNonNull("cpuShare") && w.hasNonNull("classes");
+                }
+                return all;
+            });
+
             // list: every app, with its column; the third errored
             Admin.Cli list = cli("list");
             assertEquals(0, list.exitCode(), list.err().toString());

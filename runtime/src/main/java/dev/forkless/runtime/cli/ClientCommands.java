@@ -185,8 +185,9 @@ final class ClientCommands {
     /** A client command whose only parameter is the app. */
     abstract static class ForApp extends Base {
         @Parameters(index = "0", arity = "0..1", paramLabel = "APP",
-                description = "The app (its jar's name without .jar): the command talks to the runtime that runs "
-                        + "it, found in the registry (forkless ls); not needed with --admin or one runtime running.")
+                description = "The app (its name: --name, or its jar's name without .jar): the command talks to "
+                        + "the runtime that runs it, found in the registry (forkless ls), and is for that app alone "
+                        + "in a runtime of several (all: every app); not needed with --admin or one runtime running.")
         String app;
 
         ForApp(PrintStream out, PrintStream err) {

@@ -88,9 +88,20 @@ public final class Forkless implements AutoCloseable {
     /** Reloads on {@code cronRestart}'s schedule; null: none. */
     private volatile CronRestart cron;
     private final Consumer<ForklessEvent> publish;
+    /** The app's name: the builder's {@link Builder#name}, else the jar's name without {@code .jar}. */
+    private final String name;
+    /** The other apps of the runtime, or null when this is its only app. */
+    private final AppGroup group;
+    /** With a group: the ids of this app's copies not yet unloaded, whose console lines its logs take. */
+    private final java.util.Set<String> ownCopies = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** What the console gives the log files and the tail: every line, or with a group this app's own. */
+    private final ConsoleRouter.Lines tailLines;
+    private final ConsoleRouter.Lines logLines;
 
     private Forkless(Builder builder, SharedStore store) {
         ForklessConfig config = builder.config;
+        this.name = builder.name != null ? builder.name : builder.app.name();
+        this.group = builder.group;
         this.current = new java.util.concurrent.atomic.AtomicReference<>(
                 new RuntimeSettings(config, builder.args, builder.fixedSettings));
         this.app = builder.app;
@@ -100,7 +111,9 @@ public final class Forkless implements AutoCloseable {
         builder.messageHandlers.forEach(exchange::onMessage);
         this.eventListeners = new CopyOnWriteArrayList<>(builder.listeners);
         this.logs = config.logs() == null ? null
-                : LogWriter.toFiles(config.logs(), app.name(), line -> runtimeErr().println(line));
+                : LogWriter.toFiles(config.logs(), name, line -> runtimeErr().println(line));
+        this.tailLines = group == null ? tail : ConsoleRouter.only(tail, ownCopies::contains);
+        this.logLines = logs == null ? null : group == null ? logs : ConsoleRouter.only(logs, ownCopies::contains);
         Consumer<ForklessEvent> routeConsole = new Consumer<>() {
             private boolean startFailed;
 
@@ -133,6 +146,9 @@ public final class Forkless implements AutoCloseable {
                 logs.accept(event);
             }
             routeConsole.accept(event);
+            if (event instanceof ForklessEvent.Unloaded u) {
+                ownCopies.remove(u.workerId()); // after the console printed what was left of its lines
+            }
             tail.accept(event);
             synchronized (recentEvents) {
                 recentEvents.addLast(event);
@@ -148,6 +164,13 @@ public final class Forkless implements AutoCloseable {
         CallSiteRewriter rewriter = new CallSiteRewriter(config.loopChecks());
         this.mode = new java.util.concurrent.atomic.AtomicReference<>(config.mode());
         this.supervisor = new Supervisor((id, instance, accepting, events) -> {
+            if (group != null) {
+                ownCopies.add(id);
+                ConsoleRouter c = console;
+                if (c != null) {
+                    c.label(id, name); // before the copy writes (a child's pipes are routed when it is made)
+                }
+            }
             RuntimeSettings now = current.get(); // a reload with new settings swaps it: new copies take the new one
             ForklessConfig settings = now.config();
             return mode.get() == Mode.PROCESS
@@ -158,6 +181,15 @@ public final class Forkless implements AutoCloseable {
                             rewriter, exchange, events, settings.environmentOf(id, instance, true), settings.warmUp());
         },
                 config.restartPolicy(), config.readyTimeout(), config.hangTimeout(), publish);
+        if (group != null) {
+            supervisor.shareRuntime(group::nextId, (reason, code) -> group.noSlotServes(this, reason, code));
+            eventListeners.add(event -> {
+                if (event instanceof ForklessEvent.Ready) {
+                    group.serving(this);
+                }
+            });
+            group.join(this);
+        }
         if (config.escalate() && config.mode() == Mode.ISOLATE) {
             this.escalation = new Escalation(mode, config.escalateWindow(), publish, () -> supervisor.reload("escalate"));
             eventListeners.add(escalation);
@@ -181,9 +213,24 @@ public final class Forkless implements AutoCloseable {
         return app.jar();
     }
 
-    /** @return the app's name: its jar's file name without {@code .jar} */
+    /** @return the app's name: {@link Builder#name}, else its jar's file name without {@code .jar} */
     public String appName() {
-        return app.name();
+        return name;
+    }
+
+    /** Ends this app with the runtime's other apps ({@link AppGroup}): every copy drains, then {@code exitCode}. */
+    void end(String reason, int exitCode) {
+        if (lifecycle.getAndSet(Lifecycle.STOPPED) == Lifecycle.STOPPED) {
+            return; // stopped before, on its own (stop APP)
+        }
+        if (escalation != null) {
+            escalation.close();
+        }
+        JarWatcher w = watcher;
+        if (w != null) {
+            w.close();
+        }
+        supervisor.stop(reason, exitCode).whenComplete((code, e) -> tearDown());
     }
 
     /** @return the app's own arguments */
@@ -272,15 +319,15 @@ public final class Forkless implements AutoCloseable {
         ForklessConfig config = config();
         ConsoleRouter routed = ConsoleRouter.install();
         routed.keepEscapes(config.consoleEscapes());
-        if (logs != null) {
-            routed.logTo(logs);
+        if (logLines != null) {
+            routed.logTo(logLines);
         }
-        routed.logTo(tail);
+        routed.logTo(tailLines);
         console = routed;
         UncaughtExceptionDispatcher.install();
         dev.forkless.isolate.SerialFilters.install();
         if (config.mode() == Mode.ISOLATE && config.metering()) {
-            CopyMeter m = new CopyMeter();
+            CopyMeter m = group != null ? group.meter() : new CopyMeter(); // one JFR stream for the runtime's apps
             meter = m;
             eventListeners.add(event -> {
                 if (event instanceof ForklessEvent.Started st && st.mode() == Mode.ISOLATE) {
@@ -289,7 +336,13 @@ public final class Forkless implements AutoCloseable {
                     m.forget(u.workerId());
                 }
             });
-            supervisor.terminated().whenComplete((code, error) -> m.close());
+            supervisor.terminated().whenComplete((code, error) -> {
+                if (group != null) {
+                    group.releaseMeter();
+                } else {
+                    m.close();
+                }
+            });
         }
         try {
             supervisor.start(config.copies(), config.standby());
@@ -574,7 +627,12 @@ public final class Forkless implements AutoCloseable {
         if (w != null) {
             w.close();
         }
-        return supervisor.stop(reason, 0).whenComplete((code, e) -> tearDown());
+        CompletableFuture<Integer> stopped = supervisor.stop(reason, 0).whenComplete((code, e) -> tearDown());
+        if (group != null) {
+            // one app of several stopped: the runtime goes on while another app serves
+            stopped.whenComplete((code, e) -> group.noSlotServes(this, "stopped: " + reason, 0));
+        }
+        return stopped;
     }
 
     /** Once every copy is stopped: closes the sockets, writes what the log files still have queued, closes the exchange. */
@@ -585,11 +643,11 @@ public final class Forkless implements AutoCloseable {
         listeners.close();
         ConsoleRouter c = console;
         if (c != null) {
-            c.stopLogging(tail);
+            c.stopLogging(tailLines);
         }
         if (logs != null) {
             if (c != null) {
-                c.stopLogging(logs);
+                c.stopLogging(logLines);
             }
             logs.close();
         }
@@ -623,6 +681,8 @@ public final class Forkless implements AutoCloseable {
         /** Set by {@link #drainTimeout}: it wins over the policy's, whichever was set first; null: the policy's. */
         private Duration drainTimeout;
         private boolean appFromJar;
+        private String name;
+        private AppGroup group;
         private final List<Consumer<ForklessEvent>> listeners = new ArrayList<>();
         private final List<BiConsumer<String, Message>> messageHandlers = new ArrayList<>();
 
@@ -666,6 +726,38 @@ public final class Forkless implements AutoCloseable {
          */
         public Builder inbox(int capacity, Overflow overflow) {
             this.config = config.withInbox(capacity, Objects.requireNonNull(overflow));
+            return this;
+        }
+
+        /**
+         * The app's name in the log, the log files' names and the admin API (default: the jar's file name
+         * without {@code .jar}).
+         *
+         * @param name the name: letters, digits, {@code .}, {@code _} and {@code -}, at most 64
+         * @return this
+         */
+        public Builder name(String name) {
+            if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+                throw new IllegalArgumentException("an app's name is 1 to 64 letters, digits, '.', '_' or '-' "
+                        + "(starting with a letter or digit), not '"
+                        + (name.length() > 40 ? name.substring(0, 40) + "..." : name) + "'");
+            }
+            if (name.equals("all")) {
+                throw new IllegalArgumentException("an app cannot be named 'all': the commands use it for every app");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * Runs this app beside others in one runtime: copy ids unique across them, and one app whose copies
+         * all errored leaves the others running ({@link AppGroup}).
+         *
+         * @param group the runtime's apps
+         * @return this
+         */
+        public Builder group(AppGroup group) {
+            this.group = Objects.requireNonNull(group);
             return this;
         }
 

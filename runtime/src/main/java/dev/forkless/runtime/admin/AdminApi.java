@@ -48,7 +48,8 @@ final class AdminApi implements HttpService {
     static final int DEFAULT_LOG_LINES = 50;
     static final int MAX_LOG_LINES = 200;
 
-    private final Forkless forkless;
+    /** The runtime's apps by name, in the order of the config file; one for a runtime of one app. */
+    private final Map<String, App> apps = new LinkedHashMap<>();
     private final AdminToken token;
     private final AdminMetrics metrics;
     private final CopyResources resources;
@@ -56,19 +57,29 @@ final class AdminApi implements HttpService {
     private final ObjectMapper json = new ObjectMapper();
     private final long startedAt = System.currentTimeMillis();
 
-    private final EventTimeline timeline = new EventTimeline();
-    private final AppCounters counters;
+    /**
+     * One app of the runtime.
+     *
+     * @param name     its name
+     * @param forkless its runtime
+     * @param timeline its events
+     * @param counters its counts of restarts, crashes, reloads
+     * @param settings where a reload with new settings reads them; null: such a reload is refused
+     */
+    private record App(String name, Forkless forkless, EventTimeline timeline, AppCounters counters,
+                       dev.forkless.runtime.SettingsSource settings) {
+    }
 
-    /** Where a reload with new settings reads them; null: such a reload is refused. */
-    private final dev.forkless.runtime.SettingsSource settings;
-
-    AdminApi(Forkless forkless, AdminToken token, ReadAccess access, AdminMetrics metrics, CopyResources resources,
-             dev.forkless.runtime.SettingsSource settings) {
-        this.forkless = forkless;
-        this.settings = settings;
-        forkless.addListenerWithHistory(timeline); // the copies' starts too: the admin starts after them
-        this.counters = new AppCounters(forkless.config().copies());
-        forkless.addListener(counters);
+    AdminApi(Map<String, AdminServer.AppEntry> entries, AdminToken token, ReadAccess access, AdminMetrics metrics,
+             CopyResources resources) {
+        entries.forEach((name, entry) -> {
+            Forkless forkless = entry.forkless();
+            EventTimeline timeline = new EventTimeline();
+            forkless.addListenerWithHistory(timeline); // the copies' starts too: the admin starts after them
+            AppCounters counters = new AppCounters(forkless.config().copies());
+            forkless.addListener(counters);
+            apps.put(name, new App(name, forkless, timeline, counters, entry.settings()));
+        });
         this.token = token;
         this.access = access;
         this.metrics = metrics;
@@ -79,15 +90,15 @@ final class AdminApi implements HttpService {
     public void routing(HttpRules rules) {
         rules.get("/api/workers", readable(this::workers))
                 .get("/api/workers/{id}/log", readable(this::log))
-                .get("/api/events", readable((req, res) -> send(res, Status.OK_200, timeline.entries())))
+                .get("/api/events", readable(this::events))
                 .get("/api/runtime", readable(this::runtime))
                 .get("/api/app", readable(this::app))
                 .post("/api/reload", authorized(this::reload))
                 .post("/api/scale", authorized(this::scale))
                 .post("/api/workers/{id}/restart", authorized(this::restart))
                 .post("/api/stop", authorized(this::stop))
-                .get("/api/shared", readable((req, res) -> reply(res, shared().list())))
-                .get("/api/shared/{key}", readable((req, res) -> reply(res, shared().get(key(req)))))
+                .get("/api/shared", readable((req, res) -> withApp(req, res, a -> reply(res, shared(a).list()))))
+                .get("/api/shared/{key}", readable((req, res) -> withApp(req, res, a -> reply(res, shared(a).get(key(req))))))
                 .put("/api/shared/{key}", tokenOnly((req, res) -> {
                     byte[] body;
                     try {
@@ -96,9 +107,9 @@ final class AdminApi implements HttpService {
                         error(res, e.status, e.getMessage());
                         return;
                     }
-                    reply(res, shared().put(key(req), body));
+                    withApp(req, res, a -> reply(res, shared(a).put(key(req), body)));
                 }))
-                .delete("/api/shared/{key}", tokenOnly((req, res) -> reply(res, shared().delete(key(req)))))
+                .delete("/api/shared/{key}", tokenOnly((req, res) -> withApp(req, res, a -> reply(res, shared(a).delete(key(req))))))
                 .get("/health/live", probe(this::live))
                 .get("/health/ready", probe(this::ready))
                 .get("/metrics", probe(this::metrics));
@@ -122,8 +133,75 @@ final class AdminApi implements HttpService {
 
     // ---- reads ----
 
+    // ---- which app ----
+
+    /**
+     * The app a request names with {@code ?app=NAME}, or the only one; empty when it names none (or
+     * {@code all}) in a runtime of several apps: every app.
+     *
+     * @throws BadRequest 404 for an app the runtime does not run
+     */
+    private java.util.Optional<App> named(ServerRequest req) throws BadRequest {
+        String name = req.query().first("app").orElse(null);
+        if (name == null || name.equals("all")) {
+            return apps.size() == 1 ? java.util.Optional.of(apps.values().iterator().next()) : java.util.Optional.empty();
+        }
+        App app = apps.get(name);
+        if (app == null) {
+            throw new BadRequest(Status.NOT_FOUND_404, "no app '" + abbreviate(name) + "' in this runtime (apps: "
+                    + String.join(", ", apps.keySet()) + ")");
+        }
+        return java.util.Optional.of(app);
+    }
+
+    /** The app a request must name in a runtime of several apps (scale, describe); the answer sent when it names none. */
+    private App required(ServerRequest req, ServerResponse res) {
+        try {
+            java.util.Optional<App> app = named(req);
+            if (app.isEmpty()) {
+                error(res, Status.BAD_REQUEST_400, "this runtime runs several apps (" + String.join(", ", apps.keySet())
+                        + "): name one (?app=NAME; on the command line, the app after the command)");
+                return null;
+            }
+            return app.get();
+        } catch (BadRequest e) {
+            error(res, e.status, e.getMessage());
+            return null;
+        }
+    }
+
+    /** The apps a request is for: the one it names, else all. */
+    private List<App> chosen(ServerRequest req, ServerResponse res) {
+        try {
+            return named(req).map(List::of).orElseGet(() -> List.copyOf(apps.values()));
+        } catch (BadRequest e) {
+            error(res, e.status, e.getMessage());
+            return null;
+        }
+    }
+
+    /** Runs {@code handler} for the app named, or the first one (shared state). */
+    private void withApp(ServerRequest req, ServerResponse res, java.util.function.Consumer<App> handler) {
+        List<App> chosen = chosen(req, res);
+        if (chosen != null) {
+            handler.accept(chosen.getFirst());
+        }
+    }
+
+    // ---- reads ----
+
     private void workers(ServerRequest req, ServerResponse res) {
-        send(res, Status.OK_200, workerList());
+        List<App> chosen = chosen(req, res);
+        if (chosen != null) {
+            send(res, Status.OK_200, chosen.stream().flatMap(a -> workerList(a).stream()).toList());
+        }
+    }
+
+    private void events(ServerRequest req, ServerResponse res) {
+        List<App> chosen = chosen(req, res);
+        if (chosen != null) {
+            send(res, Status.OK_200, chosen.stream().flatMap(a -> a.timeline().entries().stream()).toList());
+        }
     }
 
     /** The last lines of one copy's output: {@code GET /api/workers/{id}/log?lines=N} (1..200, default 50). */
@@ -141,10 +219,18 @@ final class AdminApi implements HttpService {
             error(res, Status.BAD_REQUEST_400, "lines must be between 1 and " + MAX_LOG_LINES + ", not " + lines);
             return;
         }
-        var tail = forkless.logTail(id, lines);
-        if (tail.isPresent()) {
-            send(res, Status.OK_200, tail.get());
-        } else if (!id.equals("-") && forkless.workers().stream().map(WorkerSnapshot::id).anyMatch(id::equals)) {
+        List<App> chosen = chosen(req, res);
+        if (chosen == null) {
+            return;
+        }
+        for (App app : chosen) {
+            var tail = app.forkless().logTail(id, lines);
+            if (tail.isPresent()) {
+                send(res, Status.OK_200, tail.get());
+                return;
+            }
+        }
+        if (!id.equals("-") && chosen.stream().anyMatch(a -> runs(a, id))) {
             send(res, Status.OK_200, List.of()); // a copy that printed nothing yet
         } else {
             error(res, Status.NOT_FOUND_404, "no copy with id '" + abbreviate(id) + "'");
@@ -164,17 +250,35 @@ final class AdminApi implements HttpService {
         body.put("residentMemoryBytes", rss.isPresent() ? rss.getAsLong() : null);
         body.put("heapUsedBytes", heap.getUsed());
         body.put("heapMaxBytes", heap.getMax() < 0 ? null : heap.getMax());
-        body.put("addresses", forkless.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).toList());
+        body.put("addresses", apps.values().stream().flatMap(a -> a.forkless().addresses().stream())
+                .map(a -> a.getHostString() + ":" + a.getPort()).toList());
+        body.put("apps", List.copyOf(apps.keySet()));
         send(res, Status.OK_200, body);
     }
 
     /** Everything about the app and its copies ({@link AppJson}), for {@code forkless describe}. */
     private void app(ServerRequest req, ServerResponse res) {
-        send(res, Status.OK_200, AppJson.of(forkless, counters, workerList()));
+        App app = required(req, res);
+        if (app != null) {
+            send(res, Status.OK_200, AppJson.of(app.forkless(), app.counters(), workerList(app)));
+        }
     }
 
-    private List<WorkerJson> workerList() {
-        return forkless.workers().stream().map(w -> WorkerJson.of(w, resources, forkless.usage(w.id()))).toList();
+    private List<WorkerJson> workerList(App app) {
+        Forkless forkless = app.forkless();
+        return forkless.workers().stream().map(w -> WorkerJson.of(app.name(), w, resources, forkless.usage(w.id()))).toList();
+    }
+
+    private static boolean runs(App app, String id) {
+        return app.forkless().workers().stream().map(WorkerSnapshot::id).anyMatch(id::equals);
+    }
+
+    private List<WorkerSnapshot> allWorkers() {
+        return apps.values().stream().flatMap(a -> a.forkless().workers().stream()).toList();
+    }
+
+    private java.util.Optional<dev.forkless.runtime.CopyUsage> usage(String id) {
+        return apps.values().stream().map(a -> a.forkless().usage(id)).flatMap(java.util.Optional::stream).findFirst();
     }
 
     private void live(ServerRequest req, ServerResponse res) {
@@ -182,14 +286,16 @@ final class AdminApi implements HttpService {
     }
 
     private void ready(ServerRequest req, ServerResponse res) {
-        long ready = forkless.workers().stream().filter(w -> w.state() == WorkerState.READY).count();
+        long ready = allWorkers().stream().filter(w -> w.state() == WorkerState.READY).count();
         send(res, ready > 0 ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503,
                 Map.of("status", ready > 0 ? "UP" : "DOWN", "readyCopies", ready));
     }
 
     private void metrics(ServerRequest req, ServerResponse res) {
         res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
-        res.send(metrics.scrape(forkless.workers(), forkless::usage));
+        Map<String, List<WorkerSnapshot>> byApp = new LinkedHashMap<>();
+        apps.forEach((name, app) -> byApp.put(name, app.forkless().workers()));
+        res.send(metrics.scrape(byApp, this::usage));
     }
 
     // ---- operations ----
@@ -204,10 +310,31 @@ final class AdminApi implements HttpService {
             return;
         }
         if (!"true".equals(updateEnv)) {
-            operation(res, forkless.reload("admin API"));
+            List<App> chosen = chosen(req, res);
+            if (chosen != null) {
+                operation(res, reloadAll(chosen));
+            }
             return;
         }
-        reloadWithNewSettings(res);
+        App app = required(req, res);
+        if (app != null) {
+            reloadWithNewSettings(res, app);
+        }
+    }
+
+    /** Reloads the apps one after another (each a rolling reload); the outcome of all, stopping at the first failure. */
+    private static CompletableFuture<OperationResult> reloadAll(List<App> chosen) {
+        if (chosen.size() == 1) {
+            return chosen.getFirst().forkless().reload("admin API");
+        }
+        CompletableFuture<OperationResult> all = CompletableFuture.completedFuture(OperationResult.done(0));
+        for (App app : chosen) {
+            all = all.thenCompose(before -> !before.ok() ? CompletableFuture.completedFuture(before)
+                    : app.forkless().reload("admin API").thenApply(r -> r.ok()
+                    ? OperationResult.done(before.replaced() + r.replaced())
+                    : OperationResult.failed(before.replaced() + r.replaced(), app.name() + ": " + r.reason())));
+        }
+        return all;
     }
 
     /**
@@ -232,7 +359,9 @@ final class AdminApi implements HttpService {
      * running copies untouched), else applies what a live runtime can and reloads; the answer says what
      * changed and what needs a restart ({@code applied}, {@code notApplied}).
      */
-    private void reloadWithNewSettings(ServerResponse res) {
+    private void reloadWithNewSettings(ServerResponse res, App app) {
+        Forkless forkless = app.forkless();
+        dev.forkless.runtime.SettingsSource settings = app.settings();
         if (settings == null) {
             error(res, Status.CONFLICT_409, "this runtime has no settings to re-read (embedded without a settings source)");
             return;
@@ -282,23 +411,40 @@ final class AdminApi implements HttpService {
             error(res, Status.BAD_REQUEST_400, e.getMessage());
             return;
         }
-        operation(res, forkless.scale(copies));
+        App app = required(req, res);
+        if (app != null) {
+            operation(res, app.forkless().scale(copies));
+        }
     }
 
     private void restart(ServerRequest req, ServerResponse res, JsonNode body) {
         String id = req.path().pathParameters().first("id").orElse("");
-        boolean known = !id.equals("-") && forkless.workers().stream().map(WorkerSnapshot::id).anyMatch(id::equals);
-        if (!known) {
+        List<App> chosen = chosen(req, res);
+        if (chosen == null) {
+            return;
+        }
+        App owner = id.equals("-") ? null : chosen.stream().filter(a -> runs(a, id)).findFirst().orElse(null);
+        if (owner == null) {
             error(res, Status.NOT_FOUND_404, "no copy with id '" + abbreviate(id) + "'");
             return;
         }
+        Forkless forkless = owner.forkless();
         operation(res, forkless.restart(id), result -> !result.ok()
                 && forkless.workers().stream().map(WorkerSnapshot::id).noneMatch(id::equals));
     }
 
     private void stop(ServerRequest req, ServerResponse res, JsonNode body) {
+        String named = req.query().first("app").orElse("all");
+        if (apps.size() > 1 && !named.equals("all")) { // one app of several: the others go on
+            App app = required(req, res);
+            if (app != null) {
+                send(res, Status.ACCEPTED_202, Map.of("stopping", true, "app", app.name()));
+                app.forkless().stopAsync("admin API");
+            }
+            return;
+        }
         send(res, Status.ACCEPTED_202, Map.of("stopping", true));
-        forkless.stopAsync("admin API");
+        apps.values().forEach(a -> a.forkless().stopAsync("admin API"));
     }
 
     private void operation(ServerResponse res, CompletableFuture<OperationResult> operation) {
@@ -330,8 +476,8 @@ final class AdminApi implements HttpService {
 
     // ---- plumbing ----
 
-    private SharedStateEndpoint shared() {
-        return new SharedStateEndpoint(forkless.sharedState());
+    private static SharedStateEndpoint shared(App app) {
+        return new SharedStateEndpoint(app.forkless().sharedState());
     }
 
     private static String key(ServerRequest req) {

@@ -106,61 +106,80 @@ final class AdminMetrics implements Consumer<ForklessEvent>, AutoCloseable {
      */
     synchronized String scrape(List<WorkerSnapshot> workers,
                                java.util.function.Function<String, java.util.Optional<dev.forkless.runtime.CopyUsage>> usage) {
+        return scrape(Map.of("", workers), usage);
+    }
+
+    /**
+     * @param workersByApp every copy now, by app: with several apps each copy's series and each slot's
+     *                     restarts carry an {@code app} tag (slots of two apps share names)
+     * @param usage        what each isolate costs, by id
+     * @return the exposition, text format 0.0.4
+     */
+    synchronized String scrape(Map<String, List<WorkerSnapshot>> workersByApp,
+                               java.util.function.Function<String, java.util.Optional<dev.forkless.runtime.CopyUsage>> usage) {
         Set<Series> now = new HashSet<>();
-        Map<String, Integer> restartsBySlot = new HashMap<>();
+        Map<List<String>, Integer> restartsBySlot = new HashMap<>(); // [app, slot]
         Map<WorkerState, Integer> byState = new HashMap<>();
         for (WorkerState state : WorkerState.values()) {
             byState.put(state, 0);
         }
-        for (WorkerSnapshot w : workers) {
-            byState.merge(w.state(), 1, Integer::sum);
-            if (!w.slot().equals("-")) {
-                restartsBySlot.merge(w.slot(), w.restarts(), Math::max);
-            }
-            if (w.id().equals("-")) {
-                continue;
-            }
-            Tags tags = Tags.of("id", w.id(), "slot", w.slot(), "mode", w.mode().map(Mode::toString).orElse("-"));
-            set(now, Kind.COUNTER, "forkless.worker.requests", "Requests the copy served", tags, w.requests());
-            set(now, Kind.GAUGE, "forkless.worker.active.connections", "Open connections of the copy", tags,
-                    w.activeConnections());
-            set(now, Kind.GAUGE, "forkless.worker.uptime.seconds", "Time since the copy started", tags,
-                    w.uptime().toMillis() / 1000.0);
-            set(now, Kind.GAUGE, "forkless.worker.state", "1 for the state the copy is in",
-                    tags.and("state", w.state().toString()), 1);
-            var cpu = resources.cpuMs(w.pid());
-            if (cpu.isPresent()) {
-                set(now, Kind.COUNTER, "forkless.worker.cpu.seconds", "CPU time of the copy's own process", tags,
-                        cpu.getAsLong() / 1000.0);
-            }
-            var u = usage.apply(w.id());
-            if (u.isPresent()) {
-                var cu = u.get();
-                set(now, Kind.GAUGE, "forkless.worker.cpu.share",
-                        "Share of the runtime JVM's CPU samples in the isolate's code, last 10 s (JFR)", tags, cu.cpuShare());
-                set(now, Kind.GAUGE, "forkless.worker.cpu.cores",
-                        "The isolate's CPU share times the JVM's CPU use, in cores", tags, cu.cpuCores());
-                set(now, Kind.COUNTER, "forkless.worker.allocated.bytes",
-                        "Bytes the isolate's code allocated (JFR allocation samples)", tags, cu.allocatedBytes());
-                set(now, Kind.GAUGE, "forkless.worker.classes", "Classes the isolate's class loader holds", tags,
-                        cu.classes());
-                set(now, Kind.GAUGE, "forkless.worker.metaspace.bytes", "Metaspace the isolate's class loader holds",
-                        tags, cu.metaspaceBytes());
-                set(now, Kind.GAUGE, "forkless.worker.kept.heap.share",
-                        "Share of the JVM's sampled live objects the isolate's code allocated (JFR leak profiler)", tags,
-                        cu.keptHeapShare());
-                set(now, Kind.GAUGE, "forkless.worker.kept.heap.bytes",
-                        "Estimated heap the isolate's objects keep: its kept share times the heap after the last GC", tags,
-                        cu.keptHeapBytes());
-            }
-            var memory = resources.memoryBytes(w.pid());
-            if (memory.isPresent()) {
-                set(now, Kind.GAUGE, "forkless.worker.resident.memory.bytes", "Resident memory of the copy's own process",
-                        tags, memory.getAsLong());
+        boolean severalApps = workersByApp.size() > 1;
+        for (var byApp : workersByApp.entrySet()) {
+            String app = byApp.getKey();
+            for (WorkerSnapshot w : byApp.getValue()) {
+                byState.merge(w.state(), 1, Integer::sum);
+                if (!w.slot().equals("-")) {
+                    restartsBySlot.merge(List.of(app, w.slot()), w.restarts(), Math::max);
+                }
+                if (w.id().equals("-")) {
+                    continue;
+                }
+                Tags tags = Tags.of("id", w.id(), "slot", w.slot(), "mode", w.mode().map(Mode::toString).orElse("-"));
+                if (severalApps) {
+                    tags = tags.and("app", app);
+                }
+                set(now, Kind.COUNTER, "forkless.worker.requests", "Requests the copy served", tags, w.requests());
+                set(now, Kind.GAUGE, "forkless.worker.active.connections", "Open connections of the copy", tags,
+                        w.activeConnections());
+                set(now, Kind.GAUGE, "forkless.worker.uptime.seconds", "Time since the copy started", tags,
+                        w.uptime().toMillis() / 1000.0);
+                set(now, Kind.GAUGE, "forkless.worker.state", "1 for the state the copy is in",
+                        tags.and("state", w.state().toString()), 1);
+                var cpu = resources.cpuMs(w.pid());
+                if (cpu.isPresent()) {
+                    set(now, Kind.COUNTER, "forkless.worker.cpu.seconds", "CPU time of the copy's own process", tags,
+                            cpu.getAsLong() / 1000.0);
+                }
+                var u = usage.apply(w.id());
+                if (u.isPresent()) {
+                    var cu = u.get();
+                    set(now, Kind.GAUGE, "forkless.worker.cpu.share",
+                            "Share of the runtime JVM's CPU samples in the isolate's code, last 10 s (JFR)", tags, cu.cpuShare());
+                    set(now, Kind.GAUGE, "forkless.worker.cpu.cores",
+                            "The isolate's CPU share times the JVM's CPU use, in cores", tags, cu.cpuCores());
+                    set(now, Kind.COUNTER, "forkless.worker.allocated.bytes",
+                            "Bytes the isolate's code allocated (JFR allocation samples)", tags, cu.allocatedBytes());
+                    set(now, Kind.GAUGE, "forkless.worker.classes", "Classes the isolate's class loader holds", tags,
+                            cu.classes());
+                    set(now, Kind.GAUGE, "forkless.worker.metaspace.bytes", "Metaspace the isolate's class loader holds",
+                            tags, cu.metaspaceBytes());
+                    set(now, Kind.GAUGE, "forkless.worker.kept.heap.share",
+                            "Share of the JVM's sampled live objects the isolate's code allocated (JFR leak profiler)", tags,
+                            cu.keptHeapShare());
+                    set(now, Kind.GAUGE, "forkless.worker.kept.heap.bytes",
+                            "Estimated heap the isolate's objects keep: its kept share times the heap after the last GC", tags,
+                            cu.keptHeapBytes());
+                }
+                var memory = resources.memoryBytes(w.pid());
+                if (memory.isPresent()) {
+                    set(now, Kind.GAUGE, "forkless.worker.resident.memory.bytes", "Resident memory of the copy's own process",
+                            tags, memory.getAsLong());
+                }
             }
         }
         restartsBySlot.forEach((slot, restarts) -> set(now, Kind.COUNTER, "forkless.slot.restarts",
-                "Restarts of the slot's copies", Tags.of("slot", slot), restarts));
+                "Restarts of the slot's copies", severalApps ? Tags.of("slot", slot.get(1), "app", slot.get(0))
+                        : Tags.of("slot", slot.get(1)), restarts));
         byState.forEach((state, n) -> set(now, Kind.GAUGE, "forkless.workers", "Copies in each state",
                 Tags.of("state", state.toString()), n));
         var rss = CopyResources.rss(ProcessHandle.current().pid());

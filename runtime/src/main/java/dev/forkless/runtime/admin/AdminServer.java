@@ -42,27 +42,33 @@ public final class AdminServer implements AutoCloseable {
     /** How many ports after a taken default one {@link Builder#nextFreePort} tries before any free one. */
     static final int NEXT_PORTS = 20;
 
-    private final Forkless forkless;
+    /** The runtime's apps by name, in the order given; one for a runtime of one app. */
+    private final java.util.Map<String, AppEntry> apps;
     private final AdminAddress address;
     private final Optional<String> givenToken;
     private final Optional<Path> tokenFile;
     private final boolean openProbes;
     private final boolean nextFreePort;
     private final java.util.function.Consumer<String> warnings;
-    private final dev.forkless.runtime.SettingsSource settings;
     private AdminToken token;
     private AdminMetrics metrics;
     private WebServer server;
 
+    /** One app the server controls, and where its settings are re-read (null: nowhere). */
+    record AppEntry(Forkless forkless, dev.forkless.runtime.SettingsSource settings) {
+    }
+
     private AdminServer(Builder builder) {
-        this.forkless = builder.forkless;
+        this.apps = new java.util.LinkedHashMap<>(builder.apps);
+        if (builder.forkless != null) {
+            this.apps.put(builder.forkless.appName(), new AppEntry(builder.forkless, builder.settings));
+        }
         this.address = builder.address;
         this.givenToken = builder.token;
         this.tokenFile = builder.tokenFile;
         this.openProbes = builder.openProbes;
         this.nextFreePort = builder.nextFreePort;
         this.warnings = builder.warnings;
-        this.settings = builder.settings;
     }
 
     /** @return a builder */
@@ -94,7 +100,7 @@ public final class AdminServer implements AutoCloseable {
         AdminMetrics m = new AdminMetrics(new CopyResources());
         AdminToken t = givenToken.map(v -> new AdminToken(v, Optional.empty())).orElseGet(AdminToken::random);
         ReadAccess access = new ReadAccess(t, wanted.getAddress().isLoopbackAddress(), openProbes);
-        AdminApi api = new AdminApi(forkless, t, access, m, new CopyResources(), settings);
+        AdminApi api = new AdminApi(apps, t, access, m, new CopyResources());
         WebServer s = null;
         String refused = null;
         for (int port : candidatePorts(wanted.getPort())) {
@@ -146,7 +152,7 @@ public final class AdminServer implements AutoCloseable {
                         + dev.forkless.runtime.IoReason.of(e), 2);
             }
         }
-        forkless.addListener(m);
+        apps.values().forEach(a -> a.forkless().addListener(m));
         this.token = t;
         this.metrics = m;
         this.server = s;
@@ -225,6 +231,7 @@ public final class AdminServer implements AutoCloseable {
     /** Configures an {@link AdminServer}. */
     public static final class Builder {
         private Forkless forkless;
+        private final java.util.Map<String, AppEntry> apps = new java.util.LinkedHashMap<>();
         private AdminAddress address = AdminAddress.parse(AdminAddress.DEFAULT);
         private Optional<String> token = Optional.empty();
         private Optional<Path> tokenFile = Optional.empty();
@@ -285,6 +292,22 @@ public final class AdminServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Adds one app of a runtime of several ({@code apps:} in the config file): the API names it
+         * ({@code ?app=NAME}, docs/operations.md).
+         *
+         * @param forkless the app's runtime, its {@link Forkless#appName} the name
+         * @param settings where {@code POST /api/reload?app=NAME&updateEnv=true} re-reads its settings
+         * @return this
+         */
+        public Builder app(Forkless forkless, dev.forkless.runtime.SettingsSource settings) {
+            if (apps.putIfAbsent(forkless.appName(), new AppEntry(forkless, Objects.requireNonNull(settings))) != null) {
+                throw new IllegalArgumentException("two apps named " + forkless.appName());
+            }
+            return this;
+        }
+
+        /** @param forkless the runtime it controls @return this */
         public Builder forkless(Forkless forkless) {
             this.forkless = Objects.requireNonNull(forkless);
             return this;
@@ -331,7 +354,7 @@ public final class AdminServer implements AutoCloseable {
          * @throws IllegalArgumentException when it would listen beyond loopback without a given token
          */
         public AdminServer build() {
-            if (forkless == null) {
+            if (forkless == null && apps.isEmpty()) {
                 throw new IllegalStateException("no runtime to control");
             }
             if (!address.isLoopback() && token.isEmpty()) {

@@ -6,6 +6,7 @@ import dev.forkless.runtime.WorkerSnapshot;
 /**
  * One copy in {@code GET /api/workers}.
  *
+ * @param app               the app it is a copy of
  * @param id                the copy's id ({@code -} for an errored slot with no copy)
  * @param slot              its slot
  * @param mode              {@code isolate} or {@code process}
@@ -30,17 +31,17 @@ import dev.forkless.runtime.WorkerSnapshot;
  * @param keptHeapBytes     that share times the heap after the last GC: an estimate of the heap the isolate's
  *                          objects keep (never resident memory); {@code null} for a process
  */
-record WorkerJson(String id, String slot, String mode, long pid, String state, long uptimeMs, int restarts,
+record WorkerJson(String app, String id, String slot, String mode, long pid, String state, long uptimeMs, int restarts,
                   long requests, int activeConnections, Long cpuMs, Long memoryBytes, String lastExit,
                   Double cpuShare, Double cpuCores, Double allocatedBytesPerSecond, Long allocatedBytes,
                   Long classes, Long metaspaceBytes, Double keptHeapShare, Long keptHeapBytes) {
 
-    static WorkerJson of(WorkerSnapshot w, CopyResources resources,
+    static WorkerJson of(String app, WorkerSnapshot w, CopyResources resources,
                          java.util.Optional<dev.forkless.runtime.CopyUsage> usage) {
         var u = usage.orElse(null);
         var cpu = resources.cpuMs(w.pid());
         var memory = resources.memoryBytes(w.pid());
-        return new WorkerJson(w.id(), w.slot(), w.mode().map(Mode::toString).orElse("-"), w.pid(), w.state().toString(), w.uptime().toMillis(),
+        return new WorkerJson(app, w.id(), w.slot(), w.mode().map(Mode::toString).orElse("-"), w.pid(), w.state().toString(), w.uptime().toMillis(),
                 w.restarts(), w.requests(), w.activeConnections(),
                 cpu.isPresent() ? cpu.getAsLong() : null,
                 memory.isPresent() ? memory.getAsLong() : null,

@@ -36,6 +36,8 @@ final class ClientCommands {
     static final int REFUSED = 1;
     static final int USAGE = 2;
     static final int UNREACHABLE = 3;
+    /** The app name that stands for every app of the runtime. */
+    static final String ALL = "all";
 
     private ClientCommands() {
     }
@@ -78,7 +80,8 @@ final class ClientCommands {
             if (admin != null) {
                 return new AdminClient(AdminAddress.parse(admin), Optional.ofNullable(tokenFile));
             }
-            RuntimeFinder.Found found = new RuntimeFinder(RuntimeRegistry.of(ForklessHome.current())).find(app);
+            RuntimeFinder.Found found = new RuntimeFinder(RuntimeRegistry.of(ForklessHome.current()))
+                    .find(app.filter(a -> !a.equals(ALL)));
             return new AdminClient(found.address(), Optional.ofNullable(tokenFile), found.tokenFile());
         }
     }
@@ -101,6 +104,24 @@ final class ClientCommands {
 
         /** @return the app named on the command line, whose runtime the command is for */
         abstract Optional<String> app();
+
+        /**
+         * @param path an API path
+         * @return the path naming the app of the command line ({@code ?app=NAME}), as a runtime of several
+         *         apps needs; unchanged when none is named
+         */
+        String forApp(String path) {
+            Optional<String> app = app();
+            if (app.isEmpty()) {
+                return path;
+            }
+            if (!app.get().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+                throw new IllegalArgumentException("'" + dev.forkless.runtime.log.TerminalText.clean(
+                        app.get().length() > 40 ? app.get().substring(0, 40) + "..." : app.get(), false)
+                        + "' is not an app's name (see forkless ls)");
+            }
+            return path + (path.contains("?") ? "&" : "?") + "app=" + app.get();
+        }
 
         @Override
         public final Integer call() {
@@ -164,8 +185,9 @@ final class ClientCommands {
     /** A client command whose only parameter is the app. */
     abstract static class ForApp extends Base {
         @Parameters(index = "0", arity = "0..1", paramLabel = "APP",
-                description = "The app (its jar's name without .jar): the command talks to the runtime that runs "
-                        + "it, found in the registry (forkless ls); not needed with --admin or one runtime running.")
+                description = "The app (its name: --name, or its jar's name without .jar): the command talks to "
+                        + "the runtime that runs it, found in the registry (forkless ls), and is for that app alone "
+                        + "in a runtime of several (all: every app); not needed with --admin or one runtime running.")
         String app;
 
         ForApp(PrintStream out, PrintStream err) {
@@ -199,7 +221,7 @@ final class ClientCommands {
 
         @Override
         int run(AdminClient client) throws AdminClient.Unreachable, IOException {
-            AdminClient.Response response = client.get("/api/workers");
+            AdminClient.Response response = client.get(forApp("/api/workers"));
             if (!response.ok() || response.body() == null || !response.body().isArray()) {
                 err.println("forkless: " + client.url() + " did not list its copies: " + response.reason());
                 return REFUSED;
@@ -226,9 +248,9 @@ final class ClientCommands {
         @Override
         int run(AdminClient client) throws AdminClient.Unreachable, IOException {
             if (!updateEnv) {
-                return operation(client, "/api/reload", "reload");
+                return operation(client, forApp("/api/reload"), "reload");
             }
-            AdminClient.Response response = client.post("/api/reload?updateEnv=true", target.operationTimeout());
+            AdminClient.Response response = client.post(forApp("/api/reload?updateEnv=true"), target.operationTimeout());
             if (response.status() == 400) { // the runtime's config file does not parse or has a bad value
                 err.println("forkless: " + response.reason());
                 return USAGE;
@@ -262,14 +284,15 @@ final class ClientCommands {
         @Override
         int run(AdminClient client) throws AdminClient.Unreachable, IOException {
             int n = Limit.COPIES.parseCount("scale", words.getLast());
-            return operation(client, "/api/scale?n=" + n, "scale to " + n);
+            return operation(client, forApp("/api/scale?n=" + n), "scale to " + n);
         }
     }
 
     @Command(name = "restart", description = "Replace one copy without downtime.")
     static final class Restart extends Base {
         @Parameters(arity = "1..2", paramLabel = "[APP] ID", hideParamSyntax = true,
-                description = "The app, to find its runtime (see list), and the copy's id (see list).")
+                description = "The app, to find its runtime (see list), and the copy's id (see list); "
+                        + "or APP:ID in one word.")
         List<String> words;
 
         Restart(PrintStream out, PrintStream err) {
@@ -278,16 +301,19 @@ final class ClientCommands {
 
         @Override
         Optional<String> app() {
+            if (words.size() == 1 && words.getFirst().contains(":")) {
+                return Optional.of(words.getFirst().substring(0, words.getFirst().lastIndexOf(':')));
+            }
             return appOf("restart", words);
         }
 
         @Override
         int run(AdminClient client) throws AdminClient.Unreachable, IOException {
-            String id = words.getLast();
+            String id = words.getLast().substring(words.getLast().lastIndexOf(':') + 1);
             if (!id.matches("[A-Za-z0-9._-]{1,64}")) {
                 throw new IllegalArgumentException("'" + id + "' is not a copy id (see list)");
             }
-            return operation(client, "/api/workers/" + id + "/restart", "restart of copy " + id);
+            return operation(client, forApp("/api/workers/" + id + "/restart"), "restart of copy " + id);
         }
     }
 
@@ -299,7 +325,7 @@ final class ClientCommands {
 
         @Override
         int run(AdminClient client) throws AdminClient.Unreachable, IOException {
-            AdminClient.Response response = client.post("/api/stop", target.operationTimeout());
+            AdminClient.Response response = client.post(forApp("/api/stop"), target.operationTimeout());
             if (response.status() == 401) {
                 err.println("forkless: the runtime refused the token for stop (token file: " + client.tokenFile() + ")");
                 return REFUSED;
@@ -308,10 +334,19 @@ final class ClientCommands {
                 err.println("forkless: stop failed: " + response.reason());
                 return REFUSED;
             }
+            String oneApp = response.body() == null ? null : response.body().path("app").asText(null);
             long deadline = System.nanoTime() + java.time.Duration.ofMinutes(2).toNanos();
             while (System.nanoTime() < deadline) {
                 try {
-                    client.get("/health/live");
+                    if (oneApp != null) { // one app of several: done once it has no copy left
+                        AdminClient.Response workers = client.get(forApp("/api/workers"));
+                        if (workers.ok() && workers.body() != null && workers.body().isEmpty()) {
+                            out.println("stop " + oneApp + ": done");
+                            return DONE;
+                        }
+                    } else {
+                        client.get("/health/live");
+                    }
                     Thread.sleep(100);
                 } catch (AdminClient.Unreachable gone) {
                     out.println("stop: done");
@@ -349,7 +384,7 @@ final class ClientCommands {
                 screen.append("forkless monit  ").append(client.url()).append("  ")
                         .append(LocalTime.now().format(clock)).append("  (Ctrl-C to quit)\n\n");
                 try {
-                    AdminClient.Response workers = client.get("/api/workers");
+                    AdminClient.Response workers = client.get(forApp("/api/workers"));
                     if (!workers.ok() || workers.body() == null || !workers.body().isArray()) {
                         err.println("forkless: " + client.url() + " did not list its copies: " + workers.reason());
                         return REFUSED;

@@ -44,6 +44,20 @@ final class ConfigFile {
 
     private static final String ENV = "env";
     private static final String ENV_PREFIX = "env_";
+    private static final String APPS = "apps";
+    /** The keys of the runtime itself, not of one app: outside {@code apps} only. */
+    static final java.util.Set<String> RUNTIME_KEYS = java.util.Set.of("admin", "adminToken", "adminOpenProbes",
+            "consoleEscapes");
+
+    /**
+     * One app of the {@code apps} list, its settings laid over the file's top-level ones.
+     *
+     * @param name the app's name: its {@code name}, else its jar's name without {@code .jar}
+     * @param line the line of its entry
+     * @param file its settings and env blocks
+     */
+    record App(String name, int line, ConfigFile file) {
+    }
 
     /** A value in the file, with the line of its key. */
     record Entry(JsonNode value, int line) {
@@ -54,6 +68,7 @@ final class ConfigFile {
     private final Map<String, Entry> settings;
     private final Map<String, Map<String, Entry>> environments;
     private final Map<String, Object> values;
+    private List<App> apps = List.of();
 
     private ConfigFile(String shown, Path base, Map<String, Entry> settings, Map<String, Map<String, Entry>> environments) {
         this.shown = shown;
@@ -163,6 +178,8 @@ final class ConfigFile {
         ObjectMapper mapper = new ObjectMapper(factory);
         Map<String, Entry> settings = new LinkedHashMap<>();
         Map<String, Map<String, Entry>> environments = new LinkedHashMap<>();
+        List<RawApp> rawApps = new java.util.ArrayList<>();
+        int appsLine = 0;
         try (JsonParser parser = mapper.createParser(text)) {
             JsonToken first = parser.nextToken();
             if (first == null) {
@@ -176,17 +193,12 @@ final class ConfigFile {
                 int line = line(parser);
                 checkScalar(shown, line, key);
                 parser.nextToken();
-                if (key.equals(ENV) || key.startsWith(ENV_PREFIX)) {
-                    environments.put(key, readEnvironment(shown, key, line, parser, mapper));
+                if (key.equals(APPS)) {
+                    appsLine = line;
+                    rawApps.addAll(readApps(shown, line, parser, mapper));
                     continue;
                 }
-                JsonNode value = mapper.readTree(parser);
-                checkScalars(shown, line, key, value, 0);
-                if (Setting.of(key) == null) {
-                    throw new IllegalArgumentException(shown + ":" + line + ": " + abbreviate(key, 40) + ": unknown key"
-                            + suggestion(key));
-                }
-                settings.put(key, new Entry(value, line));
+                readKey(shown, key, line, parser, mapper, settings, environments);
             }
         } catch (JsonProcessingException e) {
             int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
@@ -207,7 +219,110 @@ final class ConfigFile {
         } catch (StackOverflowError e) {
             throw new IllegalArgumentException(shown + ": cannot parse: nested too deeply");
         }
-        return new ConfigFile(shown, base, settings, environments);
+        ConfigFile file = new ConfigFile(shown, base, settings, environments);
+        if (appsLine > 0) {
+            file.apps = apps(shown, base, appsLine, settings, environments, rawApps);
+        }
+        return file;
+    }
+
+    /** One entry of {@code apps} as read: its own keys. */
+    private record RawApp(int line, Map<String, Entry> settings, Map<String, Map<String, Entry>> environments) {
+    }
+
+    /** A top-level key, or a key of an app's entry, into {@code settings} or {@code environments}. */
+    private static void readKey(String shown, String key, int line, JsonParser parser, ObjectMapper mapper,
+                                Map<String, Entry> settings, Map<String, Map<String, Entry>> environments)
+            throws IOException {
+        if (key.equals(ENV) || key.startsWith(ENV_PREFIX)) {
+            environments.put(key, readEnvironment(shown, key, line, parser, mapper));
+            return;
+        }
+        JsonNode value = mapper.readTree(parser);
+        checkScalars(shown, line, key, value, 0);
+        if (Setting.of(key) == null) {
+            throw new IllegalArgumentException(shown + ":" + line + ": " + abbreviate(key, 40) + ": unknown key"
+                    + suggestion(key));
+        }
+        settings.put(key, new Entry(value, line));
+    }
+
+    /** The list of {@code apps}: each entry a mapping of an app's keys. */
+    private static List<RawApp> readApps(String shown, int line, JsonParser parser, ObjectMapper mapper) throws IOException {
+        if (parser.currentToken() != JsonToken.START_ARRAY) {
+            mapper.readTree(parser);
+            throw new IllegalArgumentException(shown + ":" + line + ": apps: expected a list of apps (each with app: "
+                    + "and its settings)");
+        }
+        List<RawApp> apps = new java.util.ArrayList<>();
+        while (parser.nextToken() != JsonToken.END_ARRAY) {
+            int at = line(parser);
+            if (parser.currentToken() != JsonToken.START_OBJECT) {
+                mapper.readTree(parser);
+                throw new IllegalArgumentException(shown + ":" + at + ": apps: each app is a mapping of its keys "
+                        + "(app, name, isolates, ...)");
+            }
+            Map<String, Entry> settings = new LinkedHashMap<>();
+            Map<String, Map<String, Entry>> environments = new LinkedHashMap<>();
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String key = parser.currentName();
+                int keyLine = line(parser);
+                checkScalar(shown, keyLine, key);
+                parser.nextToken();
+                if (key.equals(APPS) || RUNTIME_KEYS.contains(key)) {
+                    throw new IllegalArgumentException(shown + ":" + keyLine + ": " + key + ": "
+                            + (key.equals(APPS) ? "apps cannot be nested" : "a setting of the runtime, not of one app: "
+                            + "give it outside apps"));
+                }
+                readKey(shown, key, keyLine, parser, mapper, settings, environments);
+            }
+            apps.add(new RawApp(at, settings, environments));
+        }
+        return apps;
+    }
+
+    /**
+     * The apps of the list, each its keys laid over the top-level ones (env blocks variable by variable),
+     * each checked: it names its jar, and no two have one name.
+     */
+    private static List<App> apps(String shown, Path base, int line, Map<String, Entry> top,
+                                  Map<String, Map<String, Entry>> topEnvironments, List<RawApp> raw) {
+        if (raw.isEmpty()) {
+            throw new IllegalArgumentException(shown + ":" + line + ": apps: an empty list (give at least one app, "
+                    + "or leave apps out for one app)");
+        }
+        List<App> apps = new java.util.ArrayList<>();
+        Map<String, Integer> lines = new java.util.HashMap<>();
+        for (RawApp app : raw) {
+            if (!app.settings().containsKey("app")) {
+                throw new IllegalArgumentException(shown + ":" + app.line() + ": apps: this app has no app: (its jar)");
+            }
+            Map<String, Entry> settings = new LinkedHashMap<>(top);
+            settings.keySet().removeAll(RUNTIME_KEYS);
+            settings.putAll(app.settings());
+            Map<String, Map<String, Entry>> environments = new LinkedHashMap<>();
+            topEnvironments.forEach((k, v) -> environments.put(k, new LinkedHashMap<>(v)));
+            app.environments().forEach((k, v) -> environments.computeIfAbsent(k, x -> new LinkedHashMap<>()).putAll(v));
+            ConfigFile file = new ConfigFile(shown, base, settings, environments);
+            Object given = file.values.get("name");
+            String name = given != null ? given.toString() : Main.appName((Path) file.values.get("app"));
+            if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}") || name.equals("all")) {
+                throw new IllegalArgumentException(shown + ":" + app.line() + ": apps: '" + abbreviate(name, 40)
+                        + "' cannot name an app (1 to 64 letters, digits, '.', '_' or '-'; not 'all')");
+            }
+            Integer before = lines.putIfAbsent(name, app.line());
+            if (before != null) {
+                throw new IllegalArgumentException(shown + ":" + app.line() + ": apps: a second app named '" + name
+                        + "' (the first is at line " + before + "; give each its own name)");
+            }
+            apps.add(new App(name, app.line(), file));
+        }
+        return List.copyOf(apps);
+    }
+
+    /** @return the apps of an {@code apps} list; empty when the file has none (it is one app) */
+    List<App> apps() {
+        return apps;
     }
 
     private static void checkScalar(String shown, int line, String text) {

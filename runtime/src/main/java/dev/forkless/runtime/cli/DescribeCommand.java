@@ -24,7 +24,7 @@ final class DescribeCommand extends ClientCommands.ForApp {
 
     @Override
     int run(AdminClient client) throws AdminClient.Unreachable, IOException {
-        AdminClient.Response response = client.get("/api/app");
+        AdminClient.Response response = client.get(forApp("/api/app"));
         if (response.status() == 404) {
             err.println("forkless: the runtime at " + client.url() + " cannot describe its app (GET /api/app: an "
                     + "older version?)");

@@ -127,6 +127,20 @@ final class DetachedStart implements Callable<Integer> {
                     + line.getParseResult().subcommand().commandSpec().name() + "'");
         }
         probe.applyConfig();
+        if (!probe.appsInFile().isEmpty()) { // a runtime of several apps: each is checked as its start would
+            for (ConfigFile.App one : probe.appsInFile()) {
+                try {
+                    probe.forApp(one).settings();
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(one.name() + ": " + e.getMessage(), e);
+                }
+            }
+            String file = probe.config.getFileName().toString().replaceFirst("\\.(ya?ml|json)$", "");
+            Path logFile = probe.logs != null ? probe.logs.resolve(file + "-console.log")
+                    : ForklessHome.current().folder().resolve("logs").resolve(file + ".log");
+            return new Plan(String.join(", ", probe.appsInFile().stream().map(ConfigFile.App::name).toList()),
+                    logFile.toAbsolutePath().normalize());
+        }
         if (probe.app == null) {
             throw new IllegalArgumentException("Missing required parameter: 'APP.jar' (give it, or app in --config) (see --help)");
         }

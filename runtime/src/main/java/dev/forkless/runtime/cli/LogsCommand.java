@@ -165,21 +165,34 @@ final class LogsCommand implements Callable<Integer> {
                 String name = path.getFileName().toString();
                 Matcher copy = COPY_FILE.matcher(name);
                 if (copy.matches()) {
+                    if (!ofApp(copy.group(1))) {
+                        continue;
+                    }
                     if (worker == null || worker.equals(copy.group(2))) {
                         found.add(new LogFile(path, copy.group(2), 1 + Integer.parseInt(copy.group(2)) * 2
                                 + (copy.group(3).equals("err") ? 1 : 0)));
                     }
                 } else if (EVENTS_FILE.matcher(name).matches()) {
-                    if (worker == null) {
+                    Matcher events = EVENTS_FILE.matcher(name);
+                    if (events.matches() && worker == null && ofApp(events.group(1))) {
                         found.add(new LogFile(path, null, 0));
                     }
                 } else if (MERGED_FILE.matcher(name).matches()) {
+                    Matcher merged = MERGED_FILE.matcher(name);
+                    if (merged.matches() && !ofApp(merged.group(1))) {
+                        continue;
+                    }
                     found.add(new LogFile(path, worker, Integer.MAX_VALUE));
                 }
             }
         }
         found.sort(Comparator.comparingInt(LogFile::order).thenComparing(f -> f.path().toString()));
         return found;
+    }
+
+    /** Whether a log file's app (the start of its name) is the one asked for: a folder may hold several apps' files. */
+    private boolean ofApp(String fileApp) {
+        return app == null || app.equals(fileApp);
     }
 
     /** Whether a line of a merged file is of the copy asked for (lines of a copy's own file always are). */

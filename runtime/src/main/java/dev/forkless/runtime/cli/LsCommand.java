@@ -80,12 +80,14 @@ final class LsCommand implements Callable<Integer> {
         rows.add(HEADER);
         for (RegistryEntry entry : entries) {
             for (String app : entry.apps().isEmpty() ? List.of("-") : entry.apps()) {
+                var detail = entry.detail(app); // a runtime of several apps: the app's own figures
+                List<String> addresses = detail.map(RegistryEntry.AppDetail::addresses).orElse(entry.addresses());
                 rows.add(List.of(
                         String.valueOf(entry.pid()),
                         TerminalText.clean(app, false),
-                        entry.mode(),
-                        String.valueOf(entry.copies()),
-                        entry.addresses().isEmpty() ? "-" : String.join(",", entry.addresses()),
+                        detail.map(RegistryEntry.AppDetail::mode).orElse(entry.mode()),
+                        String.valueOf(detail.map(RegistryEntry.AppDetail::copies).orElse(entry.copies())),
+                        addresses.isEmpty() ? "-" : String.join(",", addresses),
                         entry.admin().orElse("off"),
                         WorkerTable.duration(entry.uptime(now).toMillis()).replace(" ", "")));
             }

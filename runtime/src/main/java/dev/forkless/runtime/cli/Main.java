@@ -55,6 +55,11 @@ import picocli.CommandLine.Parameters;
                 "SIGHUP           rolling reload: replace every copy, one at a time, without failed requests"})
 public final class Main implements Callable<Integer> {
 
+    @Option(names = "--name", paramLabel = "NAME",
+            description = "The app's name in list, logs, the log files and the commands (default: the jar's "
+                    + "name without .jar).")
+    String name;
+
     @Option(names = {"-i", "--isolates"}, paramLabel = "N|max",
             description = "Serving copies: a number, or max for one per available processor (default: ${DEFAULT-VALUE}).")
     String isolates;
@@ -249,6 +254,8 @@ public final class Main implements Callable<Integer> {
 
     private final PrintStream err;
     private Map<String, String> environment = Map.of();
+    /** The apps of the config file's {@code apps} list; empty: one app, from the command line or the file. */
+    private List<ConfigFile.App> appsInFile = List.of();
 
     /** How long a fresh runtime JVM that takes over the sockets ({@code --escalate}) gets to serve. */
     static final Duration HANDOVER_READY = Duration.ofSeconds(60);
@@ -307,16 +314,15 @@ public final class Main implements Callable<Integer> {
             err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false));
             return 2;
         }
-        if (app == null) {
+        if (app == null && appsInFile.isEmpty()) {
             err.println("forkless: Missing required parameter: 'APP.jar' (give it, or app in --config) (see --help)");
             return 2;
         }
+        if (!appsInFile.isEmpty()) {
+            return new SeveralApps(this, err).run();
+        }
         if (compare != null && compare.compare) {
             return compare.run(this, err);
-        }
-        if (app == null) {
-            err.println("forkless: Missing required parameter: 'APP.jar' (see --help)");
-            return 2;
         }
         Forkless forkless;
         int copies;
@@ -333,6 +339,9 @@ public final class Main implements Callable<Integer> {
                     .config(settings)
                     .fixedSettings(fixedSettings())
                     .listener(log);
+            if (name != null) {
+                builder.name(name.trim());
+            }
             forkless = builder.build();
             if (admin == null || !admin.trim().equalsIgnoreCase("off")) {
                 adminBuilder = AdminServer.builder()
@@ -431,7 +440,7 @@ public final class Main implements Callable<Integer> {
     private Registration register(Forkless forkless, int copies, Mode copyMode, AdminServer adminServer) {
         RuntimeRegistry registry = RuntimeRegistry.of(ForklessHome.current());
         RegistryEntry entry = new RegistryEntry(ProcessHandle.current().pid(), RuntimeRegistry.startOfThisProcess(),
-                List.of(appName(app)), copyMode.name().toLowerCase(java.util.Locale.ROOT), copies,
+                List.of(forkless.appName()), copyMode.name().toLowerCase(java.util.Locale.ROOT), copies,
                 forkless.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).toList(),
                 java.util.Optional.ofNullable(adminServer).map(AdminServer::url),
                 java.util.Optional.ofNullable(adminServer).flatMap(AdminServer::tokenFile),
@@ -454,6 +463,60 @@ public final class Main implements Callable<Integer> {
             }
         });
         return registration;
+    }
+
+    /**
+     * The settings of one app of the config file's {@code apps} list: the command line as given (its flags
+     * win for every app), then the app's keys laid over the file's top-level ones.
+     *
+     * @param one the app
+     * @return a Main holding that app's settings
+     */
+    Main forApp(ConfigFile.App one) {
+        Main again = new Main(err, originalArgs);
+        CommandLine cmd = new CommandLine(again);
+        cmd.setStopAtPositional(true);
+        try {
+            cmd.parseArgs(originalArgs.toArray(String[]::new));
+        } catch (CommandLine.ParameterException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        again.applyFile(one.file());
+        again.name = one.name();
+        // the runtime's own settings: the top level's (an app's entry cannot give them)
+        again.consoleEscapes = consoleEscapes;
+        again.admin = admin;
+        again.adminToken = adminToken;
+        again.adminOpenProbes = adminOpenProbes;
+        return again;
+    }
+
+    /**
+     * The settings of the app {@code appName} as the command line and its config file's {@code apps}
+     * list give them now: for {@code reload APP --update-env} in a runtime of several apps.
+     *
+     * @throws IllegalArgumentException when the file is bad, or no longer lists that app
+     */
+    RuntimeSettings rereadApp(String appName) {
+        Main again = new Main(err, originalArgs);
+        CommandLine cmd = new CommandLine(again);
+        cmd.setStopAtPositional(true);
+        try {
+            cmd.parseArgs(originalArgs.toArray(String[]::new));
+        } catch (CommandLine.ParameterException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        again.applyConfig();
+        ConfigFile.App one = again.appsInFile.stream().filter(a -> a.name().equals(appName)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException(config + " no longer lists the app '" + appName
+                        + "': adding or removing an app needs a restart"));
+        Main settings = again.forApp(one);
+        return new RuntimeSettings(settings.settings(), settings.appArgs, settings.fixedSettings());
+    }
+
+    /** @return the apps of the config file's {@code apps} list */
+    List<ConfigFile.App> appsInFile() {
+        return appsInFile;
     }
 
     /** @return an app's name: its jar's file name without {@code .jar} */
@@ -523,6 +586,10 @@ public final class Main implements Callable<Integer> {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         again.applyConfig();
+        if (!again.appsInFile.isEmpty()) {
+            throw new IllegalArgumentException("the config file now lists apps: a runtime started with one app takes "
+                    + "such a change only with a restart");
+        }
         if (again.app == null) {
             throw new IllegalArgumentException("Missing required parameter: 'APP.jar' (give it, or app in --config)");
         }
@@ -636,6 +703,24 @@ public final class Main implements Callable<Integer> {
             return;
         }
         ConfigFile file = ConfigFile.read(config);
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        if (!file.apps().isEmpty()) {
+            if (parsed.hasMatchedPositional(0)) {
+                throw new IllegalArgumentException(file.shown() + " lists apps: give no APP.jar on the command line");
+            }
+            if (parsed.hasMatchedOption(spec.findOption("--name"))) {
+                throw new IllegalArgumentException(file.shown() + " lists apps: each is named there, not with --name");
+            }
+            appsInFile = file.apps();
+        }
+        applyFile(file);
+    }
+
+    /**
+     * Takes every setting of a config file (or of one app of its {@code apps} list) that the command line
+     * does not give itself, and the app's environment from its env blocks.
+     */
+    void applyFile(ConfigFile file) {
         CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
         boolean appGiven = parsed.hasMatchedPositional(0);
         for (Map.Entry<String, Object> e : file.values().entrySet()) {
@@ -769,14 +854,22 @@ public final class Main implements Callable<Integer> {
         }
 
         static void onStop(Forkless forkless) {
+            onStop(forkless::stopAsync, forkless::reload);
+        }
+
+        /**
+         * @param stop   stops the runtime, given the reason
+         * @param reload reloads it, given the trigger
+         */
+        static void onStop(java.util.function.Consumer<String> stop, java.util.function.Consumer<String> reload) {
             AtomicInteger interrupts = new AtomicInteger();
             try {
-                sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> forkless.stopAsync("SIGTERM"));
-                sun.misc.SignalHandler reload = s -> forkless.reload("SIGHUP");
-                if (sun.misc.Signal.handle(new sun.misc.Signal("HUP"), reload) == sun.misc.SignalHandler.SIG_IGN) {
+                sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> stop.accept("SIGTERM"));
+                sun.misc.SignalHandler reloadOnHup = s -> reload.accept("SIGHUP");
+                if (sun.misc.Signal.handle(new sun.misc.Signal("HUP"), reloadOnHup) == sun.misc.SignalHandler.SIG_IGN) {
                     // started under nohup: the JVM installed nothing (InheritedSignals says why)
                     if (InheritedSignals.restoreDefault(InheritedSignals.SIGHUP)) {
-                        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), reload);
+                        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), reloadOnHup);
                     } else {
                         System.getLogger("forkless").log(System.Logger.Level.WARNING, "SIGHUP is ignored in this "
                                 + "process (started under nohup?): reload with 'forkless reload' instead");
@@ -786,7 +879,7 @@ public final class Main implements Callable<Integer> {
                     if (interrupts.incrementAndGet() > 1) {
                         Runtime.getRuntime().halt(130);
                     }
-                    forkless.stopAsync("SIGINT");
+                    stop.accept("SIGINT");
                 });
             } catch (IllegalArgumentException unsupported) {
                 // no such signal on this platform: the JVM's default handling stays

@@ -74,6 +74,7 @@ record Setting(String key, String flag, Type type, Limit limit, Function<Forkles
     /** Every key a config file may hold besides {@code env} and {@code env_<name>}, in the order of the docs. */
     static final List<Setting> ALL = List.of(
             new Setting("app", "APP.jar", Type.PATH, null),
+            new Setting("name", "--name", Type.TEXT, null),
             new Setting("args", "ARGS", Type.TEXTS, c -> "[]"),
             new Setting("isolates", "--isolates", Type.COPIES, Limit.COPIES,
                     c -> c.copies() == ForklessConfig.maxCopies() ? "max" : String.valueOf(c.copies())),

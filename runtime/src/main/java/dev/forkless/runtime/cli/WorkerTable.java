@@ -23,11 +23,18 @@ final class WorkerTable {
      */
     static List<String> render(JsonNode workers, Map<String, Double> rates) {
         List<List<String>> rows = new ArrayList<>();
-        rows.add(HEADER);
+        java.util.Set<String> apps = new java.util.HashSet<>();
+        workers.forEach(w -> apps.add(w.path("app").asText("")));
+        boolean severalApps = apps.size() > 1; // a runtime of several apps: which app each copy is of
+        List<String> header = new ArrayList<>(HEADER);
+        if (severalApps) {
+            header.addFirst("APP");
+        }
+        rows.add(header);
         for (JsonNode w : workers) {
             String id = w.path("id").asText();
             Double rate = rates.get(id);
-            rows.add(List.of(
+            List<String> row = new ArrayList<>(List.of(
                     id,
                     w.path("slot").asText(),
                     w.path("mode").asText(),
@@ -41,8 +48,12 @@ final class WorkerTable {
                     cpu(w),
                     memory(w),
                     abbreviate(w.path("lastExit").isNull() ? "" : w.path("lastExit").asText())));
+            if (severalApps) {
+                row.addFirst(w.path("app").asText("-"));
+            }
+            rows.add(row);
         }
-        int[] widths = widths(rows, HEADER.size());
+        int[] widths = widths(rows, header.size());
         List<String> lines = new ArrayList<>();
         for (List<String> row : rows) {
             StringBuilder line = new StringBuilder();

@@ -32,7 +32,7 @@ public final class ConsoleRouter {
     private final RoutingStream err;
 
     /** Receives every whole line of every copy, held or not, as it is written: the log files. */
-    interface Lines {
+    public interface Lines {
         /**
          * One line; must not block.
          *
@@ -91,6 +91,22 @@ public final class ConsoleRouter {
         err.lines.add(lines);
     }
 
+    /**
+     * A receiver that gets only the lines of some copies: with several apps in one JVM, each app's log
+     * files and tail take their own copies' lines (the console is shared, copy ids are unique).
+     *
+     * @param lines  the receiver
+     * @param copies whether a copy id is one of the receiver's
+     * @return the filtering receiver, to give {@link #logTo} and {@link #stopLogging}
+     */
+    public static Lines only(Lines lines, java.util.function.Predicate<String> copies) {
+        return (worker, stream, message) -> {
+            if (copies.test(worker)) {
+                lines.line(worker, stream, message);
+            }
+        };
+    }
+
     /** Stops sending lines to a receiver {@link #logTo} gave. */
     public void stopLogging(Lines lines) {
         out.lines.remove(lines);
@@ -121,6 +137,18 @@ public final class ConsoleRouter {
     /** @return where a child JVM's standard error goes */
     public Sink errOf(String id) {
         return err.sink(id);
+    }
+
+    /**
+     * Tags a copy's console lines with its app too ({@code [web w3] }), in a runtime of several apps; before
+     * the copy writes anything.
+     *
+     * @param id  the copy's id
+     * @param app its app's name
+     */
+    public void label(String id, String app) {
+        out.labels.put(id, app);
+        err.labels.put(id, app);
     }
 
     /** Starts holding a copy's output until {@link #release}. */
@@ -164,6 +192,8 @@ public final class ConsoleRouter {
         private final PrintStream target;
         private final String stream;
         private final Map<String, Sink> sinks = new ConcurrentHashMap<>();
+        /** The app of each copy, in a runtime of several apps ({@link ConsoleRouter#label}). */
+        private final Map<String, String> labels = new ConcurrentHashMap<>();
         private volatile boolean discarding;
         private final java.util.List<Lines> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
         private volatile boolean keepEscapes;
@@ -184,6 +214,7 @@ public final class ConsoleRouter {
         }
 
         void forget(String id, boolean print) {
+            labels.remove(id);
             Sink sink = sinks.remove(id);
             if (sink != null) {
                 sink.release(print);
@@ -238,7 +269,8 @@ public final class ConsoleRouter {
             this.owner = owner;
             this.target = owner.target;
             this.id = id;
-            this.tag = ("[w" + id + "] ").getBytes(StandardCharsets.UTF_8);
+            String app = owner.labels.get(id);
+            this.tag = ("[" + (app == null ? "" : app + " ") + "w" + id + "] ").getBytes(StandardCharsets.UTF_8);
         }
 
         /**

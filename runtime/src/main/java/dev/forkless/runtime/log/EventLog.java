@@ -62,8 +62,27 @@ public final class EventLog implements Consumer<ForklessEvent> {
     }
 
     @Override
-    public synchronized void accept(ForklessEvent event) {
-        java.util.List<String> lines = lines(event, traces);
+    public void accept(ForklessEvent event) {
+        print(lines(event, traces));
+    }
+
+    /**
+     * The events of one app of several in the runtime: each line says which, {@code forkless app=web
+     * isolate=3 event=crashed ...}; held and released with this log's.
+     *
+     * @param app the app's name
+     * @return the app's listener
+     */
+    public Consumer<ForklessEvent> ofApp(String app) {
+        return event -> {
+            java.util.List<String> lines = new java.util.ArrayList<>(lines(event, traces));
+            String first = lines.getFirst();
+            lines.set(0, first.startsWith("forkless ") ? "forkless app=" + app + " " + first.substring(9) : first);
+            print(lines);
+        };
+    }
+
+    private synchronized void print(java.util.List<String> lines) {
         if (held != null) {
             held.addAll(lines);
             return;

@@ -37,10 +37,40 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param admin     the admin API's base URL, {@code http://host:port}; empty when it has none
  * @param tokenFile the admin token's file; empty when the token was given (or there is no admin API)
  * @param logs      the folder of its log files ({@code --logs}); empty when it writes none
+ * @param details   each app's own mode, copies and addresses, in a runtime of several apps ({@code appDetails}
+ *                  in the file); empty for a runtime of one app, whose fields above are its app's
  */
 public record RegistryEntry(long pid, Optional<Instant> started, List<String> apps, String mode, int copies,
                             List<String> addresses, Optional<String> admin, Optional<Path> tokenFile,
-                            Optional<Path> logs) {
+                            Optional<Path> logs, List<AppDetail> details) {
+
+    /**
+     * One app of a runtime of several.
+     *
+     * @param name      its name
+     * @param mode      {@code isolate} or {@code process}
+     * @param copies    its serving copies
+     * @param addresses where it listens, {@code host:port}
+     */
+    public record AppDetail(String name, String mode, int copies, List<String> addresses) {
+        public AppDetail {
+            Objects.requireNonNull(name);
+            Objects.requireNonNull(mode);
+            addresses = List.copyOf(addresses);
+        }
+    }
+
+    /** An entry of a runtime of one app. */
+    public RegistryEntry(long pid, Optional<Instant> started, List<String> apps, String mode, int copies,
+                         List<String> addresses, Optional<String> admin, Optional<Path> tokenFile,
+                         Optional<Path> logs) {
+        this(pid, started, apps, mode, copies, addresses, admin, tokenFile, logs, List.of());
+    }
+
+    /** @return the details of the app of that name, if this entry has them */
+    public Optional<AppDetail> detail(String app) {
+        return details.stream().filter(d -> d.name().equals(app)).findFirst();
+    }
 
     /** The version of the file format; a reader skips files of another. */
     static final int FORMAT = 1;
@@ -56,6 +86,7 @@ public record RegistryEntry(long pid, Optional<Instant> started, List<String> ap
         Objects.requireNonNull(admin);
         Objects.requireNonNull(tokenFile);
         Objects.requireNonNull(logs);
+        details = List.copyOf(details);
     }
 
     /** @return whether it runs the app of that name */
@@ -70,12 +101,20 @@ public record RegistryEntry(long pid, Optional<Instant> started, List<String> ap
 
     /** @return this entry with another number of serving copies */
     public RegistryEntry withCopies(int n) {
-        return new RegistryEntry(pid, started, apps, mode, n, addresses, admin, tokenFile, logs);
+        return new RegistryEntry(pid, started, apps, mode, n, addresses, admin, tokenFile, logs, details);
+    }
+
+    /** @return this entry with another number of serving copies of one app of several (and of all) */
+    public RegistryEntry withAppCopies(String app, int n) {
+        List<AppDetail> next = details.stream().map(d -> d.name().equals(app)
+                ? new AppDetail(d.name(), d.mode(), n, d.addresses()) : d).toList();
+        return new RegistryEntry(pid, started, apps, mode, next.stream().mapToInt(AppDetail::copies).sum(), addresses,
+                admin, tokenFile, logs, next);
     }
 
     /** @return this entry with another mode (after {@code --escalate} moved the copies to processes) */
     public RegistryEntry withMode(String newMode) {
-        return new RegistryEntry(pid, started, apps, newMode, copies, addresses, admin, tokenFile, logs);
+        return new RegistryEntry(pid, started, apps, newMode, copies, addresses, admin, tokenFile, logs, details);
     }
 
     /** @return the entry as the JSON object its file holds */
@@ -94,6 +133,17 @@ public record RegistryEntry(long pid, Optional<Instant> started, List<String> ap
         node.put("admin", admin.orElse(null));
         node.put("tokenFile", tokenFile.map(Path::toString).orElse(null));
         node.put("logs", logs.map(Path::toString).orElse(null));
+        if (!details.isEmpty()) {
+            ArrayNode array = node.putArray("appDetails");
+            for (AppDetail d : details) {
+                ObjectNode one = array.addObject();
+                one.put("name", d.name());
+                one.put("mode", d.mode());
+                one.put("copies", d.copies());
+                ArrayNode at = one.putArray("addresses");
+                d.addresses().forEach(at::add);
+            }
+        }
         return node;
     }
 
@@ -139,10 +189,25 @@ public record RegistryEntry(long pid, Optional<Instant> started, List<String> ap
                     strings(node, "addresses"),
                     text(node, "admin"),
                     text(node, "tokenFile").map(Path::of),
-                    text(node, "logs").map(Path::of));
+                    text(node, "logs").map(Path::of),
+                    details(node));
         } catch (DateTimeParseException | InvalidPathException e) {
             throw new IllegalArgumentException("bad value: " + e.getMessage());
         }
+    }
+
+    /** The {@code appDetails} of a runtime of several apps; none when absent or not as written. */
+    private static List<AppDetail> details(JsonNode node) {
+        List<AppDetail> details = new ArrayList<>();
+        for (JsonNode d : node.path("appDetails")) {
+            if (!d.path("name").isTextual() || !d.path("mode").isTextual() || !d.path("copies").canConvertToInt()
+                    || !d.path("addresses").isArray()) {
+                return List.of();
+            }
+            details.add(new AppDetail(d.get("name").asText(), d.get("mode").asText(), d.get("copies").asInt(),
+                    strings(d, "addresses")));
+        }
+        return details;
     }
 
     private static Optional<String> text(JsonNode node, String field) {

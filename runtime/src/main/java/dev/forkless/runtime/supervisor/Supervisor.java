@@ -127,6 +127,10 @@ public final class Supervisor implements Copy.Events {
     private final Map<Copy, CopyRecord> copies = new LinkedHashMap<>();
     private final OperationQueue operations;
     private int lastId;
+    /** Where copy ids come from when several apps share the JVM (ids unique across them); null: this supervisor's own count. */
+    private volatile java.util.function.IntSupplier sharedIds;
+    /** Told instead of stopping when no serving slot will run a copy again; null: the supervisor stops itself. */
+    private volatile NoSlotServes noSlotServes;
     private long lastGeneration;
     private boolean stopping;
     private boolean everReady;
@@ -153,6 +157,29 @@ public final class Supervisor implements Copy.Events {
     }
 
     // ---- the API: any thread ----
+
+    /** What a supervisor that shares the runtime with other apps does once none of its serving slots runs a copy. */
+    @FunctionalInterface
+    public interface NoSlotServes {
+        /**
+         * @param reason   why, for the log
+         * @param exitCode 1 when a slot errored, else 0
+         */
+        void noSlotServes(String reason, int exitCode);
+    }
+
+    /**
+     * Shares the runtime with other apps, before {@link #start}: copy ids come from {@code ids} (unique
+     * across the apps), and once no serving slot will run a copy again the supervisor keeps its errored
+     * and stopped slots (for {@code list}) and tells {@code done} instead of stopping itself.
+     *
+     * @param ids  the runtime's copy ids
+     * @param done told when no serving slot runs a copy any more
+     */
+    public void shareRuntime(java.util.function.IntSupplier ids, NoSlotServes done) {
+        this.sharedIds = java.util.Objects.requireNonNull(ids);
+        this.noSlotServes = java.util.Objects.requireNonNull(done);
+    }
 
     /**
      * Takes a new restart policy and ready timeout (a reload with new settings): the next restart, drain
@@ -633,7 +660,8 @@ public final class Supervisor implements Copy.Events {
      * @throws BadAppException when the app cannot even be loaded
      */
     private CopyRecord createCopy(Slot slot, boolean incoming) {
-        String id = String.valueOf(++lastId);
+        java.util.function.IntSupplier ids = sharedIds;
+        String id = String.valueOf(ids == null ? ++lastId : ids.getAsInt());
         Copy copy = factory.create(id, slot.instance(), !slot.standby(), this);
         CopyRecord record = CopyRecord.starting(copy, slot.name(), incoming, now());
         copies.put(copy, record);
@@ -771,6 +799,12 @@ public final class Supervisor implements Copy.Events {
     private void failWhenNoSlotServes(String reason) {
         if (serving().stream().allMatch(Slot::done)) {
             boolean errored = serving().stream().anyMatch(Slot::errored);
+            NoSlotServes told = noSlotServes;
+            if (told != null && everReady) {
+                told.noSlotServes((errored ? "every copy errored" : "every copy stopped") + "; last: " + reason,
+                        errored ? 1 : 0);
+                return;
+            }
             fail((errored ? "every copy errored" : "every copy stopped") + "; last: " + reason, errored ? 1 : 0);
         }
     }

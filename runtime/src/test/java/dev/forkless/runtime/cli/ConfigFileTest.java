@@ -226,4 +226,55 @@ class ConfigFileTest {
         assertEquals(List.of("--port", "1"), main.appArgs);
         assertEquals(dir.resolve("out").toAbsolutePath(), main.logs);
     }
+
+    @Test
+    void anAppsListLaysEachAppsKeysOverTheTopLevelOnes() {
+        ConfigFile config = parse("""
+                isolates: 2
+                maxRestarts: 5
+                admin: 127.0.0.1:9700
+                env:
+                  GREETING: hello
+                  LEVEL: info
+                apps:
+                  - app: web.jar
+                    isolates: 4
+                  - name: api
+                    app: target/api.jar
+                    mode: process
+                    env:
+                      GREETING: hi
+                """);
+        List<ConfigFile.App> apps = config.apps();
+        assertEquals(List.of("web", "api"), apps.stream().map(ConfigFile.App::name).toList());
+        assertEquals("4", apps.get(0).file().values().get("isolates"));
+        assertEquals("2", apps.get(1).file().values().get("isolates"));
+        assertEquals("5", apps.get(1).file().values().get("maxRestarts"));
+        assertEquals("process", apps.get(1).file().values().get("mode"));
+        assertEquals(Path.of("/srv/shop/target/api.jar"), apps.get(1).file().values().get("app"));
+        assertTrue(!apps.get(0).file().values().containsKey("admin"), "admin is the runtime's");
+        assertEquals(Map.of("GREETING", "hello", "LEVEL", "info"), apps.get(0).file().environment(null));
+        assertEquals(Map.of("GREETING", "hi", "LEVEL", "info"), apps.get(1).file().environment(null));
+        assertEquals(List.of(), parse("app: shop.jar\n").apps());
+    }
+
+    @Test
+    void aBadAppsListIsOneLineNamingTheFileAndLine() {
+        assertEquals("forkless.yaml:1: apps: an empty list (give at least one app, or leave apps out for one app)",
+                assertThrows(IllegalArgumentException.class, () -> parse("apps: []\n")).getMessage());
+        assertEquals("forkless.yaml:1: apps: expected a list of apps (each with app: and its settings)",
+                assertThrows(IllegalArgumentException.class, () -> parse("apps: web.jar\n")).getMessage());
+        assertEquals("forkless.yaml:3: admin: a setting of the runtime, not of one app: give it outside apps",
+                assertThrows(IllegalArgumentException.class,
+                        () -> parse("apps:\n  - app: a.jar\n    admin: 127.0.0.1:1\n")).getMessage());
+        assertEquals("forkless.yaml:4: apps: a second app named 'a' (the first is at line 2; give each its own name)",
+                assertThrows(IllegalArgumentException.class,
+                        () -> parse("apps:\n  - app: a.jar\n  - app: b.jar\n  - {app: other.jar, name: a}\n")).getMessage());
+        assertEquals("forkless.yaml:3: isolates: expected a number or \"max\"",
+                assertThrows(IllegalArgumentException.class,
+                        () -> parse("apps:\n  - app: a.jar\n    isolates: many\n")).getMessage());
+        assertEquals("forkless.yaml:2: apps: 'all' cannot name an app (1 to 64 letters, digits, '.', '_' or '-'; not 'all')",
+                assertThrows(IllegalArgumentException.class,
+                        () -> parse("apps:\n  - {app: a.jar, name: all}\n")).getMessage());
+    }
 }

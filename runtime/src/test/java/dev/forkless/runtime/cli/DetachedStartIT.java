@@ -173,4 +173,29 @@ class DetachedStartIT {
         Path registry = home().resolve("runtimes");
         assertFalse(Files.exists(registry) && Files.list(registry).findAny().isPresent(), "nothing registered");
     }
+
+    @Test
+    void startTakesAConfigFileOfSeveralAppsAndStopEndsThemAll() throws Exception {
+        String demo = RuntimeProcess.demoJar().toString();
+        Path config = Files.writeString(dir.resolve("ecosystem.yaml"), "standby: 0\nisolates: 1\napps:\n"
+                + "  - {name: web, app: " + demo + ", args: [--port, \"0\", --host, 127.0.0.1]}\n"
+                + "  - {name: api, app: " + demo + ", args: [--port, \"0\", --host, 127.0.0.1], mode: process}\n");
+        Admin.Cli start = cli("start", "--config", config.toString());
+        assertEquals(0, start.exitCode(), start.err().toString());
+        assertTrue(start.out().getFirst().startsWith("started web, api: pid "), start.out().toString());
+        assertTrue(start.out().getFirst().endsWith("ecosystem.log"), start.out().toString());
+        Admin.Cli ls = cli("ls");
+        assertTrue(ls.out().stream().anyMatch(l -> l.matches("\\d+\\s+web\\s+isolate\\s+1\\s+.*")), ls.out().toString());
+        assertTrue(ls.out().stream().anyMatch(l -> l.matches("\\d+\\s+api\\s+process\\s+1\\s+.*")), ls.out().toString());
+        Admin.Cli stop = cli("stop", "all");
+        assertEquals(0, stop.exitCode(), stop.err().toString());
+        await().atMost(Duration.ofSeconds(30)).until(() -> runtimes().isEmpty());
+
+        Path bad = Files.writeString(dir.resolve("bad.yaml"), "apps:\n  - {name: web, app: " + demo
+                + ", isolates: many}\n");
+        Admin.Cli refused = cli("start", "--config", bad.toString());
+        assertEquals(2, refused.exitCode());
+        assertEquals(List.of("forkless: " + bad + ":2: isolates: expected a number or \"max\""), refused.err());
+        assertTrue(runtimes().isEmpty());
+    }
 }

@@ -28,4 +28,19 @@ class WorkerTableTest {
         assertTrue(!lines.get(1).contains("rss"), lines.get(1));
         assertTrue(lines.get(2).contains("1.5s") && lines.get(2).contains("100.0 MiB rss"), lines.get(2));
     }
+
+    @Test
+    void copiesOfSeveralAppsGetAnAppColumnOneAppsDoNot() throws Exception {
+        var several = new ObjectMapper().readTree("""
+                [{"app":"web","id":"1","slot":"1","mode":"isolate","pid":10,"state":"ready"},
+                 {"app":"api","id":"2","slot":"1","mode":"process","pid":11,"state":"ready"},
+                 {"app":"flaky","id":"-","slot":"1","mode":"-","pid":0,"state":"errored"}]""");
+        List<String> lines = WorkerTable.render(several, Map.of());
+        assertTrue(lines.get(0).startsWith("APP    ID  SLOT"), lines.get(0));
+        assertTrue(lines.get(2).startsWith("api    2   1"), lines.get(2));
+        assertTrue(lines.get(3).startsWith("flaky  -") && lines.get(3).contains("errored"), lines.get(3));
+        var one = new ObjectMapper().readTree("""
+                [{"app":"web","id":"1","slot":"1","mode":"isolate","pid":10,"state":"ready"}]""");
+        assertTrue(WorkerTable.render(one, Map.of()).get(0).startsWith("ID  SLOT  MODE"));
+    }
 }

@@ -58,6 +58,22 @@ class RuntimeRegistryTest {
         assertEquals(noAdmin, RegistryEntry.parse(noAdmin.toJson()));
         assertEquals(3, entry.withCopies(3).copies());
         assertEquals("process", entry.withMode("process").mode());
+        assertFalse(node.has("appDetails"), "a runtime of one app writes no appDetails");
+    }
+
+    @Test
+    void aRuntimeOfSeveralAppsKeepsEachAppsFigures() {
+        RegistryEntry several = new RegistryEntry(9, Optional.empty(), List.of("web", "api"), "isolate,process", 3,
+                List.of("127.0.0.1:8080", "127.0.0.1:8081"), Optional.empty(), Optional.empty(), Optional.empty(),
+                List.of(new RegistryEntry.AppDetail("web", "isolate", 2, List.of("127.0.0.1:8080")),
+                        new RegistryEntry.AppDetail("api", "process", 1, List.of("127.0.0.1:8081"))));
+        assertEquals(several, RegistryEntry.parse(several.toJson()));
+        RegistryEntry scaled = several.withAppCopies("web", 4);
+        assertEquals(5, scaled.copies());
+        assertEquals(4, scaled.detail("web").orElseThrow().copies());
+        assertEquals(1, scaled.detail("api").orElseThrow().copies());
+        assertEquals("process", scaled.detail("api").orElseThrow().mode());
+        assertEquals(Optional.empty(), scaled.detail("nosuch"));
     }
 
     @Test

@@ -197,6 +197,25 @@ class SupervisorTest {
     }
 
     @Test
+    void anAppOfSeveralTakesItsIdsFromTheRuntimeAndOnceAllItsSlotsErroredTellsItInsteadOfStopping() {
+        java.util.concurrent.atomic.AtomicInteger ids = new java.util.concurrent.atomic.AtomicInteger(100);
+        List<String> told = new ArrayList<>();
+        supervisor.shareRuntime(ids::incrementAndGet, (reason, code) -> told.add(code + " " + reason));
+        running(1, 0);
+        assertEquals("101", created.getFirst().id, "the runtime's ids, unique across its apps");
+
+        for (int i = 0; i < 4; i++) { // maxRestarts 3: the 4th unstable end in a row gives up
+            holderOf("1").crash();
+            loop.advance(Duration.ofSeconds(2));
+        }
+        assertEquals(List.of("101", "102", "103", "104"), created.stream().map(c -> c.id).toList());
+        assertEquals(1, told.size(), told.toString());
+        assertTrue(told.getFirst().startsWith("1 every copy errored"), told.toString());
+        assertFalse(supervisor.terminated().isDone(), "the other apps serve on: this one keeps its errored slot");
+        assertEquals(WorkerState.ERRORED, slot("1").state());
+    }
+
+    @Test
     void aSlotThatKeepsFailingSoonerThanTheMinimumUptimeIsErroredAndTheOthersServeOn() {
         running(2, 0);
 

@@ -113,10 +113,11 @@ const COLUMNS = ["id", "slot", "mode", "pid", "state", "uptime", "restarts", "re
 // One row per copy, kept across redraws (only its text changes), so a click is never lost to a redraw.
 function rowFor(w) {
   const body = document.querySelector("#workers tbody");
-  let tr = body.querySelector('tr[data-id="' + CSS.escape(w.id + "/" + w.slot) + '"]');
+  const key = w.id + "/" + w.slot + "/" + (w.app || ""); // ids are unique, an errored slot's "-" is not
+  let tr = body.querySelector('tr[data-id="' + CSS.escape(key) + '"]');
   if (tr) return tr;
   tr = document.createElement("tr");
-  tr.dataset.id = w.id + "/" + w.slot;
+  tr.dataset.id = key;
   for (const c of COLUMNS) {
     const td = document.createElement("td");
     td.className = c;
@@ -145,12 +146,13 @@ function render(workers) {
   const now = Date.now();
   const rows = [];
   const seen = new Set();
+  const severalApps = new Set(workers.map((w) => w.app)).size > 1; // a runtime of several apps: name each copy's
   for (const w of workers) {
     seen.add(w.id);
     const h = w.id === "-" ? { rates: [] } : rate(w, now);
     const current = h.rates.length ? h.rates[h.rates.length - 1] : 0;
     const tr = rowFor(w);
-    set(tr, "id", w.id);
+    set(tr, "id", severalApps ? w.app + ":" + w.id : w.id);
     set(tr, "slot", w.slot);
     set(tr, "mode", w.mode);
     set(tr, "pid", w.pid || "–", true);

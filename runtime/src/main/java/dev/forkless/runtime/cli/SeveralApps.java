@@ -1,0 +1,195 @@
+package dev.forkless.runtime.cli;
+
+import dev.forkless.runtime.AppGroup;
+import dev.forkless.runtime.Forkless;
+import dev.forkless.runtime.ForklessConfig;
+import dev.forkless.runtime.ForklessEvent;
+import dev.forkless.runtime.ForklessException;
+import dev.forkless.runtime.Mode;
+import dev.forkless.runtime.admin.AdminAddress;
+import dev.forkless.runtime.admin.AdminServer;
+import dev.forkless.runtime.log.EventLog;
+import dev.forkless.runtime.log.TerminalText;
+import dev.forkless.runtime.registry.ForklessHome;
+import dev.forkless.runtime.registry.Registration;
+import dev.forkless.runtime.registry.RegistryEntry;
+import dev.forkless.runtime.registry.RuntimeRegistry;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A runtime of several apps: the config file's {@code apps} list. One {@link Forkless} per app (its own
+ * ports, supervisor, copies, restart policy, log files), joined in an {@link AppGroup}, and one admin
+ * API for all of them that names the app ({@code ?app=NAME}). The runtime ends when it is stopped, or
+ * once no app has a serving copy left.
+ */
+final class SeveralApps {
+
+    private final Main main;
+    private final PrintStream err;
+
+    SeveralApps(Main main, PrintStream err) {
+        this.main = main;
+        this.err = err;
+    }
+
+    /** @return the runtime's exit code */
+    int run() {
+        AppGroup group = new AppGroup();
+        EventLog log = new EventLog(err, true).hold();
+        Map<String, Forkless> apps = new LinkedHashMap<>();
+        AdminServer.Builder adminBuilder = null;
+        String current = null;
+        try {
+            if (main.compare != null && main.compare.compare) {
+                throw new IllegalArgumentException("--compare runs one app: give its jar, not a config file with apps");
+            }
+            for (ConfigFile.App one : main.appsInFile()) {
+                current = one.name();
+                Main settings = main.forApp(one);
+                ForklessConfig config = settings.settings();
+                if (config.escalate() || main.takeOver != null) {
+                    throw new IllegalArgumentException("escalate moves the whole runtime to a new JVM: it takes a "
+                            + "runtime of one app");
+                }
+                Forkless forkless = Forkless.builder()
+                        .app(settings.app)
+                        .args(settings.appArgs)
+                        .config(config)
+                        .fixedSettings(settings.fixedSettings())
+                        .name(one.name())
+                        .group(group)
+                        .listener(log.ofApp(one.name()))
+                        .build();
+                apps.put(one.name(), forkless);
+            }
+            current = null;
+            if (main.admin == null || !main.admin.trim().equalsIgnoreCase("off")) {
+                adminBuilder = AdminServer.builder()
+                        .address(AdminAddress.parse(main.admin == null ? AdminAddress.DEFAULT : main.admin))
+                        .nextFreePort(main.admin == null)
+                        .openProbes(main.adminOpenProbes)
+                        .warnings(w -> err.println("forkless: warning: " + w));
+                for (Forkless forkless : apps.values()) {
+                    String name = forkless.appName();
+                    adminBuilder.app(forkless, () -> main.rereadApp(name));
+                }
+                if (main.adminToken != null) {
+                    adminBuilder.token(main.adminToken);
+                }
+                adminBuilder.build(); // refuses an address beyond loopback without a token, before anything starts
+            }
+        } catch (ForklessException e) {
+            err.println("forkless: " + (current == null ? "" : current + ": ") + clean(e.getMessage()));
+            return e.exitCode();
+        } catch (IllegalArgumentException e) {
+            err.println("forkless: " + (current == null ? "" : current + ": ") + clean(e.getMessage()));
+            return 2;
+        }
+        Main.Signals.onStop(reason -> apps.values().forEach(f -> f.stopAsync(reason)),
+                trigger -> reloadOneAfterAnother(new ArrayList<>(apps.values()), trigger));
+        List<Forkless> started = new ArrayList<>();
+        for (Forkless forkless : apps.values()) {
+            try {
+                forkless.start();
+                started.add(forkless);
+            } catch (ForklessException e) {
+                // the apps started before stop while the log still holds their lines: a failed start is one line
+                started.forEach(f -> f.stopAsync(forkless.appName() + " cannot start").join());
+                log.release(e.exitCode() != 2);
+                err.println("forkless: " + forkless.appName() + ": " + clean(e.getMessage()));
+                return e.exitCode();
+            }
+        }
+        log.release(true);
+        AdminServer adminServer = null;
+        if (adminBuilder != null) {
+            try {
+                adminServer = adminBuilder.build().start();
+                err.println("forkless event=admin url=" + adminServer.url() + "/"
+                        + adminServer.tokenFile().map(f -> " token-file=" + f).orElse(""));
+            } catch (ForklessException e) {
+                if (main.admin != null) {
+                    err.println("forkless: " + clean(e.getMessage()));
+                    apps.values().forEach(f -> f.stopAsync("the admin API cannot start").join());
+                    return 2;
+                }
+                err.println("forkless: warning: " + e.getMessage() + "; the admin API is off (choose its address "
+                        + "with --admin HOST:PORT)");
+            }
+        }
+        for (Forkless forkless : apps.values()) {
+            int copies = forkless.config().copies();
+            String noun = forkless.mode() == Mode.PROCESS ? " process" + (copies == 1 ? "" : "es")
+                    : " isolate" + (copies == 1 ? "" : "s");
+            err.println("forkless ready: " + forkless.appName() + ": " + copies + noun + " serving "
+                    + forkless.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).toList());
+        }
+        Registration registration = register(apps, adminServer);
+        int code = 0;
+        try {
+            for (Forkless forkless : apps.values()) {
+                code = Math.max(code, forkless.awaitTermination());
+            }
+        } finally {
+            if (registration != null) {
+                registration.close();
+            }
+            if (adminServer != null) {
+                adminServer.close();
+            }
+        }
+        return code;
+    }
+
+    /** SIGHUP: a rolling reload of each app, one app after another. */
+    private static void reloadOneAfterAnother(List<Forkless> apps, String trigger) {
+        java.util.concurrent.CompletableFuture<?> chain = java.util.concurrent.CompletableFuture.completedFuture(null);
+        for (Forkless forkless : apps) {
+            chain = chain.thenCompose(x -> forkless.reload(trigger));
+        }
+    }
+
+    private static String clean(String message) {
+        return TerminalText.clean(String.valueOf(message), false);
+    }
+
+    /** Writes the runtime's entry to the registry ({@code forkless ls}): every app's name, the copies of all. */
+    private Registration register(Map<String, Forkless> apps, AdminServer adminServer) {
+        RuntimeRegistry registry = RuntimeRegistry.of(ForklessHome.current());
+        List<String> modes = apps.values().stream().map(f -> f.mode().name().toLowerCase(Locale.ROOT)).distinct().toList();
+        RegistryEntry entry = new RegistryEntry(ProcessHandle.current().pid(), RuntimeRegistry.startOfThisProcess(),
+                List.copyOf(apps.keySet()), String.join(",", modes),
+                apps.values().stream().mapToInt(f -> f.config().copies()).sum(),
+                apps.values().stream().flatMap(f -> f.addresses().stream())
+                        .map(a -> a.getHostString() + ":" + a.getPort()).toList(),
+                Optional.ofNullable(adminServer).map(AdminServer::url),
+                Optional.ofNullable(adminServer).flatMap(AdminServer::tokenFile),
+                Optional.ofNullable(main.logs).map(p -> p.toAbsolutePath().normalize()),
+                apps.values().stream().map(f -> new RegistryEntry.AppDetail(f.appName(),
+                        f.mode().name().toLowerCase(Locale.ROOT), f.config().copies(), f.addresses().stream()
+                        .map(a -> a.getHostString() + ":" + a.getPort()).toList())).toList());
+        Registration registration;
+        try {
+            registration = registry.register(entry);
+        } catch (java.io.IOException | RuntimeException e) {
+            err.println("forkless: warning: cannot register this runtime in " + registry.folder() + " ("
+                    + (e instanceof java.io.IOException io ? dev.forkless.runtime.IoReason.of(io) : e.getMessage())
+                    + "): forkless ls will not list it");
+            return null;
+        }
+        java.util.concurrent.atomic.AtomicReference<RegistryEntry> now = new java.util.concurrent.atomic.AtomicReference<>(entry);
+        apps.forEach((name, f) -> f.addListener(event -> {
+            if (event instanceof ForklessEvent.Scaled scaled) {
+                registration.update(now.updateAndGet(e -> e.withAppCopies(name, scaled.to())));
+            }
+        }));
+        return registration;
+    }
+}

@@ -88,14 +88,16 @@ final class DetachedStart implements Callable<Integer> {
         if (plan == null) { // --help or --version of the runtime: printed here, nothing started
             return Main.run(args.toArray(String[]::new), out, err);
         }
-        List<RegistryEntry> running = force ? List.of() : RuntimeRegistry.of(ForklessHome.current()).running(plan.app());
-        if (!running.isEmpty()) {
-            RegistryEntry first = running.getFirst();
-            err.println("forkless: " + plan.app() + " runs already (pid " + first.pid()
-                    + first.addresses().stream().findFirst().map(a -> ", " + a).orElse("")
-                    + "): stop it first (forkless stop " + plan.app() + "), reload it (forkless reload "
-                    + plan.app() + "), or start another anyway with start --force");
-            return ClientCommands.USAGE;
+        for (String app : force ? List.<String>of() : List.of(plan.app().split(", "))) {
+            List<RegistryEntry> running = RuntimeRegistry.of(ForklessHome.current()).running(app);
+            if (!running.isEmpty()) {
+                RegistryEntry first = running.getFirst();
+                err.println("forkless: " + app + " runs already (pid " + first.pid()
+                        + first.addresses().stream().findFirst().map(a -> ", " + a).orElse("")
+                        + "): stop it first (forkless stop " + app + "), reload it (forkless reload "
+                        + app + "), or start another anyway with start --force");
+                return ClientCommands.USAGE;
+            }
         }
         try {
             return start(plan, patience);
@@ -148,7 +150,7 @@ final class DetachedStart implements Callable<Integer> {
             throw new IllegalArgumentException("start runs the runtime in the background; run --compare in the foreground");
         }
         probe.settings(); // a bad value is refused here, with the runtime's own words
-        String app = Main.appName(probe.app);
+        String app = probe.name != null && !probe.name.isBlank() ? probe.name.trim() : Main.appName(probe.app);
         Path logFile = probe.logs != null ? probe.logs.resolve(app + "-console.log")
                 : ForklessHome.current().folder().resolve("logs").resolve(app + ".log");
         return new Plan(app, logFile.toAbsolutePath().normalize());

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 /** The aligned table of copies that {@code list} and {@code monit} print. */
 final class WorkerTable {
 
-    private static final List<String> HEADER = List.of("ID", "SLOT", "MODE", "PID", "STATE", "UPTIME", "RESTARTS",
+    private static final List<String> HEADER = List.of("ID", "SLOT", "INST", "MODE", "PID", "STATE", "UPTIME", "RESTARTS",
             "REQUESTS", "REQ/S", "CONNS", "CPU", "MEMORY", "LAST EXIT");
     private static final int LAST_EXIT_WIDTH = 48;
 
@@ -37,6 +37,7 @@ final class WorkerTable {
             List<String> row = new ArrayList<>(List.of(
                     id,
                     w.path("slot").asText(),
+                    instance(w.path("slot").asText()),
                     w.path("mode").asText(),
                     w.path("pid").asLong() == 0 ? "-" : w.path("pid").asText(),
                     w.path("state").asText(),
@@ -65,6 +66,15 @@ final class WorkerTable {
             lines.add(line.toString().stripTrailing());
         }
         return lines;
+    }
+
+    /**
+     * @param slot a copy's slot
+     * @return its {@code FORKLESS_INSTANCE}: a serving slot's number - 1 (kept by the slot's next copies);
+     *         {@code -} for a standby or a draining copy, which has none
+     */
+    static String instance(String slot) {
+        return slot.matches("\\d{1,9}") ? String.valueOf(Integer.parseInt(slot) - 1) : "-";
     }
 
     /** A process's CPU time, or an isolate's share of the JVM's CPU (not comparable: named apart). */

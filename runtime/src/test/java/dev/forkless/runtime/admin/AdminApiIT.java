@@ -350,7 +350,7 @@ class AdminApiIT {
         assertEquals(0, list.exitCode(), String.join("\n", list.err()));
         assertEquals(3, list.out().size(), String.join("\n", list.out()));
         String header = list.out().getFirst();
-        assertTrue(header.startsWith("ID  SLOT  MODE") && header.contains("RESTARTS"), header);
+        assertTrue(header.startsWith("ID  SLOT  INST  MODE") && header.contains("RESTARTS"), header);
         int state = header.indexOf("STATE");
         for (String row : list.out().subList(1, 3)) {
             assertEquals("ready", row.substring(state, state + 5), "aligned: " + row);

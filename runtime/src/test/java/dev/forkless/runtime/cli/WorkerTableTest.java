@@ -6,6 +6,7 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code list} and {@code monit}: an isolate's metered figures are named for what they are, never as RSS. */
@@ -30,6 +31,18 @@ class WorkerTableTest {
     }
 
     @Test
+    void eachServingCopyShowsItsInstanceNumberAStandbyNone() throws Exception {
+        var workers = new ObjectMapper().readTree("""
+                [{"id":"4","slot":"1","mode":"isolate","pid":10,"state":"ready"},
+                 {"id":"2","slot":"2","mode":"isolate","pid":10,"state":"ready"},
+                 {"id":"5","slot":"s1","mode":"isolate","pid":10,"state":"standby"}]""");
+        List<String> lines = WorkerTable.render(workers, Map.of());
+        int inst = lines.get(0).indexOf("INST");
+        assertEquals(List.of("0", "1", "-"), lines.subList(1, 4).stream()
+                .map(l -> l.substring(inst, inst + 4).trim()).toList());
+    }
+
+    @Test
     void copiesOfSeveralAppsGetAnAppColumnOneAppsDoNot() throws Exception {
         var several = new ObjectMapper().readTree("""
                 [{"app":"web","id":"1","slot":"1","mode":"isolate","pid":10,"state":"ready"},
@@ -41,6 +54,6 @@ class WorkerTableTest {
         assertTrue(lines.get(3).startsWith("flaky  -") && lines.get(3).contains("errored"), lines.get(3));
         var one = new ObjectMapper().readTree("""
                 [{"app":"web","id":"1","slot":"1","mode":"isolate","pid":10,"state":"ready"}]""");
-        assertTrue(WorkerTable.render(one, Map.of()).get(0).startsWith("ID  SLOT  MODE"));
+        assertTrue(WorkerTable.render(one, Map.of()).get(0).startsWith("ID  SLOT  INST  MODE"));
     }
 }

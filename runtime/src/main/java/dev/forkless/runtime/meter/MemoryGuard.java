@@ -145,12 +145,45 @@ public final class MemoryGuard implements AutoCloseable {
         }
         java.util.function.ToLongFunction<String> allocatedLately =
                 id -> allocatedNow.getOrDefault(id, 0L) - before.getOrDefault(id, 0L);
-        (fresh ? keepsMost(isolates, usage, allocatedLately) : allocatesMost(isolates, usage, allocatedLately))
+        choose(fresh, isolates, usage, allocatedLately)
                 .ifPresent(w -> {
                     overSince = null;
                     replace(w, "heap-after-gc", bytes);
                 });
     }
+
+    /**
+     * The copy to replace: with a fresh estimate of what each copy keeps, the one that keeps the most;
+     * without one (the heap is half way to full before the estimate came), the one an older estimate
+     * singles out ({@link #clearlyKeepsMost}), else the one that allocates the most. Allocation alone is a
+     * weak sign: a copy serving a load can allocate faster than a leak grows (CI saw the guard replace the
+     * loaded copy, the leaking one keeping half the heap by the last estimate).
+     */
+    static java.util.Optional<WorkerSnapshot> choose(boolean fresh, List<WorkerSnapshot> isolates,
+                                                    Function<String, java.util.Optional<CopyUsage>> usage,
+                                                    java.util.function.ToLongFunction<String> allocatedLately) {
+        if (fresh) {
+            return keepsMost(isolates, usage, allocatedLately);
+        }
+        java.util.Optional<WorkerSnapshot> clearly = clearlyKeepsMost(isolates, usage);
+        return clearly.isPresent() ? clearly : allocatesMost(isolates, usage, allocatedLately);
+    }
+
+    /**
+     * @return the isolate that keeps at least {@value #CLEAR_SHARE} of the heap by the last estimate and at
+     *         least twice what any other keeps; empty when no copy stands out so
+     */
+    static java.util.Optional<WorkerSnapshot> clearlyKeepsMost(List<WorkerSnapshot> isolates,
+                                                              Function<String, java.util.Optional<CopyUsage>> usage) {
+        java.util.function.ToDoubleFunction<WorkerSnapshot> share =
+                w -> usage.apply(w.id()).map(CopyUsage::keptHeapShare).orElse(0.0);
+        java.util.Optional<WorkerSnapshot> most = isolates.stream().max(Comparator.comparingDouble(share));
+        return most.filter(m -> share.applyAsDouble(m) >= CLEAR_SHARE && isolates.stream()
+                .filter(w -> w != m).allMatch(w -> 2 * share.applyAsDouble(w) <= share.applyAsDouble(m)));
+    }
+
+    /** The share of the heap an older estimate must give one copy for the guard to go on it. */
+    static final double CLEAR_SHARE = 0.3;
 
     /**
      * The isolate that keeps the most by the meter's estimate (the leak profiler's live samples, taken after

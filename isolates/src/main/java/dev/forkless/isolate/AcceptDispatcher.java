@@ -513,7 +513,8 @@ public final class AcceptDispatcher implements AutoCloseable {
         }
     }
 
-    private static ThreadGroup rootGroup() {
+    /** @return the JVM's root thread group: where the runtime's threads go, not an app's group */
+    static ThreadGroup rootGroup() {
         ThreadGroup group = Thread.currentThread().getThreadGroup();
         while (group.getParent() != null) {
             group = group.getParent();

@@ -50,7 +50,7 @@ public final class WarmUp {
      */
     public static void start(String copy, ListenerView view, String path, BooleanSupplier stop,
                              java.nio.channels.spi.SelectorProvider jdk) {
-        Thread t = Thread.ofPlatform().daemon(true).name("forkless-warm-up " + copy).group(rootGroup())
+        Thread t = Thread.ofPlatform().daemon(true).name("forkless-warm-up " + copy).group(AcceptDispatcher.rootGroup())
                 .inheritInheritableThreadLocals(false).unstarted(() -> run(copy, view, path, stop, jdk));
         t.setContextClassLoader(WarmUp.class.getClassLoader());
         t.start();
@@ -117,13 +117,5 @@ public final class WarmUp {
             return (address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString()) + ":" + address.getPort();
         }
         return "127.0.0.1";
-    }
-
-    private static ThreadGroup rootGroup() {
-        ThreadGroup group = Thread.currentThread().getThreadGroup();
-        while (group.getParent() != null) {
-            group = group.getParent();
-        }
-        return group;
     }
 }

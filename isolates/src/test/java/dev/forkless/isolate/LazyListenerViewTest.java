@@ -10,8 +10,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketAddress;
-import java.net.SocketOption;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.SelectionKey;
@@ -72,20 +70,8 @@ class LazyListenerViewTest {
         return dispatcher;
     }
 
-    private record Owner(AcceptDispatcher dispatcher, boolean accepting) implements ListenerOwner {
-        @Override
-        public SharedSocket bind(SocketAddress requested, int backlog, Map<SocketOption<?>, Object> options) {
-            return SharedSocket.of(dispatcher);
-        }
-
-        @Override
-        public boolean isAccepting() {
-            return accepting;
-        }
-    }
-
     private ListenerView view(AcceptDispatcher dispatcher, boolean accepting) throws IOException {
-        ListenerView view = new ListenerView(new Owner(dispatcher, accepting), SelectorProvider.provider());
+        ListenerView view = new ListenerView(new DispatcherOwner(dispatcher, accepting), SelectorProvider.provider());
         views.add(view);
         view.bind(new InetSocketAddress(0));
         return view;
@@ -124,7 +110,7 @@ class LazyListenerViewTest {
     @Test
     void aSelectorLoopAcceptsEveryConnectionAsNettyNioDoes() throws Exception {
         AcceptDispatcher dispatcher = jvm();
-        ListenerView view = new ListenerView(new Owner(dispatcher, true), SelectorProvider.provider());
+        ListenerView view = new ListenerView(new DispatcherOwner(dispatcher, true), SelectorProvider.provider());
         views.add(view);
         view.configureBlocking(false);
         try (Selector selector = Selector.open()) {

@@ -9,14 +9,11 @@ import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketAddress;
-import java.net.SocketOption;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.spi.SelectorProvider;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -35,18 +32,6 @@ class WarmUpTest {
     private ListenerView standby;
     private final List<String> servingSaw = new CopyOnWriteArrayList<>();
     private final List<String> standbySaw = new CopyOnWriteArrayList<>();
-
-    private record Owner(AcceptDispatcher dispatcher, boolean accepting) implements ListenerOwner {
-        @Override
-        public SharedSocket bind(SocketAddress requested, int backlog, Map<SocketOption<?>, Object> options) {
-            return SharedSocket.of(dispatcher);
-        }
-
-        @Override
-        public boolean isAccepting() {
-            return accepting;
-        }
-    }
 
     @BeforeEach
     void twoCopies() throws IOException {
@@ -69,7 +54,7 @@ class WarmUpTest {
 
     /** A copy's app: a blocking HTTP server that notes each request's line and user agent, and answers 200. */
     private ListenerView app(boolean accepting, List<String> saw) throws IOException {
-        ListenerView view = new ListenerView(new Owner(dispatcher, accepting), SelectorProvider.provider());
+        ListenerView view = new ListenerView(new DispatcherOwner(dispatcher, accepting), SelectorProvider.provider());
         view.bind(new InetSocketAddress(0));
         Thread.ofVirtual().start(() -> {
             try {

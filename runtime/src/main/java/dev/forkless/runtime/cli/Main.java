@@ -445,13 +445,8 @@ public final class Main implements Callable<Integer> {
                 java.util.Optional.ofNullable(adminServer).map(AdminServer::url),
                 java.util.Optional.ofNullable(adminServer).flatMap(AdminServer::tokenFile),
                 java.util.Optional.ofNullable(logs).map(p -> p.toAbsolutePath().normalize()));
-        Registration registration;
-        try {
-            registration = registry.register(entry);
-        } catch (java.io.IOException | RuntimeException e) {
-            err.println("forkless: warning: cannot register this runtime in " + registry.folder() + " ("
-                    + (e instanceof java.io.IOException io ? dev.forkless.runtime.IoReason.of(io) : e.getMessage())
-                    + "): forkless ls will not list it");
+        Registration registration = register(registry, entry, err);
+        if (registration == null) {
             return null;
         }
         java.util.concurrent.atomic.AtomicReference<RegistryEntry> current = new java.util.concurrent.atomic.AtomicReference<>(entry);
@@ -465,14 +460,8 @@ public final class Main implements Callable<Integer> {
         return registration;
     }
 
-    /**
-     * The settings of one app of the config file's {@code apps} list: the command line as given (its flags
-     * win for every app), then the app's keys laid over the file's top-level ones.
-     *
-     * @param one the app
-     * @return a Main holding that app's settings
-     */
-    Main forApp(ConfigFile.App one) {
+    /** @return a Main that parsed this runtime's command line again (its config file not read yet) */
+    private Main parsedAgain() {
         Main again = new Main(err, originalArgs);
         CommandLine cmd = new CommandLine(again);
         cmd.setStopAtPositional(true);
@@ -481,6 +470,34 @@ public final class Main implements Callable<Integer> {
         } catch (CommandLine.ParameterException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
+        return again;
+    }
+
+    /**
+     * Writes a runtime's entry to the registry; a failure is one warning line, and the runtime runs on.
+     *
+     * @return the registration, or null when it could not be written
+     */
+    static Registration register(RuntimeRegistry registry, RegistryEntry entry, PrintStream err) {
+        try {
+            return registry.register(entry);
+        } catch (java.io.IOException | RuntimeException e) {
+            err.println("forkless: warning: cannot register this runtime in " + registry.folder() + " ("
+                    + (e instanceof java.io.IOException io ? dev.forkless.runtime.IoReason.of(io) : e.getMessage())
+                    + "): forkless ls will not list it");
+            return null;
+        }
+    }
+
+    /**
+     * The settings of one app of the config file's {@code apps} list: the command line as given (its flags
+     * win for every app), then the app's keys laid over the file's top-level ones.
+     *
+     * @param one the app
+     * @return a Main holding that app's settings
+     */
+    Main forApp(ConfigFile.App one) {
+        Main again = parsedAgain();
         again.applyFile(one.file());
         again.name = one.name();
         // the runtime's own settings: the top level's (an app's entry cannot give them)
@@ -498,14 +515,7 @@ public final class Main implements Callable<Integer> {
      * @throws IllegalArgumentException when the file is bad, or no longer lists that app
      */
     RuntimeSettings rereadApp(String appName) {
-        Main again = new Main(err, originalArgs);
-        CommandLine cmd = new CommandLine(again);
-        cmd.setStopAtPositional(true);
-        try {
-            cmd.parseArgs(originalArgs.toArray(String[]::new));
-        } catch (CommandLine.ParameterException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+        Main again = parsedAgain();
         again.applyConfig();
         ConfigFile.App one = again.appsInFile.stream().filter(a -> a.name().equals(appName)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException(config + " no longer lists the app '" + appName
@@ -577,14 +587,7 @@ public final class Main implements Callable<Integer> {
      * @throws IllegalArgumentException the one-line message a start with this file would give
      */
     RuntimeSettings reread() {
-        Main again = new Main(err, originalArgs);
-        CommandLine cmd = new CommandLine(again);
-        cmd.setStopAtPositional(true);
-        try {
-            cmd.parseArgs(originalArgs.toArray(String[]::new));
-        } catch (CommandLine.ParameterException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+        Main again = parsedAgain();
         again.applyConfig();
         if (!again.appsInFile.isEmpty()) {
             throw new IllegalArgumentException("the config file now lists apps: a runtime started with one app takes "

@@ -175,13 +175,8 @@ final class SeveralApps {
                 apps.values().stream().map(f -> new RegistryEntry.AppDetail(f.appName(),
                         f.mode().name().toLowerCase(Locale.ROOT), f.config().copies(), f.addresses().stream()
                         .map(a -> a.getHostString() + ":" + a.getPort()).toList())).toList());
-        Registration registration;
-        try {
-            registration = registry.register(entry);
-        } catch (java.io.IOException | RuntimeException e) {
-            err.println("forkless: warning: cannot register this runtime in " + registry.folder() + " ("
-                    + (e instanceof java.io.IOException io ? dev.forkless.runtime.IoReason.of(io) : e.getMessage())
-                    + "): forkless ls will not list it");
+        Registration registration = Main.register(registry, entry, err);
+        if (registration == null) {
             return null;
         }
         java.util.concurrent.atomic.AtomicReference<RegistryEntry> now = new java.util.concurrent.atomic.AtomicReference<>(entry);

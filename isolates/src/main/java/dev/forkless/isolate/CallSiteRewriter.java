@@ -111,6 +111,9 @@ public final class CallSiteRewriter {
                         "()Ljava/nio/channels/ServerSocketChannel;", false, "openServerSocketChannel"),
                 new Redirect("java/nio/channels/spi/SelectorProvider", "openServerSocketChannel",
                         "(Ljava/net/ProtocolFamily;)Ljava/nio/channels/ServerSocketChannel;", false, "openServerSocketChannel"),
+                // a connection to the copy's own port reaches the copy (Tomcat wakes its acceptor so when it stops)
+                new Redirect("java/net/Socket", "connect", "(Ljava/net/SocketAddress;I)V", false, "connectSocket"),
+                new Redirect("java/net/Socket", "connect", "(Ljava/net/SocketAddress;)V", false, "connectSocket"),
                 new Redirect("java/lang/Thread", "setDefaultUncaughtExceptionHandler",
                         "(Ljava/lang/Thread$UncaughtExceptionHandler;)V", true, "setDefaultUncaughtExceptionHandler"),
                 new Redirect("java/lang/Thread", "getDefaultUncaughtExceptionHandler",

@@ -268,6 +268,11 @@ public final class Isolate implements CopyContext {
         return new ListenerView(listenerOwner, provider);
     }
 
+    /** @return the copy's listener view on {@code address}, or {@code null} ({@link OwnConnections}) */
+    ListenerView ownListener(java.net.SocketAddress address) {
+        return OwnConnections.listening(views, address);
+    }
+
     /** What this isolate's listener views ask of it. */
     private final class Listeners implements ListenerOwner {
         @Override
@@ -484,7 +489,12 @@ public final class Isolate implements CopyContext {
      */
     void outOfMemory(Thread thread, OutOfMemoryError error) {
         if (!unloaded && !endReported.get() && outOfMemoryReported.compareAndSet(false, true)) {
-            host.outOfMemory(this, thread, error);
+            try {
+                host.outOfMemory(this, thread, error);
+            } catch (Throwable lost) {
+                outOfMemoryReported.set(false); // not reported: the copy's next caught error tells it again
+                throw lost;
+            }
         }
     }
 

@@ -36,6 +36,7 @@ final class IsolateCleaner {
         Thread self = Thread.currentThread();
         List<Thread> live = threadsOf(group, loader);
         stopJdkHttpServers(live);
+        shutDownPools(live, loader);
         for (Thread thread : live) {
             if (thread == self) {
                 continue;
@@ -100,12 +101,7 @@ final class IsolateCleaner {
                 continue;
             }
             try {
-                Field holderField = Thread.class.getDeclaredField("holder");
-                holderField.setAccessible(true);
-                Object holder = holderField.get(thread);
-                Field taskField = holder.getClass().getDeclaredField("task");
-                taskField.setAccessible(true);
-                Object task = taskField.get(holder);
+                Object task = taskOf(thread);
                 if (task == null || !task.getClass().getName().equals("sun.net.httpserver.ServerImpl$Dispatcher")) {
                     continue;
                 }
@@ -121,6 +117,99 @@ final class IsolateCleaner {
                         + " --add-opens jdk.httpserver/sun.net.httpserver=ALL-UNNAMED): " + e);
             }
         }
+    }
+
+    /**
+     * Shuts down the thread pools whose workers are among the copy's threads, as {@code shutdownNow()}
+     * would: an idle worker of a {@code ThreadPoolExecutor} ignores an interrupt (it polls its queue again),
+     * so a pool nobody shut down (Jetty's scheduler when Javalin is never stopped, the cached pool a JDK
+     * HttpServer app gives its server) kept its threads, and its copy's classes, for the pool's keep-alive
+     * or for good. A pool counts as the copy's when its thread factory is the JDK's default one or a class
+     * of the copy's: a JVM-wide pool of the JDK's own whose thread a copy happened to start (the
+     * {@code CompletableFuture} delay scheduler, made by a factory of its own) is left alone, and so is the
+     * common pool. Needs {@code --add-opens java.base/java.lang} and {@code java.base/java.util.concurrent}.
+     */
+    private static void shutDownPools(List<Thread> live, ClassLoader loader) {
+        java.util.Set<java.util.concurrent.ExecutorService> pools =
+                java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Thread thread : live) {
+            try {
+                if (thread instanceof java.util.concurrent.ForkJoinWorkerThread worker) {
+                    java.util.concurrent.ForkJoinPool pool = worker.getPool();
+                    if (pool != java.util.concurrent.ForkJoinPool.commonPool()
+                            && copysFactory(pool.getFactory().getClass(), loader)) {
+                        pools.add(pool);
+                    }
+                    continue;
+                }
+                Object task = poolWorker(taskOf(thread));
+                if (task != null) {
+                    Field outer = task.getClass().getDeclaredField("this$0");
+                    outer.setAccessible(true);
+                    if (outer.get(task) instanceof java.util.concurrent.ThreadPoolExecutor pool
+                            && copysFactory(pool.getThreadFactory().getClass(), loader)) {
+                        pools.add(pool);
+                    }
+                }
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "cannot find the pool of thread " + thread.getName()
+                        + " (start the JVM with --add-opens java.base/java.util.concurrent=ALL-UNNAMED): " + e);
+            }
+        }
+        for (java.util.concurrent.ExecutorService pool : pools) {
+            try {
+                pool.shutdownNow();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "cannot shut down a pool of an unloaded copy: " + e);
+            }
+        }
+    }
+
+    private static final String POOL_WORKER = "java.util.concurrent.ThreadPoolExecutor$Worker";
+
+    /**
+     * @return the pool worker a thread runs: its task, or what the task wraps (Tomcat's {@code TaskThread}
+     *         runs a {@code WrappingRunnable} around it), else {@code null}
+     */
+    private static Object poolWorker(Object task) {
+        if (task == null || task.getClass().getName().equals(POOL_WORKER)) {
+            return task;
+        }
+        for (Field field : task.getClass().getDeclaredFields()) {
+            if (Modifier.isStatic(field.getModifiers()) || !Runnable.class.isAssignableFrom(field.getType())) {
+                continue;
+            }
+            try {
+                field.setAccessible(true);
+                Object wrapped = field.get(task);
+                if (wrapped != null && wrapped.getClass().getName().equals(POOL_WORKER)) {
+                    return wrapped;
+                }
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                // not readable: not a wrapper this knows
+            }
+        }
+        return null;
+    }
+
+    private static boolean copysFactory(Class<?> factory, ClassLoader loader) {
+        String name = factory.getName();
+        return name.equals("java.util.concurrent.Executors$DefaultThreadFactory")
+                || name.equals("java.util.concurrent.ForkJoinPool$DefaultForkJoinWorkerThreadFactory")
+                || definedAtOrBelow(factory, loader);
+    }
+
+    /** @return the {@code Runnable} a platform thread was started with, or {@code null} */
+    private static Object taskOf(Thread thread) throws ReflectiveOperationException {
+        Field holderField = Thread.class.getDeclaredField("holder");
+        holderField.setAccessible(true);
+        Object holder = holderField.get(thread);
+        if (holder == null) {
+            return null;
+        }
+        Field taskField = holder.getClass().getDeclaredField("task");
+        taskField.setAccessible(true);
+        return taskField.get(holder);
     }
 
     /** Cancels a {@code java.util.Timer} from its thread, as {@code Timer.cancel()} would. */

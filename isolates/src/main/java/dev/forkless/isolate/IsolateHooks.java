@@ -108,6 +108,27 @@ public final class IsolateHooks {
         }
     }
 
+    /**
+     * {@code socket.connect(address, timeout)}: a connection to the copy's own listening address reaches
+     * the copy itself, as in a JVM of its own, not the shared socket ({@link OwnConnections}).
+     */
+    public static void connectSocket(java.net.Socket socket, java.net.SocketAddress address, int timeout, Class<?> caller)
+            throws IOException {
+        Isolate isolate = owner(caller);
+        ListenerView own = isolate == null ? null : isolate.ownListener(address);
+        if (own == null) {
+            socket.connect(address, timeout);
+        } else {
+            OwnConnections.connect(socket, own, timeout);
+        }
+    }
+
+    /** {@code socket.connect(address)}: as {@link #connectSocket(java.net.Socket, java.net.SocketAddress, int, Class)}. */
+    public static void connectSocket(java.net.Socket socket, java.net.SocketAddress address, Class<?> caller)
+            throws IOException {
+        connectSocket(socket, address, 0, caller);
+    }
+
     /** {@code System.getenv(name)}: the isolate's own environment. */
     public static String getenv(String name, Class<?> caller) {
         Isolate isolate = owner(caller);

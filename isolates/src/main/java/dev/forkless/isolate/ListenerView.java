@@ -366,6 +366,11 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
         return lazy != null && offer(connection);
     }
 
+    /** @return whether {@link #offerOwn} can take a connection (the view's dispatcher is lazy) */
+    boolean takesOwn() {
+        return lazy != null;
+    }
+
     /**
      * A lazy dispatcher gives the view its turn: it becomes readable, a blocked acceptor wakes.
      *

@@ -7,7 +7,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.function.BooleanSupplier;
 
@@ -90,10 +89,9 @@ public final class WarmUp {
     /** One request on a fresh connection; @return whether the app answered it whole in time */
     private static boolean once(ServerSocketChannel loopback, ListenerView view, byte[] request) throws IOException {
         try (Socket client = new Socket()) {
-            client.connect(loopback.getLocalAddress(), TIMEOUT_MILLIS);
-            SocketChannel own = loopback.accept();
-            if (!view.offerOwn(own)) {
-                own.close();
+            try {
+                OwnConnections.connect(client, loopback, view, TIMEOUT_MILLIS);
+            } catch (java.net.ConnectException closed) {
                 return false;
             }
             client.setSoTimeout(TIMEOUT_MILLIS);

@@ -104,6 +104,28 @@ class IsolateLifeTest {
         }
     }
 
+    /**
+     * Tomcat stops by connecting to its own port to wake its acceptor: the connection reaches the draining
+     * copy itself (the shared socket would give it to another copy, or leave it queued), and the idle
+     * workers of a pool the app never shut down end at unload.
+     */
+    @Test
+    void aDrainingCopyThatConnectsToItsOwnPortReachesItselfAndItsPoolsEndAtUnload() throws Exception {
+        Path marker = dir.resolve("unlock");
+        try (TestApps.RecordingHost host = new TestApps.RecordingHost()) {
+            Isolate isolate = Isolate.builder().id("1").app(AppJar.open(TestApps.jar(dir, "UnlockApp"))).host(host).build();
+            isolate.start(List.of("0", marker.toString()));
+            host.ready.get(10, TimeUnit.SECONDS);
+            assertEquals("hello", talk(host.boundAddress(), null), "the pool ran a task: its worker idles");
+
+            isolate.beginDrain(); // the hook runs now; the draining copy takes no connection of the shared socket
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> java.nio.file.Files.exists(marker));
+            assertEquals("woken", java.nio.file.Files.readString(marker), "the hook's connection reached the copy's own acceptor");
+            assertEquals(List.of(), isolate.unload(Duration.ofSeconds(5)).leftoverThreads(),
+                    "the idle pool worker ignored the interrupt; the pool was shut down");
+        }
+    }
+
     @Test
     void aJdkHttpServerWhoseMainReturnedRunsOnAndIsStoppedAtUnload() throws Exception {
         Path portFile = dir.resolve("port");

@@ -32,7 +32,7 @@ final class TestApps {
         manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
         manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "testapps." + mainClass);
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
-            for (String name : List.of("ExitApp", "HookApp", "ThrowingApp", "SocketApp", "SpinApp", "HazardApp", "EnvApp", "LingerApp", "JdkHttpApp", "CountingTask")) {
+            for (String name : List.of("ExitApp", "HookApp", "ThrowingApp", "SocketApp", "SpinApp", "HazardApp", "EnvApp", "LingerApp", "JdkHttpApp", "UnlockApp", "CountingTask")) {
                 out.putNextEntry(new JarEntry("testapps/" + name + ".class"));
                 try (InputStream in = TestApps.class.getResourceAsStream("/testapps/" + name + ".class")) {
                     in.transferTo(out);

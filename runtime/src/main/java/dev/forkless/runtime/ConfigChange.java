@@ -34,6 +34,7 @@ public record ConfigChange(List<String> applied, List<String> needsRestart) {
             new Part("jvmArgs", ForklessConfig::jvmArgs, true),
             new Part("readyTimeout", ForklessConfig::readyTimeout, true),
             new Part("drainTimeout", c -> c.restartPolicy().drainTimeout(), true),
+            new Part("killTimeout", c -> c.restartPolicy().unloadGrace(), true),
             new Part("minUptime", c -> c.restartPolicy().minUptime(), true),
             new Part("maxRestarts", c -> c.restartPolicy().maxRestarts(), true),
             new Part("restartDelay", c -> c.restartPolicy().initialDelay(), true),

@@ -109,7 +109,7 @@ public record ForklessConfig(int copies, int standby, Mode mode, List<String> jv
         Limit.MIN_UPTIME.check("min uptime", policy.minUptime());
         Limit.MAX_RESTARTS.check("max restarts", policy.maxRestarts());
         Limit.DRAIN_TIMEOUT.check("drain timeout", policy.drainTimeout());
-        Limit.DRAIN_TIMEOUT.check("unload grace", policy.unloadGrace());
+        Limit.DRAIN_TIMEOUT.check("kill timeout", policy.unloadGrace());
         if (!(policy.multiplier() <= 100)) {
             throw new IllegalArgumentException("restart delay multiplier must be between 1 and 100, not "
                     + policy.multiplier());

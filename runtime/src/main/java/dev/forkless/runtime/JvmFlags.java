@@ -15,9 +15,10 @@ public final class JvmFlags {
     /**
      * Packages opened to the runtime (as {@code module/package}): the isolate cleaner clears the JDK's
      * caches of an unloaded copy (docs/decisions.md), a draining copy's server is told to end its
-     * keep-alive connections (KeepAliveOff: it finds them through their selection keys).
+     * keep-alive connections (KeepAliveOff: it finds them through their selection keys), an unloaded copy's
+     * thread pools are shut down (their idle workers ignore interrupts).
      */
-    public static final List<String> OPENS = List.of("java.base/java.util", "java.base/java.lang",
+    public static final List<String> OPENS = List.of("java.base/java.util", "java.base/java.util.concurrent", "java.base/java.lang",
             "java.base/java.lang.invoke", "java.base/java.lang.runtime", "java.base/java.nio.channels.spi",
             "java.logging/java.util.logging", "jdk.httpserver/sun.net.httpserver");
 

@@ -16,7 +16,7 @@ import java.util.Objects;
  * @param minUptime         a copy that dies sooner than this is an unstable restart (PM2: 1 s)
  * @param maxRestarts       more unstable restarts in a row than this mark the slot errored (PM2: 16)
  * @param drainTimeout      how long a stopping copy's open connections get to finish (5 s)
- * @param unloadGrace       how long an unloading copy's shutdown hooks and threads get to end (2 s)
+ * @param unloadGrace       how long an unloading copy's shutdown hooks and threads get to end ({@code --kill-timeout}, 5 s)
  * @param autorestart       whether a copy that ended is replaced at all (PM2's {@code autorestart}: true); off,
  *                          its slot stays {@code stopped}
  * @param stopExitCodes     exit statuses after which a copy is not replaced: its slot stays {@code stopped}
@@ -31,7 +31,7 @@ public record RestartPolicy(Duration initialDelay, double multiplier, Duration m
 
     /** PM2's defaults, and a 5 s drain. */
     public static final RestartPolicy DEFAULT = new RestartPolicy(Duration.ofMillis(100), DEFAULT_MULTIPLIER, Duration.ofSeconds(15),
-            Duration.ofSeconds(30), Duration.ofSeconds(1), 16, Duration.ofSeconds(5), Duration.ofSeconds(2), true,
+            Duration.ofSeconds(30), Duration.ofSeconds(1), 16, Duration.ofSeconds(5), Duration.ofSeconds(5), true,
             java.util.Set.of());
 
     /** A policy that replaces every copy that ends (as before {@code autorestart} and {@code stopExitCodes}). */
@@ -109,6 +109,12 @@ public record RestartPolicy(Duration initialDelay, double multiplier, Duration m
 
     /** @param drainTimeout the drain timeout @return a copy with it */
     public RestartPolicy withDrainTimeout(Duration drainTimeout) {
+        return new RestartPolicy(initialDelay, multiplier, maxDelay, resetAfter, minUptime, maxRestarts,
+                drainTimeout, unloadGrace, autorestart, stopExitCodes);
+    }
+
+    /** @param unloadGrace how long an unloading copy's shutdown hooks and threads get @return a copy with it */
+    public RestartPolicy withUnloadGrace(Duration unloadGrace) {
         return new RestartPolicy(initialDelay, multiplier, maxDelay, resetAfter, minUptime, maxRestarts,
                 drainTimeout, unloadGrace, autorestart, stopExitCodes);
     }

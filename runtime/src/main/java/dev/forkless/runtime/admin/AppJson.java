@@ -40,6 +40,7 @@ final class AppJson {
 
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("drainTimeoutMs", policy.drainTimeout().toMillis());
+        settings.put("killTimeoutMs", policy.unloadGrace().toMillis());
         settings.put("readyTimeoutMs", config.readyTimeout().toMillis());
         settings.put("hangTimeoutMs", config.hangTimeout().toMillis());
         settings.put("autorestart", policy.autorestart());

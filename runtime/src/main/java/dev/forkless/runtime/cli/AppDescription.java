@@ -45,6 +45,7 @@ final class AppDescription {
         JsonNode s = app.path("settings");
         List<Map.Entry<String, String>> settings = new ArrayList<>();
         settings.add(Map.entry("drain timeout", millis(s.path("drainTimeoutMs"))));
+        settings.add(Map.entry("kill timeout", millis(s.path("killTimeoutMs"))));
         settings.add(Map.entry("ready timeout", millis(s.path("readyTimeoutMs"))));
         settings.add(Map.entry("hang timeout", s.path("hangTimeoutMs").asLong() == 0 ? "off" : millis(s.path("hangTimeoutMs"))));
         settings.add(Map.entry("autorestart", s.path("autorestart").asBoolean() ? "on" : "off"));

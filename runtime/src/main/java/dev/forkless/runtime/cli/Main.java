@@ -162,6 +162,12 @@ public final class Main implements Callable<Integer> {
             description = "How long a stopping copy's open connections get before they are closed (default: ${DEFAULT-VALUE}).")
     String drainTimeout;
 
+    @Option(names = "--kill-timeout", paramLabel = "DURATION",
+            description = "How long a stopping copy's shutdown hooks and threads get to end once it has drained, as PM2's "
+                    + "kill_timeout: then a child JVM is killed, and an isolate's threads still running are reported as "
+                    + "leftoverThreads (default: ${DEFAULT-VALUE}).")
+    String killTimeout;
+
     @Option(names = "--mode", paramLabel = "isolate|process",
             description = "How copies run: isolates in this JVM, or child JVMs sharing the same socket (default: ${DEFAULT-VALUE}).")
     String mode;
@@ -552,6 +558,7 @@ public final class Main implements Callable<Integer> {
         }
         RestartPolicy policy = ForklessConfig.DEFAULTS.restartPolicy()
                 .withDrainTimeout(Durations.parse(Limit.DRAIN_TIMEOUT, "--drain-timeout", drainTimeout))
+                .withUnloadGrace(Durations.parse(Limit.DRAIN_TIMEOUT, "--kill-timeout", killTimeout))
                 .withCrashLoopGuard(Durations.parse(Limit.MIN_UPTIME, "--min-uptime", minUptime),
                         Limit.MAX_RESTARTS.parseCount("--max-restarts", maxRestarts))
                 .withAutorestart(autorestart)

@@ -85,6 +85,8 @@ record Setting(String key, String flag, Type type, Limit limit, Function<Forkles
                     c -> Limit.text(c.readyTimeout())),
             new Setting("drainTimeout", "--drain-timeout", Type.DURATION, Limit.DRAIN_TIMEOUT,
                     c -> Limit.text(c.restartPolicy().drainTimeout())),
+            new Setting("killTimeout", "--kill-timeout", Type.DURATION, Limit.DRAIN_TIMEOUT,
+                    c -> Limit.text(c.restartPolicy().unloadGrace())),
             new Setting("minUptime", "--min-uptime", Type.DURATION, Limit.MIN_UPTIME,
                     c -> Limit.text(c.restartPolicy().minUptime())),
             new Setting("maxRestarts", "--max-restarts", Type.COUNT, Limit.MAX_RESTARTS,

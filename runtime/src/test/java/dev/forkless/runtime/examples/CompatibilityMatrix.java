@@ -107,21 +107,10 @@ final class CompatibilityMatrix {
                 + "its server) the listener thread server-@default-listener stays: closing the copy's listener view ends "
                 + "its accept, and Helidon's listener then waits in ServerListener.suspend on an uninterruptible "
                 + "CompletableFuture.join that the halted copy's threads never complete");
-        String spring = "Spring's shutdown hook (graceful shutdown of the web server) still runs when the unload's "
-                + "2 s grace ends: the hook, the copy's main thread, the server's threads and the copy's "
-                + "isolate-N-messages thread are reported";
         return switch (entry.app().name() + ":" + entry.mode()) {
             case "helidon-4.5-demo:isolate", "helidon-4.1:isolate" -> haltedHelidon;
             case "quarkus:isolate" -> new ThreadsLeft(true, "after halt, Quarkus' main thread isolate-N-main stays "
                     + "(it waits for the shutdown its hook would have signalled)");
-            case "spring-boot-tomcat:isolate" -> new ThreadsLeft(false,
-                    spring + " (Catalina-utility, http-nio-*, tomcat-shutdown)");
-            case "spring-boot-webflux:isolate" -> new ThreadsLeft(false,
-                    spring + " (reactor-http-nio, parallel, boundedElastic-evictor)");
-            case "javalin:isolate" -> new ThreadsLeft(false, "Jetty's scheduler thread Scheduler-N-1: Javalin registers "
-                    + "no shutdown hook, so Jetty is never stopped, and the idle scheduler ignores the interrupt");
-            case "jdk-httpserver:isolate" -> new ThreadsLeft(false, "the app's Executors.newCachedThreadPool() "
-                    + "workers (pool-N-thread-M) ignore the interrupt and end only after their 60 s keep-alive");
             default -> null;
         };
     }

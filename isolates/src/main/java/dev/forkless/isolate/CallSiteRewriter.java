@@ -235,8 +235,64 @@ public final class CallSiteRewriter {
         ClassModel model = classFile.parse(bytes);
         ClassDesc self = model.thisClass().asSymbol();
         boolean condy = model.majorVersion() >= CONDY_VERSION;
-        return classFile.transformClass(model, ClassTransform.transformingMethodBodies(
-                CodeTransform.ofStateful(() -> new Rewrite(self, loopChecks, condy))));
+        // only the methods that change are rebuilt: a rebuilt method's stack maps are computed again (a data
+        // flow analysis, most of a rewrite's cost), and with loop checks most methods have no loop
+        java.util.Set<java.lang.classfile.MethodModel> changing = java.util.Collections.newSetFromMap(
+                new java.util.IdentityHashMap<>());
+        for (java.lang.classfile.MethodModel method : model.methods()) {
+            if (method.code().isPresent() && changes(method.code().get(), loopChecks)) {
+                changing.add(method);
+            }
+        }
+        if (changing.isEmpty()) {
+            return bytes;
+        }
+        return classFile.transformClass(model, (builder, element) -> {
+            if (element instanceof java.lang.classfile.MethodModel method && changing.contains(method)) {
+                builder.transformMethod(method, java.lang.classfile.MethodTransform.transformingCode(
+                        CodeTransform.ofStateful(() -> new Rewrite(self, loopChecks, condy))));
+            } else {
+                builder.with(element);
+            }
+        });
+    }
+
+    /**
+     * Whether {@link Rewrite} would change a method body: a backward branch (with loop checks), a call it
+     * redirects, a {@code new ServerSocket}, a handler that may catch an {@code OutOfMemoryError}.
+     */
+    static boolean changes(java.lang.classfile.CodeModel code, boolean loopChecks) {
+        java.util.Set<java.lang.classfile.Label> bound = loopChecks ? new java.util.HashSet<>() : null;
+        for (CodeElement element : code) {
+            switch (element) {
+                case java.lang.classfile.instruction.LabelTarget target -> {
+                    if (bound != null) {
+                        bound.add(target.label());
+                    }
+                }
+                case java.lang.classfile.instruction.ExceptionCatch c -> {
+                    if (c.catchType().map(t -> CATCHES_OOM.contains(t.asInternalName())).orElse(false)) {
+                        return true;
+                    }
+                }
+                case NewObjectInstruction n -> {
+                    if (n.className().asInternalName().equals(SERVER_SOCKET)) {
+                        return true;
+                    }
+                }
+                case InvokeInstruction call -> {
+                    if (Rewrite.redirectFor(call) != null) {
+                        return true;
+                    }
+                }
+                default -> {
+                    if (bound != null && Rewrite.backward(element, bound)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     /** The rewrite of one method body. */
@@ -269,6 +325,10 @@ public final class CallSiteRewriter {
         }
 
         private boolean backward(CodeElement element) {
+            return backward(element, bound);
+        }
+
+        static boolean backward(CodeElement element, java.util.Set<java.lang.classfile.Label> bound) {
             return switch (element) {
                 case java.lang.classfile.instruction.BranchInstruction b -> bound.contains(b.target());
                 case java.lang.classfile.instruction.TableSwitchInstruction t -> bound.contains(t.defaultTarget())

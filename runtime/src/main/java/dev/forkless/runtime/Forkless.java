@@ -332,6 +332,8 @@ public final class Forkless implements AutoCloseable {
             eventListeners.add(event -> {
                 if (event instanceof ForklessEvent.Started st && st.mode() == Mode.ISOLATE) {
                     m.track(st.workerId());
+                } else if (event instanceof ForklessEvent.Ready) {
+                    m.begin();
                 } else if (event instanceof ForklessEvent.Unloaded u) {
                     m.forget(u.workerId());
                 }

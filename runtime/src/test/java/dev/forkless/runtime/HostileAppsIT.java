@@ -33,7 +33,7 @@ class HostileAppsIT {
                 String hung = runtime.awaitLine(l -> l.contains("event=hung"), Duration.ofSeconds(10));
                 assertTrue(hung.contains("in flight"), hung);
                 String id = hung.replaceAll(".*isolate=(\\d+).*", "$1");
-                String unloaded = runtime.awaitLine(l -> l.contains("isolate=" + id + " event=unloaded"), Duration.ofSeconds(10));
+                String unloaded = runtime.awaitLine(l -> l.contains("isolate=" + id + " event=unloaded"), Duration.ofSeconds(30));
                 assertFalse(unloaded.contains("leftoverThreads"), "the loop check ended the spinning thread: " + unloaded);
                 assertEquals(-1, hanging.getInputStream().read(), "the hung request's connection was closed");
             }
@@ -65,7 +65,7 @@ class HostileAppsIT {
             try (Socket hanging = Http.fire(address, "/hang-in-jdk")) {
                 String hung = runtime.awaitLine(l -> l.contains("event=hung"), Duration.ofSeconds(10));
                 String id = hung.replaceAll(".*isolate=(\\d+).*", "$1");
-                String unloaded = runtime.awaitLine(l -> l.contains("isolate=" + id + " event=unloaded"), Duration.ofSeconds(10));
+                String unloaded = runtime.awaitLine(l -> l.contains("isolate=" + id + " event=unloaded"), Duration.ofSeconds(30));
                 assertTrue(unloaded.contains("leftoverThreads="), "a thread in JDK code cannot be stopped: " + unloaded);
             }
             assertEquals(200, Http.get(address, "/").status(), "the service keeps answering");
@@ -80,7 +80,7 @@ class HostileAppsIT {
             try (Socket hanging = Http.fire(address, "/deadlock")) {
                 String hung = runtime.awaitLine(l -> l.contains("event=hung"), Duration.ofSeconds(10));
                 String id = hung.replaceAll(".*isolate=(\\d+).*", "$1");
-                String unloaded = runtime.awaitLine(l -> l.contains("isolate=" + id + " event=unloaded"), Duration.ofSeconds(10));
+                String unloaded = runtime.awaitLine(l -> l.contains("isolate=" + id + " event=unloaded"), Duration.ofSeconds(30));
                 assertTrue(unloaded.contains("demo-deadlock-1") && unloaded.contains("demo-deadlock-2"), unloaded);
             }
             assertEquals(200, Http.get(address, "/").status());

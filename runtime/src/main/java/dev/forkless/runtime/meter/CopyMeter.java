@@ -43,6 +43,13 @@ public final class CopyMeter implements AutoCloseable {
     static final Duration KEPT_PERIOD = Duration.ofSeconds(5);
     /** Samples of one read arrive within this of each other; a read that saw nothing more for twice as long is whole. */
     private static final Duration BATCH = Duration.ofSeconds(1);
+    /**
+     * The stream opens when the first copy is ready ({@link #begin}), or this long after the meter was made:
+     * starting JFR took about 400 ms of the start -> first answer of a runtime pinned to one CPU, for
+     * figures nobody reads before a copy serves.
+     */
+    static final Duration OPEN_AT_LATEST = Duration.ofSeconds(10);
+    private final java.util.concurrent.CountDownLatch begun = new java.util.concurrent.CountDownLatch(1);
     /** A stream that has not flushed for this long is dead. */
     private static final Duration STREAM_SILENCE = Duration.ofSeconds(15);
 
@@ -75,8 +82,12 @@ public final class CopyMeter implements AutoCloseable {
     private long ticksDone;
 
     public CopyMeter() {
-        stream = open();
         ticker = Supervisor.runtimeThreads().name("forkless-meter").start(this::tickLoop);
+    }
+
+    /** A copy is ready: the stream opens now, if it has not yet (see {@link #OPEN_AT_LATEST}). */
+    public void begin() {
+        begun.countDown();
     }
 
     private RecordingStream open() {
@@ -109,7 +120,7 @@ public final class CopyMeter implements AutoCloseable {
 
     /** Opens the stream again when it has not flushed for a while (it flushes every second while it runs). */
     private void reviveStream() {
-        if (!closed && System.nanoTime() - lastFlush > STREAM_SILENCE.toNanos()) {
+        if (!closed && stream != null && System.nanoTime() - lastFlush > STREAM_SILENCE.toNanos()) {
             System.getLogger("forkless").log(System.Logger.Level.WARNING,
                     "the metering stream stopped (JFR's thread ended, the heap was full?): opened it again");
             RecordingStream old = stream;
@@ -249,6 +260,11 @@ public final class CopyMeter implements AutoCloseable {
 
     private void tickLoop() {
         try {
+            begun.await(OPEN_AT_LATEST.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (closed) {
+                return;
+            }
+            stream = open();
             while (!Thread.currentThread().isInterrupted()) {
                 Thread.sleep(TICK_MS);
                 try {
@@ -313,7 +329,10 @@ public final class CopyMeter implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        stream.close();
+        RecordingStream s = stream;
+        if (s != null) {
+            s.close();
+        }
         heap.close();
     }
 

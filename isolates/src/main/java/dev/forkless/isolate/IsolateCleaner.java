@@ -158,8 +158,8 @@ final class IsolateCleaner {
         }
         for (java.util.concurrent.ExecutorService pool : pools) {
             try {
-                pool.shutdownNow();
-            } catch (RuntimeException e) {
+                pool.shutdownNow(); // a subclass's own code may run, and meet its cancelled loop checks
+            } catch (RuntimeException | Error e) {
                 LOG.log(System.Logger.Level.DEBUG, () -> "cannot shut down a pool of an unloaded copy: " + e);
             }
         }

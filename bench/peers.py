@@ -86,7 +86,20 @@ def tagged_pids():
     return out
 
 
+TEMP_DIRS = []  # each start's directory (logs, nginx conf, PM2_HOME)
+
+
 def cleanup():
+    """SIGTERM to every group still running (a runtime removes its sockets), SIGKILL after 5 s."""
+    live = [p for p in STARTED if p.poll() is None]
+    for p in live:
+        kill_group(p, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    for p in live:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except Exception:
+            pass
     for p in STARTED:
         kill_group(p, signal.SIGKILL)
     for p in STARTED:
@@ -95,6 +108,9 @@ def cleanup():
         except Exception:
             pass
     STARTED.clear()
+    for d in TEMP_DIRS:
+        shutil.rmtree(d, ignore_errors=True)
+    TEMP_DIRS.clear()
     for pid in tagged_pids():
         try:
             os.kill(pid, signal.SIGKILL)
@@ -305,6 +321,7 @@ def affinity_of(pids):
 def run_one(cfg, opts, pinned):
     port = free_port()
     tmp = Path(tempfile.mkdtemp(prefix=f"peers-{cfg.key}-"))
+    TEMP_DIRS.append(tmp)
     r = {"config": cfg.key, "pinned": pinned, "load": loadavg()[0]}
     cmd = cfg.command(tmp, port)
     if pinned:
@@ -356,6 +373,7 @@ def run_one(cfg, opts, pinned):
         STARTED.remove(p)
         logf.close()
         shutil.rmtree(tmp, ignore_errors=True)
+        TEMP_DIRS.remove(tmp)
 
 
 def tail(path, n=25):

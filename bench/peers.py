@@ -467,6 +467,11 @@ def markdown(results):
             f"Each start: wait until it answers and every copy is ready, {s['warmup_s']} s of warm-up load "
             f"(discarded), {s['duration_s']} s measured, then the RSS of the set. {s['rounds']} round(s), "
             "the configurations taking turns within each round; every figure is the median of the rounds.", ""]
+    wq = results.get("wait_quiet")
+    if wq:
+        out += [(f"It waited {wq['waited_s']} s for a 1-minute load average under 1.0 first" if wq["quiet"] else
+                 f"It waited {wq['waited_s']} s (the limit) for a 1-minute load average under 1.0, which never came")
+                + ".", ""]
     busy = max(results["load_before"][0], results["load_after"][0])
     if busy >= 1.0:
         out += [f"**The machine was busy** (1-minute load average up to {busy} on {m['nproc']} processors): other "
@@ -574,6 +579,8 @@ def main():
     ap.add_argument("--list", action="store_true", help="print the configurations' keys and end")
     ap.add_argument("--out", help="Markdown file (default reports/bench/peers.md); an existing file must hold the "
                                   f"{BEGIN} ... {END} block, which is replaced")
+    ap.add_argument("--wait-quiet", type=int, default=0, metavar="SECONDS",
+                    help="first wait up to this long for a 1-minute load average under 1.0 (the report says if it came)")
     ap.add_argument("--from-json", metavar="FILE", help="only write the report again from the figures of an earlier run "
                                                          "(reports/bench/peers.json)")
     ap.add_argument("--command", help=argparse.SUPPRESS)
@@ -615,10 +622,17 @@ def main():
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, on_signal)
     modes = ["pinned"] + (["unpinned"] if opts.unpinned else [])
+    waited = None
+    if opts.wait_quiet:
+        w0 = time.monotonic()
+        while loadavg()[0] >= 1.0 and time.monotonic() - w0 < opts.wait_quiet:
+            log(f"bench/peers: waiting for a quiet machine, load average {loadavg()}")
+            time.sleep(max(0.0, min(15.0, opts.wait_quiet - (time.monotonic() - w0))))
+        waited = {"waited_s": round(time.monotonic() - w0), "quiet": loadavg()[0] < 1.0, "limit_s": opts.wait_quiet}
     t0 = time.monotonic()
     results = {"command": opts.command or "bench/peers.py " + " ".join(sys.argv[1:]),
                "started": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "machine": machine(java),
-               "load_before": loadavg(), "modes": modes,
+               "load_before": loadavg(), "modes": modes, "wait_quiet": waited,
                "settings": {"quick": q, "rounds": opts.rounds, "warmup_s": opts.warmup, "duration_s": opts.duration,
                             "connections": CONNECTIONS, "server_cpus": SERVER_CPU, "load_cpus": LOAD_CPU},
                "configs": [{"key": c.key, "label": c.label, "group": c.group, "baseline": c.baseline}

@@ -1,16 +1,15 @@
 package dev.forkless.runtime;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Several apps in one runtime ({@code apps:} in the config file): one {@link Forkless} per app, each with its
  * own ports, supervisor and copies, joined here so that their copy ids are unique in the JVM (the console,
  * the log files and the admin API tell copies apart by id) and so that one app whose copies all errored
  * does not stop the others: the runtime ends only once no app has a serving copy left (exit 1 when a slot
- * errored), or when it is stopped.
+ * errored), or when it is stopped. An app stopped on its own ({@code stop APP}) or whose copies all errored
+ * can start again ({@link Forkless#startAgain}) while the others run.
  *
  * <pre>{@code
  * AppGroup group = new AppGroup();
@@ -21,13 +20,12 @@ import java.util.Set;
 public final class AppGroup {
 
     private final List<Forkless> members = new ArrayList<>();
-    /** Members none of whose serving slots runs a copy any more. */
-    private final Set<Forkless> done = new HashSet<>();
+    /** Members none of whose serving slots runs a copy any more (stopped, errored), with their exit codes. */
+    private final java.util.Map<Forkless, Integer> done = new java.util.HashMap<>();
     private int lastId;
     /** The apps' one meter (JFR stream), while an app that meters runs; null: none. */
     private dev.forkless.runtime.meter.CopyMeter meter;
     private int meterUsers;
-    private int worstCode;
     private String lastReason = "";
 
     /** An empty group. */
@@ -62,7 +60,7 @@ public final class AppGroup {
         members.add(member);
     }
 
-    /** A member has a ready copy again (a reload revived an errored slot). */
+    /** A member has a ready copy again, or starts again ({@code start APP}, a scale of an errored app). */
     synchronized void serving(Forkless member) {
         done.remove(member);
     }
@@ -73,14 +71,13 @@ public final class AppGroup {
         int code;
         String why;
         synchronized (this) {
-            done.add(member);
-            worstCode = Math.max(worstCode, exitCode);
+            done.put(member, exitCode);
             lastReason = member.appName() + ": " + reason;
-            if (!done.containsAll(members)) {
+            if (!done.keySet().containsAll(members)) {
                 return;
             }
             ending = List.copyOf(members);
-            code = worstCode;
+            code = done.values().stream().mapToInt(Integer::intValue).max().orElse(0);
             why = lastReason;
         }
         ending.forEach(m -> m.end(why, code));

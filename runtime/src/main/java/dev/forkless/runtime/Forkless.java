@@ -64,7 +64,24 @@ public final class Forkless implements AutoCloseable {
     private final List<String> args;
     private final boolean appFromJar;
     private final SharedListeners listeners;
-    private final Supervisor supervisor;
+    /** Makes the app's copies; every supervisor of the app uses it. */
+    private final Supervisor.CopyFactory copyFactory;
+    /**
+     * The supervisor of the app's copies. An app of several that was stopped, or whose copies all errored,
+     * gets a new one when it starts again ({@link #startAgain}); replaced under this object's lock.
+     */
+    private volatile Supervisor supervisor;
+    /**
+     * With a group: whether no copy of the app serves or will (it was stopped, or no serving slot runs a
+     * copy) and no start of it is under way: {@link #startAgain} may start it. Guarded by this object.
+     */
+    private boolean idle;
+    /** {@link #start()} returned: the app served once. */
+    private volatile boolean startedOnce;
+    /** Completes with the app's exit code once it has stopped for good (with a group: when the group ends). */
+    private final CompletableFuture<Integer> ended = new CompletableFuture<>();
+    /** Completes once the current supervisor terminated and what its run held (the meter) was let go. */
+    private volatile CompletableFuture<Integer> runOver;
     private final List<Consumer<ForklessEvent>> eventListeners;
     /** The last {@link #RECENT_EVENTS} events, oldest first, for listeners added later; guarded by itself. */
     private final java.util.ArrayDeque<ForklessEvent> recentEvents = new java.util.ArrayDeque<>();
@@ -132,7 +149,7 @@ public final class Forkless implements AutoCloseable {
                     case ForklessEvent.Exited e -> console.release(e.workerId(), !startFailed);
                     case ForklessEvent.Unloaded e -> console.forget(e.workerId(), !startFailed);
                     case ForklessEvent.Stopping e -> {
-                        if (e.exitCode() == 2) {
+                        if (e.exitCode() == 2 && !startedOnce) { // not an app of several that fails to start again
                             startFailed = true;
                             console.discardAll();
                         }
@@ -163,7 +180,7 @@ public final class Forkless implements AutoCloseable {
                 publish.accept(new ForklessEvent.Listening(java.time.Instant.now(), address)));
         CallSiteRewriter rewriter = new CallSiteRewriter(config.loopChecks());
         this.mode = new java.util.concurrent.atomic.AtomicReference<>(config.mode());
-        this.supervisor = new Supervisor((id, instance, accepting, events) -> {
+        this.copyFactory = (id, instance, accepting, events) -> {
             if (group != null) {
                 ownCopies.add(id);
                 ConsoleRouter c = console;
@@ -179,13 +196,13 @@ public final class Forkless implements AutoCloseable {
                             settings.environmentOf(id, instance, false), settings.warmUp())
                     : new IsolateCopy(id, noteNativeTransports(currentApp()), now.args(), accepting, listeners,
                             rewriter, exchange, events, settings.environmentOf(id, instance, true), settings.warmUp());
-        },
-                config.restartPolicy(), config.readyTimeout(), config.hangTimeout(), publish);
+        };
+        this.supervisor = newSupervisor(config);
+        this.runOver = supervisor.terminated();
         if (group != null) {
-            supervisor.shareRuntime(group::nextId, (reason, code) -> group.noSlotServes(this, reason, code));
             eventListeners.add(event -> {
                 if (event instanceof ForklessEvent.Ready) {
-                    group.serving(this);
+                    serving();
                 }
             });
             group.join(this);
@@ -196,6 +213,39 @@ public final class Forkless implements AutoCloseable {
         } else {
             this.escalation = null;
         }
+    }
+
+    /** A supervisor for the app's copies, with {@code config}'s restart policy and timeouts. */
+    private Supervisor newSupervisor(ForklessConfig config) {
+        Supervisor made = new Supervisor(copyFactory, config.restartPolicy(), config.readyTimeout(),
+                config.hangTimeout(), publish);
+        if (group != null) {
+            made.shareRuntime(group::nextId, (reason, code) -> noSlotServes(made, reason, code));
+        }
+        return made;
+    }
+
+    /** With a group: a copy of the app is ready, so the app serves. */
+    private void serving() {
+        synchronized (this) {
+            idle = false;
+        }
+        group.serving(this);
+    }
+
+    /**
+     * With a group, on {@code made}'s mailbox: none of its serving slots will run a copy again. No copy will
+     * accept on the app's ports, so they close until a copy binds again: clients are refused at once.
+     */
+    private void noSlotServes(Supervisor made, String reason, int exitCode) {
+        synchronized (this) {
+            if (made != supervisor) {
+                return;
+            }
+            idle = true;
+        }
+        listeners.closeUntilBound();
+        group.noSlotServes(this, reason, exitCode);
     }
 
     /** The app as it is on disk now: a reload picks up a rebuilt jar and its new Class-Path. */
@@ -220,8 +270,12 @@ public final class Forkless implements AutoCloseable {
 
     /** Ends this app with the runtime's other apps ({@link AppGroup}): every copy drains, then {@code exitCode}. */
     void end(String reason, int exitCode) {
-        if (lifecycle.getAndSet(Lifecycle.STOPPED) == Lifecycle.STOPPED) {
-            return; // stopped before, on its own (stop APP)
+        Supervisor last;
+        synchronized (this) {
+            if (lifecycle.getAndSet(Lifecycle.STOPPED) == Lifecycle.STOPPED) {
+                return; // stopped for good before (a stop before it started)
+            }
+            last = supervisor;
         }
         if (escalation != null) {
             escalation.close();
@@ -230,7 +284,11 @@ public final class Forkless implements AutoCloseable {
         if (w != null) {
             w.close();
         }
-        supervisor.stop(reason, exitCode).whenComplete((code, e) -> tearDown());
+        // a stopped app's supervisor terminated before: its code (0) stands
+        last.stop(reason, exitCode).whenComplete((code, e) -> {
+            tearDown();
+            ended.complete(code == null ? exitCode : code);
+        });
     }
 
     /** @return the app's own arguments */
@@ -327,9 +385,11 @@ public final class Forkless implements AutoCloseable {
         UncaughtExceptionDispatcher.install();
         dev.forkless.isolate.SerialFilters.install();
         if (config.mode() == Mode.ISOLATE && config.metering()) {
-            CopyMeter m = group != null ? group.meter() : new CopyMeter(); // one JFR stream for the runtime's apps
-            meter = m;
             eventListeners.add(event -> {
+                CopyMeter m = meter; // the run's: an app of several that starts again meters with the meter then
+                if (m == null) {
+                    return;
+                }
                 if (event instanceof ForklessEvent.Started st && st.mode() == Mode.ISOLATE) {
                     m.track(st.workerId());
                 } else if (event instanceof ForklessEvent.Ready) {
@@ -338,21 +398,24 @@ public final class Forkless implements AutoCloseable {
                     m.forget(u.workerId());
                 }
             });
-            supervisor.terminated().whenComplete((code, error) -> {
-                if (group != null) {
-                    group.releaseMeter();
-                } else {
-                    m.close();
-                }
-            });
         }
+        Supervisor first = supervisor;
+        meterRun(first, config);
         try {
-            supervisor.start(config.copies(), config.standby());
+            first.start(config.copies(), config.standby());
         } catch (ForklessException e) {
-            supervisor.terminated().join();
+            first.terminated().join();
             lifecycle.set(Lifecycle.STOPPED);
             tearDown();
+            ended.complete(e.exitCode());
+            if (group != null) {
+                group.noSlotServes(this, "cannot start: " + e.getMessage(), e.exitCode());
+            }
             throw e;
+        }
+        startedOnce = true;
+        if (group == null) {
+            first.terminated().whenComplete((code, error) -> ended.complete(code));
         }
         guardMemory(config.maxMemory());
         scheduleReloads(config.cronRestart());
@@ -367,6 +430,29 @@ public final class Forkless implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Meters the isolates of {@code run} (isolate mode, metering on): with a group the runtime's one meter,
+     * let go when {@code run} terminates ({@link #runOver} completes after that).
+     */
+    private void meterRun(Supervisor run, ForklessConfig config) {
+        if (config.mode() != Mode.ISOLATE || !config.metering()) {
+            runOver = run.terminated();
+            return;
+        }
+        CopyMeter m = group != null ? group.meter() : new CopyMeter(); // one JFR stream for the runtime's apps
+        meter = m;
+        runOver = run.terminated().whenComplete((code, error) -> {
+            if (meter == m) {
+                meter = null;
+            }
+            if (group != null) {
+                group.releaseMeter();
+            } else {
+                m.close();
+            }
+        });
+    }
+
     /** Starts the memory guard at {@code limit}, in place of the one running; 0: none. */
     private synchronized void guardMemory(long limit) {
         MemoryGuard old = memoryGuard;
@@ -375,10 +461,11 @@ public final class Forkless implements AutoCloseable {
         }
         memoryGuard = null;
         if (limit > 0) {
-            MemoryGuard guard = new MemoryGuard(limit, supervisor::workers, this::usage, this::keptAt, this::askKept,
-                    supervisor::restart, publish);
+            Supervisor run = supervisor;
+            MemoryGuard guard = new MemoryGuard(limit, run::workers, this::usage, this::keptAt, this::askKept,
+                    run::restart, publish);
             memoryGuard = guard;
-            supervisor.terminated().whenComplete((code, error) -> guard.close());
+            run.terminated().whenComplete((code, error) -> guard.close());
         }
     }
 
@@ -621,6 +708,9 @@ public final class Forkless implements AutoCloseable {
      * @return completes with the exit code (0) once everything is stopped
      */
     public CompletableFuture<Integer> stopAsync(String reason) {
+        if (group != null && lifecycle.get() == Lifecycle.STARTED) {
+            return stopApp(reason);
+        }
         lifecycle.set(Lifecycle.STOPPED);
         if (escalation != null) {
             escalation.close();
@@ -629,12 +719,93 @@ public final class Forkless implements AutoCloseable {
         if (w != null) {
             w.close();
         }
-        CompletableFuture<Integer> stopped = supervisor.stop(reason, 0).whenComplete((code, e) -> tearDown());
+        CompletableFuture<Integer> stopped = supervisor.stop(reason, 0).whenComplete((code, e) -> {
+            tearDown();
+            ended.complete(code);
+        });
         if (group != null) {
-            // one app of several stopped: the runtime goes on while another app serves
             stopped.whenComplete((code, e) -> group.noSlotServes(this, "stopped: " + reason, 0));
         }
         return stopped;
+    }
+
+    /**
+     * Stops one app of several ({@code stop APP}): its copies stop accepting and drain, its ports close at
+     * once (clients are refused, not left in a backlog), and the runtime goes on while another app serves;
+     * {@link #startAgain} starts it again.
+     */
+    private CompletableFuture<Integer> stopApp(String reason) {
+        Supervisor run;
+        synchronized (this) {
+            idle = true;
+            run = supervisor;
+        }
+        return run.stop(reason, 0, listeners::closeUntilBound)
+                .whenComplete((code, e) -> group.noSlotServes(this, "stopped: " + reason, 0));
+    }
+
+    /** What {@link #startAgain} answers for an app that runs. */
+    public static final String RUNS_ALREADY = "it runs already";
+
+    /**
+     * Starts the copies of an app of several again ({@code start APP}) after it was stopped
+     * ({@link #stopAsync}) or every one of its copies errored, while the runtime's other apps run: as many
+     * copies and standbys as its settings say now (a reload with new settings counts), on the ports it had.
+     *
+     * @return completes once every serving copy is ready ({@link OperationResult#replaced}: the copies
+     *         started), or not ok: {@link #RUNS_ALREADY} for an app that runs or is starting (and for the
+     *         app of a runtime of one app, which runs while the runtime does), else why it could not start
+     *         (the app stays stopped)
+     */
+    public CompletableFuture<OperationResult> startAgain() {
+        Supervisor last;
+        synchronized (this) {
+            if (lifecycle.get() != Lifecycle.STARTED) {
+                return CompletableFuture.completedFuture(OperationResult.failed(0,
+                        lifecycle.get() == Lifecycle.NEW ? "it was not started" : "the runtime is stopping"));
+            }
+            if (group == null || !idle) {
+                return CompletableFuture.completedFuture(OperationResult.failed(0, RUNS_ALREADY));
+            }
+            idle = false;
+            last = supervisor;
+        }
+        group.serving(this); // not ended with the others while it starts
+        CompletableFuture<OperationResult> result = new CompletableFuture<>();
+        last.stop("start again", 0); // an errored app's supervisor still holds its slots (for list)
+        runOver.whenComplete((code, e) -> {
+            Supervisor next;
+            ForklessConfig config = config();
+            synchronized (this) {
+                if (lifecycle.get() != Lifecycle.STARTED || idle) { // the runtime or the app was stopped meanwhile
+                    result.complete(OperationResult.failed(0, lifecycle.get() != Lifecycle.STARTED
+                            ? "the runtime is stopping" : "it was stopped while it started"));
+                    return;
+                }
+                next = newSupervisor(config);
+                supervisor = next;
+            }
+            meterRun(next, config);
+            next.startAsync(config.copies(), config.standby()).whenComplete((ok, error) -> {
+                if (error == null) {
+                    guardMemory(config().maxMemory());
+                    scheduleReloads(config().cronRestart());
+                    result.complete(OperationResult.done(config.copies()));
+                    return;
+                }
+                String why = error instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                        ? c.getCause().getMessage() : error.getMessage();
+                next.terminated().whenComplete((c, x) -> {
+                    synchronized (this) {
+                        idle = true;
+                    }
+                    listeners.closeUntilBound();
+                    group.noSlotServes(this, "cannot start again: " + why, c != null && c == 0 ? 0 : 1);
+                    result.complete(OperationResult.failed(0, why));
+                });
+            });
+        });
+        return result;
     }
 
     /** Once every copy is stopped: closes the sockets, writes what the log files still have queued, closes the exchange. */
@@ -662,7 +833,7 @@ public final class Forkless implements AutoCloseable {
      * @return the exit code: 0 after a stop, 1 when every copy errored
      */
     public int awaitTermination() {
-        int code = supervisor.terminated().join();
+        int code = ended.join();
         lifecycle.set(Lifecycle.STOPPED);
         tearDown();
         return code;

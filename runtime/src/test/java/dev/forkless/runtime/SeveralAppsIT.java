@@ -240,6 +240,111 @@ class SeveralAppsIT {
         }
     }
 
+    /**
+     * Whether a client of {@code address} fails at once: its connection refused, or reset or closed before
+     * any answer, within 2 s; false when it waits (in a backlog nobody accepts from) or is answered.
+     */
+    private static boolean failsAtOnce(InetSocketAddress address) {
+        try (Socket s = new Socket()) {
+            s.connect(address, 2_000);
+            s.setSoTimeout(2_000);
+            s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return s.getInputStream().read() == -1;
+        } catch (java.net.SocketTimeoutException hanging) {
+            return false;
+        } catch (java.io.IOException refusedOrReset) {
+            return true;
+        }
+    }
+
+    /** Crashes the app's one copy until its crash-loop guard marks its slot errored. */
+    private static void crashIntoItsGuard(Admin admin, String app, InetSocketAddress at) {
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            JsonNode copies = workers(admin, app);
+            if (inState(copies, "errored") == 1) {
+                return true;
+            }
+            if (inState(copies, "ready") == 1) {
+                try (Socket s = Http.fire(at, "/crash")) {
+                    s.setSoTimeout(2_000);
+                    s.getInputStream().read(); // its answer, then it crashes
+                } catch (java.io.IOException e) {
+                    // the copy went before it answered
+                }
+            }
+            return false;
+        });
+    }
+
+    /**
+     * An app no copy will accept for (every copy errored, or stop APP) has its port refuse clients at once,
+     * instead of leaving them in a backlog nobody accepts from; start APP starts it again on the same port
+     * (isolates, and child JVMs that held the socket too); start of an app that runs is one line, exit 1;
+     * with --admin, an app that runtime does not run is one line naming its apps, exit 2.
+     */
+    @Test
+    void anAppWithoutAcceptorRefusesClientsAndStartAppServesItAgainOnItsPort() throws Exception {
+        String demo = RuntimeProcess.demoJar().toString();
+        Path file = config("standby: 0\n"
+                + "apps:\n"
+                + app("web", demo, "    isolates: 1\n")
+                + app("api", demo, "    isolates: 1\n    mode: process\n    drainTimeout: 60s\n")
+                + app("flaky", demo, "    isolates: 1\n    minUptime: 10m\n    maxRestarts: 1\n    restartDelay: 10ms\n"));
+        try (RuntimeProcess runtime = RuntimeProcess.startWithEnvironment(environment(), "--config", file.toString())) {
+            Map<String, InetSocketAddress> at = addresses(runtime, 3);
+            Admin admin = Admin.of(runtime);
+            assertTrue(!failsAtOnce(at.get("flaky")), "flaky serves first");
+
+            // every copy errored: the port refuses at once (it is closed on the errored slot's decision)
+            crashIntoItsGuard(admin, "flaky", at.get("flaky"));
+            assertTrue(failsAtOnce(at.get("flaky")), "a client of the errored app waits\n" + runtime.output());
+            assertEquals(200, Http.get(at.get("web"), "/").status());
+
+            // start APP: its copies again, with its settings, on the same port
+            Admin.Cli start = cli("start", "flaky");
+            assertEquals(0, start.exitCode(), start.err() + "\n" + runtime.output());
+            assertEquals(List.of("start flaky: done, 1 copy started"), start.out());
+            assertEquals(1, inState(workers(admin, "flaky"), "ready"));
+            assertEquals(200, Http.get(at.get("flaky"), "/").status());
+
+            // an app that runs: one line, exit 1 (refused), nothing changed
+            Admin.Cli again = cli("start", "flaky");
+            assertEquals(1, again.exitCode(), again.out().toString());
+            assertEquals(List.of("forkless: the app 'flaky' runs already (reload replaces its copies)"), again.err());
+            assertEquals(1, inState(workers(admin, "flaky"), "ready"));
+
+            // stop APP of child JVMs, while its child still drains a client's open connection: the socket the
+            // child holds too stops listening at once
+            try (Socket held = Http.fire(at.get("api"), "/")) {
+                held.setSoTimeout(5_000);
+                assertTrue(held.getInputStream().read() > 0, "api answers"); // kept alive, idle
+                assertEquals(202, admin.post("/api/stop?app=api").statusCode());
+                await().atMost(Duration.ofSeconds(10)).until(() -> inState(workers(admin, "api"), "draining") == 1);
+                assertTrue(failsAtOnce(at.get("api")), "a client of the stopped app waits\n" + runtime.output());
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> workers(admin, "api").isEmpty());
+            Admin.Cli startApi = cli("start", "api", "--admin", admin.address());
+            assertEquals(0, startApi.exitCode(), startApi.err() + "\n" + runtime.output());
+            assertEquals(List.of("start api: done, 1 copy started"), startApi.out());
+            assertEquals(200, Http.get(at.get("api"), "/").status());
+            assertEquals("process", workers(admin, "api").get(0).path("mode").asText());
+
+            // --admin naming an app that runtime does not run: one line with the apps it runs, exit 2
+            for (String command : List.of("reload", "start", "list")) {
+                Admin.Cli nosuch = cli(command, "nosuch", "--admin", admin.address());
+                assertEquals(2, nosuch.exitCode(), command + ": " + nosuch.err());
+                assertEquals(List.of("forkless: no app named \"nosuch\" in the runtime at " + admin.address()
+                        + " (its apps: web, api, flaky)"), nosuch.err(), command);
+            }
+            assertEquals(200, Http.get(at.get("web"), "/").status());
+
+            Admin.Cli stop = cli("stop");
+            assertEquals(0, stop.exitCode(), stop.err().toString());
+            assertEquals(0, runtime.awaitExit(Duration.ofSeconds(60)), runtime.output());
+        }
+    }
+
     @Test
     void twoAppsOfOneNameAreOneLineAndExit2() throws Exception {
         String demo = RuntimeProcess.demoJar().toString();

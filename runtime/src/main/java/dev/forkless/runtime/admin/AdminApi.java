@@ -97,6 +97,7 @@ final class AdminApi implements HttpService {
                 .post("/api/scale", authorized(this::scale))
                 .post("/api/workers/{id}/restart", authorized(this::restart))
                 .post("/api/stop", authorized(this::stop))
+                .post("/api/start", authorized(this::start))
                 .get("/api/shared", readable((req, res) -> withApp(req, res, a -> reply(res, shared(a).list()))))
                 .get("/api/shared/{key}", readable((req, res) -> withApp(req, res, a -> reply(res, shared(a).get(key(req))))))
                 .put("/api/shared/{key}", tokenOnly((req, res) -> {
@@ -116,7 +117,7 @@ final class AdminApi implements HttpService {
         for (String path : List.of("/api/workers", "/api/workers/{id}/log", "/api/events", "/api/runtime", "/api/app", "/health/live", "/health/ready", "/metrics")) {
             rules.any(path, (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use GET"));
         }
-        for (String path : List.of("/api/reload", "/api/scale", "/api/workers/{id}/restart", "/api/stop")) {
+        for (String path : List.of("/api/reload", "/api/scale", "/api/workers/{id}/restart", "/api/stop", "/api/start")) {
             rules.any(path, (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use POST"));
         }
         rules.any("/api/shared/{key}", (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use GET, PUT or DELETE"));
@@ -445,6 +446,27 @@ final class AdminApi implements HttpService {
         }
         send(res, Status.ACCEPTED_202, Map.of("stopping", true));
         apps.values().forEach(a -> a.forkless().stopAsync("admin API"));
+    }
+
+    /**
+     * {@code POST /api/start?app=NAME}: starts an app of several again that {@code stop} stopped, or whose
+     * copies all errored (200 once its copies are ready); 409 {@code "running": true} for an app that runs.
+     */
+    private void start(ServerRequest req, ServerResponse res, JsonNode body) {
+        App app = required(req, res);
+        if (app == null) {
+            return;
+        }
+        CompletableFuture<OperationResult> started = app.forkless().startAgain();
+        OperationResult now = started.getNow(null);
+        if (now != null && !now.ok() && now.reason().equals(Forkless.RUNS_ALREADY)) {
+            Map<String, Object> answer = new LinkedHashMap<>();
+            answer.put("error", "the app '" + app.name() + "' runs already (reload replaces its copies)");
+            answer.put("running", true);
+            send(res, Status.CONFLICT_409, answer);
+            return;
+        }
+        operation(res, started);
     }
 
     private void operation(ServerResponse res, CompletableFuture<OperationResult> operation) {

@@ -25,7 +25,7 @@ import picocli.CommandLine.Parameters;
 
 /**
  * The CLI's client commands ({@code list}, {@code reload}, {@code scale}, {@code restart}, {@code stop},
- * {@code monit}, {@code describe}): each talks to a running runtime's admin API, given with {@code --admin} or found by its
+ * {@code monit}, {@code describe}, {@code start APP} ({@link StartApp})): each talks to a running runtime's admin API, given with {@code --admin} or found by its
  * app's name in the registry of the machine's runtimes ({@link RuntimeFinder}); and {@code ls}, which lists
  * that registry; and {@code start} ({@link DetachedStart}), which starts one in the background. Exit codes: 0 done, 1 the runtime refused
  * or failed, 2 bad usage, 3 no runtime reachable.
@@ -134,6 +134,11 @@ final class ClientCommands {
                 return USAGE;
             }
             try {
+                String unknown = unknownApp(client);
+                if (unknown != null) {
+                    err.println("forkless: " + unknown);
+                    return USAGE;
+                }
                 return run(client);
             } catch (AdminClient.Unreachable e) {
                 err.println("forkless: " + e.getMessage());
@@ -148,6 +153,32 @@ final class ClientCommands {
         }
 
         abstract int run(AdminClient client) throws AdminClient.Unreachable, IOException;
+
+        /**
+         * With {@code --admin}, the app named is checked against the apps the runtime there runs (as the
+         * registry checks it without): one that runtime does not run is bad usage, said with the apps it runs.
+         *
+         * @return the line that says so, or null when it runs the app (or cannot say which apps it runs)
+         */
+        private String unknownApp(AdminClient client) throws AdminClient.Unreachable, IOException {
+            Optional<String> app = app();
+            if (target.admin == null || app.isEmpty() || app.get().equals(ALL)
+                    || !app.get().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+                return null; // a bad name is said by forApp
+            }
+            AdminClient.Response runtime = client.get("/api/runtime");
+            JsonNode apps = runtime.body() == null ? null : runtime.body().get("apps");
+            if (!runtime.ok() || apps == null || !apps.isArray()) {
+                return null;
+            }
+            List<String> names = new java.util.ArrayList<>();
+            apps.forEach(a -> names.add(a.asText()));
+            if (names.contains(app.get())) {
+                return null;
+            }
+            return "no app named \"" + app.get() + "\" in the runtime at " + client.url().replaceFirst("^https?://", "")
+                    + " (its apps: " + dev.forkless.runtime.log.TerminalText.clean(String.join(", ", names), false) + ")";
+        }
 
         /** Runs an operation: prints its outcome, returns its exit code. */
         int operation(AdminClient client, String path, String what) throws AdminClient.Unreachable, IOException {

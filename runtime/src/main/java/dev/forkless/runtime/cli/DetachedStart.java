@@ -33,9 +33,12 @@ import picocli.CommandLine.Parameters;
  * line; a runtime that ends first (a bad jar, a taken port, a bad option) has its own error line printed
  * and its exit code returned, and nothing is left running.
  */
-@Command(name = "start", description = "Start the runtime in the background (as pm2 start does; with systemd, "
+@Command(name = "start", description = {"Start the runtime in the background (as pm2 start does; with systemd, "
         + "run it in the foreground instead): returns once it serves, printing its pid, admin URL and log file. "
-        + "Stop it with forkless stop APP.")
+        + "Stop it with forkless stop APP.",
+        "start APP [--admin URL] [--token-file FILE] [--timeout DURATION]: start again an app of a running runtime "
+        + "of several that stop APP stopped, or whose copies all errored, with its settings (exit 1 when it runs "
+        + "already)."})
 final class DetachedStart implements Callable<Integer> {
 
     private static final System.Logger LOG = System.getLogger(DetachedStart.class.getName());
@@ -73,6 +76,9 @@ final class DetachedStart implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (StartApp.names(args)) { // start APP: an app of a running runtime, not a runtime to start
+            return StartApp.run(args, out, err);
+        }
         Duration patience;
         Plan plan;
         try {

@@ -20,11 +20,15 @@ import java.util.function.Consumer;
  * The runtime's listening sockets, one per address the app binds, shared by every copy that binds the
  * same address. The runtime owns them: a socket stays open while the runtime runs, even while no copy
  * accepts on it (between a crash and its replacement, connections wait in the socket's backlog instead
- * of being refused), and closes when the runtime stops.
+ * of being refused), and closes when the runtime stops. An app of several that no copy will serve (it
+ * was stopped, or every copy errored) has its sockets closed until a copy binds again
+ * ({@link #closeUntilBound}): clients are refused at once instead of waiting in a backlog nobody takes.
  */
 public final class SharedListeners implements AutoCloseable {
 
     private final Map<InetSocketAddress, SharedListener> byRequest = new HashMap<>();
+    /** Where each requested address was bound last: a socket opened again takes the same port (port 0 too). */
+    private final Map<InetSocketAddress, InetSocketAddress> boundAt = new HashMap<>();
     private final Consumer<InetSocketAddress> onListening;
     private boolean closed;
 
@@ -45,8 +49,9 @@ public final class SharedListeners implements AutoCloseable {
         InetSocketAddress key = key(requested);
         SharedListener listener = byRequest.get(key);
         if (listener == null) {
-            listener = SharedListener.open(key, backlog, options);
+            listener = SharedListener.open(boundAt.getOrDefault(key, key), backlog, options);
             byRequest.put(key, listener);
+            boundAt.put(key, listener.localAddress());
             onListening.accept(listener.localAddress());
         }
         return listener.join();
@@ -63,6 +68,7 @@ public final class SharedListeners implements AutoCloseable {
         channel.configureBlocking(false);
         SharedListener listener = new SharedListener(channel, (InetSocketAddress) channel.getLocalAddress());
         byRequest.put(key(requested), listener);
+        boundAt.put(key(requested), listener.localAddress());
         onListening.accept(listener.localAddress());
     }
 
@@ -78,6 +84,18 @@ public final class SharedListeners implements AutoCloseable {
         List<InetSocketAddress> addresses = new ArrayList<>();
         byRequest.values().forEach(l -> addresses.add(l.localAddress()));
         return addresses;
+    }
+
+    /**
+     * Closes every socket while no copy will accept on it (an app of several stopped, or every copy of it
+     * errored): new connections are refused and those waiting in the backlog are reset, at once, instead
+     * of hanging. The socket is shut down before it is closed, so that it stops listening in the child
+     * JVMs that hold it too (process mode). The next {@link #bind} of an address opens its socket again,
+     * on the address it had (the same port when the app asked for port 0).
+     */
+    public synchronized void closeUntilBound() {
+        byRequest.values().forEach(SharedListener::shutDown);
+        byRequest.clear();
     }
 
     @Override
@@ -181,6 +199,21 @@ public final class SharedListeners implements AutoCloseable {
 
         ServerSocketChannel channel() {
             return channel;
+        }
+
+        /** Stops listening for every holder of the socket (child JVMs too), then closes it. */
+        void shutDown() {
+            dispatcher.close();
+            try {
+                dev.forkless.runtime.child.Unix.shutdown(dev.forkless.runtime.child.Unix.fdOf(channel));
+            } catch (IOException e) {
+                // no descriptor to reach (a JDK without the export): closing is enough in this JVM
+            }
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // closing
+            }
         }
 
         void close() {

@@ -216,7 +216,7 @@ public final class Supervisor implements Copy.Events {
      * @return completes once every serving copy is ready; fails with a {@link ForklessException} when the
      *         app cannot start
      */
-    CompletableFuture<Void> startAsync(int copies, int standby) {
+    public CompletableFuture<Void> startAsync(int copies, int standby) {
         terminated.thenAccept(code -> started.completeExceptionally(
                 new ForklessException("the runtime stopped while starting", code)));
         if (!hangTimeout.isZero()) {
@@ -236,7 +236,18 @@ public final class Supervisor implements Copy.Events {
 
     /** Stops every copy, draining them; completes {@link #terminated()} with {@code exitCode}. */
     public CompletableFuture<Integer> stop(String reason, int exitCode) {
-        post(() -> beginStop(reason, exitCode));
+        return stop(reason, exitCode, () -> { });
+    }
+
+    /**
+     * Stops every copy, as {@link #stop(String, int)}, and runs {@code notAccepting} on the mailbox once every
+     * copy has stopped accepting, before they drained (not at all when the supervisor had terminated).
+     */
+    public CompletableFuture<Integer> stop(String reason, int exitCode, Runnable notAccepting) {
+        post(() -> {
+            beginStop(reason, exitCode);
+            notAccepting.run();
+        });
         return terminated;
     }
 

@@ -348,7 +348,8 @@ final class ClientCommands {
         }
     }
 
-    @Command(name = "stop", description = "Stop the runtime gracefully (every copy drains) and wait until it is gone.")
+    @Command(name = "stop", description = "Stop the runtime gracefully (every copy drains) and wait until it is gone; "
+            + "in a runtime of several apps, stop APP stops that app alone (start APP starts it again).")
     static final class Stop extends ForApp {
         Stop(PrintStream out, PrintStream err) {
             super(out, err);

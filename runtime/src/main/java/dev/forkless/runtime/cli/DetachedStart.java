@@ -35,7 +35,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "start", description = {"Start the runtime in the background (as pm2 start does; with systemd, "
         + "run it in the foreground instead): returns once it serves, printing its pid, admin URL and log file. "
-        + "Stop it with forkless stop APP.",
+        + "Stop it with forkless stop APP. start APP: start again an app that stop APP stopped (see start --help).",
         "start APP [--admin URL] [--token-file FILE] [--timeout DURATION]: start again an app of a running runtime "
         + "of several that stop APP stopped, or whose copies all errored, with its settings (exit 1 when it runs "
         + "already)."})

@@ -178,7 +178,8 @@ class AdminApiIT {
     void everyMutationNeedsTheTokenAndChangesNothingWithoutIt() throws Exception {
         List<String> before = ids();
         String id = before.getFirst();
-        for (String path : List.of("/api/reload", "/api/scale?n=3", "/api/workers/" + id + "/restart", "/api/stop")) {
+        for (String path : List.of("/api/reload", "/api/scale?n=3", "/api/workers/" + id + "/restart", "/api/stop",
+                "/api/start")) {
             for (String authorization : new String[] {null, "Bearer wrong", "Bearer " + admin.token() + "x",
                     "Basic " + admin.token(), "Bearer", admin.token()}) {
                 HttpResponse<String> response = admin.post(path, authorization, null);
@@ -186,6 +187,10 @@ class AdminApiIT {
                 assertTrue(response.headers().firstValue("www-authenticate").isPresent());
             }
         }
+        // with the token: the app of a runtime of one app runs while the runtime does
+        HttpResponse<String> start = admin.post("/api/start");
+        assertEquals(409, start.statusCode(), start.body());
+        assertTrue(start.body().contains("runs already") && start.body().contains("\"running\":true"), start.body());
         assertEquals(before, ids(), "nothing changed");
         assertTrue(runtime.process().isAlive());
         assertFalse(runtime.hasLine(l -> l.contains("event=reloading") || l.contains("event=scaled")

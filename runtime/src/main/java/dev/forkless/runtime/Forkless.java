@@ -509,6 +509,9 @@ public final class Forkless implements AutoCloseable {
             scheduleReloads(live.cronRestart());
         }
         publish.accept(new ForklessEvent.SettingsChanged(java.time.Instant.now(), change.applied(), change.needsRestart()));
+        if (stoppedApp()) { // its copies take the settings when it starts again
+            return CompletableFuture.completedFuture(new SettingsReload(change, OperationResult.done(0)));
+        }
         CompletableFuture<OperationResult> scaled = live.copies() == before.config().copies()
                 ? CompletableFuture.completedFuture(OperationResult.done(0)) : supervisor.scale(live.copies());
         return scaled.thenCompose(s -> !s.ok() ? CompletableFuture.completedFuture(s)
@@ -524,7 +527,25 @@ public final class Forkless implements AutoCloseable {
      * @return how it ended
      */
     public CompletableFuture<OperationResult> reload() {
-        return supervisor.reload("api");
+        return whileRunning(run -> run.reload("api"));
+    }
+
+    /** What an operation on a stopped app of several answers. */
+    static final String STOPPED = "the app is stopped (start APP starts it again)";
+
+    /** Runs an operation on the app's copies; an app of several that is stopped ({@code stop APP}) has none. */
+    private CompletableFuture<OperationResult> whileRunning(
+            java.util.function.Function<Supervisor, CompletableFuture<OperationResult>> operation) {
+        Supervisor run = supervisor;
+        if (stoppedApp()) {
+            return CompletableFuture.completedFuture(OperationResult.failed(0, STOPPED));
+        }
+        return operation.apply(run);
+    }
+
+    /** @return whether this is an app of several that was stopped on its own ({@code stop APP}) and runs no copy */
+    private boolean stoppedApp() {
+        return group != null && lifecycle.get() == Lifecycle.STARTED && supervisor.terminated().isDone();
     }
 
     /**
@@ -534,7 +555,7 @@ public final class Forkless implements AutoCloseable {
      * @return how it ended
      */
     public CompletableFuture<OperationResult> reload(String trigger) {
-        return supervisor.reload(trigger);
+        return whileRunning(run -> run.reload(trigger));
     }
 
     /**
@@ -544,7 +565,7 @@ public final class Forkless implements AutoCloseable {
      * @return how it ended; not ok when no copy has that id
      */
     public CompletableFuture<OperationResult> restart(String workerId) {
-        return supervisor.restart(workerId);
+        return whileRunning(run -> run.restart(workerId));
     }
 
     /**
@@ -554,7 +575,7 @@ public final class Forkless implements AutoCloseable {
      * @return how it ended, once new copies are ready
      */
     public CompletableFuture<OperationResult> scale(int copies) {
-        return supervisor.scale(copies);
+        return whileRunning(run -> run.scale(copies));
     }
 
     /** @return the addresses the app listens on, through the runtime's shared sockets */

@@ -314,6 +314,17 @@ class SeveralAppsIT {
             assertEquals(List.of("forkless: the app 'flaky' runs already (reload replaces its copies)"), again.err());
             assertEquals(1, inState(workers(admin, "flaky"), "ready"));
 
+            // stop APP of isolates: refused at once; an operation on the stopped app says so; start serves again
+            Admin.Cli stopFlaky = cli("stop", "flaky");
+            assertEquals(0, stopFlaky.exitCode(), stopFlaky.err() + "\n" + runtime.output());
+            assertTrue(failsAtOnce(at.get("flaky")), "a client of the stopped app waits\n" + runtime.output());
+            Admin.Cli reloadStopped = cli("reload", "flaky");
+            assertEquals(1, reloadStopped.exitCode(), reloadStopped.out().toString());
+            assertEquals(List.of("forkless: reload failed: the app is stopped (start APP starts it again)"),
+                    reloadStopped.err());
+            assertEquals(0, cli("start", "flaky").exitCode(), runtime.output());
+            assertEquals(200, Http.get(at.get("flaky"), "/").status());
+
             // stop APP of child JVMs, while its child still drains a client's open connection: the socket the
             // child holds too stops listening at once
             try (Socket held = Http.fire(at.get("api"), "/")) {

@@ -286,11 +286,12 @@ class SeveralAppsIT {
     @Test
     void anAppWithoutAcceptorRefusesClientsAndStartAppServesItAgainOnItsPort() throws Exception {
         String demo = RuntimeProcess.demoJar().toString();
-        Path file = config("standby: 0\n"
+        String text = "standby: 0\n"
                 + "apps:\n"
                 + app("web", demo, "    isolates: 1\n")
                 + app("api", demo, "    isolates: 1\n    mode: process\n    drainTimeout: 60s\n")
-                + app("flaky", demo, "    isolates: 1\n    minUptime: 10m\n    maxRestarts: 1\n    restartDelay: 10ms\n"));
+                + app("flaky", demo, "    isolates: 1\n    minUptime: 10m\n    maxRestarts: 1\n    restartDelay: 10ms\n");
+        Path file = config(text);
         try (RuntimeProcess runtime = RuntimeProcess.startWithEnvironment(environment(), "--config", file.toString())) {
             Map<String, InetSocketAddress> at = addresses(runtime, 3);
             Admin admin = Admin.of(runtime);
@@ -322,8 +323,12 @@ class SeveralAppsIT {
             assertEquals(1, reloadStopped.exitCode(), reloadStopped.out().toString());
             assertEquals(List.of("forkless: reload failed: the app is stopped (start APP starts it again)"),
                     reloadStopped.err());
+            config(text + "    env:\n      GREETING: again\n"); // flaky's entry is the last
+            Admin.Cli updateEnv = cli("reload", "flaky", "--update-env");
+            assertEquals(0, updateEnv.exitCode(), updateEnv.err() + "\n" + runtime.output());
+            assertEquals(List.of("reload --update-env: done, 0 copies started, applied: env"), updateEnv.out());
             assertEquals(0, cli("start", "flaky").exitCode(), runtime.output());
-            assertEquals(200, Http.get(at.get("flaky"), "/").status());
+            assertEquals("again", Http.get(at.get("flaky"), "/env/GREETING").body(), "started with its settings now");
 
             // stop APP of child JVMs, while its child still drains a client's open connection: the socket the
             // child holds too stops listening at once

@@ -814,14 +814,14 @@ public final class Forkless implements AutoCloseable {
                     result.complete(OperationResult.done(config.copies()));
                     return;
                 }
-                String why = error instanceof java.util.concurrent.CompletionException c && c.getCause() != null
-                        ? c.getCause().getMessage() : error.getMessage();
-                next.terminated().whenComplete((c, x) -> {
+                String why = error instanceof java.util.concurrent.CompletionException wrapped && wrapped.getCause() != null
+                        ? wrapped.getCause().getMessage() : error.getMessage();
+                next.terminated().whenComplete((exit, x) -> {
                     synchronized (this) {
                         idle = true;
                     }
                     listeners.closeUntilBound();
-                    group.noSlotServes(this, "cannot start again: " + why, c != null && c == 0 ? 0 : 1);
+                    group.noSlotServes(this, "cannot start again: " + why, exit != null && exit == 0 ? 0 : 1);
                     result.complete(OperationResult.failed(0, why));
                 });
             });

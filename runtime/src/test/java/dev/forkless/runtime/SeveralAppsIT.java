@@ -323,6 +323,18 @@ class SeveralAppsIT {
             assertEquals(1, reloadStopped.exitCode(), reloadStopped.out().toString());
             assertEquals(List.of("forkless: reload failed: the app is stopped (start APP starts it again)"),
                     reloadStopped.err());
+            // its port taken by another program meanwhile: start fails in one line, exit 1, the app stays stopped
+            try (java.net.ServerSocket squatter = new java.net.ServerSocket()) {
+                squatter.setReuseAddress(true);
+                squatter.bind(at.get("flaky"));
+                Admin.Cli taken = cli("start", "flaky");
+                assertEquals(1, taken.exitCode(), taken.out() + "\n" + runtime.output());
+                assertEquals(1, taken.err().size(), taken.err().toString());
+                assertTrue(taken.err().getFirst().startsWith("forkless: start flaky failed: ")
+                        && taken.err().getFirst().contains("in use"), taken.err().toString());
+            }
+            assertTrue(failsAtOnce(at.get("flaky")), "a client of the app that could not start waits\n" + runtime.output());
+            assertEquals(200, Http.get(at.get("web"), "/").status());
             config(text + "    env:\n      GREETING: again\n"); // flaky's entry is the last
             Admin.Cli updateEnv = cli("reload", "flaky", "--update-env");
             assertEquals(0, updateEnv.exitCode(), updateEnv.err() + "\n" + runtime.output());

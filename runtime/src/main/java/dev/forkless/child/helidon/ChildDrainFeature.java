@@ -57,21 +57,7 @@ public final class ChildDrainFeature implements ServerFeature {
         return TYPE;
     }
 
-    /** Whether the app's Helidon has {@code ServerResponse.beforeSend} (4.4 and later). */
-    private static boolean hasBeforeSend() {
-        try {
-            io.helidon.webserver.http.ServerResponse.class.getMethod("beforeSend", Runnable.class);
-            return true;
-        } catch (NoSuchMethodException e) {
-            return false;
-        }
-    }
-
-    private record Filter(ChildCopy copy, boolean beforeSend) implements HttpFeature {
-
-        Filter(ChildCopy copy) {
-            this(copy, hasBeforeSend());
-        }
+    private record Filter(ChildCopy copy) implements HttpFeature {
 
         @Override
         public void setup(HttpRouting.Builder routing) {
@@ -84,22 +70,17 @@ public final class ChildDrainFeature implements ServerFeature {
         }
 
         private void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
+            boolean draining = copy.isDraining();
+            if (draining) {
+                res.header(HeaderValues.CONNECTION_CLOSE);
+            }
             copy.requestStarted();
             try {
-                if (beforeSend) {
-                    res.beforeSend(() -> {
-                        if (copy.isDraining()) {
-                            res.header(HeaderValues.CONNECTION_CLOSE);
-                        }
-                    });
-                } else if (copy.isDraining()) {
-                    res.header(HeaderValues.CONNECTION_CLOSE);
-                }
                 chain.proceed();
             } finally {
                 copy.requestFinished();
             }
-            if (copy.isDraining() && res.isSent() && res.headers().contains(HeaderValues.CONNECTION_CLOSE)) {
+            if (draining && res.isSent() && res.headers().contains(HeaderValues.CONNECTION_CLOSE)) {
                 throw new CloseConnectionException("copy " + copy.id() + " is draining");
             }
         }

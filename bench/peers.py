@@ -243,6 +243,22 @@ def configs(java):
     def vertx_args(port):
         return [vertx, "--port", str(port), "--host", "127.0.0.1"]
 
+    spring = str(ROOT / "examples/spring-boot-tomcat/target/example-spring-boot-tomcat.jar")
+    javalin = str(ROOT / "examples/javalin/target/example-javalin.jar")
+
+    def example_rows(key, label, jar):
+        """An example app (issue 16 item 1: at least 0.95 of itself alone): alone, 2 isolates, 2 child JVMs."""
+        def args(port):
+            return [jar, "--port", str(port)]
+        return [
+            Config(key, f"{label} alone", key, key, lambda tmp, port: [java, "-jar", *args(port)]),
+            Config(f"forkless-{key}-2", f"Forkless `--isolates 2`, {label}", key, key,
+                   lambda tmp, port: [*forkless, "--isolates", "2", *args(port)], FORKLESS_READY, 2 + STANDBY, copies=2),
+            Config(f"forkless-process-{key}-2", f"Forkless `--mode process --isolates 2`, {label}", key, key,
+                   lambda tmp, port: [*forkless, "--mode", "process", "--isolates", "2", *args(port)],
+                   FORKLESS_READY, 2 + STANDBY, copies=2),
+        ]
+
     def nginx_setup(tmp, port):
         (tmp / "logs").mkdir(exist_ok=True)
         conf = tmp / "nginx.conf"
@@ -305,6 +321,8 @@ http {{
                lambda tmp, port: [*forkless, "--isolates", "1", *vertx_args(port)], FORKLESS_READY, 1 + STANDBY),
         Config("forkless-vertx-2", "Forkless `--isolates 2`, Vert.x", "vertx", "vertx",
                lambda tmp, port: [*forkless, "--isolates", "2", *vertx_args(port)], FORKLESS_READY, 2 + STANDBY, copies=2),
+        *example_rows("spring", "Spring Boot 4 on Tomcat (example)", spring),
+        *example_rows("javalin", "Javalin 7 on Jetty 12 (example)", javalin),
     ]
 
 
@@ -506,7 +524,10 @@ def markdown(results):
             + ".", ""]
     out += ["Headline ratios (issue 16), pinned:", "",
             headline(pinned, "forkless-2", "demo", 0.97, "Forkless `--isolates 2` / demo alone", quick),
-            headline(pinned, "forkless-2", "pm2-2", 1.5, "Forkless `--isolates 2` / PM2 `-i 2`", quick), ""]
+            headline(pinned, "forkless-2", "pm2-2", 1.5, "Forkless `--isolates 2` / PM2 `-i 2`", quick),
+            headline(pinned, "forkless-vertx-2", "vertx", 0.95, "Forkless `--isolates 2` / Vert.x alone", quick),
+            headline(pinned, "forkless-spring-2", "spring", 0.95, "Forkless `--isolates 2` / Spring Boot alone", quick),
+            headline(pinned, "forkless-javalin-2", "javalin", 0.95, "Forkless `--isolates 2` / Javalin alone", quick), ""]
     out += ["What the figures mean:", "",
             "- **req/s**: requests per second wrk counted over the measured load, keep-alive connections, one core "
             "serving. **p50 / p99**: wrk's latency percentiles (`--latency`) of that load, in milliseconds; with "

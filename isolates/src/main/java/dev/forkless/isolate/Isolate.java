@@ -825,22 +825,12 @@ public final class Isolate implements CopyContext {
      * A request started on the calling thread, whose response may become a long-lived stream: called by
      * the web server adapter inside the isolate.
      *
-     * @param response the request's response, kept until it ends; the hang watchdog asks the
-     *                 {@link #respondingProbe} about it, from another thread, only for a request older than
-     *                 the hang timeout
+     * @param responding says whether the response has started (headers sent, body streaming); asked by
+     *                   the hang watchdog, from another thread, only about a request older than the hang
+     *                   timeout
      */
-    public void requestStarted(Object response) {
-        inFlight.started(response);
-    }
-
-    /**
-     * Says how to tell whether a response given to {@link #requestStarted(Object)} has started (headers
-     * sent, body streaming): set once by the web server adapter.
-     *
-     * @param probe asked from the watchdog's thread; an exception counts as "not started"
-     */
-    public void respondingProbe(java.util.function.Predicate<Object> probe) {
-        inFlight.respondingProbe(probe);
+    public void requestStarted(java.util.function.BooleanSupplier responding) {
+        inFlight.started(responding);
     }
 
     /** The copy's web server adapter was set up: it counts requests and ends connections while draining. */

@@ -3,7 +3,7 @@ package dev.forkless.isolate;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Predicate;
+import java.util.function.BooleanSupplier;
 
 /**
  * When each request in flight in one isolate started, for the hang watchdog, at the cost of a thread-local
@@ -18,32 +18,22 @@ final class RequestClock {
 
     private final ThreadLocal<Slot> slots = new ThreadLocal<>();
     private final Set<Slot> registered = ConcurrentHashMap.newKeySet();
-    /** Whether a request's response has started, asked of the response a request started with. */
-    private volatile Predicate<Object> responding = response -> false;
 
     /**
      * A request starts on the calling thread.
      *
-     * @param response its response, for {@link #respondingProbe}: asked only of a request older than the
-     *                 hang timeout; {@code null}: never responding
+     * @param responding whether its response has started (a stream: SSE, a chunked download, an upgrade),
+     *                   asked only of a request older than the hang timeout; {@code null}: never
      */
-    void started(Object response) {
+    void started(BooleanSupplier responding) {
         Slot slot = slots.get();
         if (slot == null) {
             slot = new Slot(Thread.currentThread());
             slots.set(slot);
             registered.add(slot);
         }
-        slot.response = response;
+        slot.responding = responding;
         slot.since = System.nanoTime();
-    }
-
-    /**
-     * Says how to tell whether a response has started (a stream: SSE, a chunked download, an upgrade): set
-     * once by the web server adapter, so that a request allocates nothing for it.
-     */
-    void respondingProbe(Predicate<Object> probe) {
-        responding = probe;
     }
 
     /** The calling thread's request ended. */
@@ -51,7 +41,6 @@ final class RequestClock {
         Slot slot = slots.get();
         if (slot != null) {
             slot.since = 0;
-            slot.response = null;
         }
     }
 
@@ -77,7 +66,7 @@ final class RequestClock {
             long since = slot.since;
             if (since != 0) {
                 long age = now - since;
-                if (age > oldest && !(age > patience && slot.isResponding(responding))) {
+                if (age > oldest && !(age > patience && slot.isResponding())) {
                     oldest = age;
                 }
             } else if (!slot.thread.isAlive()) {
@@ -110,13 +99,12 @@ final class RequestClock {
     private static final class Slot {
         final Thread thread;
         volatile long since;
-        /** Plain: written before {@link #since} (volatile) and read after it, which publishes it. */
-        Object response;
+        volatile BooleanSupplier responding;
 
-        boolean isResponding(Predicate<Object> probe) {
-            Object r = response;
+        boolean isResponding() {
+            BooleanSupplier r = responding;
             try {
-                return r != null && probe.test(r);
+                return r != null && r.getAsBoolean();
             } catch (RuntimeException | LinkageError e) {
                 return false;
             }

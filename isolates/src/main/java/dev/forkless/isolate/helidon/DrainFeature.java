@@ -10,6 +10,7 @@ import io.helidon.webserver.http.HttpFeature;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
+import io.helidon.webserver.http.ServerResponse;
 import io.helidon.webserver.spi.ServerFeature;
 
 import java.lang.reflect.Field;
@@ -22,20 +23,14 @@ import java.util.function.Supplier;
  * isolate's requests and, while the isolate drains, ends each connection after its current response.
  *
  * <p>Helidon decides keep-alive from the request alone, and a handler's {@code Connection: close}
- * header does not make it close the connection. So a request that starts while the isolate drains gets
- * that header on its response (the client then knows not to reuse the connection), and once the response
- * is sent the filter throws {@link CloseConnectionException}, Helidon's own way to close a connection
- * after a response. A keep-alive client thus moves to another isolate without a reset. A request already
- * in flight when the drain begins ends as usual, and its connection is closed after the next one: never
- * between requests, which would race the client's next request.
+ * header does not make it close the connection. So while draining, the filter sets the header just
+ * before the response is sent (the client then knows not to reuse the connection) and, once it is sent,
+ * throws {@link CloseConnectionException}, Helidon's own way to close a connection after a response.
+ * A keep-alive client thus moves to another isolate without a reset.
  *
- * <p>Nothing is allocated per request: the watchdog's question "has this response started?" is asked of
- * the response object the request clock keeps, through {@link #responding}, and only for requests older
- * than the hang timeout. (This replaced a {@code beforeSend} callback and a lambda per request; the
- * demo's throughput did not change measurably either way, nor without the filter at all: see
- * docs/decisions.md, session 8.)
- *
- * <p>Links against any Helidon 4 (4.0 to 4.5): it uses only API present in all of them.
+ * <p>Links against any Helidon 4 (4.0 to 4.5): it uses only API present in all of them, and
+ * {@code ServerResponse.beforeSend} (4.4 and later) only when the app's Helidon has it; before 4.4 the
+ * header is set when the request starts while the copy already drains.
  */
 public final class DrainFeature implements ServerFeature {
 
@@ -55,13 +50,13 @@ public final class DrainFeature implements ServerFeature {
             return;
         }
         isolate.drainAdapterInstalled();
-        isolate.respondingProbe(DrainFeature::responding);
+        boolean beforeSend = hasBeforeSend();
         Set<String> sockets = new LinkedHashSet<>(context.sockets());
         sockets.add(WebServer.DEFAULT_SOCKET_NAME);
         for (String socket : sockets) {
             if (socket.equals(WebServer.DEFAULT_SOCKET_NAME) || context.socketExists(socket)) {
                 // addFeature(Supplier): the one of Helidon 4.0 (4.1 added addFeature(HttpFeature))
-                Supplier<HttpFeature> filter = new Filter(isolate);
+                Supplier<HttpFeature> filter = new Filter(isolate, beforeSend);
                 context.socket(socket).httpRouting().addFeature(filter);
             }
         }
@@ -77,9 +72,13 @@ public final class DrainFeature implements ServerFeature {
         return TYPE;
     }
 
-    /** Whether a request's response has started: sent, or streaming its entity. */
-    private static boolean responding(Object response) {
-        return ((RoutingResponse) response).isSent() || streaming(response);
+    private static boolean hasBeforeSend() {
+        try {
+            ServerResponse.class.getMethod("beforeSend", Runnable.class);
+            return true;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
     }
 
     /**
@@ -103,7 +102,7 @@ public final class DrainFeature implements ServerFeature {
     }
 
     /** The filter, installed as an {@link HttpFeature} so it wraps every route of the routing. */
-    private record Filter(Isolate isolate) implements HttpFeature {
+    private record Filter(Isolate isolate, boolean beforeSend) implements HttpFeature {
 
         @Override
         public void setup(HttpRouting.Builder routing) {
@@ -116,17 +115,22 @@ public final class DrainFeature implements ServerFeature {
         }
 
         private void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
-            boolean draining = isolate.isDraining();
-            if (draining) {
-                res.header(HeaderValues.CONNECTION_CLOSE);
-            }
-            isolate.requestStarted(res);
+            isolate.requestStarted(() -> res.isSent() || streaming(res));
             try {
+                if (beforeSend) {
+                    res.beforeSend(() -> {
+                        if (isolate.isDraining()) {
+                            res.header(HeaderValues.CONNECTION_CLOSE);
+                        }
+                    });
+                } else if (isolate.isDraining()) {
+                    res.header(HeaderValues.CONNECTION_CLOSE);
+                }
                 chain.proceed();
             } finally {
                 isolate.requestFinished();
             }
-            if (draining && res.isSent() && res.headers().contains(HeaderValues.CONNECTION_CLOSE)) {
+            if (isolate.isDraining() && res.isSent() && res.headers().contains(HeaderValues.CONNECTION_CLOSE)) {
                 throw new CloseConnectionException("isolate " + isolate.id() + " is draining");
             }
         }

@@ -57,7 +57,21 @@ public final class ChildDrainFeature implements ServerFeature {
         return TYPE;
     }
 
-    private record Filter(ChildCopy copy) implements HttpFeature {
+    /** Whether the app's Helidon has {@code ServerResponse.beforeSend} (4.4 and later). */
+    private static boolean hasBeforeSend() {
+        try {
+            io.helidon.webserver.http.ServerResponse.class.getMethod("beforeSend", Runnable.class);
+            return true;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
+
+    private record Filter(ChildCopy copy, boolean beforeSend) implements HttpFeature {
+
+        Filter(ChildCopy copy) {
+            this(copy, hasBeforeSend());
+        }
 
         @Override
         public void setup(HttpRouting.Builder routing) {
@@ -70,17 +84,22 @@ public final class ChildDrainFeature implements ServerFeature {
         }
 
         private void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
-            boolean draining = copy.isDraining();
-            if (draining) {
-                res.header(HeaderValues.CONNECTION_CLOSE);
-            }
             copy.requestStarted();
             try {
+                if (beforeSend) {
+                    res.beforeSend(() -> {
+                        if (copy.isDraining()) {
+                            res.header(HeaderValues.CONNECTION_CLOSE);
+                        }
+                    });
+                } else if (copy.isDraining()) {
+                    res.header(HeaderValues.CONNECTION_CLOSE);
+                }
                 chain.proceed();
             } finally {
                 copy.requestFinished();
             }
-            if (draining && res.isSent() && res.headers().contains(HeaderValues.CONNECTION_CLOSE)) {
+            if (copy.isDraining() && res.isSent() && res.headers().contains(HeaderValues.CONNECTION_CLOSE)) {
                 throw new CloseConnectionException("copy " + copy.id() + " is draining");
             }
         }

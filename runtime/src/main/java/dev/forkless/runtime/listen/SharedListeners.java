@@ -209,11 +209,7 @@ public final class SharedListeners implements AutoCloseable {
             } catch (IOException e) {
                 // no descriptor to reach (a JDK without the export): closing is enough in this JVM
             }
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // closing
-            }
+            close();
         }
 
         void close() {

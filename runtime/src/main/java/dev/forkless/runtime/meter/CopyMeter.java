@@ -26,9 +26,9 @@ import jdk.jfr.consumer.RecordingStream;
  * app code in the sampled stack (so a JDK method called by the app counts for the app, and its virtual
  * threads count too: JFR samples the virtual thread mounted on a carrier); class-loader statistics give
  * each isolate's classes and metaspace. What each isolate keeps is estimated from JFR's leak profiler
- * ({@code jdk.OldObjectSample}: up to 256 sampled allocations that are still alive, emitted every
- * {@link #KEPT_PERIOD}): the share of those samples whose allocating stack is the isolate's code, times the
- * heap after the last GC. See docs/decisions.md (Metering isolates) for the cost.
+ * ({@code jdk.OldObjectSample}: up to 256 sampled allocations that are still alive when a window of the
+ * profiler closes, see {@link LeakWindows}): the share of those samples whose allocating stack is the
+ * isolate's code, times the heap after the last GC. See docs/decisions.md (Metering isolates) for the cost.
  */
 public final class CopyMeter implements AutoCloseable {
 
@@ -39,10 +39,18 @@ public final class CopyMeter implements AutoCloseable {
     private static final long TICK_MS = 1000;
     /** The memory guard asked for a read of what each copy keeps (see {@link #readKeptSoon()}). */
     private volatile boolean keptWanted;
-    /** How often the leak profiler's live samples are read. */
-    static final Duration KEPT_PERIOD = Duration.ofSeconds(5);
-    /** Samples of one read arrive within this of each other; a read that saw nothing more for twice as long is whole. */
-    private static final Duration BATCH = Duration.ofSeconds(1);
+    /** When the leak profiler runs. */
+    private final LeakWindows leakWindows;
+    /** Wakes the ticker when the memory guard asks for a read. */
+    private final Object wake = new Object();
+    /** The leak profiler's open window, or null; the ticker thread only. */
+    private Recording leakWindow;
+    /** When the open window closes, when the last one closed (0: none yet), when metering began (nanoTime). */
+    private long leakWindowEnds;
+    private long leakWindowClosed;
+    private long meteringBegan;
+    /** The heap after GC when the last window closed (-1: unknown); the ticker thread only. */
+    private long heapAtWindowEnd = -1;
     /**
      * The stream opens when the first copy is ready ({@link #begin}), or this long after the meter was made:
      * starting JFR took about 400 ms of the start -> first answer of a runtime pinned to one CPU, for
@@ -66,11 +74,6 @@ public final class CopyMeter implements AutoCloseable {
     private final Deque<Tick> ticks = new ArrayDeque<>();
     private volatile Map<String, CopyUsage> usage = Map.of();
     private final HeapAfterGc heap = new HeapAfterGc();
-    /** The live samples of the read under way: guarded by itself. */
-    private final Map<String, Integer> batch = new HashMap<>();
-    private java.time.Instant batchTime;
-    private int batchTotal;
-    /** Each isolate's share of the live samples of the last whole read. */
     /** The last whole read of the leak profiler's samples. */
     private volatile Kept kept = new Kept(Map.of(), java.time.Instant.EPOCH);
     /** When the read that {@link #usage} holds was taken. */
@@ -79,9 +82,13 @@ public final class CopyMeter implements AutoCloseable {
     /** Each isolate's share of the live samples, and when the profiler emitted them. */
     private record Kept(Map<String, Double> shares, java.time.Instant at) {
     }
-    private long ticksDone;
 
     public CopyMeter() {
+        this(LeakWindows.DEFAULT);
+    }
+
+    CopyMeter(LeakWindows leakWindows) {
+        this.leakWindows = java.util.Objects.requireNonNull(leakWindows, "leakWindows");
         ticker = Supervisor.runtimeThreads().name("forkless-meter").start(this::tickLoop);
     }
 
@@ -95,8 +102,6 @@ public final class CopyMeter implements AutoCloseable {
         s.enable("jdk.ExecutionSample").withPeriod(SAMPLE_PERIOD).withStackTrace();
         s.enable("jdk.ObjectAllocationSample").with("throttle", "50/s").withStackTrace();
         s.enable("jdk.ClassLoaderStatistics").withPeriod(Duration.ofSeconds(5));
-        s.enable("jdk.OldObjectSample").withStackTrace().with("cutoff", "0 ns");
-        s.onEvent("jdk.OldObjectSample", safely(this::liveSample));
         s.onEvent("jdk.ExecutionSample", safely(this::executionSample));
         s.onEvent("jdk.ObjectAllocationSample", safely(this::allocationSample));
         s.onEvent("jdk.ClassLoaderStatistics", safely(this::loaderStatistics));
@@ -136,7 +141,8 @@ public final class CopyMeter implements AutoCloseable {
 
     /**
      * @return when the leak profiler's samples behind {@link CopyUsage#keptHeapShare()} were taken (they are
-     *         read every {@link #KEPT_PERIOD}); {@link java.time.Instant#EPOCH} before the first read
+     *         read when a window of the leak profiler closes, see {@link LeakWindows}); {@link java.time.Instant#EPOCH}
+     *         before the first read
      */
     public java.time.Instant keptAt() {
         return usageKeptAt;
@@ -145,6 +151,9 @@ public final class CopyMeter implements AutoCloseable {
     /** Reads what each copy keeps at the next tick (within a second) instead of at its period. */
     public void readKeptSoon() {
         keptWanted = true;
+        synchronized (wake) {
+            wake.notifyAll();
+        }
     }
 
     /** @return every metered copy's usage, by id */
@@ -189,47 +198,109 @@ public final class CopyMeter implements AutoCloseable {
         }
     }
 
-    /** One sampled allocation still alive, of the read under way. */
-    private void liveSample(RecordedEvent e) {
-        RecordedStackTrace stack = e.getStackTrace();
-        String id = stack == null ? null : ownerId(stack);
-        synchronized (batch) {
-            if (batchTime != null && e.getEndTime().isAfter(batchTime.plus(BATCH))) {
-                finishBatch();
-            }
-            if (batchTime == null) {
-                batchTime = e.getEndTime();
-            }
-            batchTotal++;
-            if (id != null) {
-                batch.merge(id, 1, Integer::sum);
-            }
+    /**
+     * Opens or closes the leak profiler's window when {@link #leakWindows} says so (the ticker thread). The
+     * window is a recording of that event alone; closing it emits its samples of objects still alive (read
+     * from the recording, see {@link #closeLeakWindow}) and stops the profiler unless another recording of
+     * the JVM keeps it on.
+     */
+    private void leakWindowTick(long now) {
+        boolean asked = keptWanted;
+        keptWanted = false;
+        long heapNow = heap.bytes();
+        if (heapAtWindowEnd < 0) {
+            heapAtWindowEnd = heapNow; // the first figure after metering began is the base
         }
+        if (leakWindow != null) {
+            if (asked) {
+                Duration left = leakWindows.shortenedForGuard(Duration.ofNanos(Math.max(0, leakWindowEnds - now)));
+                leakWindowEnds = now + left.toNanos();
+            }
+            if (now - leakWindowEnds >= 0) {
+                closeLeakWindow();
+                leakWindowClosed = now;
+                heapAtWindowEnd = heap.bytes();
+            }
+            return;
+        }
+        Optional<Duration> sinceLast = leakWindowClosed == 0 ? Optional.empty()
+                : Optional.of(Duration.ofNanos(now - leakWindowClosed));
+        leakWindows.opens(sinceLast, Duration.ofNanos(now - meteringBegan), heapNow, heapAtWindowEnd, asked)
+                .ifPresent(length -> {
+                    try {
+                        Recording r = new Recording();
+                        r.setName("forkless leak profiler window");
+                        r.enable("jdk.OldObjectSample").withStackTrace().with("cutoff", "0 ns");
+                        r.start();
+                        leakWindow = r;
+                        leakWindowEnds = now + length.toNanos();
+                    } catch (RuntimeException e) {
+                        System.getLogger("forkless").log(System.Logger.Level.DEBUG, "cannot start the leak profiler", e);
+                    }
+                });
     }
 
-    /** Takes the read under way as whole: each isolate's share of its samples. Holds {@code batch}. */
-    private void finishBatch() {
-        Map<String, Double> shares = new HashMap<>();
-        int total = batchTotal;
-        batch.forEach((id, n) -> shares.put(id, total == 0 ? 0 : (double) n / total));
-        kept = new Kept(Map.copyOf(shares), batchTime);
-        batch.clear();
-        batchTotal = 0;
-        batchTime = null;
+    /** @return how long the ticker sleeps: a second, or less when the leak profiler's window closes sooner */
+    private synchronized long nextTickMillis() {
+        if (leakWindow == null && !keptWanted) {
+            return TICK_MS;
+        }
+        long untilEnd = leakWindow == null ? 0 : (leakWindowEnds - System.nanoTime()) / 1_000_000;
+        return Math.clamp(untilEnd, 50, TICK_MS);
     }
 
     /**
-     * Has the leak profiler emit its samples of objects still alive: a recording of that event alone,
-     * started and stopped (a few ms), whose events reach this stream too.
+     * Closes the open window: the profiler emits its samples of objects still alive, and each isolate's
+     * share of them is what it keeps until the next window closes. They are read from the window's own
+     * recording, at once (the stream would deliver them within a second, mixed with the next window's).
      */
-    private void readLiveSamples() {
-        try (Recording r = new Recording()) {
-            r.enable("jdk.OldObjectSample").withStackTrace().with("cutoff", "0 ns");
-            r.start();
-            r.stop();
-        } catch (RuntimeException e) {
-            System.getLogger("forkless").log(System.Logger.Level.DEBUG, "cannot read the leak profiler's samples", e);
+    private void closeLeakWindow() {
+        Recording r = leakWindow;
+        leakWindow = null;
+        if (r == null) {
+            return;
         }
+        java.nio.file.Path file = null;
+        try (r) {
+            r.stop();
+            file = java.nio.file.Files.createTempFile("forkless-leak-window", ".jfr");
+            r.dump(file);
+            Map<String, Integer> byCopy = new HashMap<>();
+            int total = 0;
+            try (jdk.jfr.consumer.RecordingFile samples = new jdk.jfr.consumer.RecordingFile(file)) {
+                while (samples.hasMoreEvents()) {
+                    RecordedEvent e = samples.readEvent();
+                    if (e.getEventType().getName().equals("jdk.OldObjectSample")) {
+                        total++;
+                        RecordedStackTrace stack = e.getStackTrace();
+                        String id = stack == null ? null : ownerId(stack);
+                        if (id != null) {
+                            byCopy.merge(id, 1, Integer::sum);
+                        }
+                    }
+                }
+            }
+            int all = total;
+            Map<String, Double> shares = new HashMap<>();
+            byCopy.forEach((id, n) -> shares.put(id, (double) n / all));
+            kept = new Kept(Map.copyOf(shares), java.time.Instant.now());
+        } catch (java.io.IOException | RuntimeException e) {
+            System.getLogger("forkless").log(System.Logger.Level.WARNING, "cannot read the leak profiler's samples: "
+                    + e.getMessage());
+        } finally {
+            if (file != null) {
+                try {
+                    java.nio.file.Files.deleteIfExists(file);
+                } catch (java.io.IOException ignored) {
+                    // a temporary file left behind
+                }
+            }
+        }
+    }
+
+    /** @return whether the leak profiler's window is open (for tests) */
+    synchronized boolean leakWindowOpen() {
+        return leakWindow != null;
     }
 
     /** The id of the isolate that owns the top-most app frame; null for the runtime's own work. */
@@ -264,9 +335,15 @@ public final class CopyMeter implements AutoCloseable {
             if (closed) {
                 return;
             }
+            meteringBegan = System.nanoTime();
             stream = open();
             while (!Thread.currentThread().isInterrupted()) {
-                Thread.sleep(TICK_MS);
+                long sleep = nextTickMillis();
+                synchronized (wake) {
+                    if (!keptWanted) {
+                        wake.wait(sleep);
+                    }
+                }
                 try {
                     tick();
                     reviveStream();
@@ -280,16 +357,7 @@ public final class CopyMeter implements AutoCloseable {
     }
 
     private synchronized void tick() {
-        boolean due = ticksDone++ % (KEPT_PERIOD.toMillis() / TICK_MS) == 0;
-        if (due || keptWanted) {
-            keptWanted = false;
-            readLiveSamples();
-        }
-        synchronized (batch) {
-            if (batchTime != null && java.time.Instant.now().isAfter(batchTime.plus(BATCH.multipliedBy(2)))) {
-                finishBatch();
-            }
-        }
+        leakWindowTick(System.nanoTime());
         long now = System.nanoTime();
         Map<String, long[]> perCopy = new HashMap<>();
         copies.forEach((id, c) -> perCopy.put(id, new long[] {c.cpuSamples.sum(), c.allocated.sum()}));
@@ -328,6 +396,9 @@ public final class CopyMeter implements AutoCloseable {
             ticker.join(2000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            closeLeakWindow();
         }
         RecordingStream s = stream;
         if (s != null) {

@@ -204,6 +204,28 @@ def parse_wrk(text):
     return r
 
 
+STEADY_STEP_S = 5
+STEADY_SHARE = 0.03
+
+
+def warm_up(port, pinned, opts):
+    """Discarded load: --warmup seconds, then (unless --no-steady) 5 s steps until two in a row agree within
+    3%, at most --warmup-max seconds in all. On one CPU the JIT compiles while it serves: two isolates are two
+    copies of every app class to compile, and a fixed 15 s left Javalin at a third of its steady rate."""
+    spent = 0
+    if opts.warmup > 0:
+        wrk(port, opts.warmup, pinned)
+        spent += opts.warmup
+    last = None
+    while opts.steady and spent + STEADY_STEP_S <= opts.warmup_max:
+        rps = wrk(port, STEADY_STEP_S, pinned)["rps"]
+        spent += STEADY_STEP_S
+        if last is not None and abs(rps - last) <= STEADY_SHARE * max(last, 1.0):
+            break
+        last = rps
+    return spent
+
+
 def wrk(port, seconds, pinned):
     cmd = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s", "--latency",
            f"http://127.0.0.1:{port}/"]
@@ -369,8 +391,7 @@ def run_one(cfg, opts, pinned):
         r["affinity"] = affinity_of(pids)
         if pinned and r["affinity"] != [SERVER_CPU]:
             raise RuntimeError(f"not pinned: processor sets {r['affinity']}")
-        if opts.warmup > 0:
-            wrk(port, opts.warmup, pinned)
+        r["warmup_s"] = warm_up(port, pinned, opts)
         w = wrk(port, opts.duration, pinned)
         r.update(rps=w["rps"], p50_ms=w["p50"], p99_ms=w["p99"], errors=w["errors"])
         pids = [p.pid] + descendants(p.pid)
@@ -483,7 +504,10 @@ def markdown(results):
                if "unpinned" in results["modes"] else "")
             + f"Load averages (1, 5, 15 min): before {results['load_before']}, after {results['load_after']}.", "",
             f"Each start: wait until it answers and every copy is ready, {s['warmup_s']} s of warm-up load "
-            f"(discarded), {s['duration_s']} s measured, then the RSS of the set. {s['rounds']} round(s), "
+            + (f"then {STEADY_STEP_S} s steps until two in a row agree within {round(STEADY_SHARE * 100)}% "
+               f"(at most {s.get('warmup_max_s')} s of warm-up in all; the JIT compiles each isolate's classes on "
+               "the serving CPU) " if s.get("steady") else "")
+            + f"(discarded), {s['duration_s']} s measured, then the RSS of the set. {s['rounds']} round(s), "
             "the configurations taking turns within each round; every figure is the median of the rounds.", ""]
     wq = results.get("wait_quiet")
     if wq:
@@ -558,16 +582,17 @@ def markdown(results):
     if "unpinned" in results["modes"]:
         out += ["Unpinned: every server may use both processors and so may wrk, which then competes with it; the "
                 "pinned figures are the ones the targets are judged on.", ""]
-    out += ["Every round:", "", "| round | configuration | pinned | req/s | p50 ms | p99 ms | RSS MB | processes | load |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    out += ["Every round:", "",
+            "| round | configuration | pinned | warm-up s | req/s | p50 ms | p99 ms | RSS MB | processes | load |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results["rounds"]:
         lab = labels[r["config"]]["label"]
         if "error" in r:
-            out.append(f"| {r['round']} | {lab} | {'yes' if r['pinned'] else 'no'} | failed | | | | | {r['load']} |")
+            out.append(f"| {r['round']} | {lab} | {'yes' if r['pinned'] else 'no'} | | failed | | | | | {r['load']} |")
         else:
-            out.append(f"| {r['round']} | {lab} | {'yes' if r['pinned'] else 'no'} | {fmt(r['rps'])} | "
-                       f"{fmt(r['p50_ms'], '{:.2f}')} | {fmt(r['p99_ms'], '{:.2f}')} | {fmt(r['rss_mb'])} | "
-                       f"{r['processes']} | {r['load']} |")
+            out.append(f"| {r['round']} | {lab} | {'yes' if r['pinned'] else 'no'} | {r.get('warmup_s', '')} | "
+                       f"{fmt(r['rps'])} | {fmt(r['p50_ms'], '{:.2f}')} | {fmt(r['p99_ms'], '{:.2f}')} | "
+                       f"{fmt(r['rss_mb'])} | {r['processes']} | {r['load']} |")
     out += ["", END]
     return "\n".join(out) + "\n"
 
@@ -595,6 +620,9 @@ def main():
     ap.add_argument("--rounds", type=int, help="rounds (default 3; --quick 1)")
     ap.add_argument("--warmup", type=int, help="seconds of discarded warm-up load (default 15; --quick 2)")
     ap.add_argument("--duration", type=int, help="seconds of measured load (default 10; --quick 2)")
+    ap.add_argument("--no-steady", dest="steady", action="store_false",
+                    help="warm up --warmup seconds only, not on until two 5 s steps agree within 3%%")
+    ap.add_argument("--warmup-max", type=int, default=180, help="seconds of warm-up at most, steps included (default 180)")
     ap.add_argument("--unpinned", action="store_true", help="also measure every configuration unpinned, written beside")
     ap.add_argument("--only", help="only these configurations, comma-separated keys (see --list)")
     ap.add_argument("--list", action="store_true", help="print the configurations' keys and end")
@@ -624,6 +652,7 @@ def main():
     q = opts.quick
     opts.rounds = opts.rounds or (1 if q else 3)
     opts.warmup = opts.warmup if opts.warmup is not None else (2 if q else 15)
+    opts.steady = opts.steady and not q
     opts.duration = opts.duration or (2 if q else 10)
     if opts.rounds < 1 or opts.warmup < 0 or opts.duration < 1:
         sys.stderr.write("bench/peers: --rounds and --duration must be 1 or more, --warmup 0 or more\n")
@@ -654,7 +683,8 @@ def main():
     results = {"command": opts.command or "bench/peers.py " + " ".join(sys.argv[1:]),
                "started": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "machine": machine(java),
                "load_before": loadavg(), "modes": modes, "wait_quiet": waited,
-               "settings": {"quick": q, "rounds": opts.rounds, "warmup_s": opts.warmup, "duration_s": opts.duration,
+               "settings": {"quick": q, "rounds": opts.rounds, "warmup_s": opts.warmup, "steady": opts.steady,
+                            "warmup_max_s": opts.warmup_max, "duration_s": opts.duration,
                             "connections": CONNECTIONS, "server_cpus": SERVER_CPU, "load_cpus": LOAD_CPU},
                "configs": [{"key": c.key, "label": c.label, "group": c.group, "baseline": c.baseline}
                            for c in chosen],

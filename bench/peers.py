@@ -4,7 +4,9 @@
 Every configuration serves a small answer on 127.0.0.1 with one core: the server and everything it
 starts pinned to processor 0 (taskset -c 0, inherited by every child), the load generator pinned to
 processor 1 (taskset -c 1 wrk -t1 -c64 --latency). Each start: wait until it answers (and, where it
-says so, until every copy is ready), a warm-up load (discarded), then the measured load, then the RSS
+says so, until every copy is ready), a warm-up load (discarded; after --warmup seconds it goes on in
+5 s steps until two in a row agree within 3%: on one core the JIT compiles each isolate's copy of the
+app's classes on the serving CPU), then the measured load, then the RSS
 of the whole set (the started process and all its descendants). The configurations take turns within
 each round; the report gives the median of the rounds.
 

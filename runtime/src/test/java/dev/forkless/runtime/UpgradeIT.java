@@ -43,6 +43,8 @@ class UpgradeIT {
 
     private static final Pattern UPGRADED = Pattern.compile("^upgrade: runtime pid (\\d+) serves, pid (\\d+) drains and exits$");
 
+    private static final Pattern READY = Pattern.compile("^forkless ready: \\S+: \\d+ \\S+ serving \\[([^:]+):(\\d+)]");
+
     @TempDir
     Path dir;
 
@@ -153,9 +155,15 @@ class UpgradeIT {
                     args: [--port, "0", --host, 127.0.0.1]
                 """.formatted(adminPort, demo, demo));
         try (RuntimeProcess runtime = RuntimeProcess.startWithEnvironment(home(), "--config", config.toString(), "--isolates", "1")) {
-            runtime.awaitReady();
-            runtime.awaitLine(l -> l.startsWith("forkless ready: api"), Duration.ofSeconds(60));
-            List<InetSocketAddress> addresses = runtime.listening();
+            await().atMost(Duration.ofSeconds(90)).until(() -> runtime.count(l -> l.startsWith("forkless ready: ")) == 2
+                    || !runtime.process().isAlive());
+            List<InetSocketAddress> addresses = new ArrayList<>();
+            for (String line : runtime.lines()) {
+                Matcher ready = READY.matcher(line);
+                if (ready.find()) {
+                    addresses.add(new InetSocketAddress(ready.group(1), Integer.parseInt(ready.group(2))));
+                }
+            }
             assertEquals(2, addresses.size(), runtime.output());
             Admin admin = Admin.of(runtime);
             String token = admin.token();

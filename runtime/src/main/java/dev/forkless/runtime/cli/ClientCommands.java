@@ -410,8 +410,8 @@ final class ClientCommands {
             super(out, err);
         }
 
-        /** How long the new runtime gets to answer here: its copies start first (the runtime gives it 60 s). */
-        static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(90);
+        /** How long the admin address may stay silent before the command gives up (it moves for milliseconds). */
+        static final Duration SILENCE = Duration.ofSeconds(30);
 
         @Override
         int run(AdminClient client) throws AdminClient.Unreachable, IOException {
@@ -441,12 +441,15 @@ final class ClientCommands {
             }
             long pid = response.body().get("pid").asLong();
             long from = response.body().path("from").asLong();
-            Duration wait = ANSWER_TIMEOUT.compareTo(target.operationTimeout()) < 0 ? ANSWER_TIMEOUT : target.operationTimeout();
-            long deadline = System.nanoTime() + wait.toNanos();
+            // the runtime gives the new one its ready timeout and a minute, and says when it failed: wait for
+            // either, up to --timeout, unless the address stays silent (the old runtime went away)
+            long deadline = System.nanoTime() + target.operationTimeout().toNanos();
+            long silentSince = 0;
             String last = "no answer yet";
             while (System.nanoTime() < deadline) {
                 try {
                     AdminClient.Response now = client.get("/api/runtime");
+                    silentSince = 0;
                     JsonNode body = now.body();
                     if (now.ok() && body != null && body.path("pid").asLong() == pid) {
                         out.println("upgrade: runtime pid " + pid + " serves, pid " + from + " drains and exits");
@@ -461,6 +464,11 @@ final class ClientCommands {
                     last = "runtime pid " + (body == null ? "?" : body.path("pid").asText()) + " answers";
                 } catch (AdminClient.Unreachable e) {
                     last = e.getMessage(); // the address moves from the old runtime to the new one
+                    if (silentSince == 0) {
+                        silentSince = System.nanoTime();
+                    } else if (System.nanoTime() - silentSince > SILENCE.toNanos()) {
+                        break;
+                    }
                 }
                 try {
                     Thread.sleep(100);
@@ -469,8 +477,8 @@ final class ClientCommands {
                     break;
                 }
             }
-            err.println("forkless: the new runtime (pid " + pid + ") did not answer at " + client.url() + " within "
-                    + wait.toSeconds() + " s (" + last + ")");
+            err.println("forkless: the new runtime (pid " + pid + ") did not answer at " + client.url() + " ("
+                    + last + ")");
             return REFUSED;
         }
 

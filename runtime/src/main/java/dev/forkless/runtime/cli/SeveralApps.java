@@ -104,9 +104,19 @@ final class SeveralApps {
         if (adminBuilder != null) {
             adminBuilder.upgrader(upgrade);
         }
+        // while another runtime holds the sockets too (this one takes over, or hands over), a stop must not
+        // shut them down (an app stopped on its own does, to refuse its clients): it would for both runtimes
+        java.util.concurrent.atomic.AtomicBoolean takingOver = new java.util.concurrent.atomic.AtomicBoolean(main.takeOver != null);
         Main.Signals.onStop(reason -> {
             service.stopping();
-            apps.values().forEach(f -> f.stopAsync(reason));
+            boolean shared = takingOver.get() || upgrade.underWay();
+            apps.values().forEach(f -> {
+                if (shared) {
+                    f.handedOver(reason);
+                } else {
+                    f.stopAsync(reason);
+                }
+            });
         }, trigger -> {
             service.reloading();
             reloadOneAfterAnother(all, trigger).whenComplete((r, e) -> service.reloaded(Main.readyStatus(all)));
@@ -183,6 +193,7 @@ final class SeveralApps {
         }
         registrationRef.set(register(apps, adminServer));
         service.serving(Main.readyStatus(all), taken);
+        takingOver.set(false);
         int code = 0;
         try {
             for (Forkless forkless : apps.values()) {

@@ -33,8 +33,11 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class Upgrade implements Upgrader {
 
-    /** How long a new runtime gets from its start until it serves (its copies start in that time). */
-    static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * How long a new runtime gets from its start until it serves, besides its apps' longest ready timeout
+     * (its JVM starts, then its copies, in that time).
+     */
+    static final Duration READY_MARGIN = Duration.ofSeconds(60);
     /** How long the new runtime's process gets to start at all. */
     private static final Duration SPAWN_TIMEOUT = Duration.ofSeconds(30);
 
@@ -125,6 +128,11 @@ final class Upgrade implements Upgrader {
         }
     }
 
+    /** @return whether a handover is under way, or done (this runtime drains): another runtime holds the sockets */
+    synchronized boolean underWay() {
+        return underWay;
+    }
+
     @Override
     public synchronized Optional<Status> status() {
         return Optional.ofNullable(status);
@@ -205,7 +213,9 @@ final class Upgrade implements Upgrader {
         };
         Process next;
         try {
-            next = Forkless.handOver(apps, path -> command.of(path, target, processMode), READY_TIMEOUT, steps);
+            Duration readyTimeout = READY_MARGIN.plus(apps.stream().map(f -> f.config().readyTimeout())
+                    .max(java.util.Comparator.naturalOrder()).orElse(Duration.ZERO));
+            next = Forkless.handOver(apps, path -> command.of(path, target, processMode), readyTimeout, steps);
         } catch (IOException | RuntimeException e) {
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
             spawned.completeExceptionally(e instanceof IOException io ? io : new IOException(why, e));

@@ -1,9 +1,11 @@
 package dev.forkless.runtime.cli;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.Optional;
@@ -11,6 +13,7 @@ import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
+import ZipException;
 
 /**
  * What {@code forkless upgrade} starts: a runtime jar and the {@code java} launcher that runs it, both
@@ -60,7 +63,7 @@ record UpgradeTarget(Path jar, Path java) {
     /** @return the jar this runtime was started from ({@code java -jar}) */
     static Path currentJar() {
         String classPath = System.getProperty("java.class.path", "");
-        if (classPath.isEmpty() || classPath.contains(java.io.File.pathSeparator) || !classPath.endsWith(".jar")) {
+        if (classPath.isEmpty() || classPath.contains(File.pathSeparator) || !classPath.endsWith(".jar")) {
             throw new IllegalArgumentException("this runtime was not started with java -jar RUNTIME.jar: name the "
                     + "runtime jar to start (--runtime JAR)");
         }
@@ -104,7 +107,7 @@ record UpgradeTarget(Path jar, Path java) {
         Path real;
         try {
             real = path.toRealPath();
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             throw new IllegalArgumentException(shown + ": no such file");
         } catch (IOException e) {
             throw new IllegalArgumentException(shown + ": " + dev.forkless.runtime.IoReason.of(e));
@@ -158,7 +161,7 @@ record UpgradeTarget(Path jar, Path java) {
                 int major = ((head[6] & 0xff) << 8) | (head[7] & 0xff);
                 return major - 44; // class-file 69 is Java 25
             }
-        } catch (java.util.zip.ZipException e) {
+        } catch (ZipException e) {
             throw new IllegalArgumentException(shown + ": not a jar (" + e.getMessage() + ")");
         } catch (IOException e) {
             throw new IllegalArgumentException(shown + ": cannot read it (" + dev.forkless.runtime.IoReason.of(e) + ")");

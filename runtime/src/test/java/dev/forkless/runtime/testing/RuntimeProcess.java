@@ -192,18 +192,6 @@ public final class RuntimeProcess implements AutoCloseable {
         throw new AssertionError("no listening line in:\n" + output());
     }
 
-    /** @return every address a {@code forkless event=listening} line named so far, in order */
-    public List<InetSocketAddress> listening() {
-        List<InetSocketAddress> addresses = new ArrayList<>();
-        for (String line : lines) {
-            Matcher m = LISTENING.matcher(line);
-            if (m.find()) {
-                addresses.add(new InetSocketAddress(m.group(1), Integer.parseInt(m.group(2))));
-            }
-        }
-        return addresses;
-    }
-
     /** Waits until a line matching the predicate was printed. */
     public String awaitLine(Predicate<String> matching, Duration atMost) {
         try {

@@ -389,9 +389,10 @@ public final class Forkless implements AutoCloseable {
     }
 
     /**
-     * Stops for good after a handover: every copy stops accepting and drains; the listening sockets close
-     * in this JVM only, the new runtime keeps serving on them (an app of several is not stopped on its own,
-     * which would shut its sockets down for the new runtime too).
+     * Stops for good while another runtime holds the same listening sockets: after a handover (the new
+     * runtime serves on them), or a takeover that failed (the old one does). Every copy stops accepting and
+     * drains; the sockets close in this JVM only. An app of several is not stopped on its own
+     * ({@link #stopAsync}), which shuts its sockets down, for the other runtime too.
      *
      * @param reason why, for the log
      */

@@ -146,7 +146,14 @@ final class SeveralApps {
                 started.add(forkless);
             } catch (ForklessException e) {
                 // the apps started before stop while the log still holds their lines: a failed start is one line
-                started.forEach(f -> f.stopAsync(forkless.appName() + " cannot start").join());
+                started.forEach(f -> {
+                    if (takingOver.get()) { // the old runtime serves on these sockets: close them here only
+                        f.handedOver(forkless.appName() + " cannot start");
+                        f.awaitTermination();
+                    } else {
+                        f.stopAsync(forkless.appName() + " cannot start").join();
+                    }
+                });
                 log.release(e.exitCode() != 2);
                 err.println("forkless: " + forkless.appName() + ": " + clean(e.getMessage()));
                 service.exited();
@@ -176,7 +183,14 @@ final class SeveralApps {
             } catch (ForklessException e) {
                 if (main.admin != null) {
                     err.println("forkless: " + clean(e.getMessage()));
-                    apps.values().forEach(f -> f.stopAsync("the admin API cannot start").join());
+                    apps.values().forEach(f -> {
+                        if (takingOver.get()) {
+                            f.handedOver("the admin API cannot start");
+                            f.awaitTermination();
+                        } else {
+                            f.stopAsync("the admin API cannot start").join();
+                        }
+                    });
                     service.exited();
                     return 2;
                 }

@@ -123,6 +123,17 @@ class UpgradeIT {
                     assertTrue(Admin.of(runtime).get("/api/runtime").body().contains("\"pid\":" + newPid));
                     served = load.ok();
                     await().atMost(Duration.ofSeconds(60)).until(() -> load.ok() > served + 100);
+
+                    // systemctl reload: SIGHUP to the main process, the new runtime: RELOADING=1, then READY=1
+                    int before = systemd.from(newPid).size();
+                    Process hup = new ProcessBuilder("kill", "-HUP", String.valueOf(newPid)).start();
+                    assertEquals(0, hup.waitFor());
+                    await().atMost(Duration.ofSeconds(60)).until(() -> {
+                        List<FakeSystemd.Message> since = systemd.from(newPid);
+                        since = since.subList(Math.min(before, since.size()), since.size());
+                        int reloading = indexOf(since, "RELOADING=1");
+                        return reloading >= 0 && indexOf(since.subList(reloading + 1, since.size()), "READY=1") >= 0;
+                    });
                     load.close();
                     assertEquals(0, load.failed(), load.summary());
                     assertTrue(load.ok() > served, load.summary());
@@ -255,6 +266,16 @@ class UpgradeIT {
             assertTrue(runtime.process().waitFor(60, TimeUnit.SECONDS), runtime.tail(60));
             assertEquals(0, runtime.process().exitValue());
         }
+    }
+
+    /** @return the index of the first message with that line, or -1 */
+    private static int indexOf(List<FakeSystemd.Message> messages, String line) {
+        for (int i = 0; i < messages.size(); i++) {
+            if (messages.get(i).has(line)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static int freePort() throws IOException {

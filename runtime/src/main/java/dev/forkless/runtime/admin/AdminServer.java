@@ -167,6 +167,24 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /**
+     * Loads and initializes what starting the admin server needs, without binding anything: a runtime that
+     * takes over calls it before the old one lets go of the admin address, so that the address is without
+     * a server for less time.
+     */
+    public static void prepare() {
+        keepHelidonOffTheJvmWideSerialFilter();
+        QuietHelidonLog.run(() -> WebServer.builder()
+                .shutdownHook(false)
+                .port(0)
+                .maxPayloadSize(SharedStateEndpoint.MAX_VALUE_BYTES)
+                .directHandlers(JsonErrors::register)
+                .routing(r -> r.addFilter(JsonErrors::rejectOddTargets).register(new Dashboard())
+                        .any(AdminApi::notFound)
+                        .error(Throwable.class, JsonErrors::unexpected))
+                .build());
+    }
+
+    /**
      * The ports to try, in order: the one asked for; when it may be another ({@link Builder#nextFreePort}),
      * then the {@value #NEXT_PORTS} after it and, if those are taken too, any free one.
      */

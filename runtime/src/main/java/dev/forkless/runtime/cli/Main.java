@@ -425,6 +425,9 @@ public final class Main implements Callable<Integer> {
         }
         log.release(true);
         if (taken != null) {
+            if (adminBuilder != null) {
+                AdminServer.prepare(); // the admin address goes without a server for less time
+            }
             try {
                 taken.started(HANDOVER_STEP);
             } catch (java.io.IOException e) {

@@ -162,6 +162,9 @@ final class SeveralApps {
         }
         log.release(true);
         if (taken != null) {
+            if (adminBuilder != null) {
+                AdminServer.prepare(); // the admin address goes without a server for less time
+            }
             try {
                 taken.started(Main.HANDOVER_STEP);
             } catch (java.io.IOException e) {

@@ -45,6 +45,9 @@ class UpgradeIT {
 
     private static final Pattern READY = Pattern.compile("^forkless ready: \\S+: \\d+ \\S+ serving \\[([^:]+):(\\d+)]");
 
+    /** How long an upgrade gets: a new runtime JVM starts its copies (45 s for one isolate seen at load 40). */
+    private static final Duration UPGRADE_WAIT = Duration.ofSeconds(180);
+
     @TempDir
     Path dir;
 
@@ -103,9 +106,9 @@ class UpgradeIT {
                 assertEquals(oldPid + "\n", Files.readString(pidFile));
 
                 long served;
-                try (KeepAliveLoad load = KeepAliveLoad.start(address, "/", 8, Duration.ofSeconds(120))) {
+                try (KeepAliveLoad load = KeepAliveLoad.start(address, "/", 8, Duration.ofSeconds(300))) {
                     await().atMost(Duration.ofSeconds(60)).until(() -> load.ok() > 100);
-                    Admin.Cli upgrade = Admin.cliWithEnvironment(home(), "upgrade", "--runtime", nextJar.toString());
+                    Admin.Cli upgrade = Admin.cliWithEnvironment(UPGRADE_WAIT, home(), "upgrade", "--runtime", nextJar.toString());
                     assertEquals(0, upgrade.exitCode(), upgrade + "\n" + runtime.tail(60));
                     assertEquals(1, upgrade.out().size(), upgrade.toString());
                     Matcher m = UPGRADED.matcher(upgrade.out().getFirst());
@@ -116,7 +119,7 @@ class UpgradeIT {
                     assertTrue(next.info().commandLine().orElse("").contains(nextJar.toString()),
                             "the new runtime runs the new jar: " + next.info().commandLine());
 
-                    assertTrue(runtime.process().waitFor(60, TimeUnit.SECONDS), runtime.tail(60));
+                    assertTrue(runtime.process().waitFor(120, TimeUnit.SECONDS), runtime.tail(60));
                     assertEquals(0, runtime.process().exitValue(), "the old runtime drains and exits 0");
                     // the new runtime told systemd before the old one exited (the old waits for its ready)
                     assertTrue(systemd.from(newPid).stream().anyMatch(msg -> msg.has("MAINPID=" + newPid) && msg.has("READY=1")),
@@ -185,19 +188,19 @@ class UpgradeIT {
             Admin admin = Admin.of(runtime);
             String token = admin.token();
             try (KeepAliveLoad web = KeepAliveLoad.start(addresses.get(0), "/", 4, Duration.ofSeconds(120));
-                 KeepAliveLoad api = KeepAliveLoad.start(addresses.get(1), "/", 4, Duration.ofSeconds(120))) {
+                 KeepAliveLoad api = KeepAliveLoad.start(addresses.get(1), "/", 4, Duration.ofSeconds(300))) {
                 await().atMost(Duration.ofSeconds(60)).until(() -> web.ok() > 50 && api.ok() > 50);
-                var answer = admin.post("/api/upgrade");
+                var answer = postOnceConnected(admin, "/api/upgrade");
                 assertEquals(202, answer.statusCode(), answer.body());
                 Matcher m = Pattern.compile("\"pid\":(\\d+)").matcher(answer.body());
                 assertTrue(m.find(), answer.body());
                 long newPid = Long.parseLong(m.group(1));
                 track(newPid);
-                await().atMost(Duration.ofSeconds(90)).ignoreExceptions()
+                await().atMost(UPGRADE_WAIT).ignoreExceptions()
                         .until(() -> admin.get("/api/runtime").body().contains("\"pid\":" + newPid));
                 assertEquals(token, admin.token(), "the new runtime keeps the admin token, in the same file");
                 assertEquals(200, admin.post("/api/scale?app=web&n=1").statusCode(), "the kept token is accepted");
-                assertTrue(runtime.process().waitFor(60, TimeUnit.SECONDS), runtime.tail(60));
+                assertTrue(runtime.process().waitFor(120, TimeUnit.SECONDS), runtime.tail(60));
                 assertEquals(0, runtime.process().exitValue(), "the old runtime drains and exits 0");
                 for (InetSocketAddress address : addresses) {
                     assertTrue(Http.get(address, "/whoami").body().contains("\"pid\":" + newPid), address.toString());
@@ -251,7 +254,7 @@ class UpgradeIT {
             Files.writeString(dir.resolve("broken-jdk/release"), "JAVA_VERSION=\"" + Runtime.version().feature() + "\"\n");
             Path java = Files.writeString(bin.resolve("java"), "#!/bin/sh\necho 'broken java' >&2\nexit 3\n");
             Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
-            Admin.Cli broken = Admin.cliWithEnvironment(home(), "upgrade", "--admin", target, "--java", java.toString());
+            Admin.Cli broken = Admin.cliWithEnvironment(UPGRADE_WAIT, home(), "upgrade", "--admin", target, "--java", java.toString());
             assertEquals(1, broken.exitCode(), broken.toString());
             assertEquals(1, broken.err().size(), broken.toString());
             assertTrue(broken.err().getFirst().contains("upgrade failed: the new runtime exited with 3")
@@ -262,13 +265,30 @@ class UpgradeIT {
             String status = admin.get("/api/runtime").body();
             assertTrue(status.contains("\"pid\":" + pid) && status.contains("\"state\":\"failed\""), status);
             // and it can still be upgraded after all that
-            Admin.Cli upgrade = Admin.cliWithEnvironment(home(), "upgrade", "--admin", target);
+            Admin.Cli upgrade = Admin.cliWithEnvironment(UPGRADE_WAIT, home(), "upgrade", "--admin", target);
             assertEquals(0, upgrade.exitCode(), upgrade + "\n" + runtime.tail(60));
             Matcher m = UPGRADED.matcher(upgrade.out().getFirst());
             assertTrue(m.matches(), upgrade.toString());
             track(Long.parseLong(m.group(1)));
-            assertTrue(runtime.process().waitFor(60, TimeUnit.SECONDS), runtime.tail(60));
+            assertTrue(runtime.process().waitFor(120, TimeUnit.SECONDS), runtime.tail(60));
             assertEquals(0, runtime.process().exitValue());
+        }
+    }
+
+    /**
+     * POSTs with the token, trying again while the connection cannot even be made (a runtime too busy to
+     * accept within the client's 5 s on an overloaded machine): such a request was never sent.
+     */
+    private static java.net.http.HttpResponse<String> postOnceConnected(Admin admin, String path) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            try {
+                return admin.post(path);
+            } catch (java.net.http.HttpConnectTimeoutException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
         }
     }
 

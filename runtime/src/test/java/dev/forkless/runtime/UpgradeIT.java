@@ -187,7 +187,7 @@ class UpgradeIT {
             assertEquals(2, addresses.size(), runtime.output());
             Admin admin = Admin.of(runtime);
             String token = admin.token();
-            try (KeepAliveLoad web = KeepAliveLoad.start(addresses.get(0), "/", 4, Duration.ofSeconds(120));
+            try (KeepAliveLoad web = KeepAliveLoad.start(addresses.get(0), "/", 4, Duration.ofSeconds(300));
                  KeepAliveLoad api = KeepAliveLoad.start(addresses.get(1), "/", 4, Duration.ofSeconds(300))) {
                 await().atMost(Duration.ofSeconds(60)).until(() -> web.ok() > 50 && api.ok() > 50);
                 var answer = postOnceConnected(admin, "/api/upgrade");

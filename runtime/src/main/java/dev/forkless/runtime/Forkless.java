@@ -353,6 +353,57 @@ public final class Forkless implements AutoCloseable {
         return Handover.take(listeners, path);
     }
 
+    /**
+     * Hands the listening sockets of every app of a runtime (one, or the apps of an {@link AppGroup}) to a
+     * new runtime JVM it starts ({@link Handover}): {@code forkless upgrade}. Once the new one is ready,
+     * stop these with {@link #handedOver}.
+     *
+     * @param apps         the runtime's apps
+     * @param commandFor   the new runtime's command line, given the Unix socket path it takes the sockets from
+     * @param readyTimeout how long the new runtime gets to become ready
+     * @param steps        what happens at the handover's steps (the admin address, the token)
+     * @return the new runtime's process, ready
+     * @throws java.io.IOException when the new runtime could not take over (these keep serving)
+     */
+    public static Process handOver(java.util.Collection<Forkless> apps,
+                                   java.util.function.Function<java.nio.file.Path, List<String>> commandFor,
+                                   Duration readyTimeout, Handover.Steps steps) throws java.io.IOException {
+        java.util.Map<String, SharedListeners> byApp = new java.util.LinkedHashMap<>();
+        apps.forEach(f -> byApp.put(f.appName(), f.listeners));
+        return Handover.give(byApp, commandFor, readyTimeout, steps);
+    }
+
+    /**
+     * Takes over the listening sockets another runtime hands over, for every app of this runtime, before
+     * they start: each socket goes to the app of its name.
+     *
+     * @param apps the runtime's apps, not started
+     * @param path the old runtime's Unix socket
+     * @return the link to the old runtime
+     * @throws java.io.IOException when the sockets cannot be taken
+     */
+    public static Handover.Taken takeOver(java.util.Collection<Forkless> apps, String path) throws java.io.IOException {
+        java.util.Map<String, SharedListeners> byApp = new java.util.LinkedHashMap<>();
+        apps.forEach(f -> byApp.put(f.appName(), f.listeners));
+        return Handover.take(byApp, path);
+    }
+
+    /**
+     * Stops for good while another runtime holds the same listening sockets: after a handover (the new
+     * runtime serves on them), or a takeover that failed (the old one does). Every copy stops accepting and
+     * drains; the sockets close in this JVM only. An app of several is not stopped on its own
+     * ({@link #stopAsync}), which shuts its sockets down, for the other runtime too.
+     *
+     * @param reason why, for the log
+     */
+    public void handedOver(String reason) {
+        if (group == null) {
+            stopAsync(reason);
+        } else {
+            end(reason, 0);
+        }
+    }
+
     /** @return a builder */
     public static Builder builder() {
         return new Builder();

@@ -62,7 +62,9 @@ class CliBadInputIT {
                 Arguments.of(new String[] {truncated.toString()}, "not a jar file"),
                 Arguments.of(new String[] {privateMain.toString()}, "has no main method"),
                 Arguments.of(new String[] {instanceMainNoConstructor.toString()}, "no non-private constructor"),
-                Arguments.of(new String[] {garbage.toString()}, "cannot load Main-Class odd.Main"));
+                Arguments.of(new String[] {garbage.toString()}, "cannot load Main-Class odd.Main"),
+                Arguments.of(new String[] {"--pid-file", dir.resolve("no-such-folder/forkless.pid").toString(), demo},
+                        "--pid-file " + dir.resolve("no-such-folder/forkless.pid") + ": cannot write it (no folder "));
     }
 
     @ParameterizedTest(name = "{1}")

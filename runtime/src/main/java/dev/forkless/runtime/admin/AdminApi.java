@@ -56,6 +56,8 @@ final class AdminApi implements HttpService {
     private final ReadAccess access;
     private final ObjectMapper json = new ObjectMapper();
     private final long startedAt = System.currentTimeMillis();
+    /** {@code POST /api/upgrade}; null: refused (an embedder's runtime). */
+    private final Upgrader upgrader;
 
     /**
      * One app of the runtime.
@@ -71,7 +73,8 @@ final class AdminApi implements HttpService {
     }
 
     AdminApi(Map<String, AdminServer.AppEntry> entries, AdminToken token, ReadAccess access, AdminMetrics metrics,
-             CopyResources resources) {
+             CopyResources resources, Upgrader upgrader) {
+        this.upgrader = upgrader;
         entries.forEach((name, entry) -> {
             Forkless forkless = entry.forkless();
             EventTimeline timeline = new EventTimeline();
@@ -98,6 +101,7 @@ final class AdminApi implements HttpService {
                 .post("/api/workers/{id}/restart", authorized(this::restart))
                 .post("/api/stop", authorized(this::stop))
                 .post("/api/start", authorized(this::start))
+                .post("/api/upgrade", authorized(this::upgrade))
                 .get("/api/shared", readable((req, res) -> withApp(req, res, a -> reply(res, shared(a).list()))))
                 .get("/api/shared/{key}", readable((req, res) -> withApp(req, res, a -> reply(res, shared(a).get(key(req))))))
                 .put("/api/shared/{key}", tokenOnly((req, res) -> {
@@ -117,7 +121,8 @@ final class AdminApi implements HttpService {
         for (String path : List.of("/api/workers", "/api/workers/{id}/log", "/api/events", "/api/runtime", "/api/app", "/health/live", "/health/ready", "/metrics")) {
             rules.any(path, (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use GET"));
         }
-        for (String path : List.of("/api/reload", "/api/scale", "/api/workers/{id}/restart", "/api/stop", "/api/start")) {
+        for (String path : List.of("/api/reload", "/api/scale", "/api/workers/{id}/restart", "/api/stop", "/api/start",
+                "/api/upgrade")) {
             rules.any(path, (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use POST"));
         }
         rules.any("/api/shared/{key}", (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use GET, PUT or DELETE"));
@@ -254,6 +259,14 @@ final class AdminApi implements HttpService {
         body.put("addresses", apps.values().stream().flatMap(a -> a.forkless().addresses().stream())
                 .map(a -> a.getHostString() + ":" + a.getPort()).toList());
         body.put("apps", List.copyOf(apps.keySet()));
+        java.util.Optional<Upgrader.Status> upgrade = upgrader == null ? java.util.Optional.empty() : upgrader.status();
+        body.put("upgrade", upgrade.map(u -> {
+            Map<String, Object> status = new LinkedHashMap<>();
+            status.put("pid", u.pid());
+            status.put("state", u.state());
+            status.put("reason", u.reason());
+            return status;
+        }).orElse(null));
         send(res, Status.OK_200, body);
     }
 
@@ -467,6 +480,74 @@ final class AdminApi implements HttpService {
             return;
         }
         operation(res, started);
+    }
+
+    /**
+     * {@code POST /api/upgrade[?runtime=JAR][&java=PATH]} (or the same in the JSON body): starts a new
+     * runtime JVM that takes over every socket, the admin address included; 202 {@code {"pid": N}} once its
+     * process started. How it went: {@code upgrade} in {@code GET /api/runtime} here, until the new runtime
+     * answers on this address instead. 400 for a bad jar or launcher, 409 while one is under way.
+     */
+    private void upgrade(ServerRequest req, ServerResponse res, JsonNode body) {
+        if (upgrader == null) {
+            error(res, Status.CONFLICT_409, "this runtime cannot be upgraded (embedded: it is not run by runtime.jar)");
+            return;
+        }
+        java.util.Optional<java.nio.file.Path> jar;
+        java.util.Optional<java.nio.file.Path> launcher;
+        try {
+            jar = pathParameter(req, body, "runtime");
+            launcher = pathParameter(req, body, "java");
+        } catch (BadRequest e) {
+            error(res, e.status, e.getMessage());
+            return;
+        }
+        long pid;
+        try {
+            pid = upgrader.upgrade(jar, launcher);
+        } catch (IllegalArgumentException e) {
+            error(res, Status.BAD_REQUEST_400, String.valueOf(e.getMessage()));
+            return;
+        } catch (IllegalStateException e) {
+            error(res, Status.CONFLICT_409, String.valueOf(e.getMessage()));
+            return;
+        } catch (IOException e) {
+            error(res, Status.INTERNAL_SERVER_ERROR_500, "cannot start the new runtime: " + e.getMessage());
+            return;
+        }
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("pid", pid);
+        answer.put("from", ProcessHandle.current().pid());
+        send(res, Status.ACCEPTED_202, answer);
+    }
+
+    /** An absolute path from the query or the body; empty when neither has it. */
+    private static java.util.Optional<java.nio.file.Path> pathParameter(ServerRequest req, JsonNode body, String name)
+            throws BadRequest {
+        String value = req.query().first(name).orElse(null);
+        if (value == null && body.has(name)) {
+            if (!body.get(name).isTextual()) {
+                throw new BadRequest(Status.BAD_REQUEST_400, name + " must be a path (a string)");
+            }
+            value = body.get(name).asText();
+        }
+        if (value == null) {
+            return java.util.Optional.empty();
+        }
+        if (value.isBlank() || value.length() > 4096 || value.indexOf('\0') >= 0) {
+            throw new BadRequest(Status.BAD_REQUEST_400, name + " must be an absolute path, not '" + abbreviate(value) + "'");
+        }
+        java.nio.file.Path path;
+        try {
+            path = java.nio.file.Path.of(value);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new BadRequest(Status.BAD_REQUEST_400, name + " must be an absolute path, not '" + abbreviate(value) + "'");
+        }
+        if (!path.isAbsolute()) {
+            throw new BadRequest(Status.BAD_REQUEST_400, name + " must be an absolute path (the runtime's working "
+                    + "folder is not the client's), not '" + abbreviate(value) + "'");
+        }
+        return java.util.Optional.of(path.normalize());
     }
 
     private void operation(ServerResponse res, CompletableFuture<OperationResult> operation) {

@@ -46,7 +46,10 @@ public final class AdminServer implements AutoCloseable {
     private final java.util.Map<String, AppEntry> apps;
     private final AdminAddress address;
     private final Optional<String> givenToken;
+    /** The token of the runtime this one took over from: kept, and written to the file as a random one is. */
+    private final Optional<String> inheritedToken;
     private final Optional<Path> tokenFile;
+    private final Upgrader upgrader;
     private final boolean openProbes;
     private final boolean nextFreePort;
     private final java.util.function.Consumer<String> warnings;
@@ -65,7 +68,9 @@ public final class AdminServer implements AutoCloseable {
         }
         this.address = builder.address;
         this.givenToken = builder.token;
+        this.inheritedToken = builder.inheritedToken;
         this.tokenFile = builder.tokenFile;
+        this.upgrader = builder.upgrader;
         this.openProbes = builder.openProbes;
         this.nextFreePort = builder.nextFreePort;
         this.warnings = builder.warnings;
@@ -98,9 +103,10 @@ public final class AdminServer implements AutoCloseable {
         InetSocketAddress wanted = address.resolve();
         keepHelidonOffTheJvmWideSerialFilter();
         AdminMetrics m = new AdminMetrics(new CopyResources());
-        AdminToken t = givenToken.map(v -> new AdminToken(v, Optional.empty())).orElseGet(AdminToken::random);
+        AdminToken t = givenToken.or(() -> inheritedToken).map(v -> new AdminToken(v, Optional.empty()))
+                .orElseGet(AdminToken::random);
         ReadAccess access = new ReadAccess(t, wanted.getAddress().isLoopbackAddress(), openProbes);
-        AdminApi api = new AdminApi(apps, t, access, m, new CopyResources());
+        AdminApi api = new AdminApi(apps, t, access, m, new CopyResources(), upgrader);
         WebServer s = null;
         String refused = null;
         for (int port : candidatePorts(wanted.getPort())) {
@@ -161,6 +167,24 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /**
+     * Loads and initializes what starting the admin server needs, without binding anything: a runtime that
+     * takes over calls it before the old one lets go of the admin address, so that the address is without
+     * a server for less time.
+     */
+    public static void prepare() {
+        keepHelidonOffTheJvmWideSerialFilter();
+        QuietHelidonLog.run(() -> WebServer.builder()
+                .shutdownHook(false)
+                .port(0)
+                .maxPayloadSize(SharedStateEndpoint.MAX_VALUE_BYTES)
+                .directHandlers(JsonErrors::register)
+                .routing(r -> r.addFilter(JsonErrors::rejectOddTargets).register(new Dashboard())
+                        .any(AdminApi::notFound)
+                        .error(Throwable.class, JsonErrors::unexpected))
+                .build());
+    }
+
+    /**
      * The ports to try, in order: the one asked for; when it may be another ({@link Builder#nextFreePort}),
      * then the {@value #NEXT_PORTS} after it and, if those are taken too, any free one.
      */
@@ -209,6 +233,15 @@ public final class AdminServer implements AutoCloseable {
         return token.file();
     }
 
+    /**
+     * The token a runtime that takes over from this one keeps ({@code forkless upgrade}): the one this
+     * server made up (or kept); empty when it was given, as the new runtime's own settings give it too.
+     */
+    public synchronized Optional<String> tokenToHandOver() {
+        running();
+        return givenToken.isPresent() ? Optional.empty() : Optional.of(token.value());
+    }
+
     private WebServer running() {
         if (server == null) {
             throw new IllegalStateException("not started");
@@ -234,7 +267,9 @@ public final class AdminServer implements AutoCloseable {
         private final java.util.Map<String, AppEntry> apps = new java.util.LinkedHashMap<>();
         private AdminAddress address = AdminAddress.parse(AdminAddress.DEFAULT);
         private Optional<String> token = Optional.empty();
+        private Optional<String> inheritedToken = Optional.empty();
         private Optional<Path> tokenFile = Optional.empty();
+        private Upgrader upgrader;
         private boolean openProbes;
         private boolean nextFreePort;
         private java.util.function.Consumer<String> warnings = w -> LOG.log(System.Logger.Level.WARNING, w);
@@ -340,6 +375,35 @@ public final class AdminServer implements AutoCloseable {
                 throw new IllegalArgumentException("the admin token must be printable ASCII without spaces");
             }
             this.token = Optional.of(token);
+            return this;
+        }
+
+        /**
+         * The token of the runtime this one takes over from ({@code forkless upgrade}): used instead of a
+         * random one, and written to the token file as a random one is, so that clients and dashboards
+         * holding it go on working. A token given with {@link #token} wins.
+         *
+         * @param token the old runtime's {@link AdminServer#tokenToHandOver}
+         * @return this
+         */
+        public Builder inheritToken(String token) {
+            if (token.length() < dev.forkless.runtime.Limit.ADMIN_TOKEN.min()
+                    || !token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                throw new IllegalArgumentException("not an admin token");
+            }
+            dev.forkless.runtime.Limit.ADMIN_TOKEN.check("the admin token's length", token.length());
+            this.inheritedToken = Optional.of(token);
+            return this;
+        }
+
+        /**
+         * What {@code POST /api/upgrade} calls; without one it answers 409.
+         *
+         * @param upgrader hands the runtime over to a new runtime JVM
+         * @return this
+         */
+        public Builder upgrader(Upgrader upgrader) {
+            this.upgrader = Objects.requireNonNull(upgrader);
             return this;
         }
 

@@ -16,7 +16,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * The few Linux calls process mode needs that Java has no API for, through {@code java.lang.foreign}:
  * passing a file descriptor over a Unix domain socket ({@code SCM_RIGHTS}), placing one on fd 0
- * ({@code dup2}), and reading the descriptor behind a JDK channel. Internal to Forkless.
+ * ({@code dup2}), and reading the descriptor behind a JDK channel; and one Unix datagram, for systemd's
+ * notification socket ({@link #sendDatagram}). Internal to Forkless.
  *
  * <p>Layouts are those of 64-bit Linux (x86-64 and AArch64 share them).
  */
@@ -24,6 +25,7 @@ public final class Unix {
 
     private static final int AF_UNIX = 1;
     private static final int SOCK_STREAM = 1;
+    private static final int SOCK_DGRAM = 2;
     private static final int SOCK_CLOEXEC = 0x80000;
     private static final int SOL_SOCKET = 1;
     private static final int SCM_RIGHTS = 1;
@@ -46,6 +48,9 @@ public final class Unix {
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
     private static final MethodHandle SENDMSG = handle("sendmsg",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final MethodHandle SENDTO = handle("sendto",
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
     private static final MethodHandle RECVMSG = handle("recvmsg",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
     private static final MethodHandle DUP2 = handle("dup2",
@@ -96,6 +101,57 @@ public final class Unix {
                 throw e;
             }
             return fd;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException(t);
+        }
+    }
+
+    /**
+     * Sends one datagram on a new Unix domain datagram socket, then closes it: what {@code sd_notify} does.
+     * The JDK has Unix domain stream sockets only ({@code SocketChannel}); {@code DatagramChannel} takes
+     * no Unix address.
+     *
+     * @param address the receiver: a path, or {@code @name} for a name in the abstract namespace (at most
+     *                107 bytes)
+     * @param data    the datagram
+     * @throws IOException when it cannot be sent
+     */
+    public static void sendDatagram(String address, byte[] data) throws IOException {
+        byte[] name = address.getBytes(StandardCharsets.UTF_8);
+        boolean abstractName = address.startsWith("@");
+        if (name.length > 107 || name.length < 2 && abstractName || name.length == 0) {
+            throw new IOException("not a Unix socket address: '" + address + "'");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(ERRNO_STATE);
+            int fd = (int) SOCKET.invokeExact(state, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            if (fd < 0) {
+                throw error("socket", state);
+            }
+            try {
+                MemorySegment addr = arena.allocate(110);
+                addr.fill((byte) 0);
+                addr.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
+                MemorySegment.copy(name, 0, addr, ValueLayout.JAVA_BYTE, 2, name.length);
+                if (abstractName) {
+                    addr.set(ValueLayout.JAVA_BYTE, 2, (byte) 0); // '@' stands for the leading NUL
+                }
+                // an abstract name is exactly its bytes; a path ends with its NUL
+                int length = 2 + name.length + (abstractName ? 0 : 1);
+                MemorySegment buf = arena.allocate(Math.max(1, data.length));
+                MemorySegment.copy(data, 0, buf, ValueLayout.JAVA_BYTE, 0, data.length);
+                long n;
+                do {
+                    n = (long) SENDTO.invokeExact(state, fd, buf, (long) data.length, MSG_NOSIGNAL, addr, length);
+                } while (n < 0 && errno(state) == EINTR);
+                if (n < 0) {
+                    throw error("sendto " + address, state);
+                }
+            } finally {
+                close(fd);
+            }
         } catch (IOException e) {
             throw e;
         } catch (Throwable t) {

@@ -45,8 +45,8 @@ final class ClientCommands {
     /** @return the client commands, printing to {@code out} and {@code err} */
     static List<Object> all(PrintStream out, PrintStream err) {
         return List.of(new ListCommand(out, err), new Reload(out, err), new Scale(out, err), new Restart(out, err),
-                new Stop(out, err), new Monit(out, err), new LsCommand(out, err), new DescribeCommand(out, err),
-                new DetachedStart(out, err));
+                new Stop(out, err), new UpgradeCommand(out, err), new Monit(out, err), new LsCommand(out, err),
+                new DescribeCommand(out, err), new DetachedStart(out, err));
     }
 
     /** The options every client command takes. */
@@ -390,6 +390,108 @@ final class ClientCommands {
             }
             err.println("forkless: the runtime is stopping but still answers after 2 minutes");
             return REFUSED;
+        }
+    }
+
+    @Command(name = "upgrade", description = "Upgrade without downtime: start a fresh runtime JVM (a new runtime jar, "
+            + "a new JDK, or the same ones) with the runtime's settings, hand it every listening socket and the admin "
+            + "address, and let the old one drain and exit; prints the new runtime's pid once it answers here. "
+            + "Under systemd the new runtime becomes the service's main process (MAINPID=); --pid-file gets its pid.")
+    static final class UpgradeCommand extends ForApp {
+        @Option(names = "--runtime", paramLabel = "JAR",
+                description = "The runtime jar the new runtime runs (default: the one running now).")
+        Path runtime;
+
+        @Option(names = "--java", paramLabel = "PATH",
+                description = "The java launcher of the new runtime, a JDK's bin/java (default: the one running now).")
+        Path launcher;
+
+        UpgradeCommand(PrintStream out, PrintStream err) {
+            super(out, err);
+        }
+
+        /** How long the admin address may stay silent before the command gives up (it moves for milliseconds). */
+        static final Duration SILENCE = Duration.ofSeconds(30);
+
+        @Override
+        int run(AdminClient client) throws AdminClient.Unreachable, IOException {
+            StringBuilder path = new StringBuilder("/api/upgrade");
+            String runtimeJar = absolute("--runtime", runtime);
+            String javaPath = absolute("--java", launcher);
+            char sep = '?';
+            if (runtimeJar != null) {
+                path.append(sep).append("runtime=").append(java.net.URLEncoder.encode(runtimeJar, java.nio.charset.StandardCharsets.UTF_8));
+                sep = '&';
+            }
+            if (javaPath != null) {
+                path.append(sep).append("java=").append(java.net.URLEncoder.encode(javaPath, java.nio.charset.StandardCharsets.UTF_8));
+            }
+            AdminClient.Response response = client.post(path.toString(), AdminClient.READ_TIMEOUT.multipliedBy(4));
+            if (response.status() == 400) {
+                err.println("forkless: " + response.reason());
+                return USAGE;
+            }
+            if (response.status() == 401) {
+                err.println("forkless: the runtime refused the token for upgrade (token file: " + client.tokenFile() + ")");
+                return REFUSED;
+            }
+            if (!response.ok() || response.body() == null || !response.body().path("pid").canConvertToLong()) {
+                err.println("forkless: upgrade failed: " + response.reason());
+                return REFUSED;
+            }
+            long pid = response.body().get("pid").asLong();
+            long from = response.body().path("from").asLong();
+            // the runtime gives the new one its ready timeout and a minute, and says when it failed: wait for
+            // either, up to --timeout, unless the address stays silent (the old runtime went away)
+            long deadline = System.nanoTime() + target.operationTimeout().toNanos();
+            long silentSince = 0;
+            String last = "no answer yet";
+            while (System.nanoTime() < deadline) {
+                try {
+                    AdminClient.Response now = client.get("/api/runtime");
+                    silentSince = 0;
+                    JsonNode body = now.body();
+                    if (now.ok() && body != null && body.path("pid").asLong() == pid) {
+                        out.println("upgrade: runtime pid " + pid + " serves, pid " + from + " drains and exits");
+                        return DONE;
+                    }
+                    JsonNode upgrade = body == null ? null : body.get("upgrade");
+                    if (upgrade != null && upgrade.path("pid").asLong() == pid && upgrade.path("state").asText().equals("failed")) {
+                        err.println("forkless: upgrade failed: " + upgrade.path("reason").asText()
+                                + "; runtime pid " + from + " serves on");
+                        return REFUSED;
+                    }
+                    last = "runtime pid " + (body == null ? "?" : body.path("pid").asText()) + " answers";
+                } catch (AdminClient.Unreachable e) {
+                    last = e.getMessage(); // the address moves from the old runtime to the new one
+                    if (silentSince == 0) {
+                        silentSince = System.nanoTime();
+                    } else if (System.nanoTime() - silentSince > SILENCE.toNanos()) {
+                        break;
+                    }
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            err.println("forkless: the new runtime (pid " + pid + ") did not answer at " + client.url() + " ("
+                    + last + ")");
+            return REFUSED;
+        }
+
+        /** @return the path made absolute against this shell's folder (the runtime's is another), or null */
+        private static String absolute(String option, Path path) {
+            if (path == null) {
+                return null;
+            }
+            Path absolute = path.toAbsolutePath().normalize();
+            if (!java.nio.file.Files.exists(absolute)) {
+                throw new IllegalArgumentException(option + " " + path + ": no such file");
+            }
+            return absolute.toString();
         }
     }
 

@@ -47,7 +47,7 @@ final class ConfigFile {
     private static final String APPS = "apps";
     /** The keys of the runtime itself, not of one app: outside {@code apps} only. */
     static final java.util.Set<String> RUNTIME_KEYS = java.util.Set.of("admin", "adminToken", "adminOpenProbes",
-            "consoleEscapes");
+            "consoleEscapes", "pidFile");
 
     /**
      * One app of the {@code apps} list, its settings laid over the file's top-level ones.

@@ -47,7 +47,7 @@ import picocli.CommandLine.Parameters;
                 + "ports through one shared socket, supervised: a copy that crashes is replaced at once.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:stopped (SIGTERM, SIGINT, stop)", "1:every copy errored", "2:bad input"},
-        synopsisSubcommandLabel = "[start | ls | list | describe | reload | scale N | restart ID | stop | monit | logs | startup]",
+        synopsisSubcommandLabel = "[start | ls | list | describe | reload | scale N | restart ID | stop | upgrade | monit | logs | startup]",
         commandListHeading = "%nCommands for a running runtime (exit 0 done, 1 refused or failed, 2 bad usage, "
                 + "3 no runtime reachable):%n",
         footerHeading = "%nSignals:%n",
@@ -192,6 +192,11 @@ public final class Main implements Callable<Integer> {
                     + "probes and Prometheus on an admin bound beyond loopback).")
     boolean adminOpenProbes;
 
+    @Option(names = "--pid-file", paramLabel = "FILE",
+            description = "Write the runtime's pid to FILE when it starts, and remove it when it exits; a runtime "
+                    + "that takes over (forkless upgrade) writes its own pid there before the old one exits.")
+    Path pidFile;
+
     @Option(names = "--console-escapes", negatable = true,
             description = "Let the copies' escape sequences (colours) reach the console as they are (default: "
                     + "off: shown as \\e, so no copy can redraw the operator's terminal).")
@@ -262,9 +267,6 @@ public final class Main implements Callable<Integer> {
     private Map<String, String> environment = Map.of();
     /** The apps of the config file's {@code apps} list; empty: one app, from the command line or the file. */
     private List<ConfigFile.App> appsInFile = List.of();
-
-    /** How long a fresh runtime JVM that takes over the sockets ({@code --escalate}) gets to serve. */
-    static final Duration HANDOVER_READY = Duration.ofSeconds(60);
 
     /** The command line as given: a handover starts the next runtime with it. */
     private final List<String> originalArgs;
@@ -369,20 +371,48 @@ public final class Main implements Callable<Integer> {
             err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false));
             return 2;
         }
-        Signals.onStop(forkless);
+        Service service = service();
+        AdminServer.Builder admins = adminBuilder;
+        AdminAddress adminAddress = admins == null ? null
+                : AdminAddress.parse(admin == null ? AdminAddress.DEFAULT : admin);
+        java.util.concurrent.atomic.AtomicReference<AdminServer> adminRef = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Registration> registrationRef = new java.util.concurrent.atomic.AtomicReference<>();
+        Upgrade upgrade = new Upgrade(List.of(forkless),
+                (path, target, toProcess) -> nextRuntimeCommand(path, target, toProcess
+                        || forkless.mode() == Mode.PROCESS && copyMode != Mode.PROCESS),
+                this::checkSettingsAgain, adminRef, (port, token) -> restartAdmin(admins, adminAddress, port, token),
+                registrationRef, service, err);
+        if (adminBuilder != null) {
+            adminBuilder.upgrader(upgrade);
+        }
+        Signals.onStop(forkless::stopAsync, trigger -> {
+            service.reloading();
+            forkless.reload(trigger).whenComplete((result, e) -> service.reloaded(readyStatus(List.of(forkless))));
+        });
+        forkless.addListener(event -> {
+            if (event instanceof ForklessEvent.Stopping) {
+                service.stopping();
+            }
+        });
         Handover.Taken taken = null;
         if (takeOver != null) {
             try {
-                taken = forkless.takeOver(takeOver);
+                taken = Forkless.takeOver(List.of(forkless), takeOver);
             } catch (java.io.IOException e) {
                 err.println("forkless: cannot take over the sockets of " + takeOver + ": " + e.getMessage());
                 return 1;
             }
+        } else {
+            try {
+                service.starting();
+            } catch (IllegalArgumentException e) {
+                err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false));
+                return 2;
+            }
         }
-        java.util.concurrent.atomic.AtomicReference<AdminServer> adminRef = new java.util.concurrent.atomic.AtomicReference<>();
         forkless.addListener(event -> {
             if (event instanceof ForklessEvent.CpuLeak) {
-                Thread.ofPlatform().daemon(true).name("forkless-handover").start(() -> handOver(forkless, adminRef));
+                Thread.ofPlatform().daemon(true).name("forkless-handover").start(upgrade::escalate);
             }
         });
         try {
@@ -390,9 +420,24 @@ public final class Main implements Callable<Integer> {
         } catch (ForklessException e) {
             log.release(e.exitCode() != 2);
             err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false));
+            service.exited();
             return e.exitCode();
         }
         log.release(true);
+        if (taken != null) {
+            if (adminBuilder != null) {
+                AdminServer.prepare(); // the admin address goes without a server for less time
+            }
+            try {
+                taken.started(HANDOVER_STEP);
+            } catch (java.io.IOException e) {
+                err.println("forkless: cannot take over from the old runtime: " + e.getMessage() + "; it serves on");
+                taken.abandon();
+                forkless.stopAsync("the handover failed").join();
+                return 1;
+            }
+            inherit(adminBuilder, taken);
+        }
         AdminServer adminServer = null;
         if (adminBuilder != null) {
             try {
@@ -404,6 +449,7 @@ public final class Main implements Callable<Integer> {
                 if (admin != null) {
                     err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false));
                     forkless.stopAsync("the admin API cannot start").join();
+                    service.exited();
                     return 2;
                 }
                 err.println("forkless: warning: " + e.getMessage() + "; the admin API is off (choose its address "
@@ -414,27 +460,75 @@ public final class Main implements Callable<Integer> {
                 : " isolate" + (copies == 1 ? "" : "s");
         err.println("forkless ready: " + copies + noun + " serving "
                 + forkless.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).toList());
-        if (taken != null) {
-            try {
-                taken.ready();
-            } catch (java.io.IOException e) {
-                err.println("forkless: warning: cannot tell the old runtime that this one serves: " + e.getMessage());
-            }
-        }
-        Registration registration = register(forkless, copies, copyMode, adminServer);
+        registrationRef.set(register(forkless, copies, copyMode, adminServer));
+        service.serving(readyStatus(List.of(forkless)), taken);
         int code;
         try {
             code = forkless.awaitTermination();
         } finally {
+            Registration registration = registrationRef.getAndSet(null);
             if (registration != null) {
                 registration.close();
             }
+            service.exited();
         }
         AdminServer running = adminRef.get();
         if (running != null) {
             running.close();
         }
         return code;
+    }
+
+    /** How long a runtime that takes over waits for the old one to let go of its admin address. */
+    static final Duration HANDOVER_STEP = Duration.ofSeconds(30);
+
+    /** @return the PID file and systemd notifications of this runtime's settings */
+    Service service() {
+        return new Service(pidFile == null ? null : new PidFile(pidFile), SystemdNotify.fromEnvironment(err), err);
+    }
+
+    /** @return what systemd shows of a serving runtime ({@code STATUS=}) */
+    static String readyStatus(List<Forkless> apps) {
+        return apps.stream().map(f -> (apps.size() > 1 ? f.appName() + ": " : "") + f.config().copies() + " "
+                + (f.mode() == Mode.PROCESS ? "process" : "isolate") + (f.config().copies() == 1 ? "" : "s") + " serving "
+                + f.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).collect(java.util.stream.Collectors.joining(",")))
+                .collect(java.util.stream.Collectors.joining("; "));
+    }
+
+    /**
+     * A runtime that takes over keeps the old one's admin port (for the default address: given one stays
+     * as given) and its token (unless one is given), so that clients and dashboards go on.
+     */
+    void inherit(AdminServer.Builder adminBuilder, Handover.Taken taken) {
+        if (adminBuilder == null) {
+            return;
+        }
+        String port = taken.extras().get("admin-port");
+        AdminAddress wanted = AdminAddress.parse(admin == null ? AdminAddress.DEFAULT : admin);
+        if (port != null && port.matches("\\d{1,5}") && (admin == null || wanted.port() == 0)) {
+            adminBuilder.address(new AdminAddress(wanted.host(), Integer.parseInt(port)));
+        }
+        String token = taken.extras().get("admin-token");
+        if (adminToken == null && token != null) {
+            try {
+                adminBuilder.inheritToken(new String(java.util.HexFormat.of().parseHex(token),
+                        java.nio.charset.StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                err.println("forkless: warning: the old runtime's admin token cannot be kept (" + e.getMessage()
+                        + "): a new one is written");
+            }
+        }
+    }
+
+    /** The admin API again, on the port it had and with its token, after a handover that failed released it. */
+    static AdminServer restartAdmin(AdminServer.Builder builder, AdminAddress address, int port,
+                                    java.util.Optional<String> token) {
+        if (builder == null) {
+            throw new IllegalStateException("no admin API");
+        }
+        builder.address(new AdminAddress(address.host(), port)).nextFreePort(false);
+        token.ifPresent(builder::inheritToken);
+        return builder.build().start();
     }
 
     /**
@@ -511,6 +605,7 @@ public final class Main implements Callable<Integer> {
         again.admin = admin;
         again.adminToken = adminToken;
         again.adminOpenProbes = adminOpenProbes;
+        again.pidFile = pidFile;
         return again;
     }
 
@@ -608,6 +703,32 @@ public final class Main implements Callable<Integer> {
     }
 
     /**
+     * Reads the command line and the config file it names again, as a runtime that takes over from this
+     * one will ({@code forkless upgrade}), and checks every setting: a file that no longer parses is said
+     * before a new runtime is started.
+     *
+     * @throws IllegalArgumentException the one-line message a start with these settings would give
+     */
+    void checkSettingsAgain() {
+        Main again = parsedAgain();
+        again.applyConfig();
+        if (again.appsInFile.isEmpty()) {
+            if (again.app == null) {
+                throw new IllegalArgumentException("Missing required parameter: 'APP.jar' (give it, or app in --config)");
+            }
+            again.settings();
+            return;
+        }
+        for (ConfigFile.App one : again.appsInFile) {
+            try {
+                again.forApp(one).settings();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(one.name() + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
      * The settings outside {@link ForklessConfig}, by config file key: a reload with new settings says a
      * change of one needs a restart.
      */
@@ -617,6 +738,7 @@ public final class Main implements Callable<Integer> {
         fixed.put("admin", admin == null ? "" : admin.trim());
         fixed.put("adminToken", adminToken == null ? "" : Integer.toHexString(adminToken.hashCode()));
         fixed.put("adminOpenProbes", String.valueOf(adminOpenProbes));
+        fixed.put("pidFile", pidFile == null ? "" : pidFile.toAbsolutePath().normalize().toString());
         return fixed;
     }
 
@@ -637,35 +759,40 @@ public final class Main implements Callable<Integer> {
     }
 
     /**
-     * {@code --escalate}'s last step: this JVM keeps burning CPU with threads it cannot stop, so a fresh
-     * runtime JVM takes over its sockets (in process mode) and this one drains and exits.
+     * The command line of a runtime that takes over from this one ({@link Upgrade}): the launcher and jar
+     * of the target, this JVM's options (and those a handed-over runtime needs), then this runtime's own
+     * command line as given, taking over from {@code path}. The settings stay as given (a config file is
+     * read again, as at a start); {@code --escalate} moves copies to process mode.
+     *
+     * @param path        the Unix socket it takes the sockets from
+     * @param target      its jar and launcher
+     * @param processMode whether its copies run in process mode whatever the settings say
      */
-    private void handOver(Forkless forkless, java.util.concurrent.atomic.AtomicReference<AdminServer> adminRef) {
-        AdminServer running = adminRef.getAndSet(null);
-        if (running != null) {
-            running.close(); // the new runtime takes over the admin address too
-        }
-        try {
-            Process next = forkless.handOver(this::handoverCommand, HANDOVER_READY);
-            err.println("forkless event=handed-over pid=" + next.pid());
-            forkless.stopAsync("handed over to runtime pid " + next.pid());
-        } catch (java.io.IOException e) {
-            err.println("forkless: warning: handover failed, this runtime keeps serving: " + e.getMessage());
-        }
-    }
-
-    /** The new runtime's command line: this one's, in process mode, taking over from {@code path}. */
-    private List<String> handoverCommand(java.nio.file.Path path) {
+    List<String> nextRuntimeCommand(java.nio.file.Path path, UpgradeTarget target, boolean processMode) {
         List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElse("java"));
-        command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.addAll(dev.forkless.runtime.JvmFlags.handover());
+        command.add(target.java().toString());
+        List<String> jvmOptions = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
+        command.addAll(jvmOptions);
+        dev.forkless.runtime.JvmFlags.handover().stream().filter(f -> !jvmOptions.contains(f)).forEach(command::add);
         command.add("-jar");
-        command.add(System.getProperty("java.class.path"));
+        command.add(target.jar().toString());
         command.add(Handover.TAKE_OVER);
         command.add(path.toString());
-        command.add("--mode");
-        command.add("process");
+        if (processMode) {
+            command.add("--mode");
+            command.add("process");
+        }
+        command.addAll(ownArgs(processMode));
+        return command;
+    }
+
+    /**
+     * This runtime's command line as given, without {@code --take-over} (the next runtime takes over from
+     * this one, not from the one this one took over from); for an escalation, without {@code --mode} and
+     * {@code --escalate} too. Only the runtime's options are looked at: the app's arguments stay as they are.
+     */
+    List<String> ownArgs(boolean escalating) {
+        List<String> args = new ArrayList<>();
         String appPath = app == null ? null : app.toString();
         boolean inOptions = true;
         for (int i = 0; i < originalArgs.size(); i++) {
@@ -673,16 +800,17 @@ public final class Main implements Callable<Integer> {
             if (inOptions && arg.equals(appPath)) {
                 inOptions = false;
             }
-            if (inOptions && (arg.equals("--mode") || arg.equals("--escalate") || arg.equals(Handover.TAKE_OVER))) {
-                i += arg.equals("--escalate") ? 0 : 1;
+            if (inOptions && (arg.equals(Handover.TAKE_OVER) || escalating && arg.equals("--mode"))) {
+                i++;
                 continue;
             }
-            if (inOptions && (arg.startsWith("--mode=") || arg.startsWith(Handover.TAKE_OVER + "="))) {
+            if (inOptions && (arg.startsWith(Handover.TAKE_OVER + "=") || escalating
+                    && (arg.startsWith("--mode=") || arg.equals("--escalate")))) {
                 continue;
             }
-            command.add(arg);
+            args.add(arg);
         }
-        return command;
+        return args;
     }
 
     /** @return the warm-up path; null for {@code off}; the default for none given */

@@ -125,6 +125,7 @@ record Setting(String key, String flag, Type type, Limit limit, Function<Forkles
             new Setting("admin", "--admin", Type.TEXT, null),
             new Setting("adminToken", "--admin-token", Type.TEXT, Limit.ADMIN_TOKEN, null),
             new Setting("adminOpenProbes", "--admin-open-probes", Type.BOOLEAN, c -> "false"),
+            new Setting("pidFile", "--pid-file", Type.PATH, null),
             new Setting("consoleEscapes", "--console-escapes", Type.BOOLEAN, c -> String.valueOf(c.consoleEscapes())),
             new Setting("sharedState", "--shared-state", Type.PATH,
                     c -> c.sharedStateFile() == null ? null : c.sharedStateFile().toString()),

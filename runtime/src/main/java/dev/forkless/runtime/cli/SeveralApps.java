@@ -54,7 +54,7 @@ final class SeveralApps {
                 current = one.name();
                 Main settings = main.forApp(one);
                 ForklessConfig config = settings.settings();
-                if (config.escalate() || main.takeOver != null) {
+                if (config.escalate()) {
                     throw new IllegalArgumentException("escalate moves the whole runtime to a new JVM: it takes a "
                             + "runtime of one app");
                 }
@@ -92,8 +92,53 @@ final class SeveralApps {
             err.println("forkless: " + (current == null ? "" : current + ": ") + clean(e.getMessage()));
             return 2;
         }
-        Main.Signals.onStop(reason -> apps.values().forEach(f -> f.stopAsync(reason)),
-                trigger -> reloadOneAfterAnother(new ArrayList<>(apps.values()), trigger));
+        Service service = main.service();
+        AdminServer.Builder admins = adminBuilder;
+        AdminAddress adminAddress = admins == null ? null
+                : AdminAddress.parse(main.admin == null ? AdminAddress.DEFAULT : main.admin);
+        java.util.concurrent.atomic.AtomicReference<AdminServer> adminRef = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Registration> registrationRef = new java.util.concurrent.atomic.AtomicReference<>();
+        List<Forkless> all = List.copyOf(apps.values());
+        Upgrade upgrade = new Upgrade(all, main::nextRuntimeCommand, main::checkSettingsAgain, adminRef,
+                (port, token) -> Main.restartAdmin(admins, adminAddress, port, token), registrationRef, service, err);
+        if (adminBuilder != null) {
+            adminBuilder.upgrader(upgrade);
+        }
+        // while another runtime holds the sockets too (this one takes over, or hands over), a stop must not
+        // shut them down (an app stopped on its own does, to refuse its clients): it would for both runtimes
+        java.util.concurrent.atomic.AtomicBoolean takingOver = new java.util.concurrent.atomic.AtomicBoolean(main.takeOver != null);
+        Main.Signals.onStop(reason -> {
+            service.stopping();
+            boolean shared = takingOver.get() || upgrade.underWay();
+            apps.values().forEach(f -> {
+                if (shared) {
+                    f.handedOver(reason);
+                } else {
+                    f.stopAsync(reason);
+                }
+            });
+        }, trigger -> {
+            service.reloading();
+            reloadOneAfterAnother(all, trigger).whenComplete((r, e) -> service.reloaded(Main.readyStatus(all)));
+        });
+        dev.forkless.runtime.listen.Handover.Taken taken = null;
+        if (main.takeOver != null) {
+            try {
+                taken = Forkless.takeOver(all, main.takeOver);
+            } catch (java.io.IOException e) {
+                err.println("forkless: cannot take over the sockets of " + main.takeOver + ": " + e.getMessage());
+                return 1;
+            }
+            taken.skipped().forEach(l -> err.println("forkless: warning: the old runtime's socket " + l
+                    + " belongs to no app of this runtime: closed here"));
+        } else {
+            try {
+                service.starting();
+            } catch (IllegalArgumentException e) {
+                err.println("forkless: " + clean(e.getMessage()));
+                return 2;
+            }
+        }
         List<Forkless> started = new ArrayList<>();
         for (Forkless forkless : apps.values()) {
             try {
@@ -101,23 +146,55 @@ final class SeveralApps {
                 started.add(forkless);
             } catch (ForklessException e) {
                 // the apps started before stop while the log still holds their lines: a failed start is one line
-                started.forEach(f -> f.stopAsync(forkless.appName() + " cannot start").join());
+                started.forEach(f -> {
+                    if (takingOver.get()) { // the old runtime serves on these sockets: close them here only
+                        f.handedOver(forkless.appName() + " cannot start");
+                        f.awaitTermination();
+                    } else {
+                        f.stopAsync(forkless.appName() + " cannot start").join();
+                    }
+                });
                 log.release(e.exitCode() != 2);
                 err.println("forkless: " + forkless.appName() + ": " + clean(e.getMessage()));
+                service.exited();
                 return e.exitCode();
             }
         }
         log.release(true);
+        if (taken != null) {
+            if (adminBuilder != null) {
+                AdminServer.prepare(); // the admin address goes without a server for less time
+            }
+            try {
+                taken.started(Main.HANDOVER_STEP);
+            } catch (java.io.IOException e) {
+                err.println("forkless: cannot take over from the old runtime: " + e.getMessage() + "; it serves on");
+                taken.abandon();
+                all.forEach(f -> f.handedOver("the handover failed"));
+                all.forEach(Forkless::awaitTermination);
+                return 1;
+            }
+            main.inherit(adminBuilder, taken);
+        }
         AdminServer adminServer = null;
         if (adminBuilder != null) {
             try {
                 adminServer = adminBuilder.build().start();
+                adminRef.set(adminServer);
                 err.println("forkless event=admin url=" + adminServer.url() + "/"
                         + adminServer.tokenFile().map(f -> " token-file=" + f).orElse(""));
             } catch (ForklessException e) {
                 if (main.admin != null) {
                     err.println("forkless: " + clean(e.getMessage()));
-                    apps.values().forEach(f -> f.stopAsync("the admin API cannot start").join());
+                    apps.values().forEach(f -> {
+                        if (takingOver.get()) {
+                            f.handedOver("the admin API cannot start");
+                            f.awaitTermination();
+                        } else {
+                            f.stopAsync("the admin API cannot start").join();
+                        }
+                    });
+                    service.exited();
                     return 2;
                 }
                 err.println("forkless: warning: " + e.getMessage() + "; the admin API is off (choose its address "
@@ -131,29 +208,35 @@ final class SeveralApps {
             err.println("forkless ready: " + forkless.appName() + ": " + copies + noun + " serving "
                     + forkless.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).toList());
         }
-        Registration registration = register(apps, adminServer);
+        registrationRef.set(register(apps, adminServer));
+        service.serving(Main.readyStatus(all), taken);
+        takingOver.set(false);
         int code = 0;
         try {
             for (Forkless forkless : apps.values()) {
                 code = Math.max(code, forkless.awaitTermination());
             }
         } finally {
+            Registration registration = registrationRef.getAndSet(null);
             if (registration != null) {
                 registration.close();
             }
-            if (adminServer != null) {
-                adminServer.close();
+            AdminServer running = adminRef.getAndSet(null);
+            if (running != null) {
+                running.close();
             }
+            service.exited();
         }
         return code;
     }
 
     /** SIGHUP: a rolling reload of each app, one app after another. */
-    private static void reloadOneAfterAnother(List<Forkless> apps, String trigger) {
+    private static java.util.concurrent.CompletableFuture<?> reloadOneAfterAnother(List<Forkless> apps, String trigger) {
         java.util.concurrent.CompletableFuture<?> chain = java.util.concurrent.CompletableFuture.completedFuture(null);
         for (Forkless forkless : apps) {
             chain = chain.thenCompose(x -> forkless.reload(trigger));
         }
+        return chain;
     }
 
     private static String clean(String message) {

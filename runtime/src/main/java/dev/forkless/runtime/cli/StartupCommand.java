@@ -40,7 +40,8 @@ final class StartupCommand implements Callable<Integer> {
     /** {@code startup systemd}: prints a systemd service unit on stdout. */
     @Command(name = "systemd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, usageHelpAutoWidth = true, sortOptions = false,
             description = {"Prints a systemd service unit that runs this runtime at boot: restarted when it fails, "
-                    + "stopped with SIGTERM (it drains), reloaded with SIGHUP (a rolling reload).",
+                    + "stopped with SIGTERM (it drains), reloaded with SIGHUP (a rolling reload), Type=notify so that "
+                    + "systemd follows forkless upgrade to the new runtime JVM (MAINPID=).",
                     "Example: java -jar runtime.jar startup systemd -- --isolates 4 /srv/app.jar > forkless.service"},
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {"0:printed", "2:bad input"})

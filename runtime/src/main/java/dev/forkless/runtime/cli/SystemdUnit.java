@@ -8,7 +8,11 @@ import java.util.stream.Collectors;
 
 /**
  * A systemd service unit that runs one Forkless runtime: restarted when it fails, stopped with SIGTERM
- * (a graceful stop that drains), reloaded with SIGHUP (a rolling reload).
+ * (a graceful stop that drains), reloaded with SIGHUP (a rolling reload), upgraded without downtime with
+ * {@code forkless upgrade}. It is {@code Type=notify}: the runtime says {@code READY=1} once its copies
+ * serve, and a runtime that takes over says {@code MAINPID=} (hence {@code NotifyAccess=all}: the new
+ * runtime is not the process systemd started), so systemd follows the upgrade instead of taking the old
+ * runtime's exit for the service's.
  *
  * @param name             the unit's name, without {@code .service}
  * @param user             the user the runtime runs as
@@ -50,16 +54,26 @@ record SystemdUnit(String name, String user, Path workingDirectory, List<String>
                 #   sudo cp %1$s.service /etc/systemd/system/ && sudo systemctl daemon-reload
                 #   sudo systemctl enable --now %1$s
                 # systemctl reload %1$s: rolling reload (SIGHUP); systemctl stop %1$s: graceful stop (SIGTERM).
+                # Upgrade without downtime (a new runtime jar or JDK; replace files with mv, never in place):
+                #   java -jar runtime.jar upgrade [--runtime JAR] [--java PATH]
+                # The new runtime JVM takes over the sockets and tells systemd it is the main process (MAINPID=).
                 [Unit]
                 Description=Forkless runtime (%1$s)
                 After=network-online.target
                 Wants=network-online.target
 
                 [Service]
-                Type=simple
+                # The runtime says READY=1 once its copies serve; after forkless upgrade the new runtime JVM
+                # (a child of the old one) says MAINPID=<its pid>, which systemd takes from any process of the
+                # service: NotifyAccess=all.
+                Type=notify
+                NotifyAccess=all
+                # Room for the copies to start (an app that starts slowly, many copies) before READY=1.
+                TimeoutStartSec=300
                 User=%2$s
                 WorkingDirectory=%3$s
                 ExecStart=%4$s
+                # $MAINPID is the runtime serving now, the new one after an upgrade.
                 ExecReload=/bin/kill -HUP $MAINPID
                 # SIGTERM goes to the runtime only: it drains and stops its copies (child JVMs too, in
                 # process mode); whatever is left when TimeoutStopSec ends gets SIGKILL.

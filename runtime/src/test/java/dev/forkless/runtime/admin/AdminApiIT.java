@@ -179,7 +179,7 @@ class AdminApiIT {
         List<String> before = ids();
         String id = before.getFirst();
         for (String path : List.of("/api/reload", "/api/scale?n=3", "/api/workers/" + id + "/restart", "/api/stop",
-                "/api/start")) {
+                "/api/start", "/api/upgrade")) {
             for (String authorization : new String[] {null, "Bearer wrong", "Bearer " + admin.token() + "x",
                     "Basic " + admin.token(), "Bearer", admin.token()}) {
                 HttpResponse<String> response = admin.post(path, authorization, null);
@@ -194,7 +194,7 @@ class AdminApiIT {
         assertEquals(before, ids(), "nothing changed");
         assertTrue(runtime.process().isAlive());
         assertFalse(runtime.hasLine(l -> l.contains("event=reloading") || l.contains("event=scaled")
-                || l.contains("event=stopping")), runtime.output());
+                || l.contains("event=stopping") || l.contains("event=upgrading")), runtime.output());
     }
 
     @Test

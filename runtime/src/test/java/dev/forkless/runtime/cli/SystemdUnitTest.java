@@ -48,4 +48,18 @@ class SystemdUnitTest {
         assertThrows(IllegalArgumentException.class, () -> new SystemdUnit("app", "svc", Path.of("/srv"),
                 List.of("java", "-jar", "r.jar"), Duration.ofSeconds(15), "test"), "systemd needs an absolute path");
     }
+
+    @Test
+    void theUnitIsTypeNotifySoThatSystemdFollowsAnUpgrade() {
+        String unit = new SystemdUnit("app", "svc", Path.of("/srv"), List.of("/opt/java/bin/java", "-jar", "/srv/r.jar"),
+                Duration.ofSeconds(15), "test").render();
+        List<String> lines = unit.lines().toList();
+        assertTrue(lines.contains("Type=notify"), unit);
+        assertTrue(lines.contains("NotifyAccess=all"), "MAINPID= comes from the new runtime, not the main process: " + unit);
+        assertTrue(lines.stream().noneMatch(l -> l.startsWith("Type=") && !l.equals("Type=notify")), "one Type: " + unit);
+        assertTrue(lines.contains("ExecReload=/bin/kill -HUP $MAINPID"), unit);
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("#") && l.contains("upgrade [--runtime JAR] [--java PATH]")),
+                "the comment names forkless upgrade: " + unit);
+        assertTrue(lines.stream().anyMatch(l -> l.matches("TimeoutStartSec=\\d+")), unit);
+    }
 }

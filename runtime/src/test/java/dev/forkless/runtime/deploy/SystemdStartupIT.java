@@ -86,6 +86,8 @@ class SystemdStartupIT {
         assertEquals("SIGTERM", keys.get("Service.KillSignal"));
         assertEquals("mixed", keys.get("Service.KillMode"), "SIGTERM to the runtime only; it stops its children");
         assertEquals("/bin/kill -HUP $MAINPID", keys.get("Service.ExecReload"));
+        assertEquals("notify", keys.get("Service.Type"), "READY=1 once serving; MAINPID= after forkless upgrade");
+        assertEquals("all", keys.get("Service.NotifyAccess"), "the new runtime of an upgrade is not the main process yet");
         assertEquals("17", keys.get("Service.TimeoutStopSec"), "the runtime's 7s drain (not the app's 99s) + 10s");
         assertEquals("2", keys.get("Service.RestartPreventExitStatus"));
         assertEquals(System.getProperty("user.name"), keys.get("Service.User"));

@@ -113,6 +113,16 @@ public final class Admin {
     /** Runs {@code java -jar runtime.jar args...} to its end, with variables added to its environment. */
     public static Cli cliWithEnvironment(java.util.Map<String, String> environment, String... args)
             throws IOException, InterruptedException {
+        return cliWithEnvironment(Duration.ofSeconds(60), environment, args);
+    }
+
+    /**
+     * Runs {@code java -jar runtime.jar args...} to its end, waiting at most {@code atMost} (a command that
+     * starts a runtime JVM, as {@code upgrade} does, takes longer on a busy machine), with variables added
+     * to its environment.
+     */
+    public static Cli cliWithEnvironment(Duration atMost, java.util.Map<String, String> environment, String... args)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(RuntimeProcess.artifact("forkless.java").toString());
         command.add("-jar");
@@ -126,9 +136,9 @@ public final class Admin {
             Process p = builder
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!p.waitFor(atMost.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
-                throw new AssertionError("CLI still running after 60 s: " + command);
+                throw new AssertionError("CLI still running after " + atMost.toSeconds() + " s: " + command);
             }
             return new Cli(p.exitValue(), Files.readAllLines(out), Files.readAllLines(err));
         } finally {

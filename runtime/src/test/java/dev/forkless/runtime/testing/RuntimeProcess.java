@@ -96,6 +96,18 @@ public final class RuntimeProcess implements AutoCloseable {
         return new RuntimeProcess(builder.start());
     }
 
+    /**
+     * Starts a whole command line (a unit's {@code ExecStart=}, say) in a folder, with variables added to
+     * its environment.
+     */
+    public static RuntimeProcess command(List<String> command, java.util.Map<String, String> environment, Path folder)
+            throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(folder.toFile());
+        builder.environment().putAll(environment);
+        builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        return new RuntimeProcess(builder.start());
+    }
+
     /** Starts the demo with the given runtime options, on an ephemeral port of 127.0.0.1. */
     public static RuntimeProcess demo(String... options) throws IOException {
         return demoWithJvmArgs(List.of(), options);

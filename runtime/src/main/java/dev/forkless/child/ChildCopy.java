@@ -540,19 +540,21 @@ public final class ChildCopy implements ListenerOwner {
         if (!draining) {
             beginDrain();
         }
+        int forced = 0;
         if (closeConnections) {
             for (ListenerView listener : listeners) {
-                listener.closeConnections();
+                forced += listener.closeConnections();
             }
         }
+        int closedByForce = forced; // what the runtime reports as the drain's forced connections
         Thread.ofPlatform().daemon(true).name("forkless-stop-timeout").start(() -> {
             sleep(Math.max(1, grace.toMillis()));
-            send(new ControlMessage.Unloaded(openConnections(), List.of()));
+            send(new ControlMessage.Unloaded(closedByForce + openConnections(), List.of()));
             exitNow(status);
         });
         try {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                send(new ControlMessage.Unloaded(0, List.of()));
+                send(new ControlMessage.Unloaded(closedByForce, List.of()));
             }, "forkless-unloaded"));
         } catch (IllegalStateException exiting) {
             // the app is exiting already (it called exit, the runtime asked this copy to unload meanwhile):

@@ -203,8 +203,12 @@ public final class ChildCopy implements ListenerOwner {
             listeners.forEach(l -> open.addAll(l.connections()));
             return open;
         });
-        send(new ControlMessage.Draining());
+        // The stats first, then Draining: the count now holds every connection the app took (no view takes
+        // one any more), and the runtime trusts a draining copy's count only once Draining came. The stats
+        // sent before are samples (every 50 ms) that can miss a connection taken just before the drain:
+        // unloaded on such a count, the copy would close it before answering its first request.
         sendStats();
+        send(new ControlMessage.Draining());
     }
 
     private static List<Thread> liveThreads() {

@@ -875,7 +875,7 @@ public final class Supervisor implements Copy.Events {
 
     private void awaitDrained(Copy copy, Instant since, Instant deadline) {
         Instant now = now();
-        if (copy.openConnections() > 0 && now.isBefore(deadline)) {
+        if ((copy.openConnections() > 0 || !copy.drainCounted()) && now.isBefore(deadline)) {
             scheduling.schedule(POLL, () -> awaitDrained(copy, since, deadline));
             return;
         }

@@ -1,7 +1,6 @@
 package dev.forkless.runtime;
 
 import dev.forkless.runtime.testing.Http;
-import dev.forkless.runtime.testing.KeepAliveLoad;
 import dev.forkless.runtime.testing.RuntimeProcess;
 
 import java.io.IOException;
@@ -217,34 +216,6 @@ class ProcessModeIT {
             assertEquals(1, runtime.count(l -> l.contains("event=crashed")), runtime.output());
             runtime.terminate();
             assertEquals(0, runtime.awaitExit(Duration.ofSeconds(30)), runtime.output());
-        }
-    }
-
-    @Test
-    void reloadsUnderConnectionChurnResetNoConnection() throws Exception {
-        // New connections keep coming while each old child drains: one its app took just before the drain is
-        // answered, never closed by an unload decided on stats the child sampled before it took it (the
-        // reset of EscalateIT's handover, issue 15 item 5).
-        int reloads = 4;
-        try (RuntimeProcess runtime = RuntimeProcess.demo("--mode", "process", "--isolates", "2", "--standby", "0",
-                "--ready-timeout", "60s")) {
-            InetSocketAddress address = runtime.awaitReady();
-            try (KeepAliveLoad load = KeepAliveLoad.churning(address, "/", 4, 2, Duration.ofSeconds(300))) {
-                await().atMost(Duration.ofSeconds(30)).until(() -> load.ok() > 100);
-                for (int reload = 1; reload <= reloads; reload++) {
-                    assertEquals(0, new ProcessBuilder("kill", "-HUP", String.valueOf(runtime.pid())).start().waitFor());
-                    int done = reload;
-                    await().atMost(Duration.ofSeconds(120))
-                            .until(() -> runtime.count(l -> l.contains("event=reloaded")) == done);
-                }
-                long served = load.ok();
-                await().atMost(Duration.ofSeconds(30)).until(() -> load.ok() > served + 100);
-                load.close();
-                assertEquals(reloads, runtime.count(l -> l.contains("event=reloaded ok=true replaced=2")), runtime.output());
-                assertEquals(0, load.failed(), load.summary());
-                assertEquals(List.of(), runtime.lines().stream().filter(l -> l.matches(".*event=drained .*forced=[1-9].*"))
-                        .toList(), "no child closed a connection at its unload");
-            }
         }
     }
 }

@@ -26,13 +26,10 @@ public final class KeepAliveLoad implements AutoCloseable {
     private final long began = System.nanoTime();
     private final List<Thread> threads = new ArrayList<>();
     private final long deadline;
-    /** Requests per connection at most (the last says {@code Connection: close}); 0 for no limit. */
-    private final int perConnection;
     private volatile boolean stopped;
 
-    private KeepAliveLoad(InetSocketAddress address, String path, int connections, int perConnection, Duration duration) {
+    private KeepAliveLoad(InetSocketAddress address, String path, int connections, Duration duration) {
         this.deadline = System.nanoTime() + duration.toNanos();
-        this.perConnection = perConnection;
         for (int i = 0; i < connections; i++) {
             threads.add(Thread.ofVirtual().name("load-" + i).start(() -> run(address, path)));
         }
@@ -40,20 +37,7 @@ public final class KeepAliveLoad implements AutoCloseable {
 
     /** Starts the load; it stops by itself after {@code duration}. */
     public static KeepAliveLoad start(InetSocketAddress address, String path, int connections, Duration duration) {
-        return new KeepAliveLoad(address, path, connections, 0, duration);
-    }
-
-    /**
-     * Starts a load whose clients open a new connection every {@code perConnection} requests (the last one
-     * on each says {@code Connection: close}): connections arrive all the time, as from browsers and
-     * short-lived clients. It stops by itself after {@code duration}.
-     */
-    public static KeepAliveLoad churning(InetSocketAddress address, String path, int connections, int perConnection,
-                                         Duration duration) {
-        if (perConnection < 1) {
-            throw new IllegalArgumentException("at least one request per connection: " + perConnection);
-        }
-        return new KeepAliveLoad(address, path, connections, perConnection, duration);
+        return new KeepAliveLoad(address, path, connections, duration);
     }
 
     private void run(InetSocketAddress address, String path) {
@@ -62,7 +46,7 @@ public final class KeepAliveLoad implements AutoCloseable {
         try {
             while (!stopped && System.nanoTime() < deadline) {
                 try {
-                    Http.Response response = http.send(path, perConnection > 0 && onConnection + 1 >= perConnection);
+                    Http.Response response = http.send(path, false);
                     onConnection++;
                     if (response.status() == 200) {
                         ok.incrementAndGet();

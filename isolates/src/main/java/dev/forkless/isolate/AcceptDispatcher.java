@@ -263,6 +263,20 @@ public final class AcceptDispatcher implements AutoCloseable {
     }
 
     /**
+     * A lazy view closed (its app's acceptor was interrupted) just after it took a connection from the
+     * kernel, before the app got it: the connection cannot go back to the backlog, so the next view that
+     * takes connections gets it, as if its app had accepted it. Closed only when no view takes connections.
+     */
+    void handOn(ListenerView from, SocketChannel connection) {
+        for (ListenerView view : views) {
+            if (view != from && view.isAccepting() && view.offerOwn(connection)) {
+                return;
+            }
+        }
+        closeQuietly(connection);
+    }
+
+    /**
      * A lazy view's accept, on the app's thread: one connection from the kernel, without waiting.
      *
      * @return the connection, or {@code null} when there is none (another JVM took it) or accept failed

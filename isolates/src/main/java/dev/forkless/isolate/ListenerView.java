@@ -193,7 +193,8 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
     /**
      * Waits for a connection, whatever the blocking mode: from a platform or a virtual thread. Closing
      * the view ends the wait with {@link AsynchronousCloseException}; interrupting the thread closes the
-     * view and ends it with {@link ClosedByInterruptException}, as the JDK's channels do.
+     * view and ends it with {@link ClosedByInterruptException}, as the JDK's channels do. A connection
+     * taken meanwhile is not lost: another view of the dispatcher gets it.
      *
      * @param timeoutMillis at most this long, {@code 0} for no limit
      * @return the connection, or {@code null} when the timeout passed
@@ -245,7 +246,9 @@ public final class ListenerView extends ServerSocketChannel implements SelChImpl
                 end(completed);
             } catch (IOException closedMeanwhile) {
                 if (taken != null && lazy != null) {
-                    taken.close(); // the app never sees it; as a JDK channel closed in accept would
+                    // taken from the kernel, it cannot go back: another view of this JVM serves it
+                    connections.remove(taken);
+                    lazy.handOn(this, taken);
                 } else if (taken != null) {
                     // interrupted or closed as the connection was taken: it goes to another view, not lost
                     socket.dispatcher().detach(this, List.of(taken));

@@ -256,4 +256,145 @@ class LazyListenerViewTest {
         assertTrue(stuck.acceptorAwayNanos(System.nanoTime()) >= AcceptDispatcher.BACKED_UP_NANOS,
                 "the first turn went to the stuck view, and the hang watchdog still sees it waiting");
     }
+
+    @ParameterizedTest(name = "{0} thread")
+    @ValueSource(strings = {"platform", "virtual"})
+    void aConnectionTakenAsItsAcceptorIsInterruptedGoesToAnotherViewNotClosed(String kind) throws Exception {
+        // the interrupt comes inside the app's accept, just after the view took the connection from the kernel
+        InterruptingChannel listening = new InterruptingChannel(socket);
+        AcceptDispatcher dispatcher = AcceptDispatcher.lazy(listening, "test");
+        dispatchers.add(dispatcher);
+        ListenerView interrupted = view(dispatcher, true);
+        listening.target = interrupted;
+        ListenerView other = view(dispatcher, true); // its app has not called accept yet
+        CompletableFuture<Throwable> ended = new CompletableFuture<>();
+        (kind.equals("virtual") ? Thread.ofVirtual() : Thread.ofPlatform()).start(() -> {
+            try {
+                interrupted.accept();
+                ended.complete(null);
+            } catch (Throwable e) {
+                ended.complete(e);
+            }
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> interrupted.waitingAcceptors() > 0);
+        Socket client = connect(5);
+        assertInstanceOf(java.nio.channels.ClosedByInterruptException.class, ended.get(20, TimeUnit.SECONDS),
+                "the interrupted accept ends as the JDK's does");
+        assertEquals(1, listening.interrupts.get(), "the interrupt came after the connection was taken");
+        assertTrue(!interrupted.isOpen(), "an interrupted channel operation closes the channel");
+
+        SocketChannel served = acceptWithin(other);
+        assertEquals(5, numberOf(served), "the other view's app gets the connection");
+        served.write(ByteBuffer.wrap(new byte[] {42}));
+        client.setSoTimeout(10_000);
+        assertEquals(42, client.getInputStream().read(), "and answers on it: it was not closed");
+        assertEquals(1, dispatcher.acceptedConnections(), "taken from the kernel once");
+    }
+
+    /**
+     * The shared socket, as a lazy dispatcher sees it, whose accept interrupts the calling thread (the app's
+     * acceptor) once, just after it took a connection from the kernel: the window between taking the
+     * connection and handing it to the app.
+     */
+    private static final class InterruptingChannel extends ServerSocketChannel implements sun.nio.ch.SelChImpl {
+        private final ServerSocketChannel real;
+        private final sun.nio.ch.SelChImpl selectable;
+        final java.util.concurrent.atomic.AtomicInteger interrupts = new java.util.concurrent.atomic.AtomicInteger();
+
+        InterruptingChannel(ServerSocketChannel real) {
+            super(SelectorProvider.provider());
+            this.real = real;
+            this.selectable = (sun.nio.ch.SelChImpl) real;
+        }
+
+        /** The view whose acceptor is interrupted. */
+        volatile ListenerView target;
+
+        @Override
+        public SocketChannel accept() throws IOException {
+            SocketChannel connection = real.accept();
+            if (connection != null && interrupts.getAndIncrement() == 0) {
+                // from another thread, as an app's shutdown does (a thread's own interrupt closes no channel);
+                // the interrupt marks the view closed at once, then waits for the lock this thread holds
+                Thread acceptor = Thread.currentThread();
+                Thread.ofPlatform().daemon(true).start(acceptor::interrupt);
+                while (target.isOpen()) {
+                    Thread.onSpinWait();
+                }
+            }
+            return connection;
+        }
+
+        @Override
+        public ServerSocketChannel bind(java.net.SocketAddress local, int backlog) throws IOException {
+            real.bind(local, backlog);
+            return this;
+        }
+
+        @Override
+        public <T> ServerSocketChannel setOption(java.net.SocketOption<T> name, T value) throws IOException {
+            real.setOption(name, value);
+            return this;
+        }
+
+        @Override
+        public <T> T getOption(java.net.SocketOption<T> name) throws IOException {
+            return real.getOption(name);
+        }
+
+        @Override
+        public java.util.Set<java.net.SocketOption<?>> supportedOptions() {
+            return real.supportedOptions();
+        }
+
+        @Override
+        public java.net.ServerSocket socket() {
+            return real.socket();
+        }
+
+        @Override
+        public java.net.SocketAddress getLocalAddress() throws IOException {
+            return real.getLocalAddress();
+        }
+
+        @Override
+        protected void implCloseSelectableChannel() throws IOException {
+            real.close();
+        }
+
+        @Override
+        protected void implConfigureBlocking(boolean block) throws IOException {
+            real.configureBlocking(block);
+        }
+
+        @Override
+        public java.io.FileDescriptor getFD() {
+            return selectable.getFD();
+        }
+
+        @Override
+        public int getFDVal() {
+            return selectable.getFDVal();
+        }
+
+        @Override
+        public boolean translateAndUpdateReadyOps(int ops, sun.nio.ch.SelectionKeyImpl ski) {
+            return selectable.translateAndUpdateReadyOps(ops, ski);
+        }
+
+        @Override
+        public boolean translateAndSetReadyOps(int ops, sun.nio.ch.SelectionKeyImpl ski) {
+            return selectable.translateAndSetReadyOps(ops, ski);
+        }
+
+        @Override
+        public int translateInterestOps(int ops) {
+            return selectable.translateInterestOps(ops);
+        }
+
+        @Override
+        public void kill() throws IOException {
+            selectable.kill();
+        }
+    }
 }

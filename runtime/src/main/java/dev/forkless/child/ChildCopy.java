@@ -54,6 +54,8 @@ public final class ChildCopy implements ListenerOwner {
     private final String id;
     private final long drainMillis;
     private final Object sendLock = new Object();
+    /** Stats are sampled and sent under it: none sampled before the drain goes after {@code Draining}. */
+    private final Object statsLock = new Object();
     private final AtomicInteger requestIds = new AtomicInteger();
     private final Map<String, CompletableFuture<Integer>> pendingBinds = new ConcurrentHashMap<>();
     private final BlockingQueue<Integer> receivedFds = new LinkedBlockingQueue<>();
@@ -203,8 +205,14 @@ public final class ChildCopy implements ListenerOwner {
             listeners.forEach(l -> open.addAll(l.connections()));
             return open;
         });
-        send(new ControlMessage.Draining());
-        sendStats();
+        // The stats first, then Draining: the count now holds every connection the app took (no view takes
+        // one any more), and the runtime trusts a draining copy's count only once Draining came. The stats
+        // sent before are samples (every 50 ms) that can miss a connection taken just before the drain:
+        // unloaded on such a count, the copy would close it before answering its first request.
+        synchronized (statsLock) {
+            sendStats();
+            send(new ControlMessage.Draining());
+        }
     }
 
     private static List<Thread> liveThreads() {
@@ -540,19 +548,21 @@ public final class ChildCopy implements ListenerOwner {
         if (!draining) {
             beginDrain();
         }
+        int forced = 0;
         if (closeConnections) {
             for (ListenerView listener : listeners) {
-                listener.closeConnections();
+                forced += listener.closeConnections();
             }
         }
+        int closedByForce = forced; // what the runtime reports as the drain's forced connections
         Thread.ofPlatform().daemon(true).name("forkless-stop-timeout").start(() -> {
             sleep(Math.max(1, grace.toMillis()));
-            send(new ControlMessage.Unloaded(openConnections(), List.of()));
+            send(new ControlMessage.Unloaded(closedByForce + openConnections(), List.of()));
             exitNow(status);
         });
         try {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                send(new ControlMessage.Unloaded(0, List.of()));
+                send(new ControlMessage.Unloaded(closedByForce, List.of()));
             }, "forkless-unloaded"));
         } catch (IllegalStateException exiting) {
             // the app is exiting already (it called exit, the runtime asked this copy to unload meanwhile):
@@ -580,37 +590,39 @@ public final class ChildCopy implements ListenerOwner {
         boolean lastAway = false;
         boolean lastOldest = false;
         while (true) {
-            int open = openConnections();
-            long served = requests.sum();
-            long now = System.nanoTime();
-            long oldest = clock.oldestNanos(now);
-            long away = acceptorAwayNanos(now);
-            boolean stuck = oldest > 500_000_000L || away > 500_000_000L;
-            if (away > 3_000_000_000L && !described) {
-                // once per episode: what the listener and its dispatcher were doing (to diagnose a stall)
-                described = true;
-                for (ListenerView listener : listeners) {
-                    System.getLogger("forkless.listener").log(System.Logger.Level.WARNING,
-                            "the app has taken no connection for " + away / 1_000_000 + " ms: " + listener.describe());
+            synchronized (statsLock) { // sampled and sent together (see beginDrain)
+                int open = openConnections();
+                long served = requests.sum();
+                long now = System.nanoTime();
+                long oldest = clock.oldestNanos(now);
+                long away = acceptorAwayNanos(now);
+                boolean stuck = oldest > 500_000_000L || away > 500_000_000L;
+                if (away > 3_000_000_000L && !described) {
+                    // once per episode: what the listener and its dispatcher were doing (to diagnose a stall)
+                    described = true;
+                    for (ListenerView listener : listeners) {
+                        System.getLogger("forkless.listener").log(System.Logger.Level.WARNING, "the app has taken "
+                                + "no connection for " + away / 1_000_000 + " ms: " + listener.describe());
+                    }
+                } else if (away == 0) {
+                    described = false;
                 }
-            } else if (away == 0) {
-                described = false;
-            }
-            // The runtime's watchdog adds the time since the last stats to the waits they reported: an acceptor
-            // that was away (even 1 ms) and is back must say so, or a copy that then gets no connection for a
-            // while (a freshly promoted one, when keep-alive clients stay on the others) looks hung; CI saw
-            // that. So a change goes at once, and the stats go at least every second whatever happens.
-            if (open != lastOpen || stuck != lastStuck
-                    || (away >= 1_000_000) != lastAway || (oldest >= 1_000_000) != lastOldest
-                    || now - lastSent > 1_000_000_000L
-                    || ((served != lastRequests || stuck) && now - lastSent > 250_000_000L)) {
-                send(new ControlMessage.Stats(open, served, oldest / 1_000_000, away / 1_000_000));
-                lastOpen = open;
-                lastRequests = served;
-                lastSent = now;
-                lastStuck = stuck;
-                lastAway = away >= 1_000_000; // what the runtime sees: milliseconds
-                lastOldest = oldest >= 1_000_000;
+                // The runtime's watchdog adds the time since the last stats to the waits they reported: an acceptor
+                // that was away (even 1 ms) and is back must say so, or a copy that then gets no connection for a
+                // while (a freshly promoted one, when keep-alive clients stay on the others) looks hung; CI saw
+                // that. So a change goes at once, and the stats go at least every second whatever happens.
+                if (open != lastOpen || stuck != lastStuck
+                        || (away >= 1_000_000) != lastAway || (oldest >= 1_000_000) != lastOldest
+                        || now - lastSent > 1_000_000_000L
+                        || ((served != lastRequests || stuck) && now - lastSent > 250_000_000L)) {
+                    send(new ControlMessage.Stats(open, served, oldest / 1_000_000, away / 1_000_000));
+                    lastOpen = open;
+                    lastRequests = served;
+                    lastSent = now;
+                    lastStuck = stuck;
+                    lastAway = away >= 1_000_000; // what the runtime sees: milliseconds
+                    lastOldest = oldest >= 1_000_000;
+                }
             }
             sleep(draining ? 5 : 50);
         }
@@ -625,9 +637,11 @@ public final class ChildCopy implements ListenerOwner {
     }
 
     private void sendStats() {
-        long now = System.nanoTime();
-        send(new ControlMessage.Stats(openConnections(), requests.sum(),
-                clock.oldestNanos(now) / 1_000_000, acceptorAwayNanos(now) / 1_000_000));
+        synchronized (statsLock) {
+            long now = System.nanoTime();
+            send(new ControlMessage.Stats(openConnections(), requests.sum(),
+                    clock.oldestNanos(now) / 1_000_000, acceptorAwayNanos(now) / 1_000_000));
+        }
     }
 
     private static void sleep(long millis) {

@@ -80,7 +80,10 @@ public sealed interface ControlMessage {
             implements ToRuntime {
     }
 
-    /** The child drains. */
+    /**
+     * The child drains: it takes no connection any more, and the {@link Stats} sent just before count every
+     * connection it took (the runtime trusts a draining child's count only from then on).
+     */
     record Draining() implements ToRuntime {
     }
 

@@ -91,6 +91,11 @@ public final class ProcessCopy implements Copy {
     private volatile long acceptorAwayMillis;
     private volatile long statsAt;
     private volatile boolean unloading;
+    /**
+     * Whether the child said it drains: the stats it sent before count every connection its app took (those
+     * sent before the drain are samples, up to 50 ms old, that can miss one taken just before it).
+     */
+    private volatile boolean drainCounted;
     /** What the child requests of itself while a standby; null: nothing. */
     private final String warmUp;
 
@@ -375,7 +380,7 @@ public final class ProcessCopy implements Copy {
             }
             case ControlMessage.Unloaded(int forced, List<String> threads) ->
                     unloaded.complete(new Isolate.UnloadReport(forced, threads));
-            case ControlMessage.Draining _ -> { }
+            case ControlMessage.Draining _ -> drainCounted = true;
             case ControlMessage.AppMessage app -> exchange.fromCopy(this, app.message(), app.relay());
             case ControlMessage.Put(String request, String key, String value) -> {
                 String error = null;
@@ -486,6 +491,12 @@ public final class ProcessCopy implements Copy {
     public int openConnections() {
         Process p = process;
         return p == null || !p.isAlive() ? 0 : openConnections;
+    }
+
+    @Override
+    public boolean drainCounted() {
+        Process p = process;
+        return drainCounted || p == null || !p.isAlive();
     }
 
     @Override

@@ -44,6 +44,16 @@ public interface Copy {
     /** @return its connections still open */
     int openConnections();
 
+    /**
+     * @return whether {@link #openConnections()} counts every connection the copy took before it stopped
+     *         accepting: a child JVM's count comes in its stats, which lag; after {@link #beginDrain()} it is
+     *         known only once the child answered that it drains. The supervisor unloads a draining copy
+     *         only once its count is known and zero (or at the drain timeout).
+     */
+    default boolean drainCounted() {
+        return true;
+    }
+
     /** @return requests it served */
     long requests();
 

@@ -875,7 +875,8 @@ public final class Supervisor implements Copy.Events {
 
     private void awaitDrained(Copy copy, Instant since, Instant deadline) {
         Instant now = now();
-        if (copy.openConnections() > 0 && now.isBefore(deadline)) {
+        // drainCounted first: once it is true, the count read after it is the child's own after the drain
+        if ((!copy.drainCounted() || copy.openConnections() > 0) && now.isBefore(deadline)) {
             scheduling.schedule(POLL, () -> awaitDrained(copy, since, deadline));
             return;
         }

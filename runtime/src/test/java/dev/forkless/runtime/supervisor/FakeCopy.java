@@ -20,6 +20,8 @@ final class FakeCopy implements Copy {
     boolean draining;
     boolean unloaded;
     int openConnections;
+    /** Whether {@link #openConnections} is known for a draining copy (a child JVM's comes later). */
+    boolean drainCounted = true;
     String hung;
     String failStart;
     /** Its instance number: given at creation, or taken when promoted; empty for a standby. */
@@ -91,6 +93,11 @@ final class FakeCopy implements Copy {
     @Override
     public int openConnections() {
         return openConnections;
+    }
+
+    @Override
+    public boolean drainCounted() {
+        return drainCounted;
     }
 
     @Override

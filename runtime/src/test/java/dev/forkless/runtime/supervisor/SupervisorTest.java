@@ -726,6 +726,34 @@ class SupervisorTest {
     }
 
     @Test
+    void aDrainingCopyWhoseCountIsNotKnownYetIsNotUnloadedOnTheCountItHadBefore() {
+        running(2, 0);
+        FakeCopy late = copy("1"); // a child JVM: its last stats said 0, but it took a connection since
+        FakeCopy silent = copy("2"); // a child JVM that never answers the drain
+        late.drainCounted = false;
+        silent.drainCounted = false;
+
+        supervisor.stop("test", 0);
+        loop.advance(Duration.ofSeconds(1));
+        assertTrue(late.draining && silent.draining);
+        assertFalse(late.unloaded || silent.unloaded, "a count of 0 from before the drain is not trusted");
+
+        late.openConnections = 1; // the child answered: it holds the connection it took
+        late.drainCounted = true;
+        loop.advance(Supervisor.POLL);
+        assertFalse(late.unloaded, "its connection is served first");
+        late.openConnections = 0;
+        loop.advance(Supervisor.POLL);
+        assertTrue(late.unloaded);
+
+        loop.advance(POLICY.drainTimeout().minusSeconds(1).minus(Supervisor.POLL.multipliedBy(2)).minusMillis(1));
+        assertFalse(silent.unloaded);
+        loop.advance(Duration.ofMillis(1));
+        assertTrue(silent.unloaded, "the drain timeout still bounds the wait");
+        assertEquals(0, done(supervisor.terminated()));
+    }
+
+    @Test
     void aStopDuringAReloadEndsItAndStopsEveryCopyOldAndNew() {
         running(2, 1);
 

@@ -336,7 +336,11 @@ public final class CopyMeter implements AutoCloseable {
                 return;
             }
             meteringBegan = System.nanoTime();
-            stream = open();
+            try {
+                stream = open();
+            } catch (IllegalStateException | SecurityException e) {
+                return; // the JVM is shutting down (JFR cannot start then): nothing left to meter
+            }
             while (!Thread.currentThread().isInterrupted()) {
                 long sleep = nextTickMillis();
                 synchronized (wake) {

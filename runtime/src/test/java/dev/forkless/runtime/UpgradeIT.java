@@ -84,8 +84,12 @@ class UpgradeIT {
     void anUpgradeToANewRuntimeJarUnderKeepAliveLoadFailsNoRequestAndSystemdFollowsIt() throws Exception {
         Path nextJar = Files.copy(RuntimeProcess.artifact("forkless.runtime.jar"), dir.resolve("runtime-next.jar"));
         Path pidFile = dir.resolve("forkless.pid");
+        // an admin port of its own: the default one is the first free from 9615 up, which another runtime on the
+        // machine (a second build's test) may take while the admin address passes from the old runtime to the new
+        int adminPort = freePort();
         Admin.Cli unit = Admin.cliWithEnvironment(home(), "startup", "systemd", "--name", "forkless-it", "--",
                 "--isolates", "2", "--standby", "0", "--drain-timeout", "2s", "--pid-file", pidFile.toString(),
+                "--admin", "127.0.0.1:" + adminPort,
                 RuntimeProcess.demoJar().toAbsolutePath().toString(), "--port", "0", "--host", "127.0.0.1");
         assertEquals(0, unit.exitCode(), unit.err().toString());
         Map<String, String> keys = unitKeys(unit.out());

@@ -56,6 +56,12 @@ class UpgradeIT {
 
     @AfterEach
     void stopNewRuntimes() {
+        // also those a failed upgrade left without telling its pid: their command line names this test's folder
+        String folder = dir.toString();
+        ProcessHandle.allProcesses()
+                .filter(p -> p.pid() != ProcessHandle.current().pid() && !started.contains(p))
+                .filter(p -> p.info().commandLine().map(c -> c.contains(folder)).orElse(false))
+                .forEach(started::add);
         for (ProcessHandle handle : started) {
             handle.destroy();
             handle.onExit().orTimeout(20, TimeUnit.SECONDS).exceptionally(e -> {

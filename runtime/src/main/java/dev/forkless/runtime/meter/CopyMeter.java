@@ -40,7 +40,7 @@ public final class CopyMeter implements AutoCloseable {
     /** The memory guard asked for a read of what each copy keeps (see {@link #readKeptSoon()}). */
     private volatile boolean keptWanted;
     /** When the leak profiler runs. */
-    private final LeakWindows leakWindows;
+    private final LeakWindows leakWindows = LeakWindows.DEFAULT;
     /** Wakes the ticker when the memory guard asks for a read. */
     private final Object wake = new Object();
     /** The leak profiler's open window, or null; the ticker thread only. */
@@ -84,11 +84,6 @@ public final class CopyMeter implements AutoCloseable {
     }
 
     public CopyMeter() {
-        this(LeakWindows.DEFAULT);
-    }
-
-    CopyMeter(LeakWindows leakWindows) {
-        this.leakWindows = java.util.Objects.requireNonNull(leakWindows, "leakWindows");
         ticker = Supervisor.runtimeThreads().name("forkless-meter").start(this::tickLoop);
     }
 
@@ -298,10 +293,6 @@ public final class CopyMeter implements AutoCloseable {
         }
     }
 
-    /** @return whether the leak profiler's window is open (for tests) */
-    synchronized boolean leakWindowOpen() {
-        return leakWindow != null;
-    }
 
     /** The id of the isolate that owns the top-most app frame; null for the runtime's own work. */
     private static String ownerId(RecordedStackTrace stack) {

@@ -40,8 +40,6 @@ public final class Inbox<T> {
         }
     }
 
-    private static final boolean PLATFORM = Boolean.getBoolean("forkless.inbox.platform");
-
     private final MpscAtomicArrayQueue<T> queue;
     private final boolean blockWhenFull;
     private final AtomicBoolean sleeping = new AtomicBoolean();
@@ -70,10 +68,22 @@ public final class Inbox<T> {
      * @return the drainer thread
      */
     public Thread start(Thread.Builder builder, Drain<T> drain) {
-        if (PLATFORM && builder instanceof Thread.Builder.OfVirtual) {
-            builder = Thread.ofPlatform().daemon(true).name("forkless-inbox");
-        }
+        return start(builder, null, drain);
+    }
+
+    /**
+     * Starts the drainer with a context class loader of its own.
+     *
+     * @param builder       makes its thread (name, kind)
+     * @param contextLoader its context class loader, or null for the one it inherits
+     * @param drain         what it does
+     * @return the drainer thread
+     */
+    public Thread start(Thread.Builder builder, ClassLoader contextLoader, Drain<T> drain) {
         Thread thread = builder.unstarted(() -> run(drain));
+        if (contextLoader != null) {
+            thread.setContextClassLoader(contextLoader);
+        }
         drainer = thread;
         thread.start();
         return thread;

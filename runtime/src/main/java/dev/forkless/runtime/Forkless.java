@@ -816,6 +816,14 @@ public final class Forkless implements AutoCloseable {
                 .whenComplete((code, e) -> group.noSlotServes(this, "stopped: " + reason, 0));
     }
 
+    /**
+     * @return whether the app runs: it started and, as an app of several, was not stopped and has a serving
+     *         slot that runs or will run a copy ({@link #startAgain} starts it when not)
+     */
+    public synchronized boolean runs() {
+        return lifecycle.get() == Lifecycle.STARTED && (group == null || !idle);
+    }
+
     /** What {@link #startAgain} answers for an app that runs. */
     public static final String RUNS_ALREADY = "it runs already";
 

@@ -286,6 +286,70 @@ class UpgradeIT {
     }
 
     /**
+     * The admin API moves by close and bind (Helidon takes no socket): should another process take its port
+     * in that gap (here a stand-in answering as another runtime would; on a machine, a runtime starting with
+     * the default address), the new runtime takes the next free port, says so, and {@code upgrade} follows it
+     * through the registry.
+     */
+    @Test
+    void anAdminPortTakenWhileItMovesIsFollowedThroughTheRegistry() throws Exception {
+        try (RuntimeProcess runtime = RuntimeProcess.startWithEnvironment(home(), "--isolates", "1", "--standby", "0",
+                RuntimeProcess.demoJar().toString(), "--port", "0", "--host", "127.0.0.1")) {
+            InetSocketAddress address = runtime.awaitReady();
+            Admin admin = Admin.of(runtime); // the default address: the first free port from 9615 up
+            int oldPort = admin.url().getPort();
+            java.util.concurrent.atomic.AtomicReference<com.sun.net.httpserver.HttpServer> thief =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread taker = Thread.ofPlatform().name("port-taker").start(() -> {
+                while (!done.get()) { // binds the moment the old runtime lets the port go
+                    try {
+                        var server = com.sun.net.httpserver.HttpServer.create(
+                                new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), oldPort), 16);
+                        server.createContext("/", exchange -> {
+                            byte[] body = "{\"pid\":1}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                            exchange.sendResponseHeaders(200, body.length);
+                            exchange.getResponseBody().write(body);
+                            exchange.close();
+                        });
+                        server.start();
+                        thief.set(server);
+                        return;
+                    } catch (IOException taken) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+                    }
+                }
+            });
+            try {
+                Admin.Cli upgrade = Admin.cliWithEnvironment(UPGRADE_WAIT, home(), "upgrade");
+                assertEquals(0, upgrade.exitCode(), upgrade + "\n" + runtime.tail(60));
+                assertTrue(thief.get() != null, "the port was taken in the gap: " + upgrade);
+                Matcher m = UPGRADED.matcher(upgrade.out().getFirst());
+                assertTrue(m.matches(), upgrade.toString());
+                long newPid = Long.parseLong(m.group(1));
+                track(newPid);
+                assertEquals(2, upgrade.out().size(), upgrade.toString());
+                assertTrue(upgrade.out().get(1).matches("upgrade: its admin API is at http://127\\.0\\.0\\.1:\\d+ \\(http://127\\.0\\.0\\.1:"
+                        + oldPort + " was taken while it moved\\)"), upgrade.toString());
+                await().atMost(Duration.ofSeconds(30)).until(() -> runtime.hasLine(l ->
+                        l.startsWith("forkless: warning: admin port " + oldPort + ", handed over by the old runtime, was taken")));
+                assertTrue(runtime.process().waitFor(120, TimeUnit.SECONDS), runtime.tail(60));
+                assertEquals(0, runtime.process().exitValue(), "the old runtime drains and exits 0");
+                // the client commands find the new runtime through the registry too
+                Admin.Cli list = Admin.cliWithEnvironment(home(), "list");
+                assertEquals(0, list.exitCode(), list.toString());
+                assertTrue(Http.get(address, "/whoami").body().contains("\"pid\":" + newPid), "the new runtime serves");
+            } finally {
+                done.set(true);
+                taker.join();
+                if (thief.get() != null) {
+                    thief.get().stop(0);
+                }
+            }
+        }
+    }
+
+    /**
      * POSTs with the token, trying again while the connection cannot even be made (a runtime too busy to
      * accept within the client's 5 s on an overloaded machine): such a request was never sent.
      */

@@ -28,6 +28,7 @@ final class AppJson {
         app.put("jar", forkless.appJar().toAbsolutePath().normalize().toString());
         app.put("args", forkless.appArgs());
         app.put("mode", forkless.mode().toString());
+        app.put("running", forkless.runs());
         app.put("copies", counters.copies());
         app.put("standby", config.standby());
         app.put("addresses", forkless.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).toList());

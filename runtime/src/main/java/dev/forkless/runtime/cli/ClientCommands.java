@@ -448,11 +448,19 @@ final class ClientCommands {
             String last = "no answer yet";
             while (System.nanoTime() < deadline) {
                 try {
-                    AdminClient.Response now = client.get("/api/runtime");
+                    // the new runtime binds the admin port the old one let go of; should another process take
+                    // it in that gap (a runtime starting with the default address), the new one takes the next
+                    // free port and says so in the registry: its entry, once there, is where it answers
+                    AdminClient asked = movedTo(pid, client).orElse(client);
+                    AdminClient.Response now = asked.get("/api/runtime");
                     silentSince = 0;
                     JsonNode body = now.body();
                     if (now.ok() && body != null && body.path("pid").asLong() == pid) {
                         out.println("upgrade: runtime pid " + pid + " serves, pid " + from + " drains and exits");
+                        if (asked != client) {
+                            out.println("upgrade: its admin API is at " + asked.url() + " (" + client.url()
+                                    + " was taken while it moved)");
+                        }
                         return DONE;
                     }
                     JsonNode upgrade = body == null ? null : body.get("upgrade");
@@ -480,6 +488,21 @@ final class ClientCommands {
             err.println("forkless: the new runtime (pid " + pid + ") did not answer at " + client.url() + " ("
                     + last + ")");
             return REFUSED;
+        }
+
+        /**
+         * @return a client of the new runtime's admin API where the registry says it is, when that is not
+         *         where {@code client} asks
+         */
+        private Optional<AdminClient> movedTo(long pid, AdminClient client) {
+            Optional<RuntimeFinder.Found> found;
+            try {
+                found = new RuntimeFinder(RuntimeRegistry.of(ForklessHome.current())).ofPid(pid);
+            } catch (RuntimeException unreadable) {
+                return Optional.empty(); // no registry to read: the address asked is all there is
+            }
+            return found.filter(f -> !f.address().url().equals(client.url()))
+                    .map(f -> new AdminClient(f.address(), Optional.ofNullable(target.tokenFile), f.tokenFile()));
         }
 
         /** @return the path made absolute against this shell's folder (the runtime's is another), or null */

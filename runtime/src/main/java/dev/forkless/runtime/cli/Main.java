@@ -445,6 +445,7 @@ public final class Main implements Callable<Integer> {
                 adminRef.set(adminServer);
                 err.println("forkless event=admin url=" + adminServer.url() + "/"
                         + adminServer.tokenFile().map(f -> " token-file=" + f).orElse(""));
+                warnIfMoved(taken, adminServer);
             } catch (ForklessException e) {
                 if (admin != null) {
                     err.println("forkless: " + dev.forkless.runtime.log.TerminalText.clean(String.valueOf(e.getMessage()), false));
@@ -517,6 +518,18 @@ public final class Main implements Callable<Integer> {
                 err.println("forkless: warning: the old runtime's admin token cannot be kept (" + e.getMessage()
                         + "): a new one is written");
             }
+        }
+    }
+
+    /**
+     * Says so when the admin port the old runtime handed over was taken in the moment it had no server (by a
+     * runtime starting with the default address): the admin API is on the next free port, in the registry.
+     */
+    void warnIfMoved(Handover.Taken taken, AdminServer server) {
+        String port = taken == null ? null : taken.extras().get("admin-port");
+        if (port != null && !port.equals(String.valueOf(server.port()))) {
+            err.println("forkless: warning: admin port " + port + ", handed over by the old runtime, was taken while "
+                    + "it moved: the admin API is at " + server.url() + " (forkless ls)");
         }
     }
 

@@ -65,6 +65,15 @@ final class RuntimeFinder {
         return new Found(AdminAddress.parse(AdminAddress.DEFAULT), Optional.empty());
     }
 
+    /**
+     * @param pid a runtime's process id
+     * @return where that runtime's admin API is, when it is registered, runs and has one
+     */
+    Optional<Found> ofPid(long pid) {
+        return registry.live().stream().filter(e -> e.pid() == pid && e.admin().isPresent()).findFirst()
+                .map(RuntimeFinder::found);
+    }
+
     private static Found found(RegistryEntry entry) {
         if (entry.admin().isEmpty()) {
             throw new IllegalArgumentException("the runtime that runs " + String.join(", ", entry.apps()) + " (pid "

@@ -183,6 +183,7 @@ final class SeveralApps {
                 adminRef.set(adminServer);
                 err.println("forkless event=admin url=" + adminServer.url() + "/"
                         + adminServer.tokenFile().map(f -> " token-file=" + f).orElse(""));
+                main.warnIfMoved(taken, adminServer);
             } catch (ForklessException e) {
                 if (main.admin != null) {
                     err.println("forkless: " + clean(e.getMessage()));

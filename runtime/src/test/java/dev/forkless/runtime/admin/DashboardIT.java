@@ -66,17 +66,9 @@ class DashboardIT {
             if (screenshot != null) {
                 busyAndLeaking(address, Duration.ofSeconds(60)); // what issue 17 asks the dashboard to show
             }
-            ChromeOptions options = new ChromeOptions();
-            options.setBinary(CHROMIUM.toFile());
-            options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--no-first-run",
-                    screenshot == null ? "--window-size=1400,520" : "--window-size=1900,1250",
-                    "--user-data-dir=" + profile);
-            ChromeDriverService service = new ChromeDriverService.Builder()
-                    .usingDriverExecutable(CHROMEDRIVER.toFile())
-                    .usingAnyFreePort()
-                    .build();
-            WebDriver browser = new ChromeDriver(service, options);
+            ChromeDriverService service = driverService();
+            WebDriver browser = new ChromeDriver(service,
+                    chromeOptions(screenshot == null ? "--window-size=1400,520" : "--window-size=1900,1250"));
             try {
                 browser.get(admin.url() + "/#token=" + admin.token());
                 WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
@@ -130,6 +122,110 @@ class DashboardIT {
     }
 
     /** The log panel's text of one copy, or "" while it is not shown. */
+    /**
+     * A runtime of two apps: a row per app, whose buttons stop one app, start it again and scale it, while
+     * the other serves on without a failed request.
+     */
+    @Test
+    void aRuntimeOfSeveralAppsHasARowPerAppThatStopsStartsAndScalesIt() throws Exception {
+        requireChromium();
+        String demo = RuntimeProcess.demoJar().toString();
+        String app = """
+                  - name: %s
+                    app: %s
+                    args: ["--port", "0", "--host", "127.0.0.1"]
+                    isolates: 1
+                """;
+        Path config = Files.writeString(apps.resolve("ecosystem.yaml"), "standby: 0\nadmin: 127.0.0.1:0\napps:\n"
+                + app.formatted("web", demo) + app.formatted("api", demo));
+        Path home = Files.createDirectory(apps.resolve("home"),
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        try (RuntimeProcess runtime = RuntimeProcess.startWithEnvironment(
+                java.util.Map.of("FORKLESS_HOME", home.toString()), "--config", config.toString())) {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(120)).until(() ->
+                    runtime.count(l -> l.startsWith("forkless ready: ")) == 2 || !runtime.process().isAlive());
+            java.util.Map<String, java.net.InetSocketAddress> at = new java.util.HashMap<>();
+            for (String line : runtime.lines()) {
+                java.util.regex.Matcher m = READY.matcher(line);
+                if (m.find()) {
+                    at.put(m.group(1), new java.net.InetSocketAddress(m.group(2), Integer.parseInt(m.group(3))));
+                }
+            }
+            assertEquals(java.util.Set.of("web", "api"), at.keySet(), runtime.output());
+            Admin admin = Admin.of(runtime);
+            KeepAliveLoad web = KeepAliveLoad.start(at.get("web"), "/", 2, Duration.ofSeconds(300));
+            WebDriver browser = null;
+            ChromeDriverService service = driverService();
+            try {
+                browser = new ChromeDriver(service, chromeOptions("--window-size=1400,700"));
+                browser.get(admin.url() + "/#token=" + admin.token());
+                WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+                wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+                wait.until(b -> b.findElement(By.id("apps-section")).isDisplayed()
+                        && "running".equals(appCell(b, "web", "state")) && "running".equals(appCell(b, "api", "state")));
+                assertTrue(!browser.findElement(By.id("scale-all")).isDisplayed(), "a scale names its app: no scale of all");
+                assertTrue(!appRow(browser, "api").findElement(By.cssSelector("button.start")).isDisplayed(),
+                        "no start for an app that runs");
+
+                appRow(browser, "api").findElement(By.cssSelector("button.stop")).click();
+                wait.until(b -> "stopped".equals(appCell(b, "api", "state"))
+                        && appRow(b, "api").findElement(By.cssSelector("button.start")).isDisplayed());
+                assertEquals("running", appCell(browser, "web", "state"), "the other app runs on");
+                assertTrue(runtime.process().isAlive(), "the runtime goes on while another app serves");
+
+                wait.until(b -> !b.findElement(By.id("message")).getText().endsWith("…"));
+                appRow(browser, "api").findElement(By.cssSelector("button.start")).click();
+                wait.until(b -> "running".equals(appCell(b, "api", "state")) && "1 / 1".equals(appCell(b, "api", "copies")));
+                wait.until(b -> b.findElement(By.id("message")).getText().equals("start of api done."));
+                assertEquals(200, dev.forkless.runtime.testing.Http.get(at.get("api"), "/").status(), "api serves again");
+
+                WebElement copies = appRow(browser, "api").findElement(By.cssSelector("input.copies"));
+                copies.clear();
+                copies.sendKeys("2");
+                appRow(browser, "api").findElement(By.cssSelector("button.scale")).click();
+                wait.until(b -> "2 / 2".equals(appCell(b, "api", "copies")));
+                assertEquals("1 / 1", appCell(browser, "web", "copies"), "the other app was left alone");
+            } finally {
+                if (browser != null) {
+                    browser.quit();
+                }
+                service.stop();
+            }
+            web.close();
+            assertEquals(0, web.failed(), "stopping, starting and scaling one app fails no request of the other: "
+                    + web.summary());
+            assertTrue(web.ok() > 0, web.summary());
+        }
+    }
+
+    private static final java.util.regex.Pattern READY =
+            java.util.regex.Pattern.compile("forkless ready: (\\S+): \\d+ \\S+ serving \\[([^:]+):(\\d+)]");
+
+    @TempDir
+    Path apps;
+
+    private ChromeOptions chromeOptions(String windowSize) {
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--no-first-run", windowSize, "--user-data-dir=" + profile);
+        return options;
+    }
+
+    private static ChromeDriverService driverService() {
+        return new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+    }
+
+    private static WebElement appRow(WebDriver browser, String app) {
+        return browser.findElement(By.cssSelector("#apps tbody tr[data-app=\"" + app + "\"]"));
+    }
+
+    private static String appCell(WebDriver browser, String app, String column) {
+        List<WebElement> rows = browser.findElements(By.cssSelector("#apps tbody tr[data-app=\"" + app + "\"]"));
+        return rows.isEmpty() ? null : rows.getFirst().findElement(By.cssSelector("td." + column)).getText();
+    }
+
     private static String logOf(WebDriver browser, String copy) {
         return browser.findElements(By.cssSelector(".log[data-copy=\"" + copy + "\"] pre")).stream()
                 .map(e -> e.getDomProperty("textContent")).findFirst().orElse(""); // scrolled-out lines too

@@ -185,6 +185,81 @@ function render(workers) {
   if (document.activeElement !== copies && !copies.dataset.touched) copies.value = serving;
 }
 
+// A runtime of several apps: one row per app (GET /api/app?app=NAME), with its own reload, scale, stop and
+// start (start only for an app that was stopped or whose copies all errored: `running` false).
+const APP_COLUMNS = ["name", "state", "mode", "copies", "addresses", "reloads", "restarts", "actions"];
+function appRow(name) {
+  const body = document.querySelector("#apps tbody");
+  let tr = body.querySelector('tr[data-app="' + CSS.escape(name) + '"]');
+  if (tr) return tr;
+  tr = document.createElement("tr");
+  tr.dataset.app = name;
+  for (const c of APP_COLUMNS) {
+    const td = document.createElement("td");
+    td.className = c;
+    tr.appendChild(td);
+  }
+  const q = "?app=" + encodeURIComponent(name);
+  const actions = tr.querySelector(".actions");
+  const button = (cls, text, onClick) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = cls;
+    b.textContent = text;
+    b.addEventListener("click", onClick);
+    actions.appendChild(b);
+    return b;
+  };
+  button("reload", "Reload", () => act("/api/reload" + q, "reload of " + name));
+  const n = document.createElement("input");
+  n.type = "number";
+  n.min = "1";
+  n.max = "1024";
+  n.step = "1";
+  n.className = "copies";
+  n.setAttribute("aria-label", "copies of " + name);
+  n.addEventListener("input", () => (n.dataset.touched = "1"));
+  actions.appendChild(n);
+  button("scale", "Scale", () => {
+    n.dataset.touched = "";
+    act("/api/scale" + q + "&n=" + encodeURIComponent(n.value), "scale of " + name + " to " + n.value);
+  });
+  button("stop", "Stop", () => act("/api/stop" + q, "stop of " + name));
+  button("start", "Start", () => act("/api/start" + q, "start of " + name));
+  body.appendChild(tr);
+  return tr;
+}
+
+function renderApps(apps) {
+  $("apps-section").hidden = apps.length < 2;
+  $("scale-all").hidden = apps.length > 1; // a scale names its app: each row has its own
+  if (apps.length < 2) return;
+  const rows = [];
+  for (const a of apps) {
+    const tr = appRow(a.name);
+    const serving = a.workers.filter((w) => w.slot !== "-" && !w.slot.startsWith("s") && w.state === "ready").length;
+    set(tr, "name", a.name);
+    set(tr, "state", a.running ? "running" : "stopped");
+    tr.querySelector(".state").className = "state state-" + (a.running ? "running" : "stopped");
+    set(tr, "mode", a.mode);
+    set(tr, "copies", serving + " / " + a.copies, true);
+    set(tr, "addresses", a.addresses.join(", "));
+    set(tr, "reloads", a.reloads, true);
+    set(tr, "restarts", a.restarts, true);
+    tr.querySelector("button.start").hidden = a.running;
+    tr.querySelector("button.stop").hidden = !a.running;
+    tr.querySelector("button.reload").hidden = !a.running;
+    tr.querySelector("button.scale").hidden = !a.running;
+    const n = tr.querySelector("input.copies");
+    n.hidden = !a.running;
+    if (document.activeElement !== n && !n.dataset.touched) n.value = a.copies;
+    rows.push(tr);
+  }
+  const body = document.querySelector("#apps tbody");
+  const current = Array.from(body.children);
+  if (current.length !== rows.length || current.some((tr, i) => tr !== rows[i])) body.replaceChildren(...rows);
+}
+
 // Reads need the token too unless the page is served on loopback as localhost or 127.0.0.1.
 function readHeaders() {
   return token ? { Authorization: "Bearer " + token } : {};
@@ -203,6 +278,14 @@ async function poll() {
     const workers = await workersResponse.json();
     const runtime = await runtimeResponse.json();
     render(workers);
+    const names = Array.isArray(runtime.apps) ? runtime.apps : [];
+    if (names.length > 1) {
+      const apps = await Promise.all(names.map((name) =>
+        read("/api/app?app=" + encodeURIComponent(name)).then((r) => (r.ok ? r.json() : null)).catch(() => null)));
+      renderApps(apps.filter((a) => a !== null));
+    } else {
+      renderApps([]);
+    }
     if (eventsResponse.ok) timeline(await eventsResponse.json());
     if (polls++ % LOG_EVERY === 0) await logs(workers, read);
     $("runtime").textContent = "pid " + runtime.pid + " · " + runtime.addresses.join(", ")

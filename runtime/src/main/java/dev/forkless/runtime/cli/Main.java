@@ -485,7 +485,8 @@ public final class Main implements Callable<Integer> {
 
     /** @return the PID file and systemd notifications of this runtime's settings */
     Service service() {
-        return new Service(pidFile == null ? null : new PidFile(pidFile), SystemdNotify.fromEnvironment(err), err);
+        return new Service(pidFile == null ? null : new PidFile(pidFile),
+                SystemdNotify.trackedPidFile().map(PidFile::new).orElse(null), SystemdNotify.fromEnvironment(err), err);
     }
 
     /** @return what systemd shows of a serving runtime ({@code STATUS=}) */

@@ -14,7 +14,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class Service {
 
-    private final PidFile pidFile;
+    /** The PID files: {@code --pid-file}, and the one systemd tracks ({@code $PIDFILE}); none, one or both. */
+    private final java.util.List<PidFile> pidFiles;
+    /** Whether systemd follows the service's main process through a PID file ({@code PIDFile=}). */
+    private final boolean trackedByPidFile;
+    /** The PID file of {@code --pid-file}, or null. */
+    private final PidFile given;
     private final SystemdNotify notify;
     private final PrintStream err;
     private final AtomicBoolean handedOver = new AtomicBoolean();
@@ -32,7 +37,26 @@ final class Service {
      * @param err     where warnings go
      */
     Service(PidFile pidFile, SystemdNotify notify, PrintStream err) {
-        this.pidFile = pidFile;
+        this(pidFile, null, notify, err);
+    }
+
+    /**
+     * @param pidFile        the PID file of {@code --pid-file}, or null for none
+     * @param trackedPidFile the PID file systemd tracks ({@code $PIDFILE}), or null for none
+     * @param notify         systemd's notification socket (a no-op without one)
+     * @param err            where warnings go
+     */
+    Service(PidFile pidFile, PidFile trackedPidFile, SystemdNotify notify, PrintStream err) {
+        java.util.List<PidFile> files = new java.util.ArrayList<>();
+        if (pidFile != null) {
+            files.add(pidFile);
+        }
+        if (trackedPidFile != null && !files.contains(trackedPidFile)) {
+            files.add(trackedPidFile);
+        }
+        this.pidFiles = java.util.List.copyOf(files);
+        this.trackedByPidFile = trackedPidFile != null;
+        this.given = pidFile;
         this.notify = notify;
         this.err = err;
     }
@@ -44,15 +68,25 @@ final class Service {
      */
     void starting() {
         owner.set(true);
-        if (pidFile == null) {
-            return;
+        for (PidFile pidFile : pidFiles) {
+            try {
+                pidFile.write();
+            } catch (IOException e) {
+                throw new IllegalArgumentException(option(pidFile) + pidFile.path() + ": cannot write it ("
+                        + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
+            }
         }
-        try {
-            pidFile.write();
-        } catch (IOException e) {
-            throw new IllegalArgumentException("--pid-file " + pidFile.path() + ": cannot write it ("
-                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
-        }
+    }
+
+    private String option(PidFile pidFile) {
+        return pidFile.equals(given) ? "--pid-file " : "$PIDFILE ";
+    }
+
+    /** The runtime this one took over from: told once this one serves, it drains and exits. */
+    @FunctionalInterface
+    interface OldRuntime {
+        /** @throws IOException when it cannot be told */
+        void ready() throws IOException;
     }
 
     /**
@@ -64,20 +98,36 @@ final class Service {
      * @param taken  the link to the runtime this one took over from, or null
      */
     void serving(String status, Handover.Taken taken) {
+        serving(status, taken == null ? null : (OldRuntime) taken::ready);
+    }
+
+    /**
+     * As {@link #serving(String, Handover.Taken)}.
+     *
+     * @param status what systemd shows ({@code STATUS=})
+     * @param taken  the runtime this one took over from, or null
+     */
+    void serving(String status, OldRuntime taken) {
         if (taken == null) {
             owner.set(true);
             notify.ready(status);
             return;
         }
         owner.set(true);
-        if (pidFile != null) {
+        boolean written = true;
+        for (PidFile pidFile : pidFiles) {
             try {
                 pidFile.write();
             } catch (IOException e) {
-                err.println("forkless: warning: --pid-file " + pidFile.path() + ": cannot write it (" + e.getMessage() + ")");
+                written = false;
+                err.println("forkless: warning: " + option(pidFile) + pidFile.path() + ": cannot write it (" + e.getMessage() + ")");
             }
         }
-        notify.tookOver(status);
+        if (trackedByPidFile && written) {
+            notify.tookOverTrackedByPidFile(status); // systemd follows the PID file at the old runtime's exit
+        } else {
+            notify.tookOver(status);
+        }
         try {
             taken.ready();
         } catch (IOException e) {
@@ -119,8 +169,6 @@ final class Service {
     /** The runtime ends: its PID file goes, if it still holds this pid. */
     void exited() {
         stopping();
-        if (pidFile != null) {
-            pidFile.removeIfOwn();
-        }
+        pidFiles.forEach(PidFile::removeIfOwn);
     }
 }

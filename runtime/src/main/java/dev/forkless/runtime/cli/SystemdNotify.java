@@ -57,6 +57,31 @@ final class SystemdNotify {
         send("MAINPID=" + ProcessHandle.current().pid() + "\nREADY=1\nSTATUS=" + oneLine(status));
     }
 
+    /**
+     * This runtime took over and wrote its pid to the PID file systemd tracks ({@code PIDFile=}): systemd
+     * takes it as the main process when the old runtime exits, by then as its own child (the new runtime is
+     * reparented to it), which it can wait for and stop. No {@code MAINPID=}: sent while the old runtime
+     * still runs, it makes a main process that is not systemd's child, which systemd cannot wait for (on
+     * stop it sends SIGTERM and at once SIGKILL).
+     */
+    void tookOverTrackedByPidFile(String status) {
+        send("READY=1\nSTATUS=" + oneLine(status));
+    }
+
+    /**
+     * @return the PID file systemd tracks for this service ({@code $PIDFILE}, which systemd 251 and later set
+     *         from the unit's {@code PIDFile=} and the unit {@code startup systemd} prints sets itself), when
+     *         run by systemd ({@code NOTIFY_SOCKET} set)
+     */
+    static java.util.Optional<java.nio.file.Path> trackedPidFile() {
+        String socket = System.getenv(NOTIFY_SOCKET);
+        String file = System.getenv("PIDFILE");
+        if (socket == null || socket.isEmpty() || file == null || file.isBlank() || !file.startsWith("/")) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(java.nio.file.Path.of(file));
+    }
+
     /** A reload (SIGHUP) begins; {@code MONOTONIC_USEC} as {@code Type=notify-reload} wants it. */
     void reloading() {
         send("RELOADING=1\nMONOTONIC_USEC=" + System.nanoTime() / 1000 + "\nSTATUS=reloading");

@@ -10,9 +10,11 @@ import java.util.stream.Collectors;
  * A systemd service unit that runs one Forkless runtime: restarted when it fails, stopped with SIGTERM
  * (a graceful stop that drains), reloaded with SIGHUP (a rolling reload), upgraded without downtime with
  * {@code forkless upgrade}. It is {@code Type=notify}: the runtime says {@code READY=1} once its copies
- * serve, and a runtime that takes over says {@code MAINPID=} (hence {@code NotifyAccess=all}: the new
- * runtime is not the process systemd started), so systemd follows the upgrade instead of taking the old
- * runtime's exit for the service's.
+ * serve. systemd follows an upgrade through {@code PIDFile=}: the new runtime writes its pid there before the
+ * old one exits, and at that exit systemd reads the file and takes the new runtime (by then its child) as the
+ * main process, one it can wait for and stop. ({@code MAINPID=} from the new runtime, while the old one
+ * still runs, would make a main process systemd cannot wait for: on stop it sends SIGTERM and at once
+ * SIGKILL, seen with systemd 252; the runtime sends it only when no PID file is tracked.)
  *
  * @param name             the unit's name, without {@code .service}
  * @param user             the user the runtime runs as
@@ -23,6 +25,9 @@ import java.util.stream.Collectors;
  */
 record SystemdUnit(String name, String user, Path workingDirectory, List<String> command, Duration stopTimeout,
                    String invocation) {
+
+    /** The PID file systemd tracks, in the unit's runtime directory ({@code RuntimeDirectory=}). */
+    static final String PID_FILE = "runtime.pid";
 
     /** Room, past the drain timeout, for unloading the copies and the JVM's own exit. */
     static final Duration STOP_MARGIN = Duration.ofSeconds(10);
@@ -56,7 +61,8 @@ record SystemdUnit(String name, String user, Path workingDirectory, List<String>
                 # systemctl reload %1$s: rolling reload (SIGHUP); systemctl stop %1$s: graceful stop (SIGTERM).
                 # Upgrade without downtime (a new runtime jar or JDK; replace files with mv, never in place):
                 #   java -jar runtime.jar upgrade [--runtime JAR] [--java PATH]
-                # The new runtime JVM takes over the sockets and tells systemd it is the main process (MAINPID=).
+                # The new runtime JVM takes over the sockets and writes its pid to the PID file; when the old
+                # runtime exits, systemd reads it and follows the new one as the service's main process.
                 [Unit]
                 Description=Forkless runtime (%1$s)
                 After=network-online.target
@@ -64,16 +70,20 @@ record SystemdUnit(String name, String user, Path workingDirectory, List<String>
 
                 [Service]
                 # The runtime says READY=1 once its copies serve; after forkless upgrade the new runtime JVM
-                # (a child of the old one) says MAINPID=<its pid>, which systemd takes from any process of the
-                # service: NotifyAccess=all.
+                # (a child of the old one) says READY=1 too: NotifyAccess=all.
                 Type=notify
                 NotifyAccess=all
+                # The runtime writes its pid to $PIDFILE (systemd 251 and later set it from PIDFile=; set here
+                # for older ones); a runtime that takes over writes its own before the old one exits.
+                RuntimeDirectory=%1$s
+                PIDFile=/run/%1$s/%8$s
+                Environment=PIDFILE=/run/%1$s/%8$s
                 # Room for the copies to start (an app that starts slowly, many copies) before READY=1.
                 TimeoutStartSec=300
                 User=%2$s
                 WorkingDirectory=%3$s
                 ExecStart=%4$s
-                # $MAINPID is the runtime serving now, the new one after an upgrade.
+                # $MAINPID is the runtime serving now: after an upgrade, the new one once the old one exited.
                 ExecReload=/bin/kill -HUP $MAINPID
                 # SIGTERM goes to the runtime only: it drains and stops its copies (child JVMs too, in
                 # process mode); whatever is left when TimeoutStopSec ends gets SIGKILL.
@@ -90,7 +100,7 @@ record SystemdUnit(String name, String user, Path workingDirectory, List<String>
                 [Install]
                 WantedBy=multi-user.target
                 """.formatted(name, user, workingDirectory.toString().replace("%", "%%"), execLine(command), stopSeconds,
-                name, invocation.replace("\n", " "));
+                name, invocation.replace("\n", " "), PID_FILE);
     }
 
     /** Joins a command line as systemd's {@code ExecStart=} reads it. */

@@ -59,6 +59,38 @@ class SystemdNotifyTest {
         }
     }
 
+    /**
+     * A runtime that takes over where systemd tracks a PID file writes it and says READY=1 without MAINPID=:
+     * systemd takes the pid from the file at the old runtime's exit, as its own child (SystemdUnitIT, with a
+     * real systemd). Without a tracked file it says MAINPID=, and writes --pid-file all the same.
+     */
+    @Test
+    void aTakeOverWhereSystemdTracksAPidFileWritesItAndSaysNoMainPid() throws Exception {
+        String name = "@forkless-test-" + PID + "-" + System.nanoTime();
+        Path tracked = dir.resolve("tracked.pid");
+        Path given = dir.resolve("given.pid");
+        Files.writeString(tracked, "1\n");
+        try (FakeSystemd systemd = FakeSystemd.listen(name)) {
+            Service service = new Service(new PidFile(given), new PidFile(tracked), new SystemdNotify(name, System.err), System.err);
+            service.serving("serving", () -> { });
+            await().atMost(Duration.ofSeconds(10)).until(() -> !systemd.messages().isEmpty());
+            assertEquals(List.of("READY=1", "STATUS=serving"), systemd.messages().getFirst().lines(), systemd.summary());
+            assertEquals(PID + "\n", Files.readString(tracked));
+            assertEquals(PID + "\n", Files.readString(given));
+            service.exited();
+            assertFalse(Files.exists(tracked) || Files.exists(given), "the runtime that owns them removes them");
+
+            Service untracked = new Service(new PidFile(given), null, new SystemdNotify(name, System.err), System.err);
+            int before = systemd.messages().size();
+            untracked.serving("serving", () -> { });
+            await().atMost(Duration.ofSeconds(10)).until(() -> systemd.messages().stream().skip(before)
+                    .anyMatch(m -> m.has("READY=1")));
+            assertTrue(systemd.messages().stream().skip(before).anyMatch(m -> m.lines().equals(
+                    List.of("MAINPID=" + PID, "READY=1", "STATUS=serving"))), systemd.summary());
+            assertEquals(PID + "\n", Files.readString(given));
+        }
+    }
+
     @Test
     void withoutASocketNothingIsSentAndABadOneCostsOneWarning() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();

@@ -144,7 +144,7 @@ class SystemdUnitIT {
     private static String tail(Path log) {
         try {
             List<String> lines = Files.readAllLines(log);
-            return "--- runtime log\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())) + "\n";
+            return "--- runtime log\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 400), lines.size())) + "\n";
         } catch (IOException e) {
             return "--- runtime log: " + e + "\n";
         }

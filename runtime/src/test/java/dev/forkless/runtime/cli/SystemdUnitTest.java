@@ -55,7 +55,11 @@ class SystemdUnitTest {
                 Duration.ofSeconds(15), "test").render();
         List<String> lines = unit.lines().toList();
         assertTrue(lines.contains("Type=notify"), unit);
-        assertTrue(lines.contains("NotifyAccess=all"), "MAINPID= comes from the new runtime, not the main process: " + unit);
+        assertTrue(lines.contains("NotifyAccess=all"), "READY= comes from the new runtime, not the main process: " + unit);
+        // systemd follows an upgrade through the PID file, at the old runtime's exit
+        assertTrue(lines.contains("RuntimeDirectory=app"), unit);
+        assertTrue(lines.contains("PIDFile=/run/app/runtime.pid"), unit);
+        assertTrue(lines.contains("Environment=PIDFILE=/run/app/runtime.pid"), "for systemd before 251: " + unit);
         assertTrue(lines.stream().noneMatch(l -> l.startsWith("Type=") && !l.equals("Type=notify")), "one Type: " + unit);
         assertTrue(lines.contains("ExecReload=/bin/kill -HUP $MAINPID"), unit);
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("#") && l.contains("upgrade [--runtime JAR] [--java PATH]")),

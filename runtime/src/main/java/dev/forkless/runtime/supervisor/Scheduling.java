@@ -39,27 +39,63 @@ interface Scheduling {
 
     /**
      * The runtime's: one platform thread for the mailbox, one for the timer, a platform thread per slow
-     * task (see {@link Supervisor#runtimeThreads()} for why not virtual threads).
+     * task (see {@link Supervisor#runtimeThreads()} for why not virtual threads). A mailbox that does not
+     * go on for {@link Threads#STALL} is said in the log, with its thread's stack.
      */
     static Scheduling onThreads() {
-        return new Threads();
+        return new Threads(Threads.STALL);
     }
 
     final class Threads implements Scheduling {
+        /**
+         * A mailbox task that has not finished after this long, or a task that has waited this long for the
+         * mailbox, is a stall: said once, at WARNING, with the mailbox thread's stack ({@link #watchStall}).
+         * Every decision of the supervisor waits behind it (no restart, no drain's end, no stop), so a CI log
+         * must show where the mailbox is.
+         */
+        static final Duration STALL = Duration.ofSeconds(10);
+        /** {@link #runningSince} while no mailbox task runs. */
+        private static final long IDLE = Long.MIN_VALUE;
         /** How often a task that failed for want of heap is tried again, and the pause before each try. */
         private static final int OOM_RETRIES = 200;
         private static final long OOM_PAUSE_MILLIS = 50;
         /** The reserve given up when a copy fills the heap, for the runtime's own steps. */
         private static final int RESERVE_BYTES = 8 << 20;
-        private final ExecutorService mailbox = Executors.newSingleThreadExecutor(
-                Supervisor.runtimeThreads().name("forkless-supervisor").factory());
+        private final java.util.concurrent.ThreadPoolExecutor mailbox = new java.util.concurrent.ThreadPoolExecutor(
+                1, 1, 0, TimeUnit.MILLISECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), this::mailboxThread);
         private final java.util.concurrent.ScheduledThreadPoolExecutor timer =
                 new java.util.concurrent.ScheduledThreadPoolExecutor(1, Supervisor.runtimeThreads().name("forkless-timer").factory());
         private final ExecutorService blocking = Executors.newThreadPerTaskExecutor(
                 Supervisor.runtimeThreads().name("forkless-work-", 0).factory());
+        /** The mailbox's thread, once the first task made it. */
+        private volatile Thread mailboxThread;
+        private final long stallPeriodMillis;
+        /** When the mailbox task that runs now began (System.nanoTime), or {@link #IDLE}. */
+        private volatile long runningSince = IDLE;
+        private final long stallNanos;
+        /** The start of the stall said last (when it began), or {@link #IDLE}; timer thread only. */
+        private long stallSaid = IDLE;
 
-        private Threads() {
+        /** @param stall how long the mailbox may not go on before it is said ({@link #STALL}; shorter in tests) */
+        Threads(Duration stall) {
             timer.setRemoveOnCancelPolicy(true);
+            this.stallNanos = stall.toNanos();
+            this.stallPeriodMillis = Math.max(1, Math.min(1_000, stall.toMillis() / 4));
+        }
+
+        /** Makes the mailbox's thread (at its first task), and starts watching it for stalls. */
+        private Thread mailboxThread(Runnable worker) {
+            Thread thread = Supervisor.runtimeThreads().name("forkless-supervisor").unstarted(worker);
+            if (mailboxThread == null) {
+                try {
+                    timer.scheduleWithFixedDelay(this::watchStall, stallPeriodMillis, stallPeriodMillis,
+                            TimeUnit.MILLISECONDS);
+                } catch (RejectedExecutionException stopped) {
+                    // shut down meanwhile: nothing to watch
+                }
+            }
+            mailboxThread = thread;
+            return thread;
         }
 
         @Override
@@ -70,7 +106,7 @@ interface Scheduling {
         @Override
         public boolean post(Runnable task) {
             try {
-                mailbox.execute(new Retried(task, true));
+                enqueue(new Retried(task, true));
                 return true;
             } catch (RejectedExecutionException stopped) {
                 return false; // the supervisor has terminated
@@ -99,6 +135,8 @@ interface Scheduling {
             private final Runnable task;
             private final boolean onMailbox;
             private int failures;
+            /** When it was queued on the mailbox last (System.nanoTime): {@link #watchStall} reads the oldest's. */
+            private long queuedAt;
 
             Retried(Runnable task, boolean onMailbox) {
                 this.task = task;
@@ -107,6 +145,19 @@ interface Scheduling {
 
             @Override
             public void run() {
+                if (!onMailbox) {
+                    runOnce();
+                    return;
+                }
+                runningSince = System.nanoTime();
+                try {
+                    runOnce();
+                } finally {
+                    runningSince = IDLE;
+                }
+            }
+
+            private void runOnce() {
                 while (true) {
                     try {
                         task.run();
@@ -134,7 +185,7 @@ interface Scheduling {
             /** @return whether it is at the back of the mailbox again (else it is tried again here) */
             private boolean requeue() {
                 try {
-                    mailbox.execute(this);
+                    enqueue(this);
                     return true;
                 } catch (RejectedExecutionException stopped) {
                     failures = Integer.MAX_VALUE - 1; // the supervisor has terminated: one last try here
@@ -183,14 +234,14 @@ interface Scheduling {
                 Retried retried = new Retried(task, true); // allocated now, while there is room
                 var scheduled = timer.schedule(() -> {
                     try {
-                        mailbox.execute(retried);
+                        enqueue(retried);
                     } catch (RejectedExecutionException stopped) {
                         // the supervisor has terminated
                     } catch (OutOfMemoryError full) {
                         reserve = null;
                         if (pause()) {
                             try {
-                                mailbox.execute(retried);
+                                enqueue(retried);
                             } catch (RejectedExecutionException | OutOfMemoryError lost) {
                                 // terminated, or no room at all
                             }
@@ -201,6 +252,117 @@ interface Scheduling {
             } catch (RejectedExecutionException stopped) {
                 return () -> { }; // the supervisor has terminated
             }
+        }
+
+        /** Queues a task on the mailbox, noting when. */
+        private void enqueue(Retried task) {
+            task.queuedAt = System.nanoTime();
+            mailbox.execute(task);
+        }
+
+        /**
+         * On the timer, every second at most: when the task the mailbox runs has not finished for
+         * {@link #STALL}, or the oldest task waiting for it has waited that long, says so once, with the
+         * mailbox thread's stack and the number of tasks waiting, and says when the mailbox goes on. The
+         * report is written by a thread of its own: a log that blocks (a console nobody reads) must not stop
+         * the timer, which the drains and restarts need.
+         */
+        private void watchStall() {
+            try {
+                long now = System.nanoTime();
+                long running = runningSince;
+                Retried oldest = (Retried) mailbox.getQueue().peek();
+                long stuckSince = running;
+                if (oldest != null && (stuckSince == IDLE || oldest.queuedAt - stuckSince < 0)) {
+                    stuckSince = oldest.queuedAt;
+                }
+                if (stuckSince != IDLE && now - stuckSince > stallNanos) {
+                    if (stuckSince != stallSaid) {
+                        stallSaid = stuckSince;
+                        int waiting = mailbox.getQueue().size();
+                        String what = running != IDLE && now - running > stallNanos
+                                ? "a task of the supervisor's mailbox has not finished for " + (now - running) / 1_000_000
+                                        + " ms; " + waiting + " task(s) waiting"
+                                : waiting + " task(s) waiting for the supervisor's mailbox, the oldest for "
+                                        + (now - stuckSince) / 1_000_000 + " ms"
+                                        + (running == IDLE ? ", and it runs none" : "");
+                        Thread thread = mailboxThread;
+                        report(System.Logger.Level.WARNING, () -> what + " (no restart, drain or stop goes on meanwhile). "
+                                + describe(thread));
+                    }
+                } else if (stallSaid != IDLE) {
+                    long since = stallSaid;
+                    stallSaid = IDLE;
+                    String message = "the supervisor's mailbox went on after a stall of " + (now - since) / 1_000_000 + " ms";
+                    report(System.Logger.Level.INFO, () -> message);
+                }
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // the watch must not end the timer's schedule of it: it looks again at its next turn
+            }
+        }
+
+        /**
+         * @return the thread's name, state and stack, as a thread dump has them (the locks it holds, the one
+         *         it waits for), and the stack of the thread that holds that lock
+         */
+        static String describe(Thread thread) {
+            if (thread == null) {
+                return "The mailbox has no thread.";
+            }
+            try {
+                java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+                java.lang.management.ThreadInfo info = threads.getThreadInfo(new long[] {thread.threadId()}, true, true)[0];
+                if (info != null) {
+                    StringBuilder text = new StringBuilder();
+                    dump(info, text);
+                    if (info.getLockOwnerId() >= 0) {
+                        java.lang.management.ThreadInfo owner =
+                                threads.getThreadInfo(new long[] {info.getLockOwnerId()}, true, true)[0];
+                        if (owner != null) {
+                            text.append("\nThe lock it waits for is held by:\n");
+                            dump(owner, text);
+                        }
+                    }
+                    return text.toString();
+                }
+            } catch (RuntimeException | LinkageError noManagement) {
+                // no java.management: the stack alone
+            }
+            StringBuilder text = new StringBuilder("\"").append(thread.getName()).append("\" ").append(thread.getState());
+            for (StackTraceElement frame : thread.getStackTrace()) {
+                text.append("\n\tat ").append(frame);
+            }
+            return text.toString();
+        }
+
+        /** A thread as {@code jcmd Thread.print} shows it: every frame, the monitors each frame locked. */
+        private static void dump(java.lang.management.ThreadInfo info, StringBuilder text) {
+            text.append('"').append(info.getThreadName()).append("\" #").append(info.getThreadId()).append(' ')
+                    .append(info.getThreadState());
+            if (info.getLockName() != null) {
+                text.append(" on ").append(info.getLockName());
+            }
+            if (info.getLockOwnerName() != null) {
+                text.append(" owned by \"").append(info.getLockOwnerName()).append("\" #").append(info.getLockOwnerId());
+            }
+            StackTraceElement[] stack = info.getStackTrace();
+            for (int i = 0; i < stack.length; i++) {
+                text.append("\n\tat ").append(stack[i]);
+                for (java.lang.management.MonitorInfo monitor : info.getLockedMonitors()) {
+                    if (monitor.getLockedStackDepth() == i) {
+                        text.append("\n\t- locked ").append(monitor);
+                    }
+                }
+            }
+            for (java.lang.management.LockInfo lock : info.getLockedSynchronizers()) {
+                text.append("\n\t- holds ").append(lock);
+            }
+        }
+
+        /** Makes the message and logs it on a thread of its own, not the timer's (see {@link #watchStall}). */
+        private static void report(System.Logger.Level level, java.util.function.Supplier<String> message) {
+            Supervisor.runtimeThreads().name("forkless-stall-report").start(() ->
+                    System.getLogger("forkless").log(level, message.get()));
         }
 
         @Override

@@ -125,6 +125,8 @@ public final class Supervisor implements Copy.Events {
     private final java.util.Set<String> restartsPending = new java.util.HashSet<>();
     /** Every copy not yet unloaded, in the order they were started or began to drain; copies are equal only to themselves. */
     private final Map<Copy, CopyRecord> copies = new LinkedHashMap<>();
+    /** Draining copies whose drain is polled or unloading ({@link #awaitDrained}), until their unload reported. */
+    private final java.util.Set<Copy> drainsWatched = new java.util.HashSet<>();
     private final OperationQueue operations;
     private int lastId;
     /** Where copy ids come from when several apps share the JVM (ids unique across them); null: this supervisor's own count. */
@@ -595,10 +597,18 @@ public final class Supervisor implements Copy.Events {
 
     // ---- the state machine: on the mailbox ----
 
+    /**
+     * Queues a step on the mailbox; the safety nets run after it, also when it failed half way (it is tried
+     * again when it failed for want of heap, else it is lost: see {@link Scheduling}).
+     */
     private boolean post(Runnable task) {
         return scheduling.post(() -> {
-            task.run();
-            fillEmptySlots();
+            try {
+                task.run();
+            } finally {
+                fillEmptySlots();
+                watchDrains();
+            }
         });
     }
 
@@ -863,21 +873,52 @@ public final class Supervisor implements Copy.Events {
         holder(slot.name()).ifPresent(r -> drain(r.copy()));
     }
 
-    /** The copy accepts no more; once its connections end, or the drain timeout passes, it is unloaded. */
+    /**
+     * The copy accepts no more; once its connections end, or the drain timeout passes, it is unloaded. What
+     * the copy does here (an isolate reaches into its app's server) may fail: the drain goes on, and the
+     * deadline ends it, or the copy would stay draining for good, and the runtime could never stop.
+     */
     private void drain(Copy copy) {
         CopyRecord record = copies.remove(copy); // and put back last: the draining in the order they began
         Instant now = now();
         copies.put(copy, record == null ? CopyRecord.starting(copy, "-", false, now).draining(now) : record.draining(now));
-        copy.beginDrain();
-        emit(new Draining(now, copy.id(), copy.mode(), copy.openConnections()));
-        awaitDrained(copy, now, now.plus(policy.drainTimeout()));
+        int open = 0;
+        try {
+            copy.beginDrain();
+            open = copy.openConnections();
+        } catch (RuntimeException | LinkageError | StackOverflowError e) {
+            System.getLogger("forkless").log(System.Logger.Level.WARNING, "beginning the drain of copy "
+                    + copy.id() + " failed; it is unloaded at the drain timeout", e);
+        }
+        emit(new Draining(now, copy.id(), copy.mode(), open));
+        awaitDrained(copy, now, now.plus(policy.drainTimeout()), false);
     }
 
-    private void awaitDrained(Copy copy, Instant since, Instant deadline) {
+    /**
+     * Polls a draining copy until its connections ended or {@code deadline}, then unloads it off the mailbox.
+     * Marks the copy as watched ({@link #drainsWatched}) until its unload reported back.
+     *
+     * @param warned whether a failure to count its connections was said already
+     */
+    private void awaitDrained(Copy copy, Instant since, Instant deadline, boolean warned) {
+        drainsWatched.add(copy);
         Instant now = now();
-        // drainCounted first: once it is true, the count read after it is the child's own after the drain
-        if ((!copy.drainCounted() || copy.openConnections() > 0) && now.isBefore(deadline)) {
-            scheduling.schedule(POLL, () -> awaitDrained(copy, since, deadline));
+        boolean open;
+        boolean failed = false;
+        try {
+            // drainCounted first: once it is true, the count read after it is the child's own after the drain
+            open = !copy.drainCounted() || copy.openConnections() > 0;
+        } catch (RuntimeException | LinkageError | StackOverflowError e) {
+            open = true; // unknown: the deadline ends the drain
+            failed = true;
+            if (!warned) {
+                System.getLogger("forkless").log(System.Logger.Level.WARNING, "counting the connections of draining copy "
+                        + copy.id() + " failed; it is unloaded at the drain timeout", e);
+            }
+        }
+        if (open && now.isBefore(deadline)) {
+            boolean said = warned || failed;
+            scheduling.schedule(POLL, () -> awaitDrained(copy, since, deadline, said));
             return;
         }
         Duration took = Duration.between(since, now);
@@ -895,11 +936,39 @@ public final class Supervisor implements Copy.Events {
             Isolate.UnloadReport report = unloaded;
             post(() -> {
                 copies.remove(copy);
+                drainsWatched.remove(copy);
                 emit(new Drained(now(), copy.id(), copy.mode(), took, report.forcedConnections()));
                 emit(new Unloaded(now(), copy.id(), copy.mode(), report.leftoverThreads()));
                 maybeTerminate();
             });
         });
+    }
+
+    /**
+     * The safety net under {@link #drain}, as {@link #fillEmptySlots} is under the slots' decisions: a
+     * draining copy whose drain nothing watches (a step that failed half way, for want of heap or
+     * otherwise, between the copy's state and its drain's first poll) gets its poll, with the deadline its
+     * drain began with. Without it the copy would never be unloaded, and a stop would wait for it for good.
+     */
+    private void watchDrains() {
+        List<CopyRecord> lost = null;
+        for (CopyRecord record : copies.values()) {
+            if (record.state() == WorkerState.DRAINING && !drainsWatched.contains(record.copy())) {
+                if (lost == null) {
+                    lost = new ArrayList<>();
+                }
+                lost.add(record);
+            }
+        }
+        if (lost == null) {
+            return;
+        }
+        for (CopyRecord record : lost) {
+            Instant since = record.drainSince() == null ? now() : record.drainSince();
+            System.getLogger("forkless").log(System.Logger.Level.WARNING, "draining copy " + record.copy().id()
+                    + " had no drain watch (a step was lost, the heap full?): it is unloaded once its connections end");
+            awaitDrained(record.copy(), since, since.plus(policy.drainTimeout()), false);
+        }
     }
 
     private void fail(String message, int exitCode) {

@@ -24,6 +24,10 @@ final class FakeCopy implements Copy {
     boolean drainCounted = true;
     String hung;
     String failStart;
+    /** What {@link #beginDrain} throws (an isolate's reach into its app's server that fails), or null. */
+    RuntimeException failDrain;
+    /** What {@link #openConnections} throws, or null. */
+    RuntimeException failCount;
     /** Its instance number: given at creation, or taken when promoted; empty for a standby. */
     java.util.OptionalInt instance;
 
@@ -86,12 +90,18 @@ final class FakeCopy implements Copy {
 
     @Override
     public void beginDrain() {
+        if (failDrain != null) {
+            throw failDrain;
+        }
         accepting = false;
         draining = true;
     }
 
     @Override
     public int openConnections() {
+        if (failCount != null) {
+            throw failCount;
+        }
         return openConnections;
     }
 

@@ -136,9 +136,8 @@ class SupervisorTest {
         assertThrows(OutOfMemoryError.class, loop::settle);
         assertTrue(copy("1").draining);
 
-        // the next task of the mailbox (any: here a snapshot, which still shows the slot empty) fills the
-        // empty slot after it: the standby takes it, a new standby starts
-        assertTrue(workers().stream().noneMatch(w -> w.slot().equals("1")));
+        // the safety net that runs after every mailbox task, the failed one too, fills the empty slot: the
+        // standby takes it, a new standby starts
         WorkerSnapshot slot1 = slot("1");
         assertEquals("3", slot1.id());
         assertEquals(WorkerState.READY, slot1.state());
@@ -147,6 +146,62 @@ class SupervisorTest {
         assertEquals(4, created.size());
         last().becomeReady();
         assertEquals(WorkerState.STANDBY, slot("s1").state(), workers().toString());
+    }
+
+    @Test
+    void aDrainThatAStepLostHalfWayEndsAtItsTimeoutAndTheRuntimeCanStillStop() {
+        // the step fails for want of heap after the copy was marked draining and before its drain's first
+        // poll: before the safety net, the copy stayed draining for good, and a stop never ended
+        running(2, 0);
+        copy("1").openConnections = 3;
+        heapFullAt = ForklessEvent.Draining.class;
+        copy("1").crash();
+        assertThrows(OutOfMemoryError.class, loop::settle);
+        assertTrue(copy("1").draining);
+
+        loop.advance(POLICY.drainTimeout().minusMillis(1));
+        assertFalse(copy("1").unloaded, "its connections get the drain timeout");
+        loop.advance(Duration.ofMillis(1));
+        assertTrue(copy("1").unloaded, "unloaded at its drain timeout");
+        assertEquals(List.of("1"), events(ForklessEvent.Drained.class).stream().map(ForklessEvent.Drained::workerId).toList());
+        assertEquals(1, events(ForklessEvent.Unloaded.class).size());
+
+        CompletableFuture<Integer> terminated = supervisor.stop("SIGTERM", 0);
+        loop.advance(POLICY.drainTimeout());
+        assertEquals(0, done(terminated));
+    }
+
+    @Test
+    void aCopyThatFailsToBeginItsDrainIsReplacedAndUnloadedAtTheDrainTimeout() {
+        // an isolate's drain reaches into its app's server (keep-alive off, its shutdown hooks), which may
+        // fail; in the runtime the mailbox task that threw was logged and dropped (Scheduling), leaving the
+        // copy draining for good: never unloaded, its slot never restarted, a stop never ended
+        running(2, 0);
+        copy("1").failDrain = new IllegalStateException("the app's server is gone");
+        copy("1").openConnections = 2;
+        copy("1").crash();
+        loop.settle();
+
+        assertEquals(List.of("1"), events(ForklessEvent.Draining.class).stream().map(ForklessEvent.Draining::workerId).toList());
+        assertEquals(1, events(ForklessEvent.Restarting.class).size(), "the slot's decision is made as after any crash");
+        loop.advance(Duration.ofMillis(100)); // the back-off
+        assertEquals(3, created.size());
+        last().becomeReady();
+        loop.settle();
+        assertEquals("3", slot("1").id());
+        assertEquals(WorkerState.READY, slot("1").state());
+
+        loop.advance(POLICY.drainTimeout());
+        assertTrue(copy("1").unloaded, "unloaded at its drain timeout");
+        assertEquals(2, events(ForklessEvent.Drained.class).getFirst().forcedConnections());
+
+        copy("2").failCount = new IllegalStateException("no count");
+        CompletableFuture<Integer> terminated = supervisor.stop("SIGTERM", 0);
+        loop.advance(POLICY.drainTimeout().minusMillis(1));
+        assertFalse(copy("2").unloaded, "a count that fails is not an empty copy: the drain timeout ends it");
+        loop.advance(Duration.ofMillis(1));
+        assertTrue(copy("2").unloaded && copy("3").unloaded);
+        assertEquals(0, done(terminated));
     }
 
     @Test

@@ -233,6 +233,45 @@ public final class RuntimeProcess implements AutoCloseable {
         return String.join("\n", lines);
     }
 
+    /**
+     * Dumps the runtime's threads ({@code jcmd PID Thread.print}, with the jcmd of the JDK running the
+     * tests, else the one beside the runtime's {@code java}) among its output lines, and on the test's
+     * standard error.
+     *
+     * @param why the line said before the dump
+     */
+    public void dumpThreads(String why) throws InterruptedException {
+        List<String> dump = new CopyOnWriteArrayList<>();
+        dump.add("---- " + why + ": jcmd " + process.pid() + " Thread.print ----");
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        if (!java.nio.file.Files.isExecutable(jcmd)) {
+            jcmd = process.toHandle().info().command().map(c -> Path.of(c).resolveSibling("jcmd")).orElse(jcmd);
+        }
+        try {
+            Process dumping = new ProcessBuilder(jcmd.toString(), String.valueOf(process.pid()), "Thread.print")
+                    .redirectErrorStream(true).start();
+            Thread reader = Thread.ofVirtual().start(() -> {
+                try (BufferedReader in = new BufferedReader(new InputStreamReader(dumping.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    in.lines().forEach(dump::add);
+                } catch (IOException | java.io.UncheckedIOException ended) {
+                    // what was read is kept
+                }
+            });
+            if (!dumping.waitFor(60, TimeUnit.SECONDS)) {
+                dumping.destroyForcibly();
+                dump.add("(jcmd did not finish within 60 s)");
+            }
+            reader.join(Duration.ofSeconds(5));
+        } catch (IOException e) {
+            dump.add("(cannot run " + jcmd + ": " + e.getMessage() + ")");
+        }
+        dump.add("---- end of the thread dump ----");
+        List<String> dumped = List.copyOf(dump);
+        lines.addAll(dumped);
+        System.err.println("runtime " + process.pid() + ":\n" + String.join("\n", dumped));
+    }
+
     /** @return the runtime's pid */
     public long pid() {
         return process.pid();
@@ -261,16 +300,28 @@ public final class RuntimeProcess implements AutoCloseable {
         process.toHandle().destroy();
     }
 
+    /** How long after SIGTERM at {@link #close} the runtime's threads are dumped into its log, if it still runs. */
+    private static final Duration DUMP_AFTER = Duration.ofSeconds(10);
+    /** How long after SIGTERM at {@link #close} it is killed. */
+    private static final Duration KILL_AFTER = Duration.ofSeconds(15);
+
     /**
-     * Stops the runtime (SIGTERM, then SIGKILL after 15 s) and keeps its whole output in
+     * Stops the runtime (SIGTERM; a runtime still running 10 s later has its threads dumped with
+     * {@code jcmd PID Thread.print}, into its log and the test's standard error, so that a CI log shows
+     * where it hung; SIGKILL at 15 s) and keeps its whole output in
      * {@code target/it-logs/runtime-<pid>.log}, to read after a failure.
      */
     @Override
     public void close() throws InterruptedException {
         if (process.isAlive()) {
+            long start = System.nanoTime();
             process.toHandle().destroy();
-            if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor();
+            if (!process.waitFor(DUMP_AFTER.toMillis(), TimeUnit.MILLISECONDS)) {
+                dumpThreads("the runtime still runs " + DUMP_AFTER.toSeconds() + " s after SIGTERM");
+                long left = KILL_AFTER.toNanos() - (System.nanoTime() - start);
+                if (!process.waitFor(Math.max(0, left), TimeUnit.NANOSECONDS)) {
+                    process.destroyForcibly().waitFor();
+                }
             }
         }
         for (Thread pump : pumps) {

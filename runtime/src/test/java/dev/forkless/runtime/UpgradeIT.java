@@ -298,25 +298,40 @@ class UpgradeIT {
             InetSocketAddress address = runtime.awaitReady();
             Admin admin = Admin.of(runtime); // the default address: the first free port from 9615 up
             int oldPort = admin.url().getPort();
-            java.util.concurrent.atomic.AtomicReference<com.sun.net.httpserver.HttpServer> thief =
-                    new java.util.concurrent.atomic.AtomicReference<>();
+            // binds the moment the old runtime lets the port go, then answers every request as another
+            // runtime would; a bind that fails closes its socket (a loop of failed binds must not leak)
+            java.util.concurrent.atomic.AtomicReference<ServerSocket> thief = new java.util.concurrent.atomic.AtomicReference<>();
             java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
             Thread taker = Thread.ofPlatform().name("port-taker").start(() -> {
-                while (!done.get()) { // binds the moment the old runtime lets the port go
+                while (!done.get()) {
+                    ServerSocket socket = null;
                     try {
-                        var server = com.sun.net.httpserver.HttpServer.create(
-                                new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), oldPort), 16);
-                        server.createContext("/", exchange -> {
-                            byte[] body = "{\"pid\":1}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                            exchange.sendResponseHeaders(200, body.length);
-                            exchange.getResponseBody().write(body);
-                            exchange.close();
-                        });
-                        server.start();
-                        thief.set(server);
-                        return;
+                        socket = new ServerSocket();
+                        socket.bind(new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), oldPort), 16);
+                        thief.set(socket);
+                        break;
                     } catch (IOException taken) {
-                        java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+                        if (socket != null) {
+                            try {
+                                socket.close();
+                            } catch (IOException ignored) {
+                                // closing a socket that never bound
+                            }
+                        }
+                        java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+                    }
+                }
+                ServerSocket server = thief.get();
+                while (server != null && !server.isClosed() && !done.get()) {
+                    try (java.net.Socket client = accept(server)) {
+                        if (client == null) {
+                            continue;
+                        }
+                        client.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                + "Content-Length: 9\r\nConnection: close\r\n\r\n{\"pid\":1}")
+                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    } catch (IOException closed) {
+                        // the test closed the socket, or the client went
                     }
                 }
             });
@@ -343,9 +358,19 @@ class UpgradeIT {
                 done.set(true);
                 taker.join();
                 if (thief.get() != null) {
-                    thief.get().stop(0);
+                    thief.get().close();
                 }
             }
+        }
+    }
+
+    /** @return the next connection, or null after 200 ms without one */
+    private static java.net.Socket accept(ServerSocket server) throws IOException {
+        server.setSoTimeout(200);
+        try {
+            return server.accept();
+        } catch (java.net.SocketTimeoutException none) {
+            return null;
         }
     }
 

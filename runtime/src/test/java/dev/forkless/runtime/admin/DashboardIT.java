@@ -181,8 +181,10 @@ class DashboardIT {
                 assertEquals(200, dev.forkless.runtime.testing.Http.get(at.get("api"), "/").status(), "api serves again");
 
                 WebElement copies = appRow(browser, "api").findElement(By.cssSelector("input.copies"));
-                copies.clear();
-                copies.sendKeys("2");
+                // as a user does: select what the field shows and type over it (clear() sets it empty without
+                // focus, and the next poll may put the current count back before the keys come)
+                copies.sendKeys(org.openqa.selenium.Keys.chord(org.openqa.selenium.Keys.CONTROL, "a"), "2");
+                assertEquals("2", copies.getDomProperty("value"), "the field holds what was typed");
                 appRow(browser, "api").findElement(By.cssSelector("button.scale")).click();
                 wait.until(b -> "2 / 2".equals(appCell(b, "api", "copies")));
                 assertEquals("1 / 1", appCell(browser, "web", "copies"), "the other app was left alone");

@@ -38,11 +38,10 @@ public final class IsolateInbox {
     }
 
     void start(ClassLoader loader) {
-        // a platform thread: a message's round trip is three hand-offs, and waking a parked virtual thread
-        // also wakes a carrier (isolate mode 3.6x faster than process mode with virtual drainers, 7.7x with
-        // platform ones; docs/benchmarks.md, "Messages"). Not in the copy's thread group (as a virtual
-        // thread is in none): its context loader, the copy's, makes it the copy's (Isolate.of)
-        Thread.Builder drainer = Thread.ofPlatform().daemon(true).name("isolate-" + isolate.id() + "-messages");
+        // a virtual thread, as the copy's other threads: measured against a platform thread on 2026-12-03,
+        // it woke faster here (docs/decisions.md, "Drainers are virtual threads"); its context loader, the
+        // copy's, set before it starts and again before each delivery, makes it the copy's (Isolate.of)
+        Thread.Builder drainer = Thread.ofVirtual().name("isolate-" + isolate.id() + "-messages");
         messages.start(drainer, loader, new Inbox.Drain<>() {
             @Override
             public void deliver(Message message) {

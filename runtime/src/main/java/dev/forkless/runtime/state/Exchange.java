@@ -35,9 +35,9 @@ public final class Exchange implements AutoCloseable {
         this.capacity = capacity;
         this.blockWhenFull = blockWhenFull;
         this.inbox = new Inbox<>(capacity, blockWhenFull);
-        // the runtime's own threads are platform threads (Supervisor.runtimeThreads); for messages it also
-        // halves a round trip's wake-ups' cost (docs/benchmarks.md, "Messages")
-        inbox.start(Thread.ofPlatform().daemon(true).name("forkless-messages"), this::deliver);
+        // a virtual thread: it woke faster than a platform thread in the round-trip benchmark of 2026-12-03
+        // (docs/decisions.md, "Drainers are virtual threads")
+        inbox.start(Thread.ofVirtual().name("forkless-messages"), this::deliver);
     }
 
     private void deliver(Envelope envelope) {

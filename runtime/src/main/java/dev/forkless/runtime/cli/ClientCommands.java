@@ -82,7 +82,16 @@ final class ClientCommands {
             }
             RuntimeFinder.Found found = new RuntimeFinder(RuntimeRegistry.of(ForklessHome.current()))
                     .find(app.filter(a -> !a.equals(ALL)));
+            emptyRegistry = found.emptyRegistry();
             return new AdminClient(found.address(), Optional.ofNullable(tokenFile), found.tokenFile());
+        }
+
+        /** The registry's folder when it listed no runtime and the client tried the default address. */
+        private Optional<Path> emptyRegistry = Optional.empty();
+
+        /** @return what to add to "no runtime reachable": that none was registered, and where */
+        String unregistered() {
+            return emptyRegistry.map(folder -> "; no runtime is registered in " + folder + " (forkless ls)").orElse("");
         }
     }
 
@@ -141,7 +150,7 @@ final class ClientCommands {
                 }
                 return run(client);
             } catch (AdminClient.Unreachable e) {
-                err.println("forkless: " + e.getMessage());
+                err.println("forkless: " + e.getMessage() + target.unregistered());
                 return UNREACHABLE;
             } catch (IOException e) {
                 err.println("forkless: " + e.getMessage());

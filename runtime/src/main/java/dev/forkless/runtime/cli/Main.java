@@ -558,7 +558,8 @@ public final class Main implements Callable<Integer> {
                 forkless.addresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).toList(),
                 java.util.Optional.ofNullable(adminServer).map(AdminServer::url),
                 java.util.Optional.ofNullable(adminServer).flatMap(AdminServer::tokenFile),
-                java.util.Optional.ofNullable(logs).map(p -> p.toAbsolutePath().normalize()));
+                java.util.Optional.ofNullable(logs).map(p -> p.toAbsolutePath().normalize()))
+                .withStartTicks(RuntimeRegistry.startTicks(ProcessHandle.current().pid()));
         Registration registration = register(registry, entry, err);
         if (registration == null) {
             return null;

@@ -26,10 +26,15 @@ final class RuntimeFinder {
     /**
      * Where a runtime's admin API is.
      *
-     * @param address   its address
-     * @param tokenFile its token's file, when the registry says
+     * @param address       its address
+     * @param tokenFile     its token's file, when the registry says
+     * @param emptyRegistry the registry's folder, when it listed no runtime (the address is the default one)
      */
-    record Found(AdminAddress address, Optional<Path> tokenFile) {
+    record Found(AdminAddress address, Optional<Path> tokenFile, Optional<Path> emptyRegistry) {
+        /** A runtime the registry lists. */
+        Found(AdminAddress address, Optional<Path> tokenFile) {
+            this(address, tokenFile, Optional.empty());
+        }
     }
 
     /**
@@ -62,7 +67,8 @@ final class RuntimeFinder {
         if (withAdmin.size() == 1) {
             return found(withAdmin.getFirst());
         }
-        return new Found(AdminAddress.parse(AdminAddress.DEFAULT), Optional.empty());
+        // none registered: the default address, and the registry's folder for the message if none answers there
+        return new Found(AdminAddress.parse(AdminAddress.DEFAULT), Optional.empty(), Optional.of(registry.folder()));
     }
 
     /**

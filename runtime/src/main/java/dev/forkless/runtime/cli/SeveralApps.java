@@ -258,7 +258,8 @@ final class SeveralApps {
                 Optional.ofNullable(main.logs).map(p -> p.toAbsolutePath().normalize()),
                 apps.values().stream().map(f -> new RegistryEntry.AppDetail(f.appName(),
                         f.mode().name().toLowerCase(Locale.ROOT), f.config().copies(), f.addresses().stream()
-                        .map(a -> a.getHostString() + ":" + a.getPort()).toList())).toList());
+                        .map(a -> a.getHostString() + ":" + a.getPort()).toList())).toList())
+                .withStartTicks(RuntimeRegistry.startTicks(ProcessHandle.current().pid()));
         Registration registration = Main.register(registry, entry, err);
         if (registration == null) {
             return null;

@@ -39,10 +39,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param logs      the folder of its log files ({@code --logs}); empty when it writes none
  * @param details   each app's own mode, copies and addresses, in a runtime of several apps ({@code appDetails}
  *                  in the file); empty for a runtime of one app, whose fields above are its app's
+ * @param startTicks when the process started in clock ticks since boot ({@code /proc/PID/stat}, Linux): unlike
+ *                  {@code started}, no step of the wall clock moves it; empty where unknown
  */
 public record RegistryEntry(long pid, Optional<Instant> started, List<String> apps, String mode, int copies,
                             List<String> addresses, Optional<String> admin, Optional<Path> tokenFile,
-                            Optional<Path> logs, List<AppDetail> details) {
+                            Optional<Path> logs, List<AppDetail> details, java.util.OptionalLong startTicks) {
 
     /**
      * One app of a runtime of several.
@@ -58,6 +60,13 @@ public record RegistryEntry(long pid, Optional<Instant> started, List<String> ap
             Objects.requireNonNull(mode);
             addresses = List.copyOf(addresses);
         }
+    }
+
+    /** An entry without its start in clock ticks (an older file, or no {@code /proc}). */
+    public RegistryEntry(long pid, Optional<Instant> started, List<String> apps, String mode, int copies,
+                         List<String> addresses, Optional<String> admin, Optional<Path> tokenFile,
+                         Optional<Path> logs, List<AppDetail> details) {
+        this(pid, started, apps, mode, copies, addresses, admin, tokenFile, logs, details, java.util.OptionalLong.empty());
     }
 
     /** An entry of a runtime of one app. */
@@ -87,6 +96,12 @@ public record RegistryEntry(long pid, Optional<Instant> started, List<String> ap
         Objects.requireNonNull(tokenFile);
         Objects.requireNonNull(logs);
         details = List.copyOf(details);
+        Objects.requireNonNull(startTicks);
+    }
+
+    /** @return this entry with the process's start in clock ticks since boot */
+    public RegistryEntry withStartTicks(java.util.OptionalLong ticks) {
+        return new RegistryEntry(pid, started, apps, mode, copies, addresses, admin, tokenFile, logs, details, ticks);
     }
 
     /** @return whether it runs the app of that name */
@@ -101,7 +116,7 @@ public record RegistryEntry(long pid, Optional<Instant> started, List<String> ap
 
     /** @return this entry with another number of serving copies */
     public RegistryEntry withCopies(int n) {
-        return new RegistryEntry(pid, started, apps, mode, n, addresses, admin, tokenFile, logs, details);
+        return new RegistryEntry(pid, started, apps, mode, n, addresses, admin, tokenFile, logs, details, startTicks);
     }
 
     /** @return this entry with another number of serving copies of one app of several (and of all) */
@@ -109,12 +124,12 @@ public record RegistryEntry(long pid, Optional<Instant> started, List<String> ap
         List<AppDetail> next = details.stream().map(d -> d.name().equals(app)
                 ? new AppDetail(d.name(), d.mode(), n, d.addresses()) : d).toList();
         return new RegistryEntry(pid, started, apps, mode, next.stream().mapToInt(AppDetail::copies).sum(), addresses,
-                admin, tokenFile, logs, next);
+                admin, tokenFile, logs, next, startTicks);
     }
 
     /** @return this entry with another mode (after {@code --escalate} moved the copies to processes) */
     public RegistryEntry withMode(String newMode) {
-        return new RegistryEntry(pid, started, apps, newMode, copies, addresses, admin, tokenFile, logs, details);
+        return new RegistryEntry(pid, started, apps, newMode, copies, addresses, admin, tokenFile, logs, details, startTicks);
     }
 
     /** @return the entry as the JSON object its file holds */
@@ -124,6 +139,9 @@ public record RegistryEntry(long pid, Optional<Instant> started, List<String> ap
         node.put("format", FORMAT);
         node.put("pid", pid);
         node.put("started", started.map(Instant::toString).orElse(null));
+        if (startTicks.isPresent()) {
+            node.put("startTicks", startTicks.getAsLong());
+        }
         ArrayNode appNames = node.putArray("apps");
         apps.forEach(appNames::add);
         node.put("mode", mode);
@@ -190,7 +208,9 @@ public record RegistryEntry(long pid, Optional<Instant> started, List<String> ap
                     text(node, "admin"),
                     text(node, "tokenFile").map(Path::of),
                     text(node, "logs").map(Path::of),
-                    details(node));
+                    details(node),
+                    node.path("startTicks").canConvertToLong() && node.path("startTicks").isIntegralNumber()
+                            ? java.util.OptionalLong.of(node.get("startTicks").asLong()) : java.util.OptionalLong.empty());
         } catch (DateTimeParseException | InvalidPathException e) {
             throw new IllegalArgumentException("bad value: " + e.getMessage());
         }

@@ -177,11 +177,33 @@ public final class RuntimeRegistry {
         if (process.isEmpty()) {
             return false;
         }
+        java.util.OptionalLong ticks = startTicks(entry.pid());
+        if (entry.startTicks().isPresent() && ticks.isPresent()) {
+            // the kernel's own count since boot: the same process has the same, whatever the wall clock did
+            return entry.startTicks().getAsLong() == ticks.getAsLong();
+        }
         Optional<Instant> started = process.get().info().startInstant();
         if (entry.started().isEmpty() || started.isEmpty()) {
             return true;
         }
+        // derived from the wall clock at boot as each JVM reads it: a step of the clock moves it
         return Duration.between(started.get(), entry.started().get()).abs().compareTo(SAME_START) <= 0;
+    }
+
+    /**
+     * @param pid a process id
+     * @return when the process started, in clock ticks since boot ({@code starttime} of {@code /proc/PID/stat}),
+     *         when this is Linux and the process exists
+     */
+    public static java.util.OptionalLong startTicks(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", String.valueOf(pid), "stat"));
+            // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so count from the last ')'
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+            return fields.length > 19 ? java.util.OptionalLong.of(Long.parseLong(fields[19])) : java.util.OptionalLong.empty();
+        } catch (java.io.IOException | RuntimeException unknown) {
+            return java.util.OptionalLong.empty();
+        }
     }
 
     /** @return this process's start time as {@link #isLive} compares it */

@@ -103,6 +103,26 @@ class RuntimeRegistryTest {
                 "a live pid without a start time to compare is taken for the runtime");
     }
 
+    /**
+     * The start in clock ticks since boot decides where both sides have it: a step of the wall clock (which
+     * moves the start instant each JVM derives) leaves a live runtime live, and a pid taken by another
+     * process is told apart even when the instants agree.
+     */
+    @Test
+    void theStartInTicksSurvivesAClockStepAndTellsAReusedPid() {
+        long pid = ProcessHandle.current().pid();
+        java.util.OptionalLong ticks = RuntimeRegistry.startTicks(pid);
+        org.junit.jupiter.api.Assumptions.assumeTrue(ticks.isPresent(), "no /proc/PID/stat here");
+        Instant started = ProcessHandle.current().info().startInstant().orElseThrow();
+        RegistryEntry stepped = entry(pid, Optional.of(started.minus(Duration.ofMinutes(3)))).withStartTicks(ticks);
+        assertTrue(RuntimeRegistry.isLive(stepped), "the same process, its start instant read after a clock step");
+        RegistryEntry other = entry(pid, Optional.of(started)).withStartTicks(java.util.OptionalLong.of(ticks.getAsLong() + 1));
+        assertFalse(RuntimeRegistry.isLive(other), "another process that got the pid");
+        RegistryEntry read = RegistryEntry.parse(stepped.toJson());
+        assertEquals(ticks, read.startTicks(), "the file keeps it");
+        assertEquals(java.util.OptionalLong.empty(), RegistryEntry.parse(entry(pid, Optional.of(started)).toJson()).startTicks());
+    }
+
     @Test
     void aProcessThatIsGoneIsNotLive() throws Exception {
         Process sleeper = new ProcessBuilder("sleep", "60").start();

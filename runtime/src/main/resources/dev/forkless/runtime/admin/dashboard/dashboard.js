@@ -110,19 +110,25 @@ function draw(canvas, rates) {
 const COLUMNS = ["id", "slot", "mode", "pid", "state", "uptime", "restarts", "requests", "rate", "conns", "cpu",
   "memory", "exit", "actions"];
 
+// A table row with one cell per column, each cell's class its column's name.
+function newRow(columns) {
+  const tr = document.createElement("tr");
+  for (const c of columns) {
+    const td = document.createElement("td");
+    td.className = c;
+    tr.appendChild(td);
+  }
+  return tr;
+}
+
 // One row per copy, kept across redraws (only its text changes), so a click is never lost to a redraw.
 function rowFor(w) {
   const body = document.querySelector("#workers tbody");
   const key = w.id + "/" + w.slot + "/" + (w.app || ""); // ids are unique, an errored slot's "-" is not
   let tr = body.querySelector('tr[data-id="' + CSS.escape(key) + '"]');
   if (tr) return tr;
-  tr = document.createElement("tr");
+  tr = newRow(COLUMNS);
   tr.dataset.id = key;
-  for (const c of COLUMNS) {
-    const td = document.createElement("td");
-    td.className = c;
-    tr.appendChild(td);
-  }
   for (const c of ["rate", "cpu", "memory"]) chart(tr.querySelector("." + c));
   if (w.id !== "-") {
     const b = document.createElement("button");
@@ -192,13 +198,8 @@ function appRow(name) {
   const body = document.querySelector("#apps tbody");
   let tr = body.querySelector('tr[data-app="' + CSS.escape(name) + '"]');
   if (tr) return tr;
-  tr = document.createElement("tr");
+  tr = newRow(APP_COLUMNS);
   tr.dataset.app = name;
-  for (const c of APP_COLUMNS) {
-    const td = document.createElement("td");
-    td.className = c;
-    tr.appendChild(td);
-  }
   const q = "?app=" + encodeURIComponent(name);
   const actions = tr.querySelector(".actions");
   const button = (cls, text, onClick) => {

@@ -5,7 +5,7 @@ Every configuration serves a small answer on 127.0.0.1 with one core: the server
 starts pinned to processor 0 (taskset -c 0, inherited by every child), the load generator pinned to
 processor 1 (taskset -c 1 wrk -t1 -c64 --latency). Each start: wait until it answers (and, where it
 says so, until every copy is ready), a warm-up load (discarded; after --warmup seconds it goes on in
-5 s steps until two in a row agree within 3%: on one core the JIT compiles each isolate's copy of the
+5 s steps until three in a row agree within 3%: on one core the JIT compiles each isolate's copy of the
 app's classes on the serving CPU), then the measured load, then the RSS
 of the whole set (the started process and all its descendants). The configurations take turns within
 each round; the report gives the median of the rounds.
@@ -207,24 +207,28 @@ def parse_wrk(text):
 
 
 STEADY_STEP_S = 5
+STEADY_STEPS = 3
 STEADY_SHARE = 0.03
 
 
 def warm_up(port, pinned, opts):
-    """Discarded load: --warmup seconds, then (unless --no-steady) 5 s steps until two in a row agree within
-    3%, at most --warmup-max seconds in all. On one CPU the JIT compiles while it serves: two isolates are two
-    copies of every app class to compile, and a fixed 15 s left Javalin at a third of its steady rate."""
+    """Discarded load: --warmup seconds, then (unless --no-steady) 5 s steps until the last three agree within
+    3% (the slowest at least 97% of the fastest), at most --warmup-max seconds in all. On one CPU the JIT
+    compiles while it serves: two isolates are two copies of every app class to compile. A fixed 15 s left
+    Javalin at a third of its steady rate, and with 15 s before the steps two early steps could agree on a
+    plateau that C2 had not reached yet (session 10: Javalin under Forkless measured at 0.17 of itself), so the
+    steps start after 60 s by default and three must agree."""
     spent = 0
     if opts.warmup > 0:
         wrk(port, opts.warmup, pinned)
         spent += opts.warmup
-    last = None
+    steps = []
     while opts.steady and spent + STEADY_STEP_S <= opts.warmup_max:
-        rps = wrk(port, STEADY_STEP_S, pinned)["rps"]
+        steps.append(wrk(port, STEADY_STEP_S, pinned)["rps"])
         spent += STEADY_STEP_S
-        if last is not None and abs(rps - last) <= STEADY_SHARE * max(last, 1.0):
+        last = steps[-STEADY_STEPS:]
+        if len(last) == STEADY_STEPS and min(last) >= (1 - STEADY_SHARE) * max(last):
             break
-        last = rps
     return spent
 
 
@@ -506,7 +510,7 @@ def markdown(results):
                if "unpinned" in results["modes"] else "")
             + f"Load averages (1, 5, 15 min): before {results['load_before']}, after {results['load_after']}.", "",
             f"Each start: wait until it answers and every copy is ready, {s['warmup_s']} s of warm-up load "
-            + (f"then {STEADY_STEP_S} s steps until two in a row agree within {round(STEADY_SHARE * 100)}% "
+            + (f"then {STEADY_STEP_S} s steps until three in a row agree within {round(STEADY_SHARE * 100)}% "
                f"(at most {s.get('warmup_max_s')} s of warm-up in all; the JIT compiles each isolate's classes on "
                "the serving CPU) " if s.get("steady") else "")
             + f"(discarded), {s['duration_s']} s measured, then the RSS of the set. {s['rounds']} round(s), "
@@ -620,11 +624,11 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
     ap.add_argument("--quick", action="store_true", help="1 round, 2 s warm-up, 2 s measured (to check the script)")
     ap.add_argument("--rounds", type=int, help="rounds (default 3; --quick 1)")
-    ap.add_argument("--warmup", type=int, help="seconds of discarded warm-up load (default 15; --quick 2)")
+    ap.add_argument("--warmup", type=int, help="seconds of discarded warm-up load before the steady steps (default 60; --quick 2)")
     ap.add_argument("--duration", type=int, help="seconds of measured load (default 10; --quick 2)")
     ap.add_argument("--no-steady", dest="steady", action="store_false",
-                    help="warm up --warmup seconds only, not on until two 5 s steps agree within 3%%")
-    ap.add_argument("--warmup-max", type=int, default=180, help="seconds of warm-up at most, steps included (default 180)")
+                    help="warm up --warmup seconds only, not on until three 5 s steps agree within 3%%")
+    ap.add_argument("--warmup-max", type=int, default=240, help="seconds of warm-up at most, steps included (default 240)")
     ap.add_argument("--unpinned", action="store_true", help="also measure every configuration unpinned, written beside")
     ap.add_argument("--only", help="only these configurations, comma-separated keys (see --list)")
     ap.add_argument("--list", action="store_true", help="print the configurations' keys and end")
@@ -653,7 +657,7 @@ def main():
         return 0
     q = opts.quick
     opts.rounds = opts.rounds or (1 if q else 3)
-    opts.warmup = opts.warmup if opts.warmup is not None else (2 if q else 15)
+    opts.warmup = opts.warmup if opts.warmup is not None else (2 if q else 60)
     opts.steady = opts.steady and not q
     opts.duration = opts.duration or (2 if q else 10)
     if opts.rounds < 1 or opts.warmup < 0 or opts.duration < 1:

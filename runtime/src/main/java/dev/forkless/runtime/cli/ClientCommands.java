@@ -82,16 +82,16 @@ final class ClientCommands {
             }
             RuntimeFinder.Found found = new RuntimeFinder(RuntimeRegistry.of(ForklessHome.current()))
                     .find(app.filter(a -> !a.equals(ALL)));
-            emptyRegistry = found.emptyRegistry();
+            unregistered = found.unregistered();
             return new AdminClient(found.address(), Optional.ofNullable(tokenFile), found.tokenFile());
         }
 
-        /** The registry's folder when it listed no runtime and the client tried the default address. */
-        private Optional<Path> emptyRegistry = Optional.empty();
+        /** When the registry listed no runtime and the client tried the default address: where it looked. */
+        private Optional<String> unregistered = Optional.empty();
 
         /** @return what to add to "no runtime reachable": that none was registered, and where */
         String unregistered() {
-            return emptyRegistry.map(folder -> "; no runtime is registered in " + folder + " (forkless ls)").orElse("");
+            return unregistered.map(why -> "; " + why).orElse("");
         }
     }
 

@@ -28,9 +28,10 @@ final class RuntimeFinder {
      *
      * @param address       its address
      * @param tokenFile     its token's file, when the registry says
-     * @param emptyRegistry the registry's folder, when it listed no runtime (the address is the default one)
+     * @param unregistered  when the registry listed no runtime (the address is the default one): where it looked
+     *                      and which stale entries it removed, to add to "no runtime reachable"
      */
-    record Found(AdminAddress address, Optional<Path> tokenFile, Optional<Path> emptyRegistry) {
+    record Found(AdminAddress address, Optional<Path> tokenFile, Optional<String> unregistered) {
         /** A runtime the registry lists. */
         Found(AdminAddress address, Optional<Path> tokenFile) {
             this(address, tokenFile, Optional.empty());
@@ -44,13 +45,14 @@ final class RuntimeFinder {
      *                                  it has no admin API, or when no app is named and several runtimes run
      */
     Found find(Optional<String> app) {
-        List<RegistryEntry> live = registry.live();
+        RuntimeRegistry.Scan scan = registry.scan();
+        List<RegistryEntry> live = scan.live();
         if (app.isPresent()) {
             String name = app.get();
             List<RegistryEntry> running = live.stream().filter(e -> e.runs(name)).toList();
             if (running.isEmpty()) {
                 throw new IllegalArgumentException("no runtime runs the app '" + TerminalText.clean(name, false) + "'"
-                        + (live.isEmpty() ? " (none is registered in " + registry.folder() + ")"
+                        + (live.isEmpty() ? " (none is registered in " + registry.folder() + removed(scan) + ")"
                         : " (running: " + apps(live) + "; see forkless ls)"));
             }
             if (running.size() > 1) {
@@ -68,7 +70,13 @@ final class RuntimeFinder {
             return found(withAdmin.getFirst());
         }
         // none registered: the default address, and the registry's folder for the message if none answers there
-        return new Found(AdminAddress.parse(AdminAddress.DEFAULT), Optional.empty(), Optional.of(registry.folder()));
+        return new Found(AdminAddress.parse(AdminAddress.DEFAULT), Optional.empty(),
+                Optional.of("no runtime is registered in " + registry.folder() + removed(scan) + " (forkless ls)"));
+    }
+
+    /** @return {@code ; stale entries removed: pid 12 is not running}, or nothing when it removed none */
+    private static String removed(RuntimeRegistry.Scan scan) {
+        return scan.removed().isEmpty() ? "" : "; stale entries removed: " + String.join(", ", scan.removed());
     }
 
     /**

@@ -110,22 +110,48 @@ public final class RuntimeRegistry {
      * @return the live entries
      */
     public List<RegistryEntry> live() {
+        return scan().live();
+    }
+
+    /**
+     * What one read of the folder found.
+     *
+     * @param live    the entries of runtimes that run now, the longest running first
+     * @param removed the stale entries this read removed, each said in a few words ({@code pid 12 is not running})
+     */
+    public record Scan(List<RegistryEntry> live, List<String> removed) {
+        public Scan {
+            live = List.copyOf(live);
+            removed = List.copyOf(removed);
+        }
+    }
+
+    /**
+     * Reads the folder as {@link #live()} does, and says which stale entries it removed: a client that finds
+     * no runtime can tell why.
+     *
+     * @return the live entries and the removed ones
+     */
+    public Scan scan() {
         List<RegistryEntry> entries = new ArrayList<>();
+        List<String> removed = new ArrayList<>();
         for (Path file : files()) {
             Optional<RegistryEntry> entry = read(file);
             if (entry.isEmpty()) {
                 continue;
             }
-            if (isLive(entry.get())) {
+            Optional<String> stale = whyStale(entry.get());
+            if (stale.isEmpty()) {
                 entries.add(entry.get());
             } else {
-                LOG.log(System.Logger.Level.DEBUG, "removing the stale registry file " + file);
+                LOG.log(System.Logger.Level.DEBUG, "removing the stale registry file " + file + ": " + stale.get());
                 remove(entry.get().pid());
+                removed.add(stale.get());
             }
         }
         entries.sort(Comparator.comparing((RegistryEntry e) -> e.started().orElse(Instant.MAX))
                 .thenComparingLong(RegistryEntry::pid));
-        return entries;
+        return new Scan(entries, removed);
     }
 
     /** @return the live entries of runtimes that run the app of that name */
@@ -173,21 +199,33 @@ public final class RuntimeRegistry {
      *         entry says (when either start time is unknown, a live pid is taken for it)
      */
     public static boolean isLive(RegistryEntry entry) {
+        return whyStale(entry).isEmpty();
+    }
+
+    /**
+     * @param entry an entry
+     * @return why its runtime no longer runs ({@code pid 12 is not running}), or empty when it runs
+     */
+    static Optional<String> whyStale(RegistryEntry entry) {
         Optional<ProcessHandle> process = ProcessHandle.of(entry.pid()).filter(ProcessHandle::isAlive);
         if (process.isEmpty()) {
-            return false;
+            return Optional.of("pid " + entry.pid() + " is not running");
         }
         java.util.OptionalLong ticks = startTicks(entry.pid());
         if (entry.startTicks().isPresent() && ticks.isPresent()) {
             // the kernel's own count since boot: the same process has the same, whatever the wall clock did
-            return entry.startTicks().getAsLong() == ticks.getAsLong();
+            return entry.startTicks().getAsLong() == ticks.getAsLong() ? Optional.empty()
+                    : Optional.of("pid " + entry.pid() + " is another process (started at tick " + ticks.getAsLong()
+                    + " since boot, the entry's at " + entry.startTicks().getAsLong() + ")");
         }
         Optional<Instant> started = process.get().info().startInstant();
         if (entry.started().isEmpty() || started.isEmpty()) {
-            return true;
+            return Optional.empty();
         }
         // derived from the wall clock at boot as each JVM reads it: a step of the clock moves it
-        return Duration.between(started.get(), entry.started().get()).abs().compareTo(SAME_START) <= 0;
+        return Duration.between(started.get(), entry.started().get()).abs().compareTo(SAME_START) <= 0 ? Optional.empty()
+                : Optional.of("pid " + entry.pid() + " is another process (started " + started.get()
+                + ", the entry's " + entry.started().get() + ")");
     }
 
     /**

@@ -175,7 +175,12 @@ class RuntimeRegistryTest {
                 .replace("\"format\":1", "\"format\":9"));
         Path misnamed = Files.writeString(dir.resolve("97.json"), thisProcess().toJson());
 
-        assertEquals(List.of(), registry.live());
+        RuntimeRegistry.Scan scan = registry.scan();
+        assertEquals(List.of(), scan.live());
+        assertEquals(2, scan.removed().size(), "a client that finds no runtime can say why: " + scan.removed());
+        assertTrue(scan.removed().contains("pid " + sleeper.pid() + " is not running"), scan.removed().toString());
+        assertTrue(scan.removed().stream().anyMatch(r -> r.startsWith("pid " + ProcessHandle.current().pid() + " is another process")),
+                scan.removed().toString());
         assertFalse(Files.exists(registry.fileOf(sleeper.pid())), "the file of a process that is gone is removed");
         assertFalse(Files.exists(registry.fileOf(ProcessHandle.current().pid())), "so is one of a reused pid");
         assertTrue(Files.exists(damaged) && Files.exists(future) && Files.exists(misnamed),

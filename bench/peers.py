@@ -211,7 +211,10 @@ STEADY_STEPS = 3
 STEADY_SHARE = 0.03
 
 
-def warm_up(port, pinned, opts):
+NATIVE_WARMUP_S = 10  # nginx and node (V8 compiles a hello world in well under a second)
+
+
+def warm_up(port, pinned, opts, jit=True):
     """Discarded load: --warmup seconds, then (unless --no-steady) 5 s steps until the last three agree within
     3% (the slowest at least 97% of the fastest), at most --warmup-max seconds in all. On one CPU the JIT
     compiles while it serves: two isolates are two copies of every app class to compile. A fixed 15 s left
@@ -219,9 +222,10 @@ def warm_up(port, pinned, opts):
     plateau that C2 had not reached yet (session 10: Javalin under Forkless measured at 0.17 of itself), so the
     steps start after 60 s by default and three must agree."""
     spent = 0
-    if opts.warmup > 0:
-        wrk(port, opts.warmup, pinned)
-        spent += opts.warmup
+    warmup = opts.warmup if jit else min(opts.warmup, NATIVE_WARMUP_S)
+    if warmup > 0:
+        wrk(port, warmup, pinned)
+        spent += warmup
     steps = []
     while opts.steady and spent + STEADY_STEP_S <= opts.warmup_max:
         steps.append(wrk(port, STEADY_STEP_S, pinned)["rps"])
@@ -254,8 +258,8 @@ def wrk(port, seconds, pinned):
 class Config:
     """One server set: how to start it on a port, which line says every copy is ready, its baseline."""
 
-    def __init__(self, key, label, group, baseline, command, ready=None, ready_count=1, env=None, copies=1):
-        self.key, self.label, self.group, self.baseline = key, label, group, baseline
+    def __init__(self, key, label, group, baseline, command, ready=None, ready_count=1, env=None, copies=1, jvm=True):
+        self.key, self.label, self.group, self.baseline, self.jvm = key, label, group, baseline, jvm
         self.command, self.ready, self.ready_count, self.env, self.copies = command, ready, ready_count, env, copies
 
 
@@ -321,7 +325,7 @@ http {{
     FORKLESS_READY = r"^forkless (?:isolate|process)=\S+ event=ready"
     return [
         Config("nginx", 'nginx, 1 worker, `return 200 "hello"` (the ceiling)', "nginx", "nginx",
-               lambda tmp, port: nginx_setup(tmp, port)),
+               lambda tmp, port: nginx_setup(tmp, port), jvm=False),
         Config("demo", "demo alone (Helidon 4)", "demo", "demo",
                lambda tmp, port: [java, "-jar", *demo_args(port)]),
         Config("forkless-1", "Forkless `--isolates 1`, demo", "demo", "demo",
@@ -332,14 +336,15 @@ http {{
                lambda tmp, port: [*forkless, "--mode", "process", "--isolates", "2", *demo_args(port)],
                FORKLESS_READY, 2 + STANDBY, copies=2),
         Config("node", "node alone (`http.createServer`)", "node", "node",
-               lambda tmp, port: [NODE, str(APPS / "hello.js")], env=node_env),
+               lambda tmp, port: [NODE, str(APPS / "hello.js")], env=node_env, jvm=False),
         Config("pm2-2", "PM2 `-i 2` (cluster mode), same hello world", "node", "node",
                lambda tmp, port: [str(PM2_BIN / "pm2-runtime"), "start", str(APPS / "hello.js"), "-i", "2",
                                   "--name", "hello"],
-               r"App \[hello:\d+\] online", 2, copies=2, env=lambda tmp, port: {**node_env(tmp, port), "PM2_HOME": str(tmp / "pm2")}),
+               r"App \[hello:\d+\] online", 2, copies=2, env=lambda tmp, port: {**node_env(tmp, port), "PM2_HOME": str(tmp / "pm2")},
+               jvm=False),
         Config("node-cluster-2", "node `cluster`, 2 workers, same hello world", "node", "node",
                lambda tmp, port: [NODE, str(APPS / "cluster.js")], r"^cluster ready", 1, copies=2,
-               env=lambda tmp, port: {**node_env(tmp, port), "WORKERS": "2"}),
+               env=lambda tmp, port: {**node_env(tmp, port), "WORKERS": "2"}, jvm=False),
         Config("vertx", "Vert.x 5 alone (1 verticle)", "vertx", "vertx",
                lambda tmp, port: [java, "-jar", *vertx_args(port)]),
         Config("vertx-instances-2", "Vert.x 5 `--instances 2` (2 verticles)", "vertx", "vertx",
@@ -349,6 +354,9 @@ http {{
                lambda tmp, port: [*forkless, "--isolates", "1", *vertx_args(port)], FORKLESS_READY, 1 + STANDBY),
         Config("forkless-vertx-2", "Forkless `--isolates 2`, Vert.x", "vertx", "vertx",
                lambda tmp, port: [*forkless, "--isolates", "2", *vertx_args(port)], FORKLESS_READY, 2 + STANDBY, copies=2),
+        Config("forkless-process-vertx-2", "Forkless `--mode process --isolates 2`, Vert.x", "vertx", "vertx",
+               lambda tmp, port: [*forkless, "--mode", "process", "--isolates", "2", *vertx_args(port)],
+               FORKLESS_READY, 2 + STANDBY, copies=2),
         *example_rows("spring", "Spring Boot 4 on Tomcat (example)", spring),
         *example_rows("javalin", "Javalin 7 on Jetty 12 (example)", javalin),
     ]
@@ -397,7 +405,7 @@ def run_one(cfg, opts, pinned):
         r["affinity"] = affinity_of(pids)
         if pinned and r["affinity"] != [SERVER_CPU]:
             raise RuntimeError(f"not pinned: processor sets {r['affinity']}")
-        r["warmup_s"] = warm_up(port, pinned, opts)
+        r["warmup_s"] = warm_up(port, pinned, opts, jit=cfg.jvm)
         w = wrk(port, opts.duration, pinned)
         r.update(rps=w["rps"], p50_ms=w["p50"], p99_ms=w["p99"], errors=w["errors"])
         pids = [p.pid] + descendants(p.pid)
@@ -630,6 +638,10 @@ def main():
                     help="warm up --warmup seconds only, not on until three 5 s steps agree within 3%%")
     ap.add_argument("--warmup-max", type=int, default=240, help="seconds of warm-up at most, steps included (default 240)")
     ap.add_argument("--unpinned", action="store_true", help="also measure every configuration unpinned, written beside")
+    ap.add_argument("--unpinned-rounds", type=int, default=1,
+                    help="with --unpinned, in how many of the rounds (the first ones) to measure unpinned too "
+                         "(default 1: unpinned figures swing by a third between runs anyway, and a round of them "
+                         "shows that; each unpinned round costs as much as a pinned one)")
     ap.add_argument("--only", help="only these configurations, comma-separated keys (see --list)")
     ap.add_argument("--list", action="store_true", help="print the configurations' keys and end")
     ap.add_argument("--out", help="Markdown file (default reports/bench/peers.md); an existing file must hold the "
@@ -691,18 +703,21 @@ def main():
                "load_before": loadavg(), "modes": modes, "wait_quiet": waited,
                "settings": {"quick": q, "rounds": opts.rounds, "warmup_s": opts.warmup, "steady": opts.steady,
                             "warmup_max_s": opts.warmup_max, "duration_s": opts.duration,
+                            "unpinned_rounds": min(opts.unpinned_rounds, opts.rounds) if opts.unpinned else 0,
                             "connections": CONNECTIONS, "server_cpus": SERVER_CPU, "load_cpus": LOAD_CPU},
                "configs": [{"key": c.key, "label": c.label, "group": c.group, "baseline": c.baseline}
                            for c in chosen],
                "rounds": []}
     log(f"bench/peers: load average {results['load_before']}; {len(chosen)} configurations x {len(modes)} x "
         f"{opts.rounds} rounds")
-    data = out.with_suffix(".json") if not opts.out else ROOT / "reports/bench/peers.json"
+    data = ROOT / "reports/bench/peers.json" if out.name == "benchmarks.md" else out.with_suffix(".json")
     data.parent.mkdir(parents=True, exist_ok=True)
     try:
         for rnd in range(1, opts.rounds + 1):
             for c in chosen:
                 for mode in modes:
+                    if mode == "unpinned" and rnd > opts.unpinned_rounds:
+                        continue
                     log(f"round {rnd}/{opts.rounds}: {c.label} ({mode})")
                     try:
                         r = run_one(c, opts, mode == "pinned")

@@ -169,10 +169,16 @@ def render(res, out, img_dir):
           f"{s['connections']} keep-alive connections on `/` of the demo, 127.0.0.1; {s['warmup_s']} s of warm-up "
           f"load (discarded: every copy JIT-compiles its own Helidon), then {s['duration_s']} s measured with "
           f"`--latency`. Forkless runs with its default options, so every set has one warm standby besides its "
-          f"serving copies (`--standby {s['standby']}`), with one change: "
-          f"`{' '.join(s.get('runtime_options', []))}` (the default 3 s aborts a reload whose new copy is not "
-          f"ready in time; a new child JVM under full load on a small machine can take longer, and the reload "
-          f"must go through to be measured).", "",
+          + (f"serving copies (`--standby {s['standby']}`), with one change: "
+             f"`{' '.join(s.get('runtime_options', []))}` (the default 3 s aborts a reload whose new copy is not "
+             f"ready in time; a new child JVM under full load on a small machine can take longer, and the reload "
+             f"must go through to be measured)." if s.get('runtime_options') else
+             f"serving copies (`--standby {s['standby']}`).") + " "
+          + (f"Pinned: every server and everything it starts on processor(s) {s['pin']['server']} "
+             f"(`taskset -c {s['pin']['server']}`), wrk on processor(s) {s['pin']['load']}: on a small machine "
+             f"unpinned they fight for the same processors and one build's ratio swings by a third "
+             f"(`--no-pin` to measure unpinned; bench/peers below measures both)." if s.get('pin') else
+             "Not pinned: servers and wrk share every processor."), "",
           "- **start -> first answer**: from spawning the JVM to the first 2xx answer on `/` (a fresh connection "
           "every 2 ms).",
           "- **RSS**: VmRSS of the JVM and every descendant (`/proc`), summed, right after the measured load; "

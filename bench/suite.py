@@ -33,6 +33,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# processors for the servers and for the load generator ("0" and "1"), or None for no pinning: set once by main()
+# from --pin / --no-pin (pinned by default on machines of 4 processors or fewer, where wrk and the server fight)
+PIN = {"server": None, "load": None}
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import report  # noqa: E402  (bench/report.py)
 
@@ -176,7 +179,7 @@ class Wrk:
     """wrk on 127.0.0.1: keep-alive, one thread, fixed connections, --latency; always bounded in time."""
 
     def __init__(self, port, connections, seconds, path="/"):
-        self.p = spawn(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "--latency",
+        self.p = spawn([*pinned("load"), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "--latency",
                         f"http://127.0.0.1:{port}{path}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True)
         self.seconds = seconds
@@ -187,6 +190,21 @@ class Wrk:
         out, _ = self.p.communicate(timeout=self.seconds + 60)
         STARTED.remove(self.p)
         return parse_wrk(out)
+
+
+def pinned(side):
+    """@return the taskset prefix that keeps a server (and everything it starts) or wrk on its processors"""
+    cpus = PIN[side]
+    return ["taskset", "-c", cpus] if cpus else []
+
+
+def default_pin(nproc):
+    """Servers on the first half of the processors, wrk on the second, on machines of 2 to 4 processors."""
+    if nproc is None or nproc < 2 or nproc > 4:
+        return None
+    half = nproc // 2
+    cpus = lambda a, b: str(a) if a == b else f"{a}-{b}"
+    return cpus(0, half - 1), cpus(half, nproc - 1)
 
 
 def wrk(port, connections, seconds):
@@ -204,7 +222,7 @@ class Server:
         self.lines = []  # (monotonic time, line)
         self.cv = threading.Condition()
         self.started = time.monotonic()
-        self.p = spawn([java, *jvm_args, *cmd_tail], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        self.p = spawn([*pinned("server"), java, *jvm_args, *cmd_tail], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                        text=True, errors="replace")
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -314,7 +332,7 @@ class Config:
 STANDBY = 1  # the runtime's default --standby
 # Default options but one: a reload aborts when a new copy is not ready within --ready-timeout (3 s), and
 # a new child JVM under full load on a small machine can take longer; the reload must go through to count.
-RUNTIME_OPTIONS = ["--ready-timeout", "30s"]
+RUNTIME_OPTIONS = []  # the defaults: a slow new copy no longer aborts a reload (issue 15), it is waited for
 
 
 def run_one(java, cfg, opts, jvm_args=(), crash=True, reload=True, load=True, throughput=True):
@@ -602,8 +620,24 @@ def main():
                     help="first wait up to this long for a 1-minute load average below 1.0 (the report says if it never came)")
     ap.add_argument("--profile-only", action="store_true", help="only the JFR profiles (for development)")
     ap.add_argument("--only", help="only these configurations (keys as in results.json, comma-separated): for development")
+    ap.add_argument("--pin", metavar="SERVER:LOAD",
+                    help="processors for the servers and for wrk, as taskset -c takes them, e.g. 0:1 or 0-1:2-3 "
+                         "(default on 2 to 4 processors: the first half for the servers, the rest for wrk)")
+    ap.add_argument("--no-pin", action="store_true", help="no taskset: servers and wrk share every processor")
     ap.add_argument("--command", help=argparse.SUPPRESS)
     opts = ap.parse_args()
+    if opts.pin and opts.no_pin:
+        sys.stderr.write("bench/run: --pin and --no-pin exclude each other\n")
+        return 2
+    if opts.pin:
+        if not re.fullmatch(r"[0-9,-]+:[0-9,-]+", opts.pin):
+            sys.stderr.write(f"bench/run: --pin takes SERVER:LOAD processor lists (e.g. 0:1), not {opts.pin}\n")
+            return 2
+        PIN["server"], PIN["load"] = opts.pin.split(":")
+    elif not opts.no_pin and not opts.from_json:
+        pin = default_pin(os.cpu_count())
+        if pin:
+            PIN["server"], PIN["load"] = pin
     q = opts.quick
     opts.rounds = opts.rounds or (1 if q else 3)
     opts.warmup = opts.warmup if opts.warmup is not None else (2 if q else 15)
@@ -642,7 +676,7 @@ def main():
     t_start = time.monotonic()
     results = {"command": opts.command or "bench/suite.py " + " ".join(sys.argv[1:]), "quick": q,
                "machine": machine(java), "load_before": loadavg(), "wait_quiet": waited, "started": time.strftime("%Y-%m-%d %H:%M"),
-               "settings": {"rounds": opts.rounds, "warmup_s": opts.warmup, "duration_s": opts.duration,
+               "settings": {"pin": dict(PIN) if PIN["server"] else None, "rounds": opts.rounds, "warmup_s": opts.warmup, "duration_s": opts.duration,
                             "connections": opts.connections, "short_load_s": opts.short_load,
                             "standby": STANDBY, "runtime_options": RUNTIME_OPTIONS, "curve_copies": curve, "throughput_copies": [1, 2, 3, 4]}}
     log(f"bench: load average {results['load_before']}, {nproc} processors")

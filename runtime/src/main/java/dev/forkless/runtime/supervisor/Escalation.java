@@ -64,21 +64,27 @@ public final class Escalation implements Consumer<ForklessEvent> {
         }
     }
 
-    /** Every copy is a process now: the runtime's JVM should idle. Says so once if it does not. */
+    /**
+     * Every copy is a process now: the runtime's JVM should idle. Says so once if it does not: when its threads
+     * asked for half a core or more over the window. What they asked for is the time each thread ran plus the
+     * time it waited, runnable, for a processor ({@code /proc/self/task/TID/schedstat}): a spinning thread asks
+     * for a whole core however busy the machine is, while the CPU it gets shrinks with the machine's load (with
+     * three builds beside it on 2 cores, a spinner got well under half a core and was never reported). Where
+     * the kernel gives no schedstat, the CPU the process used is measured instead.
+     */
     private void watchCpu() {
-        Deque<double[]> samples = new ArrayDeque<>(); // {nanoTime, cpuSeconds}
+        Deque<Sample> samples = new ArrayDeque<>();
         try {
             while (!reported.get()) {
-                double cpu = cpuSeconds();
-                long now = System.nanoTime();
-                samples.addLast(new double[] {now, cpu});
-                while (now - samples.getFirst()[0] > window.toNanos()) {
+                Sample now = Sample.take();
+                samples.addLast(now);
+                while (now.nanoTime() - samples.getFirst().nanoTime() > window.toNanos()) {
                     samples.removeFirst();
                 }
-                double[] first = samples.getFirst();
-                double elapsed = (now - first[0]) / 1e9;
+                Sample first = samples.getFirst();
+                double elapsed = (now.nanoTime() - first.nanoTime()) / 1e9;
                 if (elapsed >= window.toNanos() / 1e9 * 0.9) {
-                    double cores = (cpu - first[1]) / elapsed;
+                    double cores = now.secondsSince(first) / elapsed;
                     if (cores >= BURNING_CORES && reported.compareAndSet(false, true)) {
                         publish.accept(new ForklessEvent.CpuLeak(Instant.now(), cores));
                     }
@@ -92,10 +98,56 @@ public final class Escalation implements Consumer<ForklessEvent> {
         }
     }
 
-    private static double cpuSeconds() throws IOException {
-        String stat = Files.readString(Path.of("/proc/self/stat"));
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+    /**
+     * What the JVM's threads had asked for at one moment.
+     *
+     * @param nanoTime   when
+     * @param perThread  run + run-queue wait in nanoseconds, by thread id; empty where schedstat is missing
+     * @param cpuSeconds the CPU the process used (user + system), the fallback
+     */
+    record Sample(long nanoTime, java.util.Map<String, Long> perThread, double cpuSeconds) {
+
+        static Sample take() throws IOException {
+            return new Sample(System.nanoTime(), demandByThread(), processCpuSeconds());
+        }
+
+        /**
+         * @return seconds of demand between an earlier sample and this one: per thread, what it asked for since
+         *         (a thread born since counts from zero; a thread gone since is left out)
+         */
+        double secondsSince(Sample earlier) {
+            if (perThread.isEmpty() || earlier.perThread.isEmpty()) {
+                return cpuSeconds - earlier.cpuSeconds;
+            }
+            long nanos = 0;
+            for (var thread : perThread.entrySet()) {
+                nanos += Math.max(0, thread.getValue() - earlier.perThread.getOrDefault(thread.getKey(), 0L));
+            }
+            return nanos / 1e9;
+        }
+
+        private static java.util.Map<String, Long> demandByThread() {
+            java.util.Map<String, Long> demand = new java.util.HashMap<>();
+            try (var tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+                for (Path task : tasks) {
+                    try {
+                        String[] fields = Files.readString(task.resolve("schedstat")).trim().split(" ");
+                        demand.put(task.getFileName().toString(), Long.parseLong(fields[0]) + Long.parseLong(fields[1]));
+                    } catch (IOException | RuntimeException gone) {
+                        // the thread ended meanwhile, or the kernel keeps no schedstat
+                    }
+                }
+            } catch (IOException | RuntimeException noProc) {
+                return java.util.Map.of();
+            }
+            return demand;
+        }
+
+        private static double processCpuSeconds() throws IOException {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+        }
     }
 
     public void close() {

@@ -180,22 +180,31 @@ public final class Forkless implements AutoCloseable {
                 publish.accept(new ForklessEvent.Listening(java.time.Instant.now(), address)));
         CallSiteRewriter rewriter = new CallSiteRewriter(config.loopChecks());
         this.mode = new java.util.concurrent.atomic.AtomicReference<>(config.mode());
-        this.copyFactory = (id, instance, accepting, events) -> {
-            if (group != null) {
-                ownCopies.add(id);
-                ConsoleRouter c = console;
-                if (c != null) {
-                    c.label(id, name); // before the copy writes (a child's pipes are routed when it is made)
+        this.copyFactory = new Supervisor.CopyFactory() {
+            @Override
+            public dev.forkless.runtime.supervisor.Copy create(String id, java.util.OptionalInt instance, boolean accepting,
+                                                              dev.forkless.runtime.supervisor.Copy.Events events) {
+                if (group != null) {
+                    ownCopies.add(id);
+                    ConsoleRouter c = console;
+                    if (c != null) {
+                        c.label(id, name); // before the copy writes (a child's pipes are routed when it is made)
+                    }
                 }
+                RuntimeSettings now = current.get(); // a reload with new settings swaps it: new copies take the new one
+                ForklessConfig settings = now.config();
+                return mode.get() == Mode.PROCESS
+                        ? new ProcessCopy(id, noteNativeTransports(currentApp()), now.args(), settings.childJvmArgs(),
+                                accepting, settings.restartPolicy().drainTimeout(), listeners, console, exchange, events,
+                                settings.environmentOf(id, instance, false), settings.warmUp())
+                        : new IsolateCopy(id, noteNativeTransports(currentApp()), now.args(), accepting, listeners,
+                                rewriter, exchange, events, settings.environmentOf(id, instance, true), settings.warmUp());
             }
-            RuntimeSettings now = current.get(); // a reload with new settings swaps it: new copies take the new one
-            ForklessConfig settings = now.config();
-            return mode.get() == Mode.PROCESS
-                    ? new ProcessCopy(id, noteNativeTransports(currentApp()), now.args(), settings.childJvmArgs(),
-                            accepting, settings.restartPolicy().drainTimeout(), listeners, console, exchange, events,
-                            settings.environmentOf(id, instance, false), settings.warmUp())
-                    : new IsolateCopy(id, noteNativeTransports(currentApp()), now.args(), accepting, listeners,
-                            rewriter, exchange, events, settings.environmentOf(id, instance, true), settings.warmUp());
+
+            @Override
+            public boolean makesLike(dev.forkless.runtime.supervisor.Copy copy) {
+                return copy.mode() == mode.get(); // after --escalate, an isolate standby is not promoted
+            }
         };
         this.supervisor = newSupervisor(config);
         this.runOver = supervisor.terminated();

@@ -93,6 +93,18 @@ public final class Supervisor implements Copy.Events {
      */
     public interface CopyFactory {
         Copy create(String id, OptionalInt instance, boolean accepting, Copy.Events events);
+
+        /**
+         * Whether a copy made earlier is still what this factory makes now. {@code --escalate} moves new copies
+         * to process mode; a standby started as an isolate before that is not promoted, since it would serve
+         * in the runtime's JVM after the move to get out of it (its slot's new copy is a process).
+         *
+         * @param copy a copy this factory made
+         * @return false when the factory now makes copies of another mode
+         */
+        default boolean makesLike(Copy copy) {
+            return true;
+        }
     }
 
     private final CopyFactory factory;
@@ -833,7 +845,7 @@ public final class Supervisor implements Copy.Events {
     private Optional<CopyRecord> readyStandby() {
         return slots.values().stream().filter(Slot::standby)
                 .flatMap(s -> holder(s.name()).stream())
-                .filter(r -> r.state() == WorkerState.STANDBY)
+                .filter(r -> r.state() == WorkerState.STANDBY && factory.makesLike(r.copy()))
                 .findFirst();
     }
 

@@ -39,6 +39,8 @@ class SupervisorTest {
     private final ManualScheduling loop = new ManualScheduling();
     private final List<FakeCopy> created = new ArrayList<>();
     private final List<ForklessEvent> events = new ArrayList<>();
+    /** Copies of a mode the factory no longer makes (as after --escalate). */
+    private final java.util.Set<String> otherMode = new java.util.HashSet<>();
     /** The reason the next copies fail to start with, or null. */
     private String startFailure;
     /** The kind of event whose emission fails once for want of heap, or null. */
@@ -55,11 +57,19 @@ class SupervisorTest {
     }
 
     private Supervisor supervisor(RestartPolicy policy, Duration hangTimeout, Duration readyTimeout) {
-        return new Supervisor((id, instance, accepting, events) -> {
-            FakeCopy copy = new FakeCopy(id, instance, accepting, events);
-            copy.failStart = startFailure;
-            created.add(copy);
-            return copy;
+        return new Supervisor(new Supervisor.CopyFactory() {
+            @Override
+            public Copy create(String id, java.util.OptionalInt instance, boolean accepting, Copy.Events events) {
+                FakeCopy copy = new FakeCopy(id, instance, accepting, events);
+                copy.failStart = startFailure;
+                created.add(copy);
+                return copy;
+            }
+
+            @Override
+            public boolean makesLike(Copy copy) {
+                return !otherMode.contains(copy.id());
+            }
         }, policy, readyTimeout, hangTimeout, event -> {
             if (heapFullAt != null && heapFullAt.isInstance(event)) {
                 heapFullAt = null;
@@ -430,6 +440,24 @@ class SupervisorTest {
         newStandby.becomeReady();
         loop.settle();
         assertEquals(WorkerState.STANDBY, slot("s1").state());
+    }
+
+    @Test
+    void aStandbyOfAModeTheRuntimeLeftIsNotPromotedTheSlotGetsACopyOfTheNewMode() {
+        running(1, 1);
+        FakeCopy standby = copy("2");
+        otherMode.add("2"); // --escalate: new copies are processes, the standby is still an isolate
+
+        copy("1").crash();
+        loop.settle();
+
+        assertTrue(events(ForklessEvent.Promoted.class).isEmpty(), "the isolate standby does not take the slot");
+        assertFalse(standby.accepting);
+        assertEquals(1, events(ForklessEvent.Restarting.class).size(), "the slot restarts as any slot without a standby");
+        loop.advance(Duration.ofSeconds(1)); // the longest back-off
+        FakeCopy replacement = last();
+        assertEquals("3", replacement.id);
+        assertTrue(replacement.accepting, "a new copy, made as the runtime makes them now");
     }
 
     @Test

@@ -27,8 +27,11 @@ class EscalateIT {
     @Test
     void aLeakedSpinningIsolateEndsInAFreshRuntimeWithoutFailedRequests() throws Exception {
         Optional<ProcessHandle> next = Optional.empty();
+        // the drain timeout cuts what is still in flight when it ends (the contract), so it must be longer than a
+        // request takes on a busy machine: with 500 ms, a CI run at load 28 saw 4 keep-alive requests cut when the
+        // hung copy's drain was forced; and a 2 s hang timeout found a new child JVM's acceptor "hung" there
         try (RuntimeProcess runtime = RuntimeProcess.demo("--escalate", "--escalate-window", "3s", "--isolates", "2",
-                "--hang-timeout", "2s", "--drain-timeout", "500ms", "--ready-timeout", "30s", "--admin", "off")) {
+                "--hang-timeout", "5s", "--drain-timeout", "3s", "--ready-timeout", "30s", "--admin", "off")) {
             InetSocketAddress address = runtime.awaitReady();
             try (KeepAliveLoad load = KeepAliveLoad.start(address, "/", 8, Duration.ofSeconds(600));
                  Socket hanging = Http.fire(address, "/hang-in-jdk")) {

@@ -63,6 +63,10 @@ public final class PrivateSystemd implements AutoCloseable {
             mount -t cgroup2 cgroup2 /sys/fs/cgroup
             mount -t tmpfs -o mode=0755 tmpfs /run
             mount --bind "$(tty)" /dev/console
+            # the JVMs' perf data files are named by pid, and pids here are small: in the machine's shared
+            # /tmp, pid 62 of two private systemds (two builds at once) collide and the JVM warns on stdout
+            mkdir -p "/tmp/hsperfdata_$(id -un)"
+            mount -t tmpfs -o mode=0755 tmpfs "/tmp/hsperfdata_$(id -un)"
             exec env -i container=forkless-test PATH=/usr/sbin:/usr/bin:/sbin:/bin \
                 SYSTEMD_UNIT_PATH="$1/units" SYSTEMD_GENERATOR_PATH="$1/empty" \
                 SYSTEMD_ENVIRONMENT_GENERATOR_PATH="$1/empty" \

@@ -280,12 +280,14 @@ interface Scheduling {
                     if (stuckSince != stallSaid) {
                         stallSaid = stuckSince;
                         int waiting = mailbox.getQueue().size();
-                        String what = running != IDLE && now - running > stallNanos
+                        // the mailbox has one thread: a task it runs is what the others wait for, however
+                        // long it has run (the oldest may have been queued just before it began)
+                        String what = running != IDLE
                                 ? "a task of the supervisor's mailbox has not finished for " + (now - running) / 1_000_000
                                         + " ms; " + waiting + " task(s) waiting"
+                                        + (oldest == null ? "" : ", the oldest for " + (now - oldest.queuedAt) / 1_000_000 + " ms")
                                 : waiting + " task(s) waiting for the supervisor's mailbox, the oldest for "
-                                        + (now - stuckSince) / 1_000_000 + " ms"
-                                        + (running == IDLE ? ", and it runs none" : "");
+                                        + (now - stuckSince) / 1_000_000 + " ms, and it runs none";
                         Thread thread = mailboxThread;
                         report(System.Logger.Level.WARNING, () -> what + " (no restart, drain or stop goes on meanwhile). "
                                 + describe(thread));

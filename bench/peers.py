@@ -279,11 +279,14 @@ def configs(java):
     javalin = str(ROOT / "examples/javalin/target/example-javalin.jar")
 
     def example_rows(key, label, jar):
-        """An example app (issue 16 item 1: at least 0.95 of itself alone): alone, 2 isolates, 2 child JVMs."""
+        """An example app (issue 16 item 1: at least 0.95 of itself alone): alone, 1 and 2 isolates, 2 child JVMs."""
         def args(port):
             return [jar, "--port", str(port)]
         return [
             Config(key, f"{label} alone", key, key, lambda tmp, port: [java, "-jar", *args(port)]),
+            # one isolate tells what a request pays for the isolate; two, what a second copy on the same CPU adds
+            Config(f"forkless-{key}-1", f"Forkless `--isolates 1`, {label}", key, key,
+                   lambda tmp, port: [*forkless, "--isolates", "1", *args(port)], FORKLESS_READY, 1 + STANDBY),
             Config(f"forkless-{key}-2", f"Forkless `--isolates 2`, {label}", key, key,
                    lambda tmp, port: [*forkless, "--isolates", "2", *args(port)], FORKLESS_READY, 2 + STANDBY, copies=2),
             Config(f"forkless-process-{key}-2", f"Forkless `--mode process --isolates 2`, {label}", key, key,

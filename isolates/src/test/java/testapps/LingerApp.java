@@ -24,12 +24,12 @@ public class LingerApp {
             try (server) {
                 while (true) {
                     try (Socket s = server.accept(); OutputStream out = s.getOutputStream()) {
-                        s.setSoTimeout(200);
+                        s.setSoTimeout(30_000); // a client that sends nothing ends its output
                         String line = null;
                         try {
                             line = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
                         } catch (java.net.SocketTimeoutException quiet) {
-                            // a client that only listens
+                            // a client that only listens and never ended its output
                         }
                         if ("stop".equals(line)) {
                             out.write("stopping\n".getBytes(StandardCharsets.UTF_8));

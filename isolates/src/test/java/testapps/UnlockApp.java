@@ -40,9 +40,9 @@ public class UnlockApp {
             try {
                 stopping = true;
                 try (Socket unlock = new Socket()) {
-                    unlock.connect(server.getLocalSocketAddress(), 2_000);
+                    unlock.connect(server.getLocalSocketAddress(), 30_000);
                 }
-                acceptor.join(3_000);
+                acceptor.join(30_000); // returns as soon as it ends
                 Files.writeString(marker, acceptor.isAlive() ? "not woken" : "woken");
                 server.close();
             } catch (Exception e) {

@@ -58,6 +58,16 @@ public final class WarmUp {
     /** @return the requests answered */
     static int run(String copy, ListenerView view, String path, BooleanSupplier stop,
                    java.nio.channels.spi.SelectorProvider jdk) {
+        return run(copy, view, path, stop, jdk, BUDGET_NANOS, TIMEOUT_MILLIS);
+    }
+
+    /**
+     * @param budgetNanos   how long the whole warm-up may take ({@link #BUDGET_NANOS}; a test gives more)
+     * @param timeoutMillis how long one request may take ({@link #TIMEOUT_MILLIS})
+     * @return the requests answered
+     */
+    static int run(String copy, ListenerView view, String path, BooleanSupplier stop,
+                   java.nio.channels.spi.SelectorProvider jdk, long budgetNanos, int timeoutMillis) {
         long start = System.nanoTime();
         int answered = 0;
         String host;
@@ -70,9 +80,9 @@ public final class WarmUp {
                 + "Accept: */*\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
         try (ServerSocketChannel loopback = jdk.openServerSocketChannel()) {
             loopback.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1);
-            while (answered < REQUESTS && System.nanoTime() - start < BUDGET_NANOS && !stop.getAsBoolean()
+            while (answered < REQUESTS && System.nanoTime() - start < budgetNanos && !stop.getAsBoolean()
                     && view.isOpen()) {
-                if (!once(loopback, view, request)) {
+                if (!once(loopback, view, request, timeoutMillis)) {
                     break;
                 }
                 answered++;
@@ -87,14 +97,15 @@ public final class WarmUp {
     }
 
     /** One request on a fresh connection; @return whether the app answered it whole in time */
-    private static boolean once(ServerSocketChannel loopback, ListenerView view, byte[] request) throws IOException {
+    private static boolean once(ServerSocketChannel loopback, ListenerView view, byte[] request, int timeoutMillis)
+            throws IOException {
         try (Socket client = new Socket()) {
             try {
-                OwnConnections.connect(client, loopback, view, TIMEOUT_MILLIS);
+                OwnConnections.connect(client, loopback, view, timeoutMillis);
             } catch (java.net.ConnectException closed) {
                 return false;
             }
-            client.setSoTimeout(TIMEOUT_MILLIS);
+            client.setSoTimeout(timeoutMillis);
             OutputStream out = client.getOutputStream();
             out.write(request);
             out.flush();

@@ -40,11 +40,13 @@ class HazardTest {
                 Isolate isolate = Isolate.builder().id(id).app(AppJar.open(TestApps.jar(dir, "HazardApp")))
                         .host(new TestApps.RecordingHost(host.sockets())).build();
                 isolate.start(List.of(report.toString(), id));
-                await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(report));
+                // written whole, not only created (a read between the two would see part of it)
+                await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(report)
+                        && Files.readString(report).lines().count() == 4 && Files.readString(report).endsWith("\n"));
                 assertEquals("property=" + id + "\ninteger=7\nfilter=true\nhandler=true\n", Files.readString(report),
                         "each copy sees its own settings");
                 // where the copy's System.out output then goes is the host's console router's job (runtime tests)
-                isolate.unload(Duration.ofSeconds(1));
+                isolate.unload(Duration.ofSeconds(30));
             }
         }
         assertNull(System.getProperty("forkless.hazard"), "the JVM's properties are untouched");

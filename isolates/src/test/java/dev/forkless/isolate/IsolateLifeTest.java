@@ -54,7 +54,7 @@ class IsolateLifeTest {
 
             assertEquals("stopping", talk(address, "stop"));
             assertEquals(0, host.exited.get(10, TimeUnit.SECONDS), "the last non-daemon thread ended: exit 0");
-            assertTrue(isolate.unload(Duration.ofSeconds(2)).leftoverThreads().isEmpty());
+            assertTrue(isolate.unload(Duration.ofSeconds(30)).leftoverThreads().isEmpty());
         }
     }
 
@@ -68,7 +68,7 @@ class IsolateLifeTest {
             assertEquals("hello from 1", talk(address, null));
 
             isolate.beginDrain();
-            Isolate.UnloadReport report = isolate.unload(Duration.ofSeconds(5));
+            Isolate.UnloadReport report = isolate.unload(Duration.ofSeconds(30));
             assertEquals(List.of(), report.leftoverThreads(), "its server thread ended when its listener closed");
             assertThrows(TimeoutException.class, () -> host.exited.get(200, TimeUnit.MILLISECONDS),
                     "an unloaded copy does not report an exit of its own");
@@ -99,7 +99,7 @@ class IsolateLifeTest {
             assertEquals(0, host.exited.get(10, TimeUnit.SECONDS), "its server thread ended: the copy ended");
             assertThrows(IllegalStateException.class, () -> isolate.addShutdownHook(new Thread(() -> { })),
                     "no hook can be added once they run, as in a JVM");
-            assertEquals(List.of(), isolate.unload(Duration.ofSeconds(5)).leftoverThreads());
+            assertEquals(List.of(), isolate.unload(Duration.ofSeconds(30)).leftoverThreads());
             assertEquals("graceful shutdown", java.nio.file.Files.readString(marker), "the hook ran once");
         }
     }
@@ -119,9 +119,11 @@ class IsolateLifeTest {
             assertEquals("hello", talk(host.boundAddress(), null), "the pool ran a task: its worker idles");
 
             isolate.beginDrain(); // the hook runs now; the draining copy takes no connection of the shared socket
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> java.nio.file.Files.exists(marker));
+            // written, not only created
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> java.nio.file.Files.exists(marker)
+                    && !java.nio.file.Files.readString(marker).isEmpty());
             assertEquals("woken", java.nio.file.Files.readString(marker), "the hook's connection reached the copy's own acceptor");
-            assertEquals(List.of(), isolate.unload(Duration.ofSeconds(5)).leftoverThreads(),
+            assertEquals(List.of(), isolate.unload(Duration.ofSeconds(30)).leftoverThreads(),
                     "the idle pool worker ignored the interrupt; the pool was shut down");
         }
     }
@@ -144,7 +146,7 @@ class IsolateLifeTest {
                     "main returned; the server's dispatcher thread runs on: the copy runs");
 
             isolate.beginDrain();
-            Isolate.UnloadReport report = isolate.unload(Duration.ofSeconds(5));
+            Isolate.UnloadReport report = isolate.unload(Duration.ofSeconds(30));
             assertEquals(List.of(), report.leftoverThreads(), "the server was stopped, its dispatcher ended");
             try (Socket socket = new Socket()) {
                 assertThrows(java.net.ConnectException.class, () -> socket.connect(new InetSocketAddress("127.0.0.1", port), 2_000),
@@ -175,7 +177,7 @@ class IsolateLifeTest {
                 assertTrue(second.endsWith("hello"), "the request on the kept-alive connection was served: " + second);
                 assertEquals(-1, in.read(), "then the server closed the connection");
             }
-            isolate.unload(Duration.ofSeconds(5));
+            isolate.unload(Duration.ofSeconds(30));
         }
     }
 
@@ -195,13 +197,15 @@ class IsolateLifeTest {
 
     private static String talk(InetSocketAddress address, String line) throws Exception {
         try (Socket socket = new Socket()) {
-            socket.connect(address, 2_000);
-            socket.setSoTimeout(5_000);
+            socket.connect(address, 30_000);
+            socket.setSoTimeout(30_000);
             if (line != null) {
                 OutputStream out = socket.getOutputStream();
                 out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
             }
+            // the app reads one line: the end of the stream tells it at once that none (more) comes
+            socket.shutdownOutput();
             return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8)).readLine();
         }
     }

@@ -48,7 +48,7 @@ class IsolateTest {
             Isolate isolate = isolate("1", "ExitApp", host, true);
             isolate.start(List.of("7"));
             assertEquals(7, host.exited.get(10, TimeUnit.SECONDS));
-            isolate.unload(Duration.ofSeconds(2));
+            isolate.unload(Duration.ofSeconds(30));
             // the thread that called exit unwound without running the code after it
             assertThrows(TimeoutException.class, () -> host.crashed.get(200, TimeUnit.MILLISECONDS));
         }
@@ -62,7 +62,7 @@ class IsolateTest {
             isolate.start(List.of(marker.toString(), "exit"));
             assertEquals(4, host.exited.get(10, TimeUnit.SECONDS));
             assertFalse(Files.exists(marker), "hooks run at unload, not at registration");
-            isolate.unload(Duration.ofSeconds(2));
+            isolate.unload(Duration.ofSeconds(30));
             assertEquals("hook ran", Files.readString(marker));
         }
     }
@@ -75,7 +75,7 @@ class IsolateTest {
                     .environment(java.util.Map.of("FORKLESS_TEST", "isolated", "PATH", "/nowhere")).build();
             isolate.start(List.of(seen.toString()));
             assertEquals(0, host.exited.get(10, TimeUnit.SECONDS));
-            isolate.unload(Duration.ofSeconds(2));
+            isolate.unload(Duration.ofSeconds(30));
             assertEquals("isolated,isolated,true,/nowhere", Files.readString(seen));
         }
     }
@@ -87,7 +87,7 @@ class IsolateTest {
             Isolate isolate = isolate("1", "EnvApp", host, true);
             isolate.start(List.of(seen.toString()));
             assertEquals(0, host.exited.get(10, TimeUnit.SECONDS));
-            isolate.unload(Duration.ofSeconds(2));
+            isolate.unload(Duration.ofSeconds(30));
             assertEquals("null,null," + System.getenv().containsKey("PATH") + "," + System.getenv("PATH"),
                     Files.readString(seen));
         }
@@ -100,7 +100,7 @@ class IsolateTest {
             Isolate isolate = isolate("1", "HookApp", host, true);
             isolate.start(List.of(marker.toString(), "halt"));
             assertEquals(5, host.exited.get(10, TimeUnit.SECONDS));
-            isolate.unload(Duration.ofSeconds(2));
+            isolate.unload(Duration.ofSeconds(30));
             assertFalse(Files.exists(marker));
         }
     }
@@ -111,7 +111,7 @@ class IsolateTest {
             Isolate isolate = isolate("1", "ThrowingApp", host, true);
             isolate.start(List.of());
             assertTrue(host.crashed.get(10, TimeUnit.SECONDS).contains("main failed on purpose"));
-            isolate.unload(Duration.ofSeconds(1));
+            isolate.unload(Duration.ofSeconds(30));
         }
     }
 
@@ -142,11 +142,11 @@ class IsolateTest {
                 assertEquals("hello from b", hello(address));
             }
             // closing a's views leaves the shared socket and b alone
-            a.unload(Duration.ofSeconds(1));
+            a.unload(Duration.ofSeconds(30));
             for (int i = 0; i < 10; i++) {
                 assertEquals("hello from b", hello(address));
             }
-            b.unload(Duration.ofSeconds(1));
+            b.unload(Duration.ofSeconds(30));
         }
     }
 
@@ -167,7 +167,7 @@ class IsolateTest {
                 String line = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8)).readLine();
                 assertEquals("hello from s", line);
             }
-            standby.unload(Duration.ofSeconds(1));
+            standby.unload(Duration.ofSeconds(30));
         }
     }
 

@@ -261,12 +261,15 @@ class ListenerViewTest {
         healthy.accept().close();
         await().atMost(Duration.ofSeconds(20))
                 .until(() -> stuck.acceptorAwayNanos(System.nanoTime()) >= AcceptDispatcher.BACKED_UP_NANOS);
-        for (int i = 2; i < 12; i++) {
-            connect(i);
-        }
+        // the healthy view takes each connection as it comes, as an acceptor that keeps up does (had it a
+        // connection waiting for a second, on a busy machine, it would be skipped too)
         List<Integer> numbers = new ArrayList<>();
         for (int i = 2; i < 12; i++) {
-            numbers.add(numberOf(healthy.accept()));
+            connect(i);
+            await().atMost(Duration.ofSeconds(20)).until(() -> healthy.queued() == 1 || stuck.queued() > 1);
+            if (healthy.queued() == 1) {
+                numbers.add(numberOf(healthy.accept()));
+            }
         }
         assertEquals(List.of(2, 3, 4, 5, 6, 7, 8, 9, 10, 11), numbers, "every new connection went to the view that keeps up");
         assertEquals(1, stuck.queued());

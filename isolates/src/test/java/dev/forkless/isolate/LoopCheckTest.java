@@ -28,9 +28,16 @@ class LoopCheckTest {
         try (TestApps.RecordingHost host = new TestApps.RecordingHost()) {
             Isolate isolate = Isolate.builder().id("spin").app(AppJar.open(TestApps.jar(dir, "SpinApp")))
                     .host(host).rewriter(new CallSiteRewriter(loopChecks)).build();
-            isolate.start(List.of("5000")); // without checks it ends by itself, so the test leaves no spinner
-            host.ready.get(10, TimeUnit.SECONDS);
-            return isolate.unload(Duration.ofMillis(500));
+            ClassLoader loader = isolate.loader(); // the isolate lets go of it at unload
+            isolate.start(List.of()); // it spins until unwound, or told to stop below
+            try {
+                host.ready.get(30, TimeUnit.SECONDS);
+                // with checks the unload returns once the spinner is unwound; without, after its grace
+                return isolate.unload(loopChecks ? Duration.ofSeconds(30) : Duration.ofMillis(500));
+            } finally {
+                // the test leaves no spinner behind
+                loader.loadClass("testapps.SpinApp").getField("stop").setBoolean(null, true);
+            }
         }
     }
 

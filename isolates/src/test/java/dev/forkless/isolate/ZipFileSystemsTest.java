@@ -38,8 +38,8 @@ class ZipFileSystemsTest {
                 assertEquals("opened same=true\nread true same=true\nreturned\n", read(reportA),
                         "the other copy's close left this copy's file system open");
             } finally {
-                a.unload(Duration.ofSeconds(1));
-                b.unload(Duration.ofSeconds(1));
+                a.unload(Duration.ofSeconds(30));
+                b.unload(Duration.ofSeconds(30));
             }
         }
     }

@@ -73,5 +73,11 @@ public final class CronRestart implements AutoCloseable {
     @Override
     public void close() {
         timer.shutdownNow();
+        try {
+            // a reload that was already firing has asked by the time close returns: none comes after it
+            timer.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

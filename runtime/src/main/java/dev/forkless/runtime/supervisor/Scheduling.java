@@ -48,8 +48,8 @@ interface Scheduling {
 
     final class Threads implements Scheduling {
         /**
-         * A mailbox task that has not finished after this long, or a task that has waited this long for the
-         * mailbox, is a stall: said once, at WARNING, with the mailbox thread's stack ({@link #watchStall}).
+         * A mailbox task that has not finished after this long, or tasks waiting while the mailbox has begun
+         * none for this long, is a stall (a backlog of short tasks is not: the mailbox goes on): said once, at WARNING, with the mailbox thread's stack ({@link #watchStall}).
          * Every decision of the supervisor waits behind it (no restart, no drain's end, no stop), so a CI log
          * must show where the mailbox is.
          */
@@ -72,6 +72,8 @@ interface Scheduling {
         private final long stallPeriodMillis;
         /** When the mailbox task that runs now began (System.nanoTime), or {@link #IDLE}. */
         private volatile long runningSince = IDLE;
+        /** When the last mailbox task ended (System.nanoTime), or {@link #IDLE} before the first. */
+        private volatile long lastEnded = IDLE;
         private final long stallNanos;
         /** The start of the stall said last (when it began), or {@link #IDLE}; timer thread only. */
         private long stallSaid = IDLE;
@@ -153,6 +155,7 @@ interface Scheduling {
                 try {
                     runOnce();
                 } finally {
+                    lastEnded = System.nanoTime(); // before runningSince: the watch reads them the other way
                     runningSince = IDLE;
                 }
             }
@@ -262,7 +265,7 @@ interface Scheduling {
 
         /**
          * On the timer, every second at most: when the task the mailbox runs has not finished for
-         * {@link #STALL}, or the oldest task waiting for it has waited that long, says so once, with the
+         * {@link #STALL}, or tasks wait while it has begun none for that long, says so once, with the
          * mailbox thread's stack and the number of tasks waiting, and says when the mailbox goes on. The
          * report is written by a thread of its own: a log that blocks (a console nobody reads) must not stop
          * the timer, which the drains and restarts need.
@@ -271,11 +274,9 @@ interface Scheduling {
             try {
                 long now = System.nanoTime();
                 long running = runningSince;
+                long ended = lastEnded;
                 Retried oldest = (Retried) mailbox.getQueue().peek();
-                long stuckSince = running;
-                if (oldest != null && (stuckSince == IDLE || oldest.queuedAt - stuckSince < 0)) {
-                    stuckSince = oldest.queuedAt;
-                }
+                long stuckSince = stuckSince(running, ended, oldest == null ? null : oldest.queuedAt);
                 if (stuckSince != IDLE && now - stuckSince > stallNanos) {
                     if (stuckSince != stallSaid) {
                         stallSaid = stuckSince;
@@ -286,8 +287,8 @@ interface Scheduling {
                                 ? "a task of the supervisor's mailbox has not finished for " + (now - running) / 1_000_000
                                         + " ms; " + waiting + " task(s) waiting"
                                         + (oldest == null ? "" : ", the oldest for " + (now - oldest.queuedAt) / 1_000_000 + " ms")
-                                : waiting + " task(s) waiting for the supervisor's mailbox, the oldest for "
-                                        + (now - stuckSince) / 1_000_000 + " ms, and it runs none";
+                                : waiting + " task(s) waiting for the supervisor's mailbox, which has begun none for "
+                                        + (now - stuckSince) / 1_000_000 + " ms";
                         Thread thread = mailboxThread;
                         report(System.Logger.Level.WARNING, () -> what + " (no restart, drain or stop goes on meanwhile). "
                                 + describe(thread));
@@ -301,6 +302,23 @@ interface Scheduling {
             } catch (RuntimeException | OutOfMemoryError e) {
                 // the watch must not end the timer's schedule of it: it looks again at its next turn
             }
+        }
+
+        /**
+         * A running task is what the others wait for. With none running, the mailbox is stuck since its last
+         * task ended or since the oldest waiting one came, whichever was later: tasks queued during a stall
+         * that has ended do not start another while the mailbox takes them one after the other.
+         *
+         * @param running      when the running task began, or {@link #IDLE}
+         * @param ended        when the last task ended, or {@link #IDLE}
+         * @param oldestQueued when the oldest waiting task came, or null when none waits
+         * @return since when the mailbox has not gone on (System.nanoTime), or {@link #IDLE}
+         */
+        static long stuckSince(long running, long ended, Long oldestQueued) {
+            if (running != IDLE || oldestQueued == null) {
+                return running;
+            }
+            return ended == IDLE || oldestQueued - ended > 0 ? oldestQueued : ended;
         }
 
         /**

@@ -236,17 +236,18 @@ interface Scheduling {
             try {
                 Retried retried = new Retried(task, true); // allocated now, while there is room
                 var scheduled = timer.schedule(() -> {
-                    try {
-                        enqueue(retried);
-                    } catch (RejectedExecutionException stopped) {
-                        // the supervisor has terminated
-                    } catch (OutOfMemoryError full) {
-                        reserve = null;
-                        if (pause()) {
-                            try {
-                                enqueue(retried);
-                            } catch (RejectedExecutionException | OutOfMemoryError lost) {
-                                // terminated, or no room at all
+                    // queuing allocates (the queue's node): with the heap full, tried again as a failed task
+                    // is ({@link Retried}), until the drain of the full copy frees it; lost only after that
+                    for (int tries = 0; ; tries++) {
+                        try {
+                            enqueue(retried);
+                            return;
+                        } catch (RejectedExecutionException stopped) {
+                            return; // the supervisor has terminated
+                        } catch (OutOfMemoryError full) {
+                            reserve = null;
+                            if (tries >= OOM_RETRIES || !pause()) {
+                                return; // the supervisor's safety net finds what this step left undone
                             }
                         }
                     }

@@ -67,6 +67,11 @@ public final class Supervisor implements Copy.Events {
      * 32 ms half a second later; docs/benchmarks.md).
      */
     static final Duration STANDBY_AFTER_PROMOTION = Duration.ofMillis(500);
+    /**
+     * A restart this long past its time has been lost (its timer could not queue it while a copy filled the
+     * heap, for longer than {@link Scheduling} tries): the safety net ({@link #fillEmptySlots}) starts the copy.
+     */
+    static final Duration RESTART_LOST_AFTER = Duration.ofSeconds(30);
     /** A scale waits at least this long for its new copies. */
     private static final Duration SCALE_READY_MIN = Duration.ofSeconds(30);
     /**
@@ -133,8 +138,8 @@ public final class Supervisor implements Copy.Events {
     // ---- confined to the mailbox ----
     /** Every slot by name, serving and standby. */
     private final Map<String, Slot> slots = new LinkedHashMap<>();
-    /** Slots whose restart after back-off is scheduled and has not run yet. */
-    private final java.util.Set<String> restartsPending = new java.util.HashSet<>();
+    /** Slots whose restart after back-off is scheduled and has not run yet, with when it is due. */
+    private final Map<String, Instant> restartsPending = new java.util.HashMap<>();
     /** Every copy not yet unloaded, in the order they were started or began to drain; copies are equal only to themselves. */
     private final Map<Copy, CopyRecord> copies = new LinkedHashMap<>();
     /** Draining copies whose drain is polled or unloading ({@link #awaitDrained}), until their unload reported. */
@@ -626,7 +631,7 @@ public final class Supervisor implements Copy.Events {
 
     /**
      * The safety net under the decisions above: a slot that is not done, has no copy and no restart
-     * pending gets one now (a serving slot from a ready standby when there is one). The rules never leave a
+     * pending (or one {@link #RESTART_LOST_AFTER} past its time) gets one now (a serving slot from a ready standby when there is one). The rules never leave a
      * slot so, but a step lost half way does: a mailbox task that failed for want of heap (a copy filled
      * the shared heap) is tried again (see {@link Scheduling}) and finds its first effects done; a CI run
      * saw the full copy drain while its slot stayed empty, the standby never promoted. Run after each
@@ -637,9 +642,12 @@ public final class Supervisor implements Copy.Events {
             return;
         }
         for (Slot slot : slots.values().toArray(Slot[]::new)) {
-            if (slot.done() || restartsPending.contains(slot.name()) || holder(slot.name()).isPresent()) {
+            Instant due = restartsPending.get(slot.name());
+            if (slot.done() || (due != null && now().isBefore(due.plus(RESTART_LOST_AFTER)))
+                    || holder(slot.name()).isPresent()) {
                 continue;
             }
+            restartsPending.remove(slot.name()); // overdue: its timer's step was lost
             Optional<CopyRecord> standby = slot.standby() ? Optional.empty() : readyStandby();
             System.getLogger("forkless").log(System.Logger.Level.WARNING, "slot " + slot.name()
                     + " had no copy (a step was lost, the heap full?): " + (standby.isPresent()
@@ -869,7 +877,7 @@ public final class Supervisor implements Copy.Events {
     /** Starts the slot's copy after {@code delay}, unless the slot changed meanwhile (retired, replaced). */
     private void launchAfter(Duration delay, Slot slot) {
         long generation = slot.generation();
-        restartsPending.add(slot.name());
+        restartsPending.put(slot.name(), now().plus(delay));
         scheduling.schedule(delay, () -> {
             restartsPending.remove(slot.name());
             Slot now = slots.get(slot.name());

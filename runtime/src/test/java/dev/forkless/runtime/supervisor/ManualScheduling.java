@@ -23,6 +23,8 @@ final class ManualScheduling implements Scheduling {
     private Instant now = Instant.parse("2026-01-01T00:00:00Z");
     private long order;
     private boolean shutdown;
+    /** Timers of this delay are lost (as the real timer loses one it cannot queue while the heap is full). */
+    private Duration losing;
 
     @Override
     public InstantSource clock() {
@@ -54,9 +56,17 @@ final class ManualScheduling implements Scheduling {
         if (shutdown) {
             return () -> { };
         }
+        if (delay.equals(losing)) {
+            return () -> { };
+        }
         Timer timer = new Timer(now.plus(delay), order++, task);
         timers.add(timer);
         return () -> timers.remove(timer);
+    }
+
+    /** Loses every timer of {@code delay} set from now on; null: none. */
+    void loseTimersOf(Duration delay) {
+        losing = delay;
     }
 
     /** @return timers not yet run nor cancelled */

@@ -159,6 +159,30 @@ class SupervisorTest {
     }
 
     @Test
+    void aStandbyWhoseRestartTheTimerLostIsStartedOnceThatRestartIsLongOverdue() {
+        // a CI run: a copy filled the heap, the standby took its slot, and the timer could not queue the new
+        // standby's start (no heap for the queue's node); the slot, marked as having a restart pending, stayed
+        // empty for good
+        running(2, 1);
+        loop.loseTimersOf(Supervisor.STANDBY_AFTER_PROMOTION);
+        copy("1").crash();
+        loop.settle();
+        loop.loseTimersOf(null);
+        assertEquals("3", slot("1").id(), "the standby took the slot");
+
+        loop.advance(Supervisor.STANDBY_AFTER_PROMOTION);
+        assertEquals(3, created.size(), "the standby's start was lost");
+        loop.advance(Supervisor.RESTART_LOST_AFTER.minusMillis(1)); // from the time the start was due
+        slot("1"); // a mailbox task: the safety net runs after each
+        assertEquals(3, created.size(), "a restart not yet overdue is waited for");
+        loop.advance(Duration.ofMillis(2));
+        slot("1");
+        assertEquals(4, created.size(), "the safety net started it");
+        last().becomeReady();
+        assertEquals(WorkerState.STANDBY, slot("s1").state(), workers().toString());
+    }
+
+    @Test
     void aDrainThatAStepLostHalfWayEndsAtItsTimeoutAndTheRuntimeCanStillStop() {
         // the step fails for want of heap after the copy was marked draining and before its drain's first
         // poll: before the safety net, the copy stayed draining for good, and a stop never ended

@@ -29,7 +29,7 @@ class CronRestartIT {
     @Test
     void theScheduleReloadsEveryCopyWithoutAFailedRequest() throws Exception {
         try (RuntimeProcess runtime = RuntimeProcess.demo("--isolates", "2", "--standby", "0",
-                "--drain-timeout", "1s", "--cron-restart", "*/3 * * * * *")) {
+                "--drain-timeout", "3s", "--cron-restart", "*/3 * * * * *")) {
             InetSocketAddress address = runtime.awaitReady();
             KeepAliveLoad load = KeepAliveLoad.start(address, "/", 4, Duration.ofSeconds(12));
             await().atMost(Duration.ofSeconds(60)).until(() ->

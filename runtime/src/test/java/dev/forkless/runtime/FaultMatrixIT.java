@@ -52,11 +52,14 @@ class FaultMatrixIT {
     })
     void aFaultInOneCopyUnderLoadFailsNoRequest(String mode, String fault, String event, int mayFail) throws Exception {
         // a child's heap is its own: small, so that /oom exhausts it quickly
-        try (RuntimeProcess runtime = RuntimeProcess.demo("--mode", mode, "--isolates", "2", "--hang-timeout", "2s",
-                "--drain-timeout", "1s", "--jvm-arg=-Xmx128m")) {
+        // a hang timeout and drain timeout a busy machine's requests fit in (at load 28, 2 s took a fresh child
+        // JVM's acceptor for hung, and 1 s cut keep-alive requests in flight, as the drain timeout may)
+        try (RuntimeProcess runtime = RuntimeProcess.demo("--mode", mode, "--isolates", "2", "--hang-timeout", "5s",
+                "--drain-timeout", "3s", "--jvm-arg=-Xmx128m")) {
             InetSocketAddress address = runtime.awaitReady();
             KeepAliveLoad load = KeepAliveLoad.start(address, "/", 8, Duration.ofSeconds(5));
-            await().atMost(Duration.ofSeconds(5)).until(() -> load.ok() > 200);
+            // progress, not a rate: a busy machine serves a cold runtime slowly (CI saw fewer than 500 answers in 3 s)
+            await().atMost(Duration.ofSeconds(30)).until(() -> load.ok() > 50);
             Socket hanging = null;
             switch (fault) {
                 case "/hang", "/hang-in-jdk", "/deadlock" -> hanging = Http.fire(address, fault);
@@ -67,9 +70,9 @@ class FaultMatrixIT {
                 }
                 default -> assertEquals(202, Http.get(address, fault).status());
             }
-            String line = runtime.awaitLine(l -> l.contains(event), Duration.ofSeconds(15));
+            String line = runtime.awaitLine(l -> l.contains(event), Duration.ofSeconds(60));
             String id = line.replaceAll(".*(?:isolate|process)=(\\d+).*", "$1");
-            runtime.awaitLine(l -> l.contains("=" + id + " event=unloaded"), Duration.ofSeconds(20));
+            runtime.awaitLine(l -> l.contains("=" + id + " event=unloaded"), Duration.ofSeconds(60));
             load.await();
             if (hanging != null) {
                 hanging.close();

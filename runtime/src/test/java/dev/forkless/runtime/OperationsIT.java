@@ -72,7 +72,8 @@ class OperationsIT {
             InetSocketAddress address = runtime.awaitReady();
             Set<String> before = servingIds(address, 2);
             KeepAliveLoad load = KeepAliveLoad.start(address, "/", 16, Duration.ofSeconds(4));
-            await().atMost(Duration.ofSeconds(5)).until(() -> load.ok() > 500);
+            // progress, not a rate: a busy machine serves a cold runtime slowly (CI saw fewer than 500 answers in 3 s)
+            await().atMost(Duration.ofSeconds(30)).until(() -> load.ok() > 100);
             sighup(runtime);
             runtime.awaitLine(l -> l.contains("event=reloaded"), Duration.ofSeconds(120));
             load.await();
@@ -125,11 +126,11 @@ class OperationsIT {
     void watchReloadsOnceWhenTheJarIsRewritten() throws Exception {
         Path jar = TestJars.demoCopy(dir.resolve("app.jar"));
         try (RuntimeProcess runtime = RuntimeProcess.start("--isolates", "2", "--standby", "0", "--watch",
-                "--watch-delay", "300ms", jar.toString(), "--port", "0", "--host", "127.0.0.1")) {
+                "--watch-delay", "3s", jar.toString(), "--port", "0", "--host", "127.0.0.1")) {
             InetSocketAddress address = runtime.awaitReady();
             KeepAliveLoad load = KeepAliveLoad.start(address, "/", 8, Duration.ofSeconds(4));
             TestJars.demoCopy(jar);
-            TestJars.demoCopy(jar); // a build writes more than once: still one reload
+            TestJars.demoCopy(jar); // a build writes more than once (within the watch delay): still one reload
             runtime.awaitLine(l -> l.contains("event=reloaded"), Duration.ofSeconds(120));
             load.await();
             await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3))

@@ -65,7 +65,7 @@ class ProcessModeIT {
             for (int i = 0; i < 20; i++) {
                 assertEquals(200, Http.get(address, "/").status());
             }
-            runtime.awaitLine(l -> l.matches("forkless process=3 event=ready.*"), Duration.ofSeconds(20));
+            runtime.awaitLine(l -> l.matches("forkless process=3 event=ready.*"), Duration.ofSeconds(120)); // a child JVM, on a busy machine
             Map<String, Long> after = copiesServing(address, 2);
             assertFalse(after.containsKey(victim.getKey()), after.toString());
             assertFalse(ProcessHandle.of(victim.getValue()).map(ProcessHandle::isAlive).orElse(false));
@@ -74,7 +74,7 @@ class ProcessModeIT {
             Http.Response exit = Http.get(address, "/exit");
             assertEquals(202, exit.status());
             runtime.awaitLine(l -> l.matches("forkless process=\\d+ event=exited status=3"), Duration.ofSeconds(10));
-            runtime.awaitLine(l -> l.matches("forkless process=4 event=ready.*"), Duration.ofSeconds(20));
+            runtime.awaitLine(l -> l.matches("forkless process=4 event=ready.*"), Duration.ofSeconds(120)); // a child JVM, on a busy machine
             Map<String, Long> last = copiesServing(address, 2);
             assertTrue(last.containsKey("4"), last.toString());
             assertTrue(last.values().stream().noneMatch(pid -> pid == runtime.pid()));
@@ -93,7 +93,7 @@ class ProcessModeIT {
             for (int i = 0; i < 5; i++) {
                 Socket socket = new Socket();
                 socket.connect(address, 2000);
-                socket.setSoTimeout(20_000);
+                socket.setSoTimeout(120_000); // while the only child's replacement JVM starts
                 socket.getOutputStream().write("GET /whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
                         .getBytes(StandardCharsets.US_ASCII));
                 queued.add(socket);

@@ -31,7 +31,8 @@ class ScaleIT {
                 .start()) {
             InetSocketAddress address = forkless.addresses().getFirst();
             KeepAliveLoad load = KeepAliveLoad.start(address, "/", 16, Duration.ofSeconds(4));
-            await().atMost(Duration.ofSeconds(5)).until(() -> load.ok() > 500);
+            // progress, not a rate: a busy machine serves a cold runtime slowly (CI saw fewer than 500 answers in 3 s)
+            await().atMost(Duration.ofSeconds(30)).until(() -> load.ok() > 100);
 
             OperationResult up = forkless.scale(3).get();
             assertTrue(up.ok(), up.toString());

@@ -65,8 +65,10 @@ class SharedStateIT {
             long max = latencies.getLast() / 1_000;
             System.out.println("SharedStateIT: change -> every copy's listener -> message back, " + latencies.size()
                     + " samples: p50 " + p50 + " us, p90 " + p90 + " us, max " + max + " us");
-            assertTrue(p90 < 100_000, "90% of changes reach a copy within 100 ms, was " + p90 + " us");
-            assertTrue(max < 1_000_000, "every change reaches every copy within 1 s, was " + max + " us");
+            // bounds a busy machine meets (CI beside two builds: p90 81 ms, max 128 ms); the quiet figures are in
+            // docs/benchmarks.md. A change that is lost fails the wait above.
+            assertTrue(p90 < 1_000_000, "90% of changes reach a copy within 1 s, was " + p90 + " us");
+            assertTrue(max < 5_000_000, "every change reaches every copy within 5 s, was " + max + " us");
 
             // a copy changes a key: it sees its own write when put returns, the other copies hear of it
             assertTrue(forkless.send(ids.getFirst(), "put size large"));

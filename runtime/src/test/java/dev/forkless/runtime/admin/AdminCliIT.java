@@ -55,7 +55,7 @@ class AdminCliIT {
         try (ServerSocket other = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             try (RuntimeProcess runtime = RuntimeProcess.demo("--isolates", "1", "--standby", "0",
                     "--admin", "127.0.0.1:" + other.getLocalPort())) {
-                assertEquals(2, runtime.awaitExit(Duration.ofSeconds(30)), runtime.output());
+                assertEquals(2, runtime.awaitExit(Duration.ofSeconds(120)), runtime.output()); // after a JVM's and a copy's start
                 assertTrue(runtime.hasLine(l -> l.startsWith("forkless: cannot listen on admin address")), runtime.output());
             }
         }

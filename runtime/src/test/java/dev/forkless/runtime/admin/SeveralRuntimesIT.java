@@ -125,7 +125,8 @@ class SeveralRuntimesIT {
             assertEquals(0, scale.exitCode(), scale.err().toString());
             assertEquals(List.of("scale to 2: done, 1 copy started"), scale.out());
             assertEquals(2, shopAdmin.get("/api/workers").body().split("\"state\":\"ready\"", -1).length - 1);
-            await().atMost(Duration.ofSeconds(10)).until(() -> ls().findValues("copies").stream()
+            // each look starts a CLI JVM: seconds each on a busy machine
+            await().atMost(Duration.ofSeconds(120)).until(() -> ls().findValues("copies").stream()
                     .map(JsonNode::asInt).sorted().toList().equals(List.of(1, 2)));
             Admin.Cli logs = cli("logs", "shop", "-n", "3");
             assertEquals(0, logs.exitCode(), logs.err().toString());

@@ -76,7 +76,8 @@ class DetachedStartIT {
         assertEquals(1, start.out().size(), start.out().toString());
         Matcher started = STARTED.matcher(start.out().getFirst());
         assertTrue(started.matches(), start.out().toString());
-        assertTrue(took.compareTo(Duration.ofSeconds(45)) < 0, "start took " + took);
+        // it returns once the copies serve, not at some timeout (a busy machine's JVM and copy starts take long)
+        assertTrue(took.compareTo(Duration.ofSeconds(120)) < 0, "start took " + took);
         long pid = Long.parseLong(started.group(1));
         int port = Integer.parseInt(started.group(2));
         Path log = home().resolve("logs").resolve("shop.log");

@@ -22,7 +22,7 @@ public final class Admin {
     private final URI url;
     private final Path tokenFile;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+            .connectTimeout(Duration.ofSeconds(30)).build(); // a busy machine's accept may come late
 
     private Admin(URI url, Path tokenFile) {
         this.url = url;
@@ -31,7 +31,8 @@ public final class Admin {
 
     /** Waits until the runtime printed its admin line. */
     public static Admin of(RuntimeProcess runtime) {
-        String line = runtime.awaitLine(l -> l.startsWith("forkless event=admin"), Duration.ofSeconds(30));
+        // said once the copies are ready: a JVM's start and a copy's, on a busy machine
+        String line = runtime.awaitLine(l -> l.startsWith("forkless event=admin"), Duration.ofSeconds(120));
         Matcher m = LINE.matcher(line);
         if (!m.find()) {
             throw new AssertionError("bad admin line: " + line);
@@ -113,7 +114,7 @@ public final class Admin {
     /** Runs {@code java -jar runtime.jar args...} to its end, with variables added to its environment. */
     public static Cli cliWithEnvironment(java.util.Map<String, String> environment, String... args)
             throws IOException, InterruptedException {
-        return cliWithEnvironment(Duration.ofSeconds(60), environment, args);
+        return cliWithEnvironment(Duration.ofSeconds(180), environment, args);
     }
 
     /**

@@ -631,8 +631,8 @@ public final class Supervisor implements Copy.Events {
 
     /**
      * The safety net under the decisions above: a slot that is not done, has no copy and no restart
-     * pending (or one {@link #RESTART_LOST_AFTER} past its time) gets one now (a serving slot from a ready standby when there is one). The rules never leave a
-     * slot so, but a step lost half way does: a mailbox task that failed for want of heap (a copy filled
+     * pending (or one {@link #RESTART_LOST_AFTER} past its time) gets one now (a serving slot from a ready
+     * standby when there is one). The rules never leave a slot so, but a step lost half way does: a mailbox task that failed for want of heap (a copy filled
      * the shared heap) is tried again (see {@link Scheduling}) and finds its first effects done; a CI run
      * saw the full copy drain while its slot stayed empty, the standby never promoted. Run after each
      * mailbox task: a few slots, a few copies.
@@ -881,7 +881,8 @@ public final class Supervisor implements Copy.Events {
         scheduling.schedule(delay, () -> {
             restartsPending.remove(slot.name());
             Slot now = slots.get(slot.name());
-            if (now != null && now.generation() == generation) {
+            // a slot the safety net filled meanwhile (this step came after it was taken for lost) has its copy
+            if (now != null && now.generation() == generation && holder(now.name()).isEmpty()) {
                 launch(now);
             }
         });

@@ -23,8 +23,9 @@ final class ManualScheduling implements Scheduling {
     private Instant now = Instant.parse("2026-01-01T00:00:00Z");
     private long order;
     private boolean shutdown;
-    /** Timers of this delay are lost (as the real timer loses one it cannot queue while the heap is full). */
+    /** Timers of this delay are held back (as the real timer, while the heap is full, cannot queue them). */
     private Duration losing;
+    private final List<Runnable> held = new ArrayList<>();
 
     @Override
     public InstantSource clock() {
@@ -57,16 +58,24 @@ final class ManualScheduling implements Scheduling {
             return () -> { };
         }
         if (delay.equals(losing)) {
-            return () -> { };
+            held.add(task);
+            return () -> held.remove(task);
         }
         Timer timer = new Timer(now.plus(delay), order++, task);
         timers.add(timer);
         return () -> timers.remove(timer);
     }
 
-    /** Loses every timer of {@code delay} set from now on; null: none. */
+    /** Holds back every timer of {@code delay} set from now on, until {@link #releaseHeld}; null: none. */
     void loseTimersOf(Duration delay) {
         losing = delay;
+    }
+
+    /** Queues the held timers' tasks at last (a timer that got to queue its step long after it was due), and settles. */
+    void releaseHeld() {
+        held.forEach(this::post);
+        held.clear();
+        settle();
     }
 
     /** @return timers not yet run nor cancelled */

@@ -5,8 +5,8 @@ Every configuration serves a small answer on 127.0.0.1 with one core: the server
 starts pinned to processor 0 (taskset -c 0, inherited by every child), the load generator pinned to
 processor 1 (taskset -c 1 wrk -t1 -c64 --latency). Each start: wait until it answers (and, where it
 says so, until every copy is ready), a warm-up load (discarded; after --warmup seconds it goes on in
-5 s steps until three in a row agree within 3%: on one core the JIT compiles each isolate's copy of the
-app's classes on the serving CPU), then the measured load, then the RSS
+5 s steps until the JIT has finished: it compiled less than 2% of each of three steps in a row; on one
+core the JIT compiles each isolate's copy of the app's classes on the serving CPU), then the measured load, then the RSS
 of the whole set (the started process and all its descendants). The configurations take turns within
 each round; the report gives the median of the rounds.
 
@@ -209,31 +209,74 @@ def parse_wrk(text):
 STEADY_STEP_S = 5
 STEADY_STEPS = 3
 STEADY_SHARE = 0.03
+# a JVM is warm once its JIT compiled for less than this share of each of the last STEADY_STEPS steps
+JIT_QUIET_SHARE = 0.02
 
 
 NATIVE_WARMUP_S = 10  # nginx and node (V8 compiles a hello world in well under a second)
 
 
-def warm_up(port, pinned, opts, jit=True):
-    """Discarded load: --warmup seconds, then (unless --no-steady) 5 s steps until the last three agree within
-    3% (the slowest at least 97% of the fastest), at most --warmup-max seconds in all. On one CPU the JIT
-    compiles while it serves: two isolates are two copies of every app class to compile. A fixed 15 s left
-    Javalin at a third of its steady rate, and with 15 s before the steps two early steps could agree on a
-    plateau that C2 had not reached yet (session 10: Javalin under Forkless measured at 0.17 of itself), so the
-    steps start after 60 s by default and three must agree."""
+def jvm_pids(pids):
+    """The Java processes among pids (the runtime, its child JVMs, an app alone)."""
+    out = []
+    for pid in pids:
+        try:
+            if os.path.basename(os.readlink(f"/proc/{pid}/exe")) == "java":
+                out.append(pid)
+        except OSError:
+            pass
+    return out
+
+
+def jit_seconds(pids):
+    """Seconds the JIT compilers of these JVMs have spent so far (jstat -compiler, its Time column, read from
+    the JVM's perf data without stopping it; jstat runs on the load's processor between steps). None when no
+    JVM answers."""
+    jstat = str(Path(os.environ.get("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64")) / "bin" / "jstat")
+    total, seen = 0.0, False
+    for pid in pids:
+        try:
+            out = subprocess.run(["taskset", "-c", LOAD_CPU, jstat, "-compiler", str(pid)], capture_output=True,
+                                 text=True, timeout=30).stdout.split("\n")
+            total += float(out[1].split()[3])
+            seen = True
+        except (OSError, subprocess.TimeoutExpired, IndexError, ValueError):
+            pass
+    return total if seen else None
+
+
+def warm_up(port, pinned, opts, jit=True, pids=()):
+    """Discarded load: --warmup seconds, then (unless --no-steady) 5 s steps until warm, at most --warmup-max
+    seconds in all. A JVM is warm when its JIT has finished: in each of the last three steps its compilers
+    (every JVM of the set, summed) worked less than 2% of the step. On one CPU the JIT compiles while it
+    serves, and two isolates are two copies of every app class to compile; Spring Boot's JIT works for
+    about 100 s under this load. Three steps whose rates agree within 3% were the test before (session 12):
+    Spring Boot's rate swings by a fifth between 10 s windows even with its JIT done, and on a plateau
+    reached before C2 had finished, steps could agree too (session 10: Javalin measured at 0.17 of itself).
+    Programs that are not JVMs (nginx, node) are warm when three steps agree within 3%.
+    @return (seconds of warm-up, whether it was warm before --warmup-max)"""
     spent = 0
     warmup = opts.warmup if jit else min(opts.warmup, NATIVE_WARMUP_S)
     if warmup > 0:
         wrk(port, warmup, pinned)
         spent += warmup
-    steps = []
+    jvms = jvm_pids(pids) if jit else []
+    steps, quiet = [], []
+    compiled = jit_seconds(jvms) if jvms else None
     while opts.steady and spent + STEADY_STEP_S <= opts.warmup_max:
         steps.append(wrk(port, STEADY_STEP_S, pinned)["rps"])
         spent += STEADY_STEP_S
-        last = steps[-STEADY_STEPS:]
-        if len(last) == STEADY_STEPS and min(last) >= (1 - STEADY_SHARE) * max(last):
-            break
-    return spent
+        if compiled is not None:
+            now = jit_seconds(jvms)
+            quiet.append(now is not None and now - compiled < JIT_QUIET_SHARE * STEADY_STEP_S)
+            compiled = now if now is not None else compiled
+            if len(quiet) >= STEADY_STEPS and all(quiet[-STEADY_STEPS:]):
+                return spent, True
+        else:
+            last = steps[-STEADY_STEPS:]
+            if len(last) == STEADY_STEPS and min(last) >= (1 - STEADY_SHARE) * max(last):
+                return spent, True
+    return spent, not opts.steady
 
 
 def wrk(port, seconds, pinned):
@@ -335,6 +378,11 @@ http {{
                lambda tmp, port: [*forkless, "--isolates", "1", *demo_args(port)], FORKLESS_READY, 1 + STANDBY),
         Config("forkless-2", "Forkless `--isolates 2`, demo", "demo", "demo",
                lambda tmp, port: [*forkless, "--isolates", "2", *demo_args(port)], FORKLESS_READY, 2 + STANDBY, copies=2),
+        # without the warm standby: a third copy of every app class makes JDK call sites the copies share see
+        # three receiver types, where C2 inlines at most two (session 11's lead)
+        Config("forkless-2-standby0", "Forkless `--isolates 2 --standby 0`, demo", "demo", "demo",
+               lambda tmp, port: [*forkless, "--isolates", "2", "--standby", "0", *demo_args(port)], FORKLESS_READY, 2,
+               copies=2),
         Config("forkless-process-2", "Forkless `--mode process --isolates 2`, demo", "demo", "demo",
                lambda tmp, port: [*forkless, "--mode", "process", "--isolates", "2", *demo_args(port)],
                FORKLESS_READY, 2 + STANDBY, copies=2),
@@ -408,7 +456,7 @@ def run_one(cfg, opts, pinned):
         r["affinity"] = affinity_of(pids)
         if pinned and r["affinity"] != [SERVER_CPU]:
             raise RuntimeError(f"not pinned: processor sets {r['affinity']}")
-        r["warmup_s"] = warm_up(port, pinned, opts, jit=cfg.jvm)
+        r["warmup_s"], r["warm"] = warm_up(port, pinned, opts, jit=cfg.jvm, pids=pids)
         w = wrk(port, opts.duration, pinned)
         r.update(rps=w["rps"], p50_ms=w["p50"], p99_ms=w["p99"], errors=w["errors"])
         pids = [p.pid] + descendants(p.pid)
@@ -521,9 +569,11 @@ def markdown(results):
                if "unpinned" in results["modes"] else "")
             + f"Load averages (1, 5, 15 min): before {results['load_before']}, after {results['load_after']}.", "",
             f"Each start: wait until it answers and every copy is ready, {s['warmup_s']} s of warm-up load "
-            + (f"then {STEADY_STEP_S} s steps until three in a row agree within {round(STEADY_SHARE * 100)}% "
-               f"(at most {s.get('warmup_max_s')} s of warm-up in all; the JIT compiles each isolate's classes on "
-               "the serving CPU) " if s.get("steady") else "")
+            + (f"then {STEADY_STEP_S} s steps until warm: for a JVM, until its JIT (every JVM of the set, "
+               f"`jstat -compiler`) compiled less than {round(JIT_QUIET_SHARE * 100)}% of each of three steps in a "
+               f"row; for nginx and node, until three steps agree within {round(STEADY_SHARE * 100)}% "
+               f"(at most {s.get('warmup_max_s')} s of warm-up in all, a run that stopped there says 'no' in the "
+               "warm column; the JIT compiles each isolate's classes on the serving CPU) " if s.get("steady") else "")
             + f"(discarded), {s['duration_s']} s measured, then the RSS of the set. {s['rounds']} round(s), "
             "the configurations taking turns within each round; every figure is the median of the rounds.", ""]
     wq = results.get("wait_quiet")
@@ -600,15 +650,15 @@ def markdown(results):
         out += ["Unpinned: every server may use both processors and so may wrk, which then competes with it; the "
                 "pinned figures are the ones the targets are judged on.", ""]
     out += ["Every round:", "",
-            "| round | configuration | pinned | warm-up s | req/s | p50 ms | p99 ms | RSS MB | processes | load |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "| round | configuration | pinned | warm-up s | warm | req/s | p50 ms | p99 ms | RSS MB | processes | load |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results["rounds"]:
         lab = labels[r["config"]]["label"]
         if "error" in r:
-            out.append(f"| {r['round']} | {lab} | {'yes' if r['pinned'] else 'no'} | | failed | | | | | {r['load']} |")
+            out.append(f"| {r['round']} | {lab} | {'yes' if r['pinned'] else 'no'} | | | failed | | | | | {r['load']} |")
         else:
             out.append(f"| {r['round']} | {lab} | {'yes' if r['pinned'] else 'no'} | {r.get('warmup_s', '')} | "
-                       f"{fmt(r['rps'])} | {fmt(r['p50_ms'], '{:.2f}')} | {fmt(r['p99_ms'], '{:.2f}')} | "
+                       f"{({True: 'yes', False: 'no'}).get(r.get('warm'), '')} | {fmt(r['rps'])} | {fmt(r['p50_ms'], '{:.2f}')} | {fmt(r['p99_ms'], '{:.2f}')} | "
                        f"{fmt(r['rss_mb'])} | {r['processes']} | {r['load']} |")
     out += ["", END]
     return "\n".join(out) + "\n"
@@ -638,7 +688,8 @@ def main():
     ap.add_argument("--warmup", type=int, help="seconds of discarded warm-up load before the steady steps (default 60; --quick 2)")
     ap.add_argument("--duration", type=int, help="seconds of measured load (default 10; --quick 2)")
     ap.add_argument("--no-steady", dest="steady", action="store_false",
-                    help="warm up --warmup seconds only, not on until three 5 s steps agree within 3%%")
+                    help="warm up --warmup seconds only, not on in 5 s steps until the JIT is quiet (nginx, node: "
+                         "until three steps agree within 3%%)")
     ap.add_argument("--warmup-max", type=int, default=240, help="seconds of warm-up at most, steps included (default 240)")
     ap.add_argument("--unpinned", action="store_true", help="also measure every configuration unpinned, written beside")
     ap.add_argument("--unpinned-rounds", type=int, default=1,

@@ -26,6 +26,8 @@ public final class AppGroup {
     /** The apps' one meter (JFR stream), while an app that meters runs; null: none. */
     private dev.forkless.runtime.meter.CopyMeter meter;
     private int meterUsers;
+    /** Whether the next meter meters from its start: off once metering was turned off (and not on again). */
+    private boolean meterFromStart = true;
     private String lastReason = "";
 
     /** An empty group. */
@@ -38,10 +40,15 @@ public final class AppGroup {
      */
     synchronized dev.forkless.runtime.meter.CopyMeter meter() {
         if (meter == null) {
-            meter = new dev.forkless.runtime.meter.CopyMeter();
+            meter = new dev.forkless.runtime.meter.CopyMeter(meterFromStart);
         }
         meterUsers++;
         return meter;
+    }
+
+    /** Metering was turned off or on: a meter made later (an app that starts again) starts so. */
+    synchronized void meterFromStart(boolean on) {
+        meterFromStart = on;
     }
 
     /** An app that used the meter stopped: the last one closes it. */

@@ -101,6 +101,8 @@ public final class Forkless implements AutoCloseable {
     private final Escalation escalation;
     /** Meters each isolate's CPU and memory (isolate mode only); null until started. */
     private volatile CopyMeter meter;
+    /** Whether a meter made for a run meters from its start: off once {@link #meter(boolean) meter(false)} asked. */
+    private volatile boolean meterFromStart = true;
     private volatile MemoryGuard memoryGuard;
     /** Reloads on {@code cronRestart}'s schedule; null: none. */
     private volatile CronRestart cron;
@@ -499,7 +501,8 @@ public final class Forkless implements AutoCloseable {
             runOver = run.terminated();
             return;
         }
-        CopyMeter m = group != null ? group.meter() : new CopyMeter(); // one JFR stream for the runtime's apps
+        // one JFR stream for the runtime's apps
+        CopyMeter m = group != null ? group.meter() : new CopyMeter(meterFromStart);
         meter = m;
         runOver = run.terminated().whenComplete((code, error) -> {
             if (meter == m) {
@@ -652,6 +655,35 @@ public final class Forkless implements AutoCloseable {
     public java.util.Optional<CopyUsage> usage(String workerId) {
         CopyMeter m = meter;
         return m == null ? java.util.Optional.empty() : m.usage(workerId);
+    }
+
+    /**
+     * Turns the metering of isolates off or on while the runtime runs, without touching a copy: off closes
+     * the JFR stream, so nothing of metering costs the copies anything, and {@link #usage} is empty; on opens
+     * it again (figures after a second). The runtime's apps share one meter, so this turns it for all of them.
+     * A runtime started without metering ({@code --no-metering}, or process mode, where the OS meters each
+     * child) has nothing to turn.
+     *
+     * What is asked holds for a run of the app that starts again ({@link #startAgain}), too.
+     *
+     * @param on whether to meter
+     * @return whether the meter did as asked (false: it could not within 30 s, and follows later); empty when
+     *         this runtime has no meter now (process mode, {@code --no-metering}, or the app does not run)
+     */
+    public java.util.Optional<Boolean> meter(boolean on) {
+        if (group != null) {
+            group.meterFromStart(on);
+        } else {
+            meterFromStart = on;
+        }
+        CopyMeter m = meter;
+        return m == null ? java.util.Optional.empty() : java.util.Optional.of(m.meter(on));
+    }
+
+    /** @return whether isolates are metered now; empty when this runtime has no meter (see {@link #meter(boolean)}) */
+    public java.util.Optional<Boolean> metering() {
+        CopyMeter m = meter;
+        return m == null ? java.util.Optional.empty() : java.util.Optional.of(m.metering());
     }
 
     /** When the meter last read what each copy keeps (for the memory guard). */

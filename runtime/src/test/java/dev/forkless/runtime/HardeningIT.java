@@ -251,7 +251,7 @@ class HardeningIT {
             });
             String address = "127.0.0.1:" + silent.getLocalPort();
             for (String[] command : List.of(new String[] {"reload"}, new String[] {"list"}, new String[] {"stop"},
-                    new String[] {"scale", "2"}, new String[] {"monit", "--iterations", "1"})) {
+                    new String[] {"scale", "2"}, new String[] {"monit", "--iterations", "1"}, new String[] {"metering", "off"})) {
                 List<String> args = new ArrayList<>(List.of(command));
                 args.addAll(List.of("--admin", address));
                 long start = System.nanoTime();
@@ -282,6 +282,12 @@ class HardeningIT {
         Admin.Cli timeout = Admin.cli("reload", "--admin", "127.0.0.1:1", "--timeout", "99999999h");
         assertEquals(2, timeout.exitCode(), timeout.err().toString());
         assertTrue(timeout.err().getFirst().contains("--timeout must be between 1s and 24h"), timeout.err().toString());
+        Admin.Cli metering = Admin.cli("metering", "web", "maybe", "--admin", "127.0.0.1:1");
+        assertEquals(2, metering.exitCode(), metering.err().toString());
+        assertEquals(List.of("forkless: metering takes on or off, not 'maybe'"), metering.err());
+        Admin.Cli name = Admin.cli("metering", "../x", "off", "--admin", "127.0.0.1:1");
+        assertEquals(2, name.exitCode(), name.err().toString());
+        assertEquals(List.of("forkless: '../x' is not an app's name (see forkless ls)"), name.err());
     }
 
     /** Row 11: a token folder open to every user is made the owner's only, with a warning. */

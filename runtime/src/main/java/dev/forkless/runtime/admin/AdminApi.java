@@ -102,6 +102,7 @@ final class AdminApi implements HttpService {
                 .post("/api/stop", authorized(this::stop))
                 .post("/api/start", authorized(this::start))
                 .post("/api/upgrade", authorized(this::upgrade))
+                .post("/api/metering", authorized(this::metering))
                 .get("/api/shared", readable((req, res) -> withApp(req, res, a -> reply(res, shared(a).list()))))
                 .get("/api/shared/{key}", readable((req, res) -> withApp(req, res, a -> reply(res, shared(a).get(key(req))))))
                 .put("/api/shared/{key}", tokenOnly((req, res) -> {
@@ -122,7 +123,7 @@ final class AdminApi implements HttpService {
             rules.any(path, (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use GET"));
         }
         for (String path : List.of("/api/reload", "/api/scale", "/api/workers/{id}/restart", "/api/stop", "/api/start",
-                "/api/upgrade")) {
+                "/api/upgrade", "/api/metering")) {
             rules.any(path, (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use POST"));
         }
         rules.any("/api/shared/{key}", (req, res) -> error(res, Status.METHOD_NOT_ALLOWED_405, "use GET, PUT or DELETE"));
@@ -259,6 +260,7 @@ final class AdminApi implements HttpService {
         body.put("addresses", apps.values().stream().flatMap(a -> a.forkless().addresses().stream())
                 .map(a -> a.getHostString() + ":" + a.getPort()).toList());
         body.put("apps", List.copyOf(apps.keySet()));
+        body.put("metering", metering().orElse(null));
         java.util.Optional<Upgrader.Status> upgrade = upgrader == null ? java.util.Optional.empty() : upgrader.status();
         body.put("upgrade", upgrade.map(u -> {
             Map<String, Object> status = new LinkedHashMap<>();
@@ -429,6 +431,38 @@ final class AdminApi implements HttpService {
         if (app != null) {
             operation(res, app.forkless().scale(copies));
         }
+    }
+
+    /** Whether the runtime meters its isolates now; empty when no app of it has a meter. */
+    private java.util.Optional<Boolean> metering() {
+        return apps.values().stream().map(a -> a.forkless().metering()).flatMap(java.util.Optional::stream)
+                .reduce(Boolean::logicalOr);
+    }
+
+    /** Turns the metering of isolates off or on ({@code ?on=false}): the runtime's one meter, for every app. */
+    private void metering(ServerRequest req, ServerResponse res, JsonNode body) {
+        String on = req.query().first("on").orElse(null);
+        if (on == null && body.has("on")) {
+            on = body.get("on").asText();
+        }
+        if (on == null || !(on.equals("true") || on.equals("false"))) {
+            error(res, Status.BAD_REQUEST_400, "metering needs on=true or on=false: POST /api/metering?on=false");
+            return;
+        }
+        boolean wanted = Boolean.parseBoolean(on);
+        List<Boolean> done = apps.values().stream().map(a -> a.forkless().meter(wanted))
+                .flatMap(java.util.Optional::stream).toList();
+        if (done.isEmpty()) {
+            error(res, Status.CONFLICT_409, "no copy of this runtime is metered (process mode, --no-metering, or no "
+                    + "app runs): metering is turned on and off in isolate mode with metering");
+            return;
+        }
+        if (done.contains(false)) {
+            error(res, Status.SERVICE_UNAVAILABLE_503, "the meter did not turn " + (wanted ? "on" : "off")
+                    + " within 30 s (it is held up, a full heap?); it follows when it can");
+            return;
+        }
+        send(res, Status.OK_200, Map.of("metering", wanted));
     }
 
     private void restart(ServerRequest req, ServerResponse res, JsonNode body) {

@@ -46,7 +46,7 @@ final class ClientCommands {
     static List<Object> all(PrintStream out, PrintStream err) {
         return List.of(new ListCommand(out, err), new Reload(out, err), new Scale(out, err), new Restart(out, err),
                 new Stop(out, err), new UpgradeCommand(out, err), new Monit(out, err), new LsCommand(out, err),
-                new DescribeCommand(out, err), new DetachedStart(out, err));
+                new DescribeCommand(out, err), new DetachedStart(out, err), new Metering(out, err));
     }
 
     /** The options every client command takes. */
@@ -325,6 +325,41 @@ final class ClientCommands {
         int run(AdminClient client) throws AdminClient.Unreachable, IOException {
             int n = Limit.COPIES.parseCount("scale", words.getLast());
             return operation(client, forApp("/api/scale?n=" + n), "scale to " + n);
+        }
+    }
+
+    @Command(name = "metering", description = "Turn the metering of isolates (each copy's CPU and memory) off or on "
+            + "while the runtime runs, without touching a copy; the runtime's apps share one meter.")
+    static final class Metering extends Base {
+        @Parameters(arity = "1..2", paramLabel = "[APP] on|off", hideParamSyntax = true,
+                description = "The app, to find its runtime (see list), and on or off.")
+        List<String> words;
+
+        Metering(PrintStream out, PrintStream err) {
+            super(out, err);
+        }
+
+        /** Checks the words before anything is asked of a runtime: bad usage is exit 2 whatever else is wrong. */
+        @Override
+        Optional<String> app() {
+            String on = words.getLast();
+            if (!on.equals("on") && !on.equals("off")) {
+                throw new IllegalArgumentException("metering takes on or off, not '" + dev.forkless.runtime.log.TerminalText
+                        .clean(on.length() > 40 ? on.substring(0, 40) + "..." : on, false) + "'");
+            }
+            Optional<String> app = appOf("metering", words);
+            if (app.isPresent() && !app.get().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+                throw new IllegalArgumentException("'" + dev.forkless.runtime.log.TerminalText.clean(
+                        app.get().length() > 40 ? app.get().substring(0, 40) + "..." : app.get(), false)
+                        + "' is not an app's name (see forkless ls)");
+            }
+            return app;
+        }
+
+        @Override
+        int run(AdminClient client) throws AdminClient.Unreachable, IOException {
+            String on = words.getLast();
+            return operation(client, "/api/metering?on=" + on.equals("on"), "metering " + on);
         }
     }
 

@@ -63,6 +63,20 @@ public final class CopyMeter implements AutoCloseable {
 
     /** The stream; replaced when it died (an OutOfMemoryError of the shared heap can end JFR's own threads). */
     private volatile RecordingStream stream;
+    /** Whether metering is asked for ({@link #meter(boolean)}); the ticker opens or closes the stream to match. */
+    private volatile boolean wanted;
+    /**
+     * What the ticker last made of {@link #wanted}: true once it opened the stream (or tried to: a failed open is
+     * tried again at the next tick), false once it closed it. Before the ticker's first step, what is wanted.
+     * Guarded by {@link #wake}.
+     */
+    private boolean followed;
+    /** The ticker took its first step (the stream opens when a copy is ready); guarded by {@link #wake}. */
+    private boolean started;
+    /** Opening or closing the stream, and {@link #close()}: one at a time. */
+    private final Object switching = new Object();
+    /** How long {@link #meter(boolean)} waits for the ticker to open or close the stream. */
+    private static final Duration SWITCH_TIMEOUT = Duration.ofSeconds(30);
     private volatile long lastFlush = System.nanoTime();
     private volatile boolean closed;
     private final Map<String, Counters> copies = new ConcurrentHashMap<>();
@@ -83,7 +97,18 @@ public final class CopyMeter implements AutoCloseable {
     private record Kept(Map<String, Double> shares, java.time.Instant at) {
     }
 
+    /** A meter that meters from the first ready copy on. */
     public CopyMeter() {
+        this(true);
+    }
+
+    /**
+     * @param on whether to meter from the first ready copy on, or only once {@link #meter(boolean) meter(true)}
+     *           asks
+     */
+    public CopyMeter(boolean on) {
+        wanted = on;
+        followed = on;
         ticker = Supervisor.runtimeThreads().name("forkless-meter").start(this::tickLoop);
     }
 
@@ -120,12 +145,52 @@ public final class CopyMeter implements AutoCloseable {
 
     /** Opens the stream again when it has not flushed for a while (it flushes every second while it runs). */
     private void reviveStream() {
-        if (!closed && stream != null && System.nanoTime() - lastFlush > STREAM_SILENCE.toNanos()) {
-            System.getLogger("forkless").log(System.Logger.Level.WARNING,
-                    "the metering stream stopped (JFR's thread ended, the heap was full?): opened it again");
-            RecordingStream old = stream;
-            stream = open();
-            old.close();
+        synchronized (switching) {
+            if (!closed && wanted && stream != null && System.nanoTime() - lastFlush > STREAM_SILENCE.toNanos()) {
+                System.getLogger("forkless").log(System.Logger.Level.WARNING,
+                        "the metering stream stopped (JFR's thread ended, the heap was full?): opened it again");
+                RecordingStream old = stream;
+                stream = open();
+                old.close();
+            }
+        }
+    }
+
+    /**
+     * Turns metering off or on while the runtime runs: off closes the JFR stream and the leak profiler's window,
+     * so nothing of metering is left in the JVM and no copy has usage figures; on opens them again, and the
+     * figures come back after a tick. Returns once the stream is closed or open, or after 30 s when the ticker
+     * is held up (it follows later); before the first copy is ready, at once (the stream opens then, or not).
+     * The memory guard chooses without figures meanwhile, as with {@code --no-metering}.
+     *
+     * @param on whether to meter
+     * @return whether the meter did as asked: false when it could not within 30 s, or is closed
+     */
+    public boolean meter(boolean on) {
+        long deadline = System.nanoTime() + SWITCH_TIMEOUT.toNanos();
+        synchronized (wake) {
+            wanted = on;
+            if (!started) { // the ticker waits for the first ready copy: it follows what is wanted then
+                followed = on;
+                return !closed;
+            }
+            wake.notifyAll();
+            while (followed != on && !closed && ticker.isAlive() && deadline - System.nanoTime() > 0) {
+                try {
+                    wake.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            return followed == on && !closed;
+        }
+    }
+
+    /** @return whether the meter meters (or will once a copy is ready): it was not turned off by {@link #meter(boolean)} */
+    public boolean metering() {
+        synchronized (wake) {
+            return followed && !closed;
         }
     }
 
@@ -323,31 +388,90 @@ public final class CopyMeter implements AutoCloseable {
     private void tickLoop() {
         try {
             begun.await(OPEN_AT_LATEST.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            synchronized (wake) {
+                started = true;
+            }
             if (closed) {
                 return;
             }
-            meteringBegan = System.nanoTime();
-            try {
-                stream = open();
-            } catch (IllegalStateException | SecurityException e) {
-                return; // the JVM is shutting down (JFR cannot start then): nothing left to meter
-            }
             while (!Thread.currentThread().isInterrupted()) {
-                long sleep = nextTickMillis();
-                synchronized (wake) {
-                    if (!keptWanted) {
-                        wake.wait(sleep);
-                    }
-                }
                 try {
-                    tick();
-                    reviveStream();
+                    if (!follow()) {
+                        return; // the JVM is shutting down (JFR cannot start then): nothing left to meter
+                    }
+                    if (stream != null) {
+                        tick();
+                        reviveStream();
+                    } else {
+                        keptWanted = false; // nothing to read: the guard chooses without figures
+                    }
                 } catch (RuntimeException | OutOfMemoryError e) {
                     // a full heap: the next tick tries again
+                }
+                long sleep = nextTickMillis();
+                synchronized (wake) {
+                    if (!keptWanted && wanted == followed) {
+                        wake.wait(sleep);
+                    }
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Opens or closes the stream as {@link #meter(boolean)} asked (the ticker thread), and tells the caller waiting
+     * there. A stream that cannot open (a full heap) counts as followed: the next tick tries again, and
+     * {@link #reviveStream} is not needed for it.
+     *
+     * @return false when JFR cannot start (the JVM is shutting down) or the meter is closed
+     */
+    private boolean follow() {
+        boolean on = wanted;
+        boolean running = true;
+        synchronized (switching) {
+            if (closed) {
+                running = false;
+            } else if (on && stream == null) {
+                meteringBegan = System.nanoTime();
+                try {
+                    stream = open();
+                } catch (IllegalStateException | SecurityException e) {
+                    running = false; // the JVM is shutting down
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    // a full heap: opened at the next tick
+                }
+            } else if (!on && stream != null) {
+                RecordingStream s = stream;
+                stream = null;
+                synchronized (this) {
+                    discardLeakWindow();
+                    leakWindowClosed = 0;
+                    heapAtWindowEnd = -1;
+                    ticks.clear();
+                    usage = Map.of();
+                    kept = new Kept(Map.of(), java.time.Instant.EPOCH);
+                    usageKeptAt = java.time.Instant.EPOCH;
+                }
+                s.close();
+            }
+        }
+        synchronized (wake) {
+            if (running) {
+                followed = on;
+            }
+            wake.notifyAll();
+        }
+        return running;
+    }
+
+    /** Ends the leak profiler's open window without reading its samples (metering was turned off). */
+    private void discardLeakWindow() {
+        Recording r = leakWindow;
+        leakWindow = null;
+        if (r != null) {
+            r.close();
         }
     }
 
@@ -385,19 +509,25 @@ public final class CopyMeter implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
+        synchronized (wake) {
+            closed = true;
+            wake.notifyAll(); // a meter(..) waiting for the ticker returns
+        }
         ticker.interrupt();
         try {
             ticker.join(2000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        synchronized (this) {
-            closeLeakWindow();
-        }
-        RecordingStream s = stream;
-        if (s != null) {
-            s.close();
+        synchronized (switching) { // a stream the ticker is opening now is closed here, once open
+            synchronized (this) {
+                closeLeakWindow();
+            }
+            RecordingStream s = stream;
+            stream = null;
+            if (s != null) {
+                s.close();
+            }
         }
         heap.close();
     }

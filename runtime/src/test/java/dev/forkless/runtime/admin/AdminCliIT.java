@@ -26,7 +26,7 @@ class AdminCliIT {
     void everyClientCommandExitsThreeWhenNoRuntimeIsReachable() throws Exception {
         String address = "127.0.0.1:" + freePort();
         for (String[] command : new String[][] {{"list"}, {"reload"}, {"scale", "2"}, {"restart", "1"}, {"stop"},
-                {"upgrade"}, {"monit", "--iterations", "1"}}) {
+                {"upgrade"}, {"monit", "--iterations", "1"}, {"metering", "off"}}) {
             String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(command),
                     java.util.stream.Stream.of("--admin", address)).toArray(String[]::new);
             Admin.Cli cli = Admin.cli(args);

@@ -37,7 +37,8 @@ class AdminFuzzIT {
             "/api/workers/%2e%2e/restart", "/api/stop", "/api/shared", "/api/shared/k", "/api/shared/%00",
             "/api/shared/" + "k".repeat(5000), "/metrics", "/health/live", "/health/ready", "/", "/dashboard.js",
             "/index.html", "/../../etc/passwd", "//api//workers", "/api/workers?x=%zz", "*", "http://evil/api/workers",
-            "/api/shared/%E2%80%AE", "/api/workers/" + "9".repeat(100) + "/restart");
+            "/api/shared/%E2%80%AE", "/api/workers/" + "9".repeat(100) + "/restart", "/api/metering?on=false",
+            "/api/metering?on=maybe", "/api/metering");
     private static final List<String> HOSTS = List.of("127.0.0.1", "localhost", "attacker.example", "", "[::1]",
             "a".repeat(9000), "127.0.0.1\u0000evil", "localhost:0", "LOCALHOST.");
 

@@ -5,7 +5,10 @@ import dev.forkless.runtime.testing.Http;
 import dev.forkless.runtime.testing.RuntimeProcess;
 
 import java.net.InetSocketAddress;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -15,6 +18,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -126,6 +130,88 @@ class CopyUsageIT {
                 leaking.http().close();
             }
             assertEquals(0, failures.get());
+        }
+    }
+
+    /** The JFR recordings of a JVM, as {@code jcmd PID JFR.check} lists them (one line per recording). */
+    private static List<String> recordings(long pid) throws Exception {
+        Path jcmd = RuntimeProcess.artifact("forkless.java").resolveSibling("jcmd");
+        Path out = java.nio.file.Files.createTempFile("forkless-jcmd", ".out");
+        try {
+            // a busy machine's attach can take longer than jcmd's default 10 s
+            Process p = new ProcessBuilder(jcmd.toString(), "-J-Dsun.tools.attach.attachTimeout=60000", String.valueOf(pid),
+                    "JFR.check").redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("jcmd JFR.check did not end in 120 s: " + java.nio.file.Files.readString(out));
+            }
+            String text = java.nio.file.Files.readString(out);
+            assertEquals(0, p.exitValue(), text);
+            assertTrue(text.contains("Recording ") || text.contains("No available recordings"), text);
+            return text.lines().filter(l -> l.startsWith("Recording ")).toList();
+        } finally {
+            java.nio.file.Files.deleteIfExists(out);
+        }
+    }
+
+    /** Whether the copy uses CPU by the meter's figures, while it is made to: a request of 100 ms of work. */
+    private static boolean busyByTheMeter(Admin admin, Http http, String copy) throws Exception {
+        assertEquals(200, http.send("/work?ms=100", false).status());
+        JsonNode w = worker(admin, copy);
+        return w.hasNonNull("cpuShare") && w.get("cpuShare").asDouble() > 0;
+    }
+
+    @Test
+    void meteringTurnedOffLeavesNoRecordingAndNoFiguresAndComesBackOn() throws Exception {
+        try (RuntimeProcess runtime = RuntimeProcess.demo("--isolates", "1", "--standby", "0", "--admin", "127.0.0.1:0");
+             Http http = new Http(runtime.awaitReady())) {
+            Admin admin = Admin.of(runtime);
+            String copy = JSON.readTree(admin.get("/api/workers").body()).get(0).get("id").asText();
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> busyByTheMeter(admin, http, copy));
+            assertTrue(JSON.readTree(admin.get("/api/runtime").body()).get("metering").asBoolean());
+            assertFalse(recordings(runtime.pid()).isEmpty(), "metering on: JFR records");
+
+            assertEquals(401, admin.post("/api/metering?on=false", null, null).statusCode()); // an operation: the token
+            assertEquals(400, admin.post("/api/metering?on=maybe").statusCode());
+            Admin.Cli off = Admin.cli("metering", "off", "--admin", admin.address(), "--token-file", admin.tokenFile().toString());
+            assertEquals(0, off.exitCode(), off.err().toString());
+            assertEquals(List.of("metering off: done"), off.out());
+            HttpResponse<String> again = admin.post("/api/metering?on=false"); // what the CLI's "done" stood for
+            assertEquals(200, again.statusCode(), again.body());
+            assertEquals("{\"metering\":false}", again.body());
+            // off: it answers once the stream is closed, nothing of JFR is left, no copy has figures
+            assertEquals(List.of(), recordings(runtime.pid()));
+            JsonNode w = worker(admin, copy);
+            assertFalse(w.hasNonNull("cpuShare"), w.toString());
+            assertFalse(JSON.readTree(admin.get("/api/runtime").body()).get("metering").asBoolean());
+            assertFalse(admin.get("/metrics").body().contains("forkless_worker_cpu_share{"), "no figures while off");
+            assertEquals(200, http.send("/", false).status(), "the copy serves on");
+
+            HttpResponse<String> on = admin.post("/api/metering?on=true");
+            assertEquals(200, on.statusCode(), on.body());
+            assertTrue(JSON.readTree(on.body()).get("metering").asBoolean(), on.body());
+            assertFalse(recordings(runtime.pid()).isEmpty(), "on again: JFR records");
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> busyByTheMeter(admin, http, copy));
+        }
+    }
+
+    @Test
+    void aRuntimeWithoutMeteringSaysSoWhenAskedToMeter() throws Exception {
+        try (RuntimeProcess runtime = RuntimeProcess.demo("--isolates", "1", "--standby", "0", "--no-metering",
+                "--admin", "127.0.0.1:0")) {
+            runtime.awaitReady();
+            Admin admin = Admin.of(runtime);
+            assertTrue(JSON.readTree(admin.get("/api/runtime").body()).get("metering").isNull());
+            Admin.Cli cli = Admin.cli("metering", "on", "--admin", admin.address(), "--token-file", admin.tokenFile().toString());
+            assertEquals(1, cli.exitCode(), cli.err().toString());
+            assertEquals(1, cli.err().size(), cli.err().toString());
+            assertTrue(cli.err().getFirst().startsWith("forkless: metering on failed: no copy of this runtime is metered"),
+                    cli.err().toString());
+            Admin.Cli bad = Admin.cli("metering", "maybe", "--admin", admin.address());
+            assertEquals(2, bad.exitCode(), bad.err().toString());
+            assertEquals(List.of("forkless: metering takes on or off, not 'maybe'"), bad.err());
         }
     }
 }

@@ -124,12 +124,7 @@ final class ClientCommands {
             if (app.isEmpty()) {
                 return path;
             }
-            if (!app.get().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
-                throw new IllegalArgumentException("'" + dev.forkless.runtime.log.TerminalText.clean(
-                        app.get().length() > 40 ? app.get().substring(0, 40) + "..." : app.get(), false)
-                        + "' is not an app's name (see forkless ls)");
-            }
-            return path + (path.contains("?") ? "&" : "?") + "app=" + app.get();
+            return path + (path.contains("?") ? "&" : "?") + "app=" + checkedName(app.get());
         }
 
         @Override
@@ -241,6 +236,19 @@ final class ClientCommands {
     }
 
     /**
+     * @param app an app's name from the command line
+     * @return it, when it is one
+     * @throws IllegalArgumentException (exit 2) naming it, when it cannot be an app's name
+     */
+    static String checkedName(String app) {
+        if (!app.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            throw new IllegalArgumentException("'" + dev.forkless.runtime.log.TerminalText.clean(
+                    app.length() > 40 ? app.substring(0, 40) + "..." : app, false) + "' is not an app's name (see forkless ls)");
+        }
+        return app;
+    }
+
+    /**
      * Splits {@code [APP] VALUE}: one word is the value, two are the app and the value.
      *
      * @return the app, if named
@@ -347,13 +355,7 @@ final class ClientCommands {
                 throw new IllegalArgumentException("metering takes on or off, not '" + dev.forkless.runtime.log.TerminalText
                         .clean(on.length() > 40 ? on.substring(0, 40) + "..." : on, false) + "'");
             }
-            Optional<String> app = appOf("metering", words);
-            if (app.isPresent() && !app.get().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
-                throw new IllegalArgumentException("'" + dev.forkless.runtime.log.TerminalText.clean(
-                        app.get().length() > 40 ? app.get().substring(0, 40) + "..." : app.get(), false)
-                        + "' is not an app's name (see forkless ls)");
-            }
-            return app;
+            return appOf("metering", words).map(ClientCommands::checkedName);
         }
 
         @Override

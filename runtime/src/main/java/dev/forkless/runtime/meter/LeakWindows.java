@@ -27,12 +27,14 @@ import java.util.Optional;
 record LeakWindows(Duration first, Duration window, Duration asked, Duration every, Duration gap, double growth, long growthBytes) {
 
     /**
-     * The runtime's schedule: 10 s windows, the first after a minute, then every 5 minutes or after 10% and
-     * 16 MB of growth; 1 s for the memory guard (a leak of 80 MB/s, which CI has seen, fills a 1 GB heap
+     * The runtime's schedule: 10 s windows, the first after a minute, then every 15 minutes or after 10% and
+     * 16 MB of growth (a window costs an app that allocates much a third of its throughput while it is open:
+     * 10 s in 15 minutes is about 0.4% averaged, where every 5 minutes was about 1%; a leak opens windows
+     * through the growth, 30 s apart at most, whatever the period); 1 s for the memory guard (a leak of 80 MB/s, which CI has seen, fills a 1 GB heap
      * in 10 s: the guard's read must come within a few seconds).
      */
     static final LeakWindows DEFAULT = new LeakWindows(Duration.ofMinutes(1), Duration.ofSeconds(10), Duration.ofSeconds(1),
-            Duration.ofMinutes(5), Duration.ofSeconds(30), 0.10, 16L << 20);
+            Duration.ofMinutes(15), Duration.ofSeconds(30), 0.10, 16L << 20);
 
     LeakWindows {
         Objects.requireNonNull(first, "first");

@@ -27,10 +27,10 @@ class LeakWindowsTest {
     }
 
     @Test
-    void aSteadyHeapIsSampledEveryFiveMinutesOnly() {
-        assertEquals(Optional.empty(), SCHEDULE.opens(seconds(299), Duration.ofHours(1), 100 * MB, 100 * MB, false));
+    void aSteadyHeapIsSampledEveryFifteenMinutesOnly() {
+        assertEquals(Optional.empty(), SCHEDULE.opens(seconds(899), Duration.ofHours(1), 100 * MB, 100 * MB, false));
         assertEquals(Optional.of(Duration.ofSeconds(10)),
-                SCHEDULE.opens(seconds(300), Duration.ofHours(1), 100 * MB, 100 * MB, false));
+                SCHEDULE.opens(seconds(900), Duration.ofHours(1), 100 * MB, 100 * MB, false));
     }
 
     @Test

@@ -126,6 +126,7 @@ public final class Admin {
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(RuntimeProcess.artifact("forkless.java").toString());
+        command.addAll(RuntimeProcess.itJvmOptions());
         command.add("-jar");
         command.add(RuntimeProcess.artifact("forkless.runtime.jar").toString());
         command.addAll(List.of(args));

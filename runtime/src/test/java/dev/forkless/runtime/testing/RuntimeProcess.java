@@ -43,6 +43,36 @@ public final class RuntimeProcess implements AutoCloseable {
         return Path.of(value);
     }
 
+    /**
+     * The JVM options of every runtime and CLI JVM the integration tests start, before the test's own:
+     * {@code -XX:TieredStopAtLevel=1} (C1 only) by default, from the system property {@code forkless.it.jvm}
+     * the pom sets. Nothing in these tests measures throughput, and on 2 cores the C2 compiler's work on
+     * each runtime, copy and command made up about 40% of a start's CPU (6.7 against 3.9 CPU s for the
+     * demo with 2 copies); {@code -Dforkless.it.jvm=default} runs them with the JVM's defaults, as a user
+     * would (docs/decisions.md, "Test time").
+     */
+    public static List<String> itJvmOptions() {
+        String options = System.getProperty("forkless.it.jvm", "").strip();
+        return options.isEmpty() || options.equals("default") ? List.of() : List.of(options.split("\\s+"));
+    }
+
+    /**
+     * A runtime's arguments with {@link #itJvmOptions()} given to its children too ({@code --jvm-arg}), when
+     * they start one in process mode ({@code --mode process} among options that come first).
+     */
+    static List<String> withChildJvmOptions(List<String> args) {
+        int mode = args.indexOf("--mode");
+        boolean process = (mode >= 0 && mode + 1 < args.size() && args.get(mode + 1).equals("process"))
+                || args.contains("--mode=process");
+        if (!process || args.isEmpty() || !args.getFirst().startsWith("--")) {
+            return args;
+        }
+        List<String> withOptions = new ArrayList<>();
+        itJvmOptions().forEach(option -> withOptions.add("--jvm-arg=" + option));
+        withOptions.addAll(args);
+        return withOptions;
+    }
+
     /** @return the demo app's jar */
     public static Path demoJar() {
         return artifact("forkless.demo.jar");
@@ -86,10 +116,11 @@ public final class RuntimeProcess implements AutoCloseable {
             throws IOException {
         List<String> command = new ArrayList<>(wrapper);
         command.add(artifact("forkless.java").toString());
+        command.addAll(itJvmOptions());
         command.addAll(jvmArgs);
         command.add("-jar");
         command.add(artifact("forkless.runtime.jar").toString());
-        command.addAll(List.of(args));
+        command.addAll(withChildJvmOptions(List.of(args)));
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().putAll(environment);
         builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));

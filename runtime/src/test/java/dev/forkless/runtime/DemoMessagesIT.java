@@ -32,8 +32,8 @@ class DemoMessagesIT {
             }
             assertEquals(404, Http.get(address, "/shared/nothing").status());
             assertEquals(202, Http.request(address, "POST", "/broadcast", "to everyone").status());
-            runtime.awaitLine(l -> l.equals("[w1] broadcast received: to everyone"), Duration.ofSeconds(10));
-            runtime.awaitLine(l -> l.equals("[w2] broadcast received: to everyone"), Duration.ofSeconds(10));
+            runtime.awaitLine(l -> l.equals("[w1] broadcast received: to everyone"), Duration.ofSeconds(60));
+            runtime.awaitLine(l -> l.equals("[w2] broadcast received: to everyone"), Duration.ofSeconds(60));
         }
     }
 }

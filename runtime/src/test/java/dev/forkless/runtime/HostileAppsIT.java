@@ -117,7 +117,7 @@ class HostileAppsIT {
             // a property set through one copy is seen by that copy only
             assertEquals("set-by-one-copy", Http.request(address, "PUT", "/property/forkless.demo", "set-by-one-copy").body());
             Set<String> seen = new HashSet<>();
-            await().atMost(Duration.ofSeconds(10)).until(() -> {
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
                 seen.add(Http.get(address, "/property/forkless.demo").body());
                 return seen.size() == 2;
             });

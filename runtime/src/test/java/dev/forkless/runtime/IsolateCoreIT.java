@@ -57,9 +57,9 @@ class IsolateCoreIT {
 
             assertEquals(202, Http.get(address, "/crash").status());
             runtime.awaitLine(l -> l.contains("event=crashed") && l.contains("crash requested through /crash"),
-                    Duration.ofSeconds(10));
+                    Duration.ofSeconds(60));
             assertEquals(202, Http.get(address, "/exit").status());
-            runtime.awaitLine(l -> l.contains("event=exited status=3"), Duration.ofSeconds(10));
+            runtime.awaitLine(l -> l.contains("event=exited status=3"), Duration.ofSeconds(60));
 
             // both ended copies are unloaded, their places taken; a new standby is ready again
             await().atMost(Duration.ofSeconds(30)).until(() -> runtime.count(l -> l.contains("event=unloaded")) == 2
@@ -91,7 +91,7 @@ class IsolateCoreIT {
             KeepAliveLoad load = KeepAliveLoad.start(address, "/", 16, Duration.ofSeconds(120));
             await().atMost(Duration.ofSeconds(60)).until(() -> load.ok() > 500);
             assertEquals(202, Http.get(address, "/crash").status());
-            runtime.awaitLine(l -> l.contains("event=crashed"), Duration.ofSeconds(10));
+            runtime.awaitLine(l -> l.contains("event=crashed"), Duration.ofSeconds(60));
             long atCrash = load.ok();
             await().atMost(Duration.ofSeconds(60)).until(() -> load.ok() > atCrash + 500 && load.reconnects() > 0);
             load.close();

@@ -61,7 +61,7 @@ class ProcessModeIT {
             var victim = copies.entrySet().iterator().next();
             ProcessHandle.of(victim.getValue()).orElseThrow().destroyForcibly();
             runtime.awaitLine(l -> l.contains("process=" + victim.getKey() + " event=crashed")
-                    && l.contains("SIGKILL"), Duration.ofSeconds(10));
+                    && l.contains("SIGKILL"), Duration.ofSeconds(60));
             for (int i = 0; i < 20; i++) {
                 assertEquals(200, Http.get(address, "/").status());
             }
@@ -73,7 +73,7 @@ class ProcessModeIT {
             // System.exit in a child: replaced
             Http.Response exit = Http.get(address, "/exit");
             assertEquals(202, exit.status());
-            runtime.awaitLine(l -> l.matches("forkless process=\\d+ event=exited status=3"), Duration.ofSeconds(10));
+            runtime.awaitLine(l -> l.matches("forkless process=\\d+ event=exited status=3"), Duration.ofSeconds(60));
             runtime.awaitLine(l -> l.matches("forkless process=4 event=ready.*"), Duration.ofSeconds(120)); // a child JVM, on a busy machine
             Map<String, Long> last = copiesServing(address, 2);
             assertTrue(last.containsKey("4"), last.toString());

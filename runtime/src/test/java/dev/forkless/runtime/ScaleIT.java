@@ -39,7 +39,7 @@ class ScaleIT {
             assertEquals(3, serving(forkless));
             OperationResult down = forkless.scale(1).get();
             assertTrue(down.ok(), down.toString());
-            await().atMost(Duration.ofSeconds(10)).until(() -> serving(forkless) == 1
+            await().atMost(Duration.ofSeconds(60)).until(() -> serving(forkless) == 1
                     && forkless.workers().stream().noneMatch(w -> w.state() == WorkerState.DRAINING));
             load.await();
             assertEquals(0, load.failed(), load.summary());

@@ -140,7 +140,7 @@ class SeveralAppsIT {
                 // the other apps still count their own copies only
                 assertEquals(1, inState(workers(admin, "api"), "ready"));
                 assertEquals(3, inState(workers(admin, "web"), "ready"));
-                await().atMost(Duration.ofSeconds(10)).until(() -> web.ok() > 0 && api.ok() > 0);
+                await().atMost(Duration.ofSeconds(60)).until(() -> web.ok() > 0 && api.ok() > 0);
             } finally {
                 web.close();
                 api.close();
@@ -348,7 +348,7 @@ class SeveralAppsIT {
                 held.setSoTimeout(5_000);
                 assertTrue(held.getInputStream().read() > 0, "api answers"); // kept alive, idle
                 assertEquals(202, admin.post("/api/stop?app=api").statusCode());
-                await().atMost(Duration.ofSeconds(10)).until(() -> inState(workers(admin, "api"), "draining") == 1);
+                await().atMost(Duration.ofSeconds(60)).until(() -> inState(workers(admin, "api"), "draining") == 1);
                 assertTrue(failsAtOnce(at.get("api")), "a client of the stopped app waits\n" + runtime.output());
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> workers(admin, "api").isEmpty());

@@ -74,12 +74,12 @@ class UpdateEnvIT {
             config(mode, "0", "127.0.0.1:0", "new");
             KeepAliveLoad load = KeepAliveLoad.start(address, "/", 8, Duration.ofSeconds(180));
             try {
-                await().atMost(Duration.ofSeconds(10)).until(() -> load.ok() > 200);
+                await().atMost(Duration.ofSeconds(60)).until(() -> load.ok() > 200);
                 Admin.Cli cli = updateEnv(admin);
                 assertEquals(0, cli.exitCode(), cli + "\n" + runtime.output());
                 assertEquals(List.of("reload --update-env: done, 2 copies started, applied: env"), cli.out(), cli.toString());
                 long okAfter = load.ok();
-                await().atMost(Duration.ofSeconds(10)).until(() -> load.ok() > okAfter + 100);
+                await().atMost(Duration.ofSeconds(60)).until(() -> load.ok() > okAfter + 100);
             } finally {
                 load.close();
             }

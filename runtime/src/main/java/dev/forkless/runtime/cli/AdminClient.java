@@ -26,6 +26,8 @@ final class AdminClient {
     private final AdminAddress address;
     private final Optional<Path> explicitTokenFile;
     private final Path defaultTokenFile;
+    /** The longest any one request waits: the command's {@code --timeout}, when shorter than a read's or ping's. */
+    private final Duration limit;
     private final HttpClient http = HttpClient.newBuilder()
             .connectTimeout(Duration.ofSeconds(3))
             .version(HttpClient.Version.HTTP_1_1)
@@ -43,9 +45,18 @@ final class AdminClient {
      *                   for the address's port, {@link AdminServer#defaultTokenFile})
      */
     AdminClient(AdminAddress address, Optional<Path> tokenFile, Optional<Path> registered) {
+        this(address, tokenFile, registered, Duration.ofDays(1));
+    }
+
+    /**
+     * @param limit the longest any one request waits, the ping and the reads included (a command's
+     *              {@code --timeout}: a script that gives 2 s is answered within about 2 s)
+     */
+    AdminClient(AdminAddress address, Optional<Path> tokenFile, Optional<Path> registered, Duration limit) {
         this.address = address;
         this.explicitTokenFile = tokenFile;
         this.defaultTokenFile = registered.orElseGet(() -> AdminServer.defaultTokenFile(address.port()));
+        this.limit = limit;
     }
 
     /** No runtime answered at the address. */
@@ -159,7 +170,8 @@ final class AdminClient {
      * Sends a request and reads its answer, all within {@code timeout}: a runtime that accepts and never
      * answers, or answers without end, cannot hold a client command for longer.
      */
-    private Response send(HttpRequest.Builder request, Duration timeout) throws Unreachable {
+    private Response send(HttpRequest.Builder request, Duration wanted) throws Unreachable {
+        Duration timeout = wanted.compareTo(limit) > 0 ? limit : wanted;
         long deadline = System.nanoTime() + timeout.toNanos();
         java.util.concurrent.CompletableFuture<HttpResponse<java.io.InputStream>> sent =
                 http.sendAsync(request.timeout(timeout).build(), HttpResponse.BodyHandlers.ofInputStream());

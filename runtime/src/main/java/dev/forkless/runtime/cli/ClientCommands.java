@@ -65,7 +65,8 @@ final class ClientCommands {
         @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m",
                 description = "How long to wait for the runtime to finish an operation (a reload of many copies "
                         + "takes minutes); a runtime that does not answer at all is given up on after "
-                        + "5 s, a read after 10 s: exit 3 (default: ${DEFAULT-VALUE}).")
+                        + "5 s, a read after 10 s, or after this timeout when it is shorter: exit 3 "
+                        + "(default: ${DEFAULT-VALUE}).")
         String timeout;
 
         Duration operationTimeout() {
@@ -77,13 +78,14 @@ final class ClientCommands {
          * @throws IllegalArgumentException (exit 2) when the address is bad or no single runtime can be found
          */
         AdminClient client(Optional<String> app) {
+            Duration limit = operationTimeout();
             if (admin != null) {
-                return new AdminClient(AdminAddress.parse(admin), Optional.ofNullable(tokenFile));
+                return new AdminClient(AdminAddress.parse(admin), Optional.ofNullable(tokenFile), Optional.empty(), limit);
             }
             RuntimeFinder.Found found = new RuntimeFinder(RuntimeRegistry.of(ForklessHome.current()))
                     .find(app.filter(a -> !a.equals(ALL)));
             unregistered = found.unregistered();
-            return new AdminClient(found.address(), Optional.ofNullable(tokenFile), found.tokenFile());
+            return new AdminClient(found.address(), Optional.ofNullable(tokenFile), found.tokenFile(), limit);
         }
 
         /** When the registry listed no runtime and the client tried the default address: where it looked. */
@@ -548,7 +550,8 @@ final class ClientCommands {
                 return Optional.empty(); // no registry to read: the address asked is all there is
             }
             return found.filter(f -> !f.address().url().equals(client.url()))
-                    .map(f -> new AdminClient(f.address(), Optional.ofNullable(target.tokenFile), f.tokenFile()));
+                    .map(f -> new AdminClient(f.address(), Optional.ofNullable(target.tokenFile), f.tokenFile(),
+                            target.operationTimeout()));
         }
 
         /** @return the path made absolute against this shell's folder (the runtime's is another), or null */

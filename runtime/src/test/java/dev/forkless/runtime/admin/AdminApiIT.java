@@ -263,7 +263,7 @@ class AdminApiIT {
         JsonNode result = json.readTree(response.body());
         assertTrue(result.get("ok").asBoolean());
         assertEquals(1, result.get("replaced").asInt());
-        await().atMost(Duration.ofSeconds(10)).until(() -> !ids().contains(id) && ids().size() == 2);
+        await().atMost(Duration.ofSeconds(60)).until(() -> !ids().contains(id) && ids().size() == 2);
         assertTrue(ids().contains(before.get(1)), "the other copy still serves");
         assertTrue(text(log(id, "")).contains("demo listening on"), "the tail of a copy that went is kept a while");
         assertEquals(restarts + 1, restartsOfSlot1(), "a restart counts");
@@ -283,7 +283,7 @@ class AdminApiIT {
         assertEquals(3, ids().size());
         HttpResponse<String> down = admin.post("/api/scale?n=2");
         assertEquals(200, down.statusCode(), down.body());
-        await().atMost(Duration.ofSeconds(10)).until(() -> ids().size() == 2);
+        await().atMost(Duration.ofSeconds(60)).until(() -> ids().size() == 2);
     }
 
     @Test
@@ -293,7 +293,7 @@ class AdminApiIT {
         HttpResponse<String> response = admin.post("/api/reload");
         assertEquals(200, response.statusCode(), response.body());
         assertEquals(2, json.readTree(response.body()).get("replaced").asInt());
-        await().atMost(Duration.ofSeconds(10)).until(() -> ids().size() == 2 && ids().stream().noneMatch(before::contains));
+        await().atMost(Duration.ofSeconds(60)).until(() -> ids().size() == 2 && ids().stream().noneMatch(before::contains));
     }
 
     @Test

@@ -76,7 +76,7 @@ class NginxIT {
                 awaitServedBy(front, Set.of(a.pid(), b.pid()));
 
                 try (KeepAliveLoad load = KeepAliveLoad.start(front, "/", 16, Duration.ofSeconds(240))) {
-                    await().atMost(Duration.ofSeconds(10)).until(() -> load.ok() > 1_000);
+                    await().atMost(Duration.ofSeconds(60)).until(() -> load.ok() > 1_000);
 
                     assertEquals(0, new ProcessBuilder("kill", "-HUP", String.valueOf(a.pid())).start().waitFor());
                     String reloaded = a.awaitLine(l -> l.contains("event=reloaded"), Duration.ofSeconds(120));
@@ -86,7 +86,7 @@ class NginxIT {
                     assertEquals(0, b.awaitExit(Duration.ofSeconds(20)), b.output());
 
                     long afterStop = load.ok();
-                    await().atMost(Duration.ofSeconds(10)).until(() -> load.ok() > afterStop + 1_000);
+                    await().atMost(Duration.ofSeconds(60)).until(() -> load.ok() > afterStop + 1_000);
                     load.close();
                     assertEquals(0, load.failed(), load.summary() + "\n" + nginx.logs());
                 }

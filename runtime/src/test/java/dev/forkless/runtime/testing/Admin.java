@@ -134,6 +134,7 @@ public final class Admin {
         Path err = Files.createTempFile("forkless-cli", ".err");
         try {
             ProcessBuilder builder = new ProcessBuilder(command);
+            builder.environment().put("FORKLESS_HOME", RuntimeProcess.testHome());
             builder.environment().putAll(environment);
             Process p = builder
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))

@@ -79,7 +79,7 @@ public final class Nginx implements AutoCloseable {
         builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         Nginx nginx = new Nginx(builder.start(), dir, new InetSocketAddress("127.0.0.1", port));
         try {
-            await().atMost(Duration.ofSeconds(10)).until(() -> !nginx.process.isAlive() || nginx.accepts());
+            await().atMost(Duration.ofSeconds(60)).until(() -> !nginx.process.isAlive() || nginx.accepts());
             if (!nginx.process.isAlive()) {
                 throw new AssertionError("nginx exited with " + nginx.process.exitValue() + ":\n" + nginx.logs());
             }

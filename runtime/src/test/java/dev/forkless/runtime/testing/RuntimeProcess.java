@@ -1,5 +1,7 @@
 package dev.forkless.runtime.testing;
 
+import dev.forkless.runtime.registry.ForklessHome;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -48,22 +50,32 @@ public final class RuntimeProcess implements AutoCloseable {
      * {@code -XX:TieredStopAtLevel=1} (C1 only) by default, from the system property {@code forkless.it.jvm}
      * the pom sets. Nothing in these tests measures throughput, and on 2 cores the C2 compiler's work on
      * each runtime, copy and command made up about 40% of a start's CPU (6.7 against 3.9 CPU s for the
-     * demo with 2 copies); {@code -Dforkless.it.jvm=default} runs them with the JVM's defaults, as a user
-     * would (docs/decisions.md, "Test time").
+     * demo with 2 copies); {@code mvn verify -Dforkless.it.jvm=} (empty) runs them with the JVM's defaults,
+     * as a user would (docs/decisions.md, "Test time").
      */
     public static List<String> itJvmOptions() {
         String options = System.getProperty("forkless.it.jvm", "").strip();
-        return options.isEmpty() || options.equals("default") ? List.of() : List.of(options.split("\\s+"));
+        return options.isEmpty() ? List.of() : List.of(options.split("\\s+"));
+    }
+
+    /**
+     * @return the Forkless folder (registry, token files) of the runtimes and commands this test JVM starts,
+     *         unless a test gives its own: this JVM's ({@code forkless.home}, which the pom sets per test JVM,
+     *         so that two test classes running at once never see each other's runtimes)
+     */
+    public static String testHome() {
+        return ForklessHome.current().folder().toString();
     }
 
     /**
      * A runtime's arguments with {@link #itJvmOptions()} given to its children too ({@code --jvm-arg}), when
-     * they start one in process mode ({@code --mode process} among options that come first).
+     * they start one in process mode ({@code --mode process}) or one that may move to it ({@code --escalate}),
+     * with options first.
      */
     static List<String> withChildJvmOptions(List<String> args) {
         int mode = args.indexOf("--mode");
         boolean process = (mode >= 0 && mode + 1 < args.size() && args.get(mode + 1).equals("process"))
-                || args.contains("--mode=process");
+                || args.contains("--mode=process") || args.contains("--escalate");
         if (!process || args.isEmpty() || !args.getFirst().startsWith("--")) {
             return args;
         }
@@ -122,6 +134,7 @@ public final class RuntimeProcess implements AutoCloseable {
         command.add(artifact("forkless.runtime.jar").toString());
         command.addAll(withChildJvmOptions(List.of(args)));
         ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put(ForklessHome.VARIABLE, testHome());
         builder.environment().putAll(environment);
         builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         return new RuntimeProcess(builder.start());
@@ -134,6 +147,7 @@ public final class RuntimeProcess implements AutoCloseable {
     public static RuntimeProcess command(List<String> command, java.util.Map<String, String> environment, Path folder)
             throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command).directory(folder.toFile());
+        builder.environment().put(ForklessHome.VARIABLE, testHome());
         builder.environment().putAll(environment);
         builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         return new RuntimeProcess(builder.start());
